@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { NbwssError } from '../../core/errors.js';
+import { canPrompt } from '../io.js';
+import type { Context, GlobalOptions } from '../context.js';
+
+export interface DeleteOptions extends GlobalOptions {
+  yes?: boolean;
+}
+
+export function deleteCommand(ctx: Context): Command {
+  return new Command('delete')
+    .alias('rm')
+    .description('Remove saved WebSocket servers: entry, pinned certificate and token')
+    .argument('<host...>', 'host names of the endpoints')
+    .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+    .addHelpText('after', `
+Examples:
+  nbwss delete cloudhost7.nebula.com
+  nbwss delete ep1.acme.com ep2.acme.com --yes`)
+    .action(async (hosts: string[], _o, cmd: Command) => runDelete(hosts, cmd.optsWithGlobals<DeleteOptions>(), ctx));
+}
+
+export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context): Promise<void> {
+  const { deleteEndpoints, getEndpoint } = await import('../../core/services/endpoints.js');
+  const store = await ctx.openStore(o);
+  try {
+    const names = hosts.map((h) => getEndpoint(store, h).hostName);
+    if (!o.yes) {
+      if (!canPrompt(ctx.io)) {
+        throw new NbwssError('USAGE', `Not deleted: deleting ${names.join(', ')} needs confirmation, and there is no terminal to ask on`, {
+          hint: 'Pass --yes to delete without asking.',
+        });
+      }
+      const ok = await (await ctx.prompter()).confirm(`Delete ${names.join(', ')} (entry, pinned certificate and token)?`, false);
+      if (!ok) throw new NbwssError('CANCELLED', 'Not deleted.');
+    }
+    const secrets = await ctx.secrets(store, o);
+    for (const h of deleteEndpoints(store, secrets, hosts)) ctx.info(`Deleted ${h}.`);
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import type { Context, GlobalOptions } from '../context.js';
+
+export function stateCommand(ctx: Context, verb: 'activate' | 'deactivate'): Command {
+  const state = verb === 'activate' ? 'ACTIVATED' : 'DEACTIVATED';
+  return new Command(verb)
+    .description(verb === 'activate' ? 'Activate endpoints: NBWSS may connect to them' : 'Deactivate endpoints: NBWSS does not connect to them')
+    .argument('<host...>', 'host names of the endpoints')
+    .addHelpText('after', `
+Example:
+  nbwss ${verb} cloudhost7.nebula.com`)
+    .action(async (hosts: string[], _o, cmd: Command) => {
+      const { setEndpointState } = await import('../../core/services/endpoints.js');
+      const store = await ctx.openStore(cmd.optsWithGlobals<GlobalOptions>());
+      try {
+        for (const c of setEndpointState(store, hosts, state)) ctx.info(c.changed ? `${c.hostName} is now ${state}.` : `${c.hostName} was already ${state}.`);
+      } finally {
+        store.close();
+      }
+    });
+}

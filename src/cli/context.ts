@@ -1,0 +1,32 @@
+import type { EndpointStore, SecretBackendName } from '../core/store/db.js';
+import type { SecretStore } from '../core/secrets/types.js';
+import type { IO } from './io.js';
+import type { Style } from './output/style.js';
+
+export interface GlobalOptions {
+  home?: string;
+  secretStore?: string;
+}
+
+export interface Prompter {
+  confirm(message: string, defaultValue: boolean): Promise<boolean>;
+}
+
+/**
+ * What commands depend on, resolved lazily so a command loads only what it
+ * uses and a test can pass its own.
+ */
+export interface Context {
+  io: IO;
+  env: NodeJS.ProcessEnv;
+  style: Style;
+  prompter(): Promise<Prompter>;
+  openStore(g: GlobalOptions): Promise<EndpointStore>;
+  /** The secret store in force for this store (recorded choice, flag, env, default keychain). */
+  secrets(store: EndpointStore, g: GlobalOptions): Promise<SecretStore>;
+  /** A message line on stderr. */
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export type { SecretBackendName };

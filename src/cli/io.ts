@@ -1,0 +1,44 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The streams a command talks to, injected so a test can run a command in
+ * TTY and non-TTY mode. Data goes to stdout, messages to stderr.
+ */
+export interface IO {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  stdinTTY: boolean;
+  stdoutTTY: boolean;
+  stderrTTY: boolean;
+  /** Colour on stderr messages. */
+  color: boolean;
+  /** Colour and borders on stdout data (tables). */
+  colorOut: boolean;
+}
+
+/** NO_COLOR wins; then FORCE_COLOR; else colour only on a terminal. */
+export function wantsColor(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return isTTY && env.TERM !== 'dumb';
+}
+
+export function systemIO(env: NodeJS.ProcessEnv = process.env): IO {
+  const stdinTTY = Boolean(process.stdin.isTTY);
+  const stdoutTTY = Boolean(process.stdout.isTTY);
+  const stderrTTY = Boolean(process.stderr.isTTY);
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinTTY,
+    stdoutTTY,
+    stderrTTY,
+    color: wantsColor(stderrTTY, env),
+    colorOut: wantsColor(stdoutTTY, env),
+  };
+}
+
+/** Prompting needs a person at a terminal: stdin to read, stderr to ask on. */
+export const canPrompt = (io: IO) => io.stdinTTY && io.stderrTTY;

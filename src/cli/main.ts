@@ -1,0 +1,88 @@
+import { Command, CommanderError, Option } from 'commander';
+import { NbwssError } from '../core/errors.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { systemIO, type IO } from './io.js';
+import { makeStyle } from './output/style.js';
+import { makeContext } from './default-context.js';
+import type { Context } from './context.js';
+import { addCommand } from './commands/add.js';
+import { listCommand } from './commands/list.js';
+import { showCommand } from './commands/show.js';
+import { deleteCommand } from './commands/delete.js';
+import { stateCommand } from './commands/state.js';
+
+declare const NBWSS_VERSION: string;
+const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
+
+export function buildProgram(ctx: Context): Command {
+  const program = new Command('nbwss')
+    .description('Manage the WebSocket server endpoints of the NetBackup WebSocket Service (NBWSS).')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--home <dir>', 'store directory (default: $NBWSS_HOME, /var/lib/nbwss for root, else ~/.local/share/nbwss)'))
+    .addOption(new Option('--secret-store <kind>', 'where tokens go: keychain (default) or file; recorded by the first add').choices(['keychain', 'file']))
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run nbwss --help for usage)')
+    .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: NBWSS_HOME, NBWSS_SECRET_STORE, NBWSS_SECRET_KEY_FILE, NO_COLOR, FORCE_COLOR`)
+    .configureOutput({
+      writeOut: (s) => void ctx.io.stdout.write(s),
+      writeErr: (s) => void ctx.io.stderr.write(s),
+      outputError: (s, write) => write(ctx.style.red(s)),
+    })
+    .exitOverride();
+  for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
+  program.addCommand(stateCommand(ctx, 'activate'));
+  program.addCommand(stateCommand(ctx, 'deactivate'));
+  // Subcommands inherit output, exit override and suggestions.
+  for (const c of program.commands) {
+    c.configureOutput({
+      writeOut: (s) => void ctx.io.stdout.write(s),
+      writeErr: (s) => void ctx.io.stderr.write(s),
+      outputError: (s, write) => write(ctx.style.red(s)),
+    })
+      .exitOverride()
+      .showSuggestionAfterError(true);
+  }
+  return program;
+}
+
+/** The only place that turns errors into exit codes. */
+export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const ctx = makeContext(io, env, makeStyle(io.color));
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (e) {
+    return report(ctx, e);
+  }
+}
+
+function report(ctx: Context, e: unknown): number {
+  const { io, style } = ctx;
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+    return EXIT.USAGE; // commander already printed the message
+  }
+  if (e instanceof NbwssError) {
+    if (e.code === 'CANCELLED') {
+      io.stderr.write(`${e.message}\n`);
+      return EXIT.CANCELLED;
+    }
+    io.stderr.write(`${style.red(`Error: ${e.message}`)}\n`);
+    if (e.hint) io.stderr.write(`${e.hint}\n`);
+    return EXIT[e.code];
+  }
+  if (e instanceof Error && e.name === 'ExitPromptError') {
+    io.stderr.write('Cancelled; nothing was changed.\n');
+    return EXIT.CANCELLED;
+  }
+  io.stderr.write(`${style.red(`Unexpected error: ${e instanceof Error ? e.message : String(e)}`)}\n`);
+  if (ctx.env.NBWSS_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+  else io.stderr.write('This is a bug in nbwss; run again with NBWSS_DEBUG=1 for details and report it.\n');
+  return EXIT.UNEXPECTED;
+}
+
+export async function run(): Promise<void> {
+  process.umask(0o077);
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,20 @@
+import { maskUrl } from '../../core/endpoint/url.js';
+import type { EndpointRecord } from '../../core/store/db.js';
+
+/** The documented JSON shape of an entry in list --json (stable field names). */
+export function endpointJson(r: EndpointRecord) {
+  return {
+    hostName: r.hostName,
+    url: maskUrl(r.url),
+    groupId: r.groupId,
+    priority: r.priority,
+    state: r.state,
+    connectionState: r.connectionState,
+    fingerprint: r.fingerprint,
+    notAfter: r.notAfter,
+  };
+}
+
+export const LIST_HEAD = ['Host Name', 'URL', 'Group ID', 'Priority', 'State', 'Connection State'];
+
+export const listRow = (r: EndpointRecord) => [r.hostName, maskUrl(r.url), r.groupId, String(r.priority), r.state, r.connectionState];

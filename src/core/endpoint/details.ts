@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import { GUIDE, NbwssError } from '../errors.js';
+import { JsonSyntaxError, parseJson, type Json } from './json.js';
+import { isValidHostName, parseWssUrl, sameHost, urlHost, maskUrl } from './url.js';
+
+/** One set of endpoint details, as the cloud provider hands them over (guide table 2-2). */
+export interface EndpointDetails {
+  token: string;
+  priority: number;
+  groupId: string;
+  hostName: string;
+  url: string;
+}
+
+export interface LoadedDetails {
+  endpoints: EndpointDetails[];
+  warnings: string[];
+}
+
+/** Details larger than this are refused without being read whole. */
+export const MAX_DETAILS_BYTES = 1024 * 1024;
+/** NetBackup keeps priorities as 32-bit integers. */
+export const MAX_PRIORITY = 2 ** 31 - 1;
+
+export const FIELDS = ['token', 'priority', 'groupId', 'hostName', 'url'] as const;
+
+const HINT =
+  'Correct the endpoint details: one JSON object {"token", "priority", "groupId", "hostName", "url"} (or an array of them), with a wss:// url and no apostrophe anywhere.';
+
+const invalid = (detail: string, hint = HINT) => new NbwssError('INVALID_DETAILS', `${GUIDE.jsonNotValid}: ${detail}`, { hint });
+
+/** Strict UTF-8: an invalid byte is an error, not U+FFFD. A BOM is dropped. */
+export function decodeDetails(bytes: Uint8Array): string {
+  if (bytes.byteLength > MAX_DETAILS_BYTES) {
+    throw invalid(`the details are larger than 1 MiB (${bytes.byteLength} bytes)`, 'Endpoint details are a few hundred bytes; check that this is the right file.');
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw invalid(`the details are not valid UTF-8 (invalid byte at offset ${at})`, 'Save the file as UTF-8.');
+  }
+}
+
+/** The offset of the first byte that breaks UTF-8, for the error message. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  let lo = 0;
+  let hi = b.byteLength;
+  // Binary search for the shortest invalid prefix (a valid prefix may end mid-character; stream mode allows that).
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    try {
+      dec.decode(b.subarray(0, mid + 1), { stream: true });
+      dec.decode(); // reset
+      lo = mid + 1;
+    } catch {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+const text = (field: string) =>
+  z
+    .string({ error: (iss) => (iss.input === undefined ? `${field} is missing` : `${field} must be a string`) })
+    .refine((s) => s.length > 0, { error: `${field} is empty` })
+    .refine((s) => s.trim().length > 0, { error: `${field} is blank` })
+    .superRefine((s, ctx) => {
+      const m = CONTROL.exec(s);
+      if (m) ctx.addIssue({ code: 'custom', message: `${field} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})` });
+      else if (LONE_SURROGATE.test(s)) ctx.addIssue({ code: 'custom', message: `${field} contains an unpaired UTF-16 surrogate escape` });
+    });
+
+const priority = z.unknown().transform((v, ctx): number => {
+  const bad = (why: string) => {
+    ctx.addIssue({ code: 'custom', message: `priority ${why}; it must be a whole number of 0 or more (a lower number is a higher priority)` });
+    return z.NEVER;
+  };
+  if (v === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'priority is missing' });
+    return z.NEVER;
+  }
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^[0-9]+$/.test(v)) n = Number(v);
+  else return bad(`is ${describeValue(v)}`);
+  if (!Number.isInteger(n)) return bad(`is ${n}`);
+  if (n < 0) return bad(`is ${n}`);
+  if (n > MAX_PRIORITY) return bad(`is larger than ${MAX_PRIORITY}`);
+  return n === 0 ? 0 : n; // -0 -> 0
+});
+
+const endpointSchema = z.object({
+  token: text('token'),
+  priority,
+  groupId: text('groupId'),
+  hostName: text('hostName').refine(isValidHostName, { error: 'hostName is not a valid DNS name or IP address' }),
+  url: text('url'),
+});
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string "${v.length > 20 ? `${v.slice(0, 20)}…` : v}"`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** Line and column of a character offset. */
+function position(textIn: string, at: number): { line: number; column: number } {
+  let line = 1;
+  let column = 1;
+  for (let k = 0; k < at; k++) {
+    if (textIn.charCodeAt(k) === 10) {
+      line++;
+      column = 1;
+    } else column++;
+  }
+  return { line, column };
+}
+
+/** Every string in a JSON value, keys included, with a label of where it is. */
+function* strings(v: Json, where: string): Generator<[string, string]> {
+  if (typeof v === 'string') yield [v, where];
+  else if (Array.isArray(v)) for (let k = 0; k < v.length; k++) yield* strings(v[k]!, where);
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      yield [k, 'a property name'];
+      yield* strings(x, (FIELDS as readonly string[]).includes(k) ? k : `property "${k}"`);
+    }
+}
+
+/**
+ * Endpoint details from raw bytes (a file or an HTTP body): decode, parse,
+ * validate. Returns the endpoints and warnings, or throws INVALID_DETAILS.
+ */
+export function parseDetails(bytes: Uint8Array): LoadedDetails {
+  const source = decodeDetails(bytes);
+  const textIn = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+
+  const raw = textIn.indexOf("'");
+  if (raw !== -1) {
+    const { line, column } = position(textIn, raw);
+    throw invalid(`an apostrophe (') at line ${line}, column ${column}; NetBackup does not support an apostrophe anywhere in the endpoint details`);
+  }
+
+  let value: Json;
+  try {
+    value = parseJson(textIn);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw invalid(`not valid JSON: ${e.message}`, 'Correct the JSON syntax at that position.');
+    throw e;
+  }
+
+  for (const [s, where] of strings(value, 'the details')) {
+    if (s.includes("'")) throw invalid(`an escaped apostrophe (\\u0027) in ${where}; NetBackup does not support an apostrophe anywhere in the endpoint details`);
+  }
+
+  const many = Array.isArray(value);
+  const items: Json[] = Array.isArray(value) ? value : [value];
+  if (many && items.length === 0) throw invalid('the array of endpoints is empty');
+
+  const warnings: string[] = [];
+  const endpoints: EndpointDetails[] = [];
+  items.forEach((item, index) => {
+    const label = many ? `endpoint ${index + 1}: ` : '';
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw invalid(`${label}the details must be a JSON object with token, priority, groupId, hostName and url (got ${describeValue(item)})`);
+    }
+    const parsed = endpointSchema.safeParse(item);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]!;
+      throw invalid(`${label}${first.message}`);
+    }
+    const d = parsed.data;
+    const u = parseWssUrl(d.url);
+    const unknown = Object.keys(item).filter((k) => !(FIELDS as readonly string[]).includes(k));
+    if (unknown.length > 0) warnings.push(`${label}ignoring unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+    if (!sameHost(d.hostName, urlHost(u))) {
+      warnings.push(`${label}hostName ${d.hostName} differs from the host of the url (${urlHost(u)}); the certificate is fetched from the url (${maskUrl(d.url)})`);
+    }
+    endpoints.push({ token: d.token, priority: d.priority, groupId: d.groupId, hostName: d.hostName, url: d.url });
+  });
+
+  for (let a = 0; a < endpoints.length; a++)
+    for (let b = a + 1; b < endpoints.length; b++)
+      if (sameHost(endpoints[a]!.hostName, endpoints[b]!.hostName))
+        throw invalid(`endpoints ${a + 1} and ${b + 1} both name the host ${endpoints[b]!.hostName}; each hostName must be unique`);
+
+  return { endpoints, warnings };
+}

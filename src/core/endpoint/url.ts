@@ -1,0 +1,72 @@
+import { isIP } from 'node:net';
+import { GUIDE, NbwssError } from '../errors.js';
+
+/**
+ * A URL with its query string and fragment masked: both often carry one-time
+ * secrets, so no message, log or audit line shows them.
+ */
+export function maskUrl(raw: string): string {
+  const q = raw.search(/[?#]/);
+  if (q === -1) return raw;
+  return `${raw.slice(0, q)}${raw[q] === '?' ? '?' : '#'}<redacted>`;
+}
+
+/** The host of a parsed URL without IPv6 brackets. */
+export function urlHost(u: URL): string {
+  return u.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
+/** The port a wss:// or https:// URL connects to. */
+export function urlPort(u: URL): number {
+  return u.port === '' ? 443 : Number(u.port);
+}
+
+/**
+ * The endpoint URL rules: wss:// only (the guide's "Invalid websocket
+ * protocol" message), parsable, a host, no user:password@.
+ */
+export function parseWssUrl(raw: string): URL {
+  const malformed = (why: string) =>
+    new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), {
+      hint: `${why}. Specify the url as wss://HOST[:PORT]/PATH, for example wss://cloudhost7.nebula.com:8080/netbackup/face1`,
+    });
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    // A scheme other than wss must still get the protocol message, even if
+    // the rest does not parse.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
+    if (scheme && scheme.toLowerCase() !== 'wss') throw wrongScheme(raw);
+    throw malformed('The url cannot be parsed');
+  }
+  if (u.protocol !== 'wss:') throw wrongScheme(raw);
+  if (u.hostname === '') throw malformed('The url names no host');
+  if (u.username !== '' || u.password !== '') throw malformed('The url must not contain user:password@');
+  return u;
+}
+
+function wrongScheme(raw: string): NbwssError {
+  return new NbwssError('INVALID_DETAILS', GUIDE.wssOnly, {
+    hint: `The url ${maskUrl(raw)} does not start with wss://; ws://, https:// and other schemes are not supported.`,
+  });
+}
+
+const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** A DNS name (letters, digits, hyphens; dots between labels) or an IPv4/IPv6 address. */
+export function isValidHostName(h: string): boolean {
+  if (isIP(h) !== 0) return true;
+  const name = h.endsWith('.') ? h.slice(0, -1) : h;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  // An all-numeric dotted name that is not an IPv4 address (e.g. 1.2.3) is not a host name.
+  if (labels.every((l) => /^[0-9]+$/.test(l))) return false;
+  return labels.every((l) => LABEL.test(l));
+}
+
+/** Host names compare without case, and without a trailing dot. */
+export function sameHost(a: string, b: string): boolean {
+  const norm = (s: string) => s.replace(/\.$/, '').toLowerCase();
+  return norm(a) === norm(b);
+}

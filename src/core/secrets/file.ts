@@ -1,0 +1,189 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { NbwssError } from '../errors.js';
+import type { SecretStore } from './types.js';
+import { tightenFile } from '../store/fs.js';
+
+export const SECRETS_FILE = 'secrets.enc';
+export const LOCK_FILE = 'secrets.lock';
+const MAGIC = Buffer.from('NBWSSv1\0', 'latin1');
+
+/**
+ * Tokens in one AES-256-GCM encrypted file in NBWSS_HOME; the 32-byte key in
+ * a separate 0600 file. Every read-modify-write holds a cross-process lock
+ * (an exclusive SQLite transaction on secrets.lock: the kernel drops it when
+ * a process dies, so a killed run never leaves a stale lock) and replaces the
+ * file atomically (write, fsync, rename).
+ */
+export class FileSecretStore implements SecretStore {
+  readonly name = 'file' as const;
+  readonly path: string;
+  private readonly lockPath: string;
+
+  constructor(
+    readonly home: string,
+    readonly keyFile: string,
+    private readonly busyTimeoutMs = 30_000,
+  ) {
+    this.path = join(home, SECRETS_FILE);
+    this.lockPath = join(home, LOCK_FILE);
+  }
+
+  probe(): void {
+    this.locked(() => this.key(true));
+  }
+
+  get(account: string): string | undefined {
+    return this.read(this.key(false))[account];
+  }
+
+  set(account: string, secret: string): void {
+    this.locked(() => {
+      const key = this.key(true)!;
+      const all = this.read(key);
+      all[account] = secret;
+      this.write(key, all);
+    });
+  }
+
+  delete(account: string): boolean {
+    return this.locked(() => {
+      const key = this.key(false);
+      const all = this.read(key);
+      if (!(account in all)) return false;
+      delete all[account];
+      this.write(key!, all);
+      return true;
+    });
+  }
+
+  accounts(): string[] {
+    return Object.keys(this.read(this.key(false)));
+  }
+
+  private locked<T>(fn: () => T): T {
+    let lock: Database.Database | undefined;
+    try {
+      lock = new Database(this.lockPath);
+      tightenFile(this.lockPath);
+      lock.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      lock.exec('BEGIN EXCLUSIVE');
+    } catch (e) {
+      lock?.close();
+      throw fileError(`Cannot lock ${this.lockPath}`, e);
+    }
+    try {
+      return fn();
+    } finally {
+      lock.exec('COMMIT');
+      lock.close();
+    }
+  }
+
+  /** The key; created (under the lock) when `create` and missing. */
+  private key(create: boolean): Buffer | undefined {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(this.keyFile);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(`Cannot read the secret key file ${this.keyFile}`, e);
+      if (!create) return undefined;
+      return this.createKey();
+    }
+    if (raw.length !== 32) {
+      throw new NbwssError('STORE', `The secret key file ${this.keyFile} is not a 32-byte key`, {
+        hint: 'Restore the key file from your backup; without it the stored tokens cannot be read.',
+      });
+    }
+    return raw;
+  }
+
+  private createKey(): Buffer {
+    const key = randomBytes(32);
+    try {
+      mkdirSync(dirname(this.keyFile), { recursive: true, mode: 0o700 });
+      // Write to a private temp file, then link(): atomic, and fails if another run won the race.
+      const tmp = `${this.keyFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      writeDurably(tmp, key);
+      try {
+        linkSync(tmp, this.keyFile);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        unlinkSync(tmp);
+      }
+    } catch (e) {
+      throw fileError(`Cannot create the secret key file ${this.keyFile}`, e);
+    }
+    return readFileSync(this.keyFile);
+  }
+
+  private read(key: Buffer | undefined): Record<string, string> {
+    let blob: Buffer;
+    try {
+      blob = readFileSync(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
+      throw fileError(`Cannot read ${this.path}`, e);
+    }
+    if (!key) {
+      throw new NbwssError('STORE', `The secret key file ${this.keyFile} is missing, so ${this.path} cannot be read`, {
+        hint: 'Restore the key file, or point NBWSS_SECRET_KEY_FILE at it.',
+      });
+    }
+    try {
+      if (!blob.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('unknown file format');
+      const iv = blob.subarray(MAGIC.length, MAGIC.length + 12);
+      const tag = blob.subarray(MAGIC.length + 12, MAGIC.length + 28);
+      const d = createDecipheriv('aes-256-gcm', key, iv);
+      d.setAAD(MAGIC);
+      d.setAuthTag(tag);
+      const plain = Buffer.concat([d.update(blob.subarray(MAGIC.length + 28)), d.final()]);
+      const parsed = JSON.parse(plain.toString('utf8')) as { v: number; secrets: Record<string, string> };
+      return Object.assign(Object.create(null), parsed.secrets);
+    } catch (e) {
+      throw new NbwssError('STORE', `${this.path} cannot be decrypted with the key in ${this.keyFile}`, {
+        hint: 'The key file does not belong to this store, or the file was altered. Restore both from the same backup.',
+        cause: e,
+      });
+    }
+  }
+
+  private write(key: Buffer, secrets: Record<string, string>): void {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(MAGIC);
+    const ct = Buffer.concat([c.update(JSON.stringify({ v: 1, secrets }), 'utf8'), c.final()]);
+    const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      writeDurably(tmp, Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
+      renameSync(tmp, this.path);
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already gone */
+      }
+      throw fileError(`Cannot write ${this.path}`, e);
+    }
+  }
+}
+
+function writeDurably(path: string, data: Buffer): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileError(what: string, e: unknown): NbwssError {
+  return new NbwssError('STORE', `${what}: ${(e as Error).message}`, {
+    hint: 'Check the permissions of NBWSS_HOME and of the key file (NBWSS_SECRET_KEY_FILE).',
+    cause: e,
+  });
+}

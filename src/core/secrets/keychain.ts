@@ -1,0 +1,65 @@
+import { Entry, findCredentials } from '@napi-rs/keyring';
+import { NbwssError } from '../errors.js';
+import type { SecretStore } from './types.js';
+
+// Always the Secret Service on Linux: keyring's default silently falls back to
+// the kernel keyutils keyring, which forgets everything at reboot.
+const OPTIONS = { linux: { store: 'secret-service' as const } };
+
+const WAY_OUT = 'Start a keychain (on Linux: a Secret Service such as gnome-keyring on the session D-Bus), or use the encrypted file store: --secret-store file or NBWSS_SECRET_STORE=file.';
+
+/** The OS keychain: macOS Keychain, Windows Credential Manager, Secret Service. */
+export class KeychainSecretStore implements SecretStore {
+  readonly name = 'keychain' as const;
+  readonly service: string;
+
+  constructor(storeId: string) {
+    this.service = `nbwss:${storeId}`;
+  }
+
+  private entry(account: string): Entry {
+    return this.call(() => new Entry(this.service, account, OPTIONS));
+  }
+
+  private call<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw keychainError(e);
+    }
+  }
+
+  probe(): void {
+    const e = this.entry('nbwss-probe');
+    this.call(() => e.getPassword());
+  }
+
+  get(account: string): string | undefined {
+    const e = this.entry(account);
+    return this.call(() => e.getPassword()) ?? undefined;
+  }
+
+  set(account: string, secret: string): void {
+    const e = this.entry(account);
+    this.call(() => e.setPassword(secret));
+  }
+
+  delete(account: string): boolean {
+    const e = this.entry(account);
+    return this.call(() => e.deletePassword());
+  }
+
+  accounts(): string[] {
+    return this.call(() => findCredentials(this.service)).map((c) => c.account);
+  }
+}
+
+function keychainError(e: unknown): NbwssError {
+  const msg = (e as Error).message ?? String(e);
+  const unreachable = /dbus|platform failure|no such|not available|unavailable|autolaunch|secret service/i.test(msg);
+  return new NbwssError(
+    'STORE',
+    unreachable ? `No OS keychain is reachable: ${msg}` : `The OS keychain failed: ${msg}`,
+    { hint: unreachable ? WAY_OUT : 'Unlock the keychain and try again, or use --secret-store file.', cause: e },
+  );
+}

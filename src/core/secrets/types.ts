@@ -1,0 +1,21 @@
+import type { SecretBackendName } from '../store/db.js';
+
+/**
+ * Where endpoint tokens live. Keyed by account (the lower-cased host name);
+ * every method is synchronous so it can run inside the store's write
+ * transaction, which makes "token and entry" all-or-nothing.
+ */
+export interface SecretStore {
+  readonly name: SecretBackendName;
+  /** Throws NbwssError('STORE') with the way out if the backend does not answer. */
+  probe(): void;
+  get(account: string): string | undefined;
+  set(account: string, secret: string): void;
+  /** Returns whether something was deleted. */
+  delete(account: string): boolean;
+  /** Every account this store holds (for orphan checks). */
+  accounts(): string[];
+}
+
+/** Host names compare without case and without a trailing dot; so do accounts. */
+export const accountFor = (hostName: string) => hostName.replace(/\.$/, '').toLowerCase();

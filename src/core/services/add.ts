@@ -1,0 +1,147 @@
+import type { EndpointDetails } from '../endpoint/details.js';
+import { parseWssUrl } from '../endpoint/url.js';
+import { GUIDE, NbwssError } from '../errors.js';
+import { accountFor, type SecretStore } from '../secrets/index.js';
+import type { EndpointState, EndpointStore, PinType } from '../store/db.js';
+import type { FetchOptions, PresentedCertificate } from '../tls/fetch.js';
+
+export interface Candidate {
+  details: EndpointDetails;
+  certificate: PresentedCertificate;
+}
+
+/** Decides whether a presented certificate is trusted; the CLI prompts, checks --fingerprint or honours --yes. */
+export type AcceptFn = (c: Candidate) => Promise<boolean>;
+
+export type FetchFn = (url: URL, opts: FetchOptions) => Promise<PresentedCertificate>;
+
+export interface AddOptions {
+  store: EndpointStore;
+  secrets: SecretStore;
+  endpoints: EndpointDetails[];
+  accept: AcceptFn;
+  fetch: FetchFn;
+  fetchOptions?: FetchOptions;
+  state?: EndpointState;
+  pinType?: PinType;
+  now?: () => Date;
+  /** Called after the certificates were fetched, before acceptance (for progress output). */
+  onFetched?: (c: Candidate[]) => void;
+}
+
+export interface AddedEndpoint {
+  hostName: string;
+  url: string;
+  groupId: string;
+  priority: number;
+  state: EndpointState;
+  fingerprint: string;
+  notAfter: string;
+}
+
+export function entityExists(hostName: string): NbwssError {
+  return new NbwssError('EXISTS', GUIDE.exists, {
+    hint: `An endpoint with the host name ${hostName} is already saved. See it with: nbwss show ${hostName}`,
+  });
+}
+
+/**
+ * Save endpoints all-or-nothing: check none exists, fetch and accept each
+ * certificate, fetch it again just before saving (it must not have changed),
+ * then write tokens and entries under the store's write lock.
+ */
+export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
+  const now = o.now ?? (() => new Date());
+  for (const d of o.endpoints) if (o.store.get(d.hostName)) throw entityExists(d.hostName);
+  // Fail before any network work and prompting if the secret store does not answer.
+  o.secrets.probe();
+
+  const urls = o.endpoints.map((d) => parseWssUrl(d.url));
+  const fetchAll = () => Promise.all(urls.map((u) => o.fetch(u, o.fetchOptions ?? {})));
+  const presented = await fetchAll();
+  const candidates = o.endpoints.map((details, i) => ({ details, certificate: presented[i]! }));
+  o.onFetched?.(candidates);
+
+  for (const c of candidates) {
+    if (!(await o.accept(c))) {
+      throw new NbwssError('CERTIFICATE', `The certificate of ${c.details.hostName} was not accepted; nothing was saved`, {
+        hint: 'Verify the fingerprint with the cloud provider, then run the command again.',
+      });
+    }
+  }
+
+  const again = await fetchAll();
+  again.forEach((cert, i) => {
+    if (cert.fingerprint !== candidates[i]!.certificate.fingerprint) {
+      throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, {
+        hint: `The certificate of ${candidates[i]!.details.hostName} changed after it was accepted (now ${cert.fingerprint}). Make sure the certificate on the endpoint server was not changed, then add it again.`,
+      });
+    }
+  });
+
+  const state = o.state ?? 'ACTIVATED';
+  const pinType = o.pinType ?? 'cert';
+  const stamp = now().toISOString();
+  const written: string[] = [];
+  try {
+    o.store.write(() => {
+      const inForce = o.store.recordSecretBackend(o.secrets.name);
+      if (inForce !== o.secrets.name) {
+        throw new NbwssError('STORE', `This store keeps its tokens in the ${inForce} secret store; another run recorded it just now`, {
+          hint: `Run again with --secret-store ${inForce}.`,
+        });
+      }
+      for (const { details: d, certificate: c } of candidates) {
+        if (o.store.get(d.hostName)) throw entityExists(d.hostName);
+        o.store.insert(
+          {
+            hostName: d.hostName,
+            url: d.url,
+            groupId: d.groupId,
+            priority: d.priority,
+            state,
+            pinType,
+            certPem: c.pem,
+            fingerprint: c.fingerprint,
+            spkiFingerprint: c.spkiFingerprint,
+            notAfter: c.notAfter,
+          },
+          stamp,
+        );
+      }
+      // Tokens last: a failure above writes none. Under the write lock no
+      // other run can add these hosts, so any token already there is an orphan.
+      try {
+        for (const { details: d } of candidates) {
+          o.secrets.set(accountFor(d.hostName), d.token);
+          written.push(d.hostName);
+        }
+      } catch (e) {
+        for (const h of written) o.secrets.delete(accountFor(h));
+        written.length = 0;
+        throw e;
+      }
+    });
+  } catch (e) {
+    // Only a failed COMMIT leaves tokens written: remove them, unless another run saved the host meanwhile.
+    if (written.length > 0) removeTokensOfAbsentHosts(o.store, o.secrets, written);
+    throw e;
+  }
+
+  return candidates.map(({ details: d, certificate: c }) => ({
+    hostName: d.hostName,
+    url: d.url,
+    groupId: d.groupId,
+    priority: d.priority,
+    state,
+    fingerprint: c.fingerprint,
+    notAfter: c.notAfter,
+  }));
+}
+
+/** Delete the tokens of hosts that have no entry, checked under the write lock. */
+export function removeTokensOfAbsentHosts(store: EndpointStore, secrets: SecretStore, hosts: string[]): void {
+  store.write(() => {
+    for (const h of hosts) if (!store.get(h)) secrets.delete(accountFor(h));
+  });
+}

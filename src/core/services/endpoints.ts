@@ -1,0 +1,76 @@
+import { X509Certificate } from 'node:crypto';
+import { GUIDE, NbwssError } from '../errors.js';
+import { accountFor, type SecretStore } from '../secrets/index.js';
+import type { EndpointRecord, EndpointState, EndpointStore, ListFilter } from '../store/db.js';
+import { summarize, type CertificateSummary } from '../tls/fetch.js';
+import { removeTokensOfAbsentHosts } from './add.js';
+
+export function notFound(hostName: string): NbwssError {
+  return new NbwssError('NOT_FOUND', GUIDE.notFound, {
+    hint: `No endpoint with the host name ${hostName} is saved. See the saved ones with: nbwss list`,
+  });
+}
+
+export function listEndpoints(store: EndpointStore, filter: ListFilter = {}): EndpointRecord[] {
+  return store.list(filter);
+}
+
+export interface EndpointDetailsView {
+  record: EndpointRecord;
+  certificate: CertificateSummary;
+  token?: string;
+}
+
+export function getEndpoint(store: EndpointStore, hostName: string): EndpointRecord {
+  const r = store.get(hostName);
+  if (!r) throw notFound(hostName);
+  return r;
+}
+
+export function showEndpoint(store: EndpointStore, hostName: string, secrets?: SecretStore): EndpointDetailsView {
+  const record = getEndpoint(store, hostName);
+  const certificate = summarize(new X509Certificate(record.certPem));
+  if (!secrets) return { record, certificate };
+  const token = secrets.get(accountFor(record.hostName));
+  if (token === undefined) {
+    throw new NbwssError('STORE', `The token of ${record.hostName} is missing from the ${secrets.name} secret store`, {
+      hint: `Re-add the endpoint with its details: nbwss delete ${record.hostName} --yes, then nbwss add --file DETAILS.json`,
+    });
+  }
+  return { record, certificate, token };
+}
+
+/** All named hosts must exist; returns their records (stored spelling). */
+function requireAll(store: EndpointStore, hosts: string[]): EndpointRecord[] {
+  return hosts.map((h) => store.get(h) ?? (() => { throw notFound(h); })());
+}
+
+/**
+ * Delete entries, pins and tokens. The entries go first in one transaction;
+ * then each token, under the write lock again and only while its host has no
+ * entry (a concurrent add of the same host keeps its new token). A run
+ * killed between the two leaves at worst an orphan token, never an entry
+ * without its token.
+ */
+export function deleteEndpoints(store: EndpointStore, secrets: SecretStore, hosts: string[]): string[] {
+  const removed = store.write(() => {
+    const records = requireAll(store, hosts);
+    for (const r of records) store.remove(r.hostName);
+    return records.map((r) => r.hostName);
+  });
+  removeTokensOfAbsentHosts(store, secrets, removed);
+  return removed;
+}
+
+export interface StateChange {
+  hostName: string;
+  state: EndpointState;
+  changed: boolean;
+}
+
+export function setEndpointState(store: EndpointStore, hosts: string[], state: EndpointState, now = new Date()): StateChange[] {
+  return store.write(() => {
+    const records = requireAll(store, hosts);
+    return records.map((r) => ({ hostName: r.hostName, state, changed: store.setState(r.hostName, state, now.toISOString()) }));
+  });
+}

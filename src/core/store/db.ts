@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { NbwssError } from '../errors.js';
+import { ensurePrivateDir, tightenFile } from './fs.js';
+
+export type EndpointState = 'ACTIVATED' | 'DEACTIVATED';
+export type ConnectionState = 'CONNECTED' | 'DISCONNECTED';
+export type PinType = 'cert' | 'spki';
+export type SecretBackendName = 'keychain' | 'file';
+
+export interface EndpointRecord {
+  hostName: string;
+  url: string;
+  groupId: string;
+  priority: number;
+  state: EndpointState;
+  pinType: PinType;
+  certPem: string;
+  fingerprint: string;
+  spkiFingerprint: string;
+  notAfter: string;
+  createdAt: string;
+  updatedAt: string;
+  connectionState: ConnectionState;
+  connectionSince: string | null;
+  lastError: string | null;
+}
+
+export type NewEndpoint = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'connectionState' | 'connectionSince' | 'lastError'>;
+
+export const DB_FILE = 'nbwss.db';
+
+/** Each entry is one schema step; the index + 1 is the user_version it leads to. */
+const MIGRATIONS: ((db: Database.Database) => void)[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+      CREATE TABLE endpoints (
+        host_name        TEXT NOT NULL COLLATE NOCASE PRIMARY KEY,
+        url              TEXT NOT NULL,
+        group_id         TEXT NOT NULL,
+        priority         INTEGER NOT NULL CHECK (priority >= 0),
+        state            TEXT NOT NULL CHECK (state IN ('ACTIVATED', 'DEACTIVATED')),
+        pin_type         TEXT NOT NULL DEFAULT 'cert' CHECK (pin_type IN ('cert', 'spki')),
+        cert_pem         TEXT NOT NULL,
+        fingerprint      TEXT NOT NULL,
+        spki_fingerprint TEXT NOT NULL,
+        not_after        TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        connection_state TEXT NOT NULL DEFAULT 'DISCONNECTED' CHECK (connection_state IN ('CONNECTED', 'DISCONNECTED')),
+        connection_since TEXT,
+        last_error       TEXT
+      ) STRICT;
+      CREATE INDEX endpoints_by_group ON endpoints (group_id, priority, host_name);
+    `);
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('store_id', ?)`).run(randomBytes(12).toString('hex'));
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType,
+  cert_pem AS certPem, fingerprint, spki_fingerprint AS spkiFingerprint, not_after AS notAfter,
+  created_at AS createdAt, updated_at AS updatedAt, connection_state AS connectionState,
+  connection_since AS connectionSince, last_error AS lastError`;
+
+export interface ListFilter {
+  groupId?: string;
+  state?: EndpointState;
+}
+
+/**
+ * The endpoint store the CLI writes and the daemon reads: one SQLite file in
+ * NBWSS_HOME, WAL mode, a busy timeout so concurrent runs wait their turn.
+ * Tokens are never stored here.
+ */
+export class EndpointStore {
+  private constructor(
+    readonly db: Database.Database,
+    readonly home: string,
+  ) {}
+
+  static open(home: string, opts: { busyTimeoutMs?: number } = {}): EndpointStore {
+    ensurePrivateDir(home);
+    const path = join(home, DB_FILE);
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30_000}`);
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    } catch (e) {
+      throw storeError(`Cannot open the store ${path}`, e);
+    }
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) tightenFile(f);
+    const store = new EndpointStore(db, home);
+    store.migrate(path);
+    return store;
+  }
+
+  private migrate(path: string): void {
+    const version = () => this.db.pragma('user_version', { simple: true }) as number;
+    try {
+      if (version() > SCHEMA_VERSION) {
+        throw new NbwssError('STORE', `The store ${path} has schema version ${version()}, newer than this nbwss understands (${SCHEMA_VERSION})`, {
+          hint: 'Upgrade nbwss, or point --home at another store.',
+        });
+      }
+      if (version() === SCHEMA_VERSION) return;
+      this.db
+        .transaction(() => {
+          // Re-read under the write lock: a concurrent first run may have migrated already.
+          for (let v = version(); v < SCHEMA_VERSION; v++) {
+            MIGRATIONS[v]!(this.db);
+            this.db.pragma(`user_version = ${v + 1}`);
+          }
+        })
+        .immediate();
+    } catch (e) {
+      if (e instanceof NbwssError) throw e;
+      throw storeError(`Cannot prepare the store ${path}`, e);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  get storeId(): string {
+    return this.getMeta('store_id')!;
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  /** The secret store recorded by the first run that wrote a token. */
+  get secretBackend(): SecretBackendName | undefined {
+    return this.getMeta('secret_store') as SecretBackendName | undefined;
+  }
+
+  /**
+   * Record the secret store if none is recorded yet; returns the one in
+   * force. Call inside a write transaction.
+   */
+  recordSecretBackend(name: SecretBackendName): SecretBackendName {
+    this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('secret_store', ?)`).run(name);
+    return this.getMeta('secret_store') as SecretBackendName;
+  }
+
+  /** Run fn under the store's write lock (BEGIN IMMEDIATE); fn must be synchronous. */
+  write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      if (e instanceof NbwssError) throw e;
+      throw storeError('The store could not be written', e);
+    }
+  }
+
+  list(filter: ListFilter = {}): EndpointRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.groupId !== undefined) {
+      where.push('group_id = ?');
+      args.push(filter.groupId);
+    }
+    if (filter.state !== undefined) {
+      where.push('state = ?');
+      args.push(filter.state);
+    }
+    const sql = `SELECT ${COLUMNS} FROM endpoints ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY group_id, priority, host_name`;
+    return this.db.prepare(sql).all(...args) as EndpointRecord[];
+  }
+
+  get(hostName: string): EndpointRecord | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM endpoints WHERE host_name = ?`).get(hostName) as EndpointRecord | undefined;
+  }
+
+  insert(e: NewEndpoint, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO endpoints (host_name, url, group_id, priority, state, pin_type, cert_pem, fingerprint, spki_fingerprint, not_after, created_at, updated_at)
+         VALUES (@hostName, @url, @groupId, @priority, @state, @pinType, @certPem, @fingerprint, @spkiFingerprint, @notAfter, @now, @now)`,
+      )
+      .run({ ...e, now });
+  }
+
+  remove(hostName: string): boolean {
+    return this.db.prepare('DELETE FROM endpoints WHERE host_name = ?').run(hostName).changes === 1;
+  }
+
+  /** Returns whether the state changed (activate/deactivate are idempotent). */
+  setState(hostName: string, state: EndpointState, now: string): boolean {
+    return this.db.prepare('UPDATE endpoints SET state = ?, updated_at = ? WHERE host_name = ? AND state <> ?').run(state, now, hostName, state).changes === 1;
+  }
+}
+
+function storeError(what: string, e: unknown): NbwssError {
+  const code = (e as { code?: string }).code;
+  const hint =
+    code === 'SQLITE_BUSY'
+      ? 'Another nbwss run held the store too long; try again.'
+      : code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB'
+        ? 'The store file is damaged; restore it from a backup.'
+        : 'Check that NBWSS_HOME is writable and the disk is not full.';
+  return new NbwssError('STORE', `${what}: ${(e as Error).message}`, { hint, cause: e });
+}

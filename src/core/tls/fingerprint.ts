@@ -1,0 +1,36 @@
+import { createHash, X509Certificate } from 'node:crypto';
+
+/** Uppercase colon-separated hex, as openssl prints it: AB:CD:... */
+export function formatHex(digest: Buffer): string {
+  return digest.toString('hex').toUpperCase().match(/../g)!.join(':');
+}
+
+export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest();
+
+/** SHA-256 of the certificate's DER, in openssl's format. */
+export function certFingerprint(cert: X509Certificate): string {
+  return formatHex(sha256(cert.raw));
+}
+
+/** SHA-256 of the DER SubjectPublicKeyInfo: survives renewals that keep the key. */
+export function spkiFingerprint(cert: X509Certificate): string {
+  return formatHex(sha256(cert.publicKey.export({ type: 'spki', format: 'der' })));
+}
+
+/**
+ * A fingerprint as the administrator may paste it: hex with or without
+ * colons (or spaces) in any case, as openssl or a browser prints it, or
+ * SHA256:<base64> as ssh prints it. Returns the canonical form, or undefined
+ * if it is not a SHA-256 fingerprint.
+ */
+export function parseFingerprint(input: string): string | undefined {
+  const s = input.trim();
+  const ssh = /^SHA256:([A-Za-z0-9+/]{43}=?)$/i.exec(s);
+  if (ssh && s.startsWith('SHA256:')) {
+    const bytes = Buffer.from(ssh[1]!, 'base64');
+    return bytes.length === 32 ? formatHex(bytes) : undefined;
+  }
+  const hex = s.replace(/^sha-?256\s*(fingerprint)?\s*[=:]?\s*/i, '').replace(/[:\s]/g, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
+  return formatHex(Buffer.from(hex, 'hex'));
+}
