@@ -142,18 +142,19 @@ export function parseDetails(bytes: Uint8Array): LoadedDetails {
   const source = decodeDetails(bytes);
   const textIn = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
 
-  const raw = textIn.indexOf("'");
-  if (raw !== -1) {
-    const { line, column } = position(textIn, raw);
-    throw invalid(`an apostrophe (') at line ${line}, column ${column}; NetBackup does not support an apostrophe anywhere in the endpoint details`);
-  }
-
   let value: Json;
   try {
     value = parseJson(textIn);
   } catch (e) {
+    if (e instanceof JsonSyntaxError && e.duplicate) throw invalid(`${e.message}; each field may appear only once`, 'Remove the duplicate so the details say one thing.');
     if (e instanceof JsonSyntaxError) throw invalid(`not valid JSON: ${e.message}`, 'Correct the JSON syntax at that position.');
     throw e;
+  }
+
+  const raw = textIn.indexOf("'");
+  if (raw !== -1) {
+    const { line, column } = position(textIn, raw);
+    throw invalid(`an apostrophe (') at line ${line}, column ${column}; NetBackup does not support an apostrophe anywhere in the endpoint details`);
   }
 
   for (const [s, where] of strings(value, 'the details')) {

@@ -14,6 +14,8 @@ export class JsonSyntaxError extends Error {
     readonly reason: string,
     readonly line: number,
     readonly column: number,
+    /** A duplicate property is valid JSON grammar but ambiguous details. */
+    readonly duplicate = false,
   ) {
     super(`${reason} at line ${line}, column ${column}`);
   }
@@ -24,7 +26,7 @@ const MAX_DEPTH = 64;
 export function parseJson(text: string): Json {
   let i = 0;
 
-  const fail = (reason: string, at = i): never => {
+  const fail = (reason: string, at = i, duplicate = false): never => {
     let line = 1;
     let col = 1;
     for (let k = 0; k < at && k < text.length; k++) {
@@ -35,7 +37,7 @@ export function parseJson(text: string): Json {
         col++;
       }
     }
-    throw new JsonSyntaxError(reason, line, col);
+    throw new JsonSyntaxError(reason, line, col, duplicate);
   };
 
   const describe = (at: number): string => {
@@ -186,7 +188,7 @@ export function parseJson(text: string): Json {
       if (text[i] !== '"') return fail(`unexpected ${describe(i)}, a property name in double quotes was expected`);
       const keyAt = i;
       const key = string();
-      if (Object.prototype.hasOwnProperty.call(out, key)) return fail(`duplicate property "${key}"`, keyAt);
+      if (Object.prototype.hasOwnProperty.call(out, key)) return fail(`duplicate property "${key}"`, keyAt, true);
       ws();
       if (text[i] !== ':') return fail(`unexpected ${describe(i)}, ':' was expected`);
       i++;

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NbwssError } from '../../src/core/errors.js';
+import { fetchCertificate } from '../../src/core/tls/fetch.js';
+import { makeCert, type Cert } from '../helpers/certs.js';
+import { closedPort, startPlainServer, startTlsServer, type TlsServer } from '../helpers/servers.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+let selfSigned: Cert;
+let ca: Cert;
+let leaf: Cert;
+const servers: { close(): Promise<void> }[] = [];
+const started = <T extends { close(): Promise<void> }>(s: T) => (servers.push(s), s);
+
+beforeAll(() => {
+  selfSigned = makeCert();
+  ca = makeCert({ cn: 'Test Root CA', isCa: true, days: 60 });
+  leaf = makeCert({ cn: 'endpoint.test', sans: 'DNS:endpoint.test,IP:127.0.0.1', ca });
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  cleanupTempDirs();
+});
+
+const failure = async (p: Promise<unknown>): Promise<NbwssError> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof NbwssError) return e;
+    throw e;
+  }
+  throw new Error('resolved');
+};
+
+describe('fetchCertificate', () => {
+  it('takes a self-signed certificate and describes it', async () => {
+    const s: TlsServer = started(await startTlsServer(selfSigned));
+    const c = await fetchCertificate(new URL(s.url()));
+    expect(c.fingerprint).toBe(selfSigned.fingerprint);
+    expect(c.subject).toBe('CN=localhost');
+    expect(c.sans).toEqual(['DNS:localhost', 'IP Address:127.0.0.1', 'IP Address:0:0:0:0:0:0:0:1']);
+    expect(c.trusted).toBe(false);
+    expect(c.trustError).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    expect(c.hostnameMatches).toBe(true);
+    expect(c.pem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    expect(c.spkiFingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  });
+
+  it('over IPv6 loopback', async () => {
+    const s = started(await startTlsServer(selfSigned, { host: '::1' }));
+    expect((await fetchCertificate(new URL(s.url()))).fingerprint).toBe(selfSigned.fingerprint);
+  });
+
+  it('reports the chain, and trusted once the CA is known', async () => {
+    const s = started(await startTlsServer(leaf, { chain: [ca] }));
+    const untrusted = await fetchCertificate(new URL(s.url()));
+    expect(untrusted.trusted).toBe(false);
+    expect(untrusted.chain.map((x) => x.subject)).toEqual(['CN=endpoint.test', 'CN=Test Root CA']);
+    const trusted = await fetchCertificate(new URL(s.url()), { ca: [ca.cert] });
+    expect(trusted.trusted).toBe(true);
+    expect(trusted.fingerprint).toBe(leaf.fingerprint);
+  });
+
+  it('says when the certificate does not name the host', async () => {
+    const other = makeCert({ cn: 'elsewhere', sans: 'DNS:elsewhere.test' });
+    const s = started(await startTlsServer(other));
+    expect((await fetchCertificate(new URL(s.url()))).hostnameMatches).toBe(false);
+  });
+
+  it('refused: Unable to establish connection with host', async () => {
+    const port = await closedPort();
+    const e = await failure(fetchCertificate(new URL(`wss://127.0.0.1:${port}/x`)));
+    expect(e.code).toBe('NETWORK');
+    expect(e.message).toBe('Unable to establish connection with host: 127.0.0.1');
+    expect(e.hint).toContain(`127.0.0.1:${port} refused the connection`);
+  });
+
+  it('DNS failure: Unable to establish connection with host', async () => {
+    const lookup = ((host: string, _o: unknown, cb: (e: NodeJS.ErrnoException) => void) => {
+      const err: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${host}`);
+      err.code = 'ENOTFOUND';
+      process.nextTick(() => cb(err));
+    }) as never;
+    const e = await failure(fetchCertificate(new URL('wss://no-such-host.test/x'), { lookup }));
+    expect(e.message).toBe('Unable to establish connection with host: no-such-host.test');
+    expect(e.hint).toContain('DNS lookup of no-such-host.test failed (ENOTFOUND)');
+  });
+
+  it('timeout before a connection: Unable to establish connection with host', async () => {
+    const lookup = (() => {}) as never; // never answers
+    const e = await failure(fetchCertificate(new URL('wss://slow.test/x'), { lookup, timeoutMs: 200 }));
+    expect(e.message).toBe('Unable to establish connection with host: slow.test');
+    expect(e.hint).toContain('within 200 ms');
+  });
+
+  it('a port that speaks plain TCP: Failed to setup SSL security', async () => {
+    const s = started(await startPlainServer('http'));
+    const e = await failure(fetchCertificate(new URL(`wss://127.0.0.1:${s.port}/x`)));
+    expect(e.code).toBe('NETWORK');
+    expect(e.message).toBe('Failed to setup SSL security');
+  });
+
+  it('a port that accepts and stays silent: Failed to setup SSL security after the timeout', async () => {
+    const s = started(await startPlainServer('silent'));
+    const e = await failure(fetchCertificate(new URL(`wss://127.0.0.1:${s.port}/x`), { timeoutMs: 300 }));
+    expect(e.message).toBe('Failed to setup SSL security');
+    expect(e.hint).toContain('did not complete a TLS handshake within 300 ms');
+  });
+});

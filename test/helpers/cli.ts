@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './tmp.js';
+
+export const BIN = fileURLToPath(new URL('../../bin/nbwss.js', import.meta.url));
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Home {
+  dir: string;
+  keyFile: string;
+  /** Environment for a CLI run against this store with the file secret store. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** A fresh NBWSS_HOME using the file secret store, isolated from the user's own. */
+export function newHome(extra: NodeJS.ProcessEnv = {}): Home {
+  const root = tempDir('nbwss-home-');
+  const dir = join(root, 'store');
+  const keyFile = join(root, 'secret.key');
+  return {
+    dir,
+    keyFile,
+    env: { NBWSS_HOME: dir, NBWSS_SECRET_STORE: 'file', NBWSS_SECRET_KEY_FILE: keyFile, HOME: root, ...extra },
+  };
+}
+
+/** The environment a CLI run starts from: no colour settings, no session bus, nothing of the user's store. */
+export function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'LANG', 'TMPDIR', 'SYSTEMROOT']) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
+}
+
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string | Buffer): Promise<RunResult> {
+  const child = spawnCli(args, env);
+  return collect(child, input);
+}
+
+export function collect(child: ChildProcess, input?: string | Buffer): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin!.on('error', () => {});
+  child.stdin!.end(input);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** A details file (mode 0600 unless given) holding `details` as JSON, or raw text. */
+export function detailsFile(details: unknown, mode = 0o600): string {
+  const p = join(tempDir('nbwss-details-'), 'endpoint.json');
+  writeFileSync(p, typeof details === 'string' || Buffer.isBuffer(details) ? details : JSON.stringify(details, null, 2));
+  chmodSync(p, mode);
+  return p;
+}
+
+export const details = (o: Partial<Record<'token' | 'groupId' | 'hostName' | 'url', string>> & { priority?: unknown } = {}) => ({
+  token: 'tok-Secret-123',
+  priority: 1,
+  groupId: 'sg1',
+  hostName: 'localhost',
+  url: 'wss://127.0.0.1:1/nbwss',
+  ...o,
+});
+
+/** No stack trace in what the CLI printed. */
+export const hasStackTrace = (s: string) => /\n\s+at .+(:\d+:\d+|\(node:)/.test(s);
