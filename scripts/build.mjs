@@ -19,3 +19,16 @@ await build({
   banner: { js: "import { createRequire as __nbwssCreateRequire } from 'node:module'; const require = __nbwssCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The reference endpoint (tests, demo): not part of the CLI.
+await build({
+  entryPoints: { 'reference-endpoint': 'src/reference-endpoint/index.ts', 'reference-endpoint-cli': 'src/reference-endpoint/cli.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.18',
+  external: ['ws', 'bufferutil', 'utf-8-validate'],
+  banner: { js: "import { createRequire as __nbwssCreateRequire } from 'node:module'; const require = __nbwssCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+const files = (dir: string): string[] =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+const imports = (p: string) => [...readFileSync(p, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!);
+
+describe('the core knows nothing of the terminal', () => {
+  const core = files(join(SRC, 'core'));
+  it('has files to check', () => expect(core.length).toBeGreaterThan(5));
+  it.each(core.map((p) => [p.slice(SRC.length + 1), p]))('%s imports no CLI library and never exits or prints', (_n, p) => {
+    for (const spec of imports(p)) {
+      expect(spec).not.toMatch(/^(commander|@inquirer\/|chalk|cli-table3|ora)/);
+      expect(spec).not.toMatch(/\/cli\//);
+    }
+    const text = readFileSync(p, 'utf8');
+    expect(text).not.toMatch(/process\.exit|console\.(log|error|warn)|process\.std(out|err)/);
+  });
+});
+
+describe('one exit boundary', () => {
+  it('only src/cli/main.ts sets the exit code in the CLI and the core', () => {
+    const setters = [...files(join(SRC, 'core')), ...files(join(SRC, 'cli'))].filter((p) => /process\.exit(Code)?\b/.test(readFileSync(p, 'utf8')));
+    expect(setters.map((p) => p.slice(SRC.length + 1))).toEqual(['cli/main.ts']);
+  });
+});

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCert, type Cert } from '../helpers/certs.js';
+import { details, detailsFile, newHome, runCli } from '../helpers/cli.js';
+import { runInPty } from '../helpers/pty.js';
+import { startTlsServer, type TlsServer } from '../helpers/servers.js';
+import { fileTokens, storeRows } from '../helpers/store.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+let cert: Cert;
+let server: TlsServer;
+beforeAll(async () => {
+  cert = makeCert();
+  server = await startTlsServer(cert);
+});
+afterAll(async () => {
+  await server.close();
+  cleanupTempDirs();
+});
+
+describe('at a terminal', () => {
+  it('add shows the certificate and saves once the administrator accepts it', async () => {
+    const home = newHome();
+    const s = runInPty(['add', '--file', detailsFile(details({ url: server.url() }))], home.env);
+    await s.waitFor('Trust this certificate and save localhost?');
+    s.type('y\r');
+    const r = await s.done;
+    expect(r.code).toBe(0);
+    expect(r.output).toContain(cert.fingerprint);
+    expect(r.output).toContain('Added localhost');
+    expect(fileTokens(home)).toEqual({ localhost: 'tok-Secret-123' });
+  });
+
+  it('add: declining saves nothing, exit 5', async () => {
+    const home = newHome();
+    const s = runInPty(['add', '--file', detailsFile(details({ url: server.url() }))], home.env);
+    await s.waitFor('Trust this certificate');
+    s.type('n\r');
+    const r = await s.done;
+    expect(r.code).toBe(5);
+    expect(r.output).toContain('was not accepted; nothing was saved');
+    expect(storeRows(home)).toEqual([]);
+    expect(fileTokens(home)).toEqual({});
+  });
+
+  it('add: Ctrl-C at the prompt writes nothing and exits 130', async () => {
+    const home = newHome();
+    const s = runInPty(['add', '--file', detailsFile(details({ url: server.url() }))], home.env);
+    await s.waitFor('Trust this certificate');
+    s.type('\x03');
+    const r = await s.done;
+    expect(r.code).toBe(130);
+    expect(r.output).toContain('Cancelled; nothing was changed.');
+    expect(storeRows(home)).toEqual([]);
+    expect(fileTokens(home)).toEqual({});
+  });
+
+  it('delete asks first; no keeps the entry (exit 130), yes deletes it; the table has borders', async () => {
+    const home = newHome();
+    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], home.env)).code).toBe(0);
+    const list = runInPty(['list'], home.env);
+    expect((await list.done).output).toMatch(/┌.*┐/);
+    const no = runInPty(['delete', 'localhost'], home.env);
+    await no.waitFor('Delete localhost (entry, pinned certificate and token)?');
+    no.type('n\r');
+    expect((await no.done).code).toBe(130);
+    expect(storeRows(home)).toHaveLength(1);
+    const yes = runInPty(['delete', 'localhost'], home.env);
+    await yes.waitFor('Delete localhost');
+    yes.type('y\r');
+    expect((await yes.done).code).toBe(0);
+    expect(storeRows(home)).toEqual([]);
+    expect(fileTokens(home)).toEqual({});
+  });
+});
