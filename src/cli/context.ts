@@ -10,6 +10,11 @@ export interface GlobalOptions {
 
 export interface Prompter {
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
+  select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
+  /** A line of text; `validate` returns true or what is wrong. */
+  input(message: string, validate?: (v: string) => true | string | Promise<true | string>): Promise<string>;
+  /** A secret, echoed as *. */
+  password(message: string): Promise<string>;
 }
 
 /**
@@ -24,6 +29,8 @@ export interface Context {
   openStore(g: GlobalOptions): Promise<EndpointStore>;
   /** The secret store in force for this store (recorded choice, flag, env, default keychain). */
   secrets(store: EndpointStore, g: GlobalOptions): Promise<SecretStore>;
+  /** Tell whoever cares (audit log, a running daemon) that the store changed. */
+  changed?(g: GlobalOptions, change: { command: string; hosts: string[] }): Promise<void>;
   /** A message line on stderr. */
   info(msg: string): void;
   warn(msg: string): void;

@@ -10,6 +10,10 @@ import { listCommand } from './commands/list.js';
 import { showCommand } from './commands/show.js';
 import { deleteCommand } from './commands/delete.js';
 import { stateCommand } from './commands/state.js';
+import { validateCommand } from './commands/validate.js';
+import { repinCommand } from './commands/repin.js';
+import { checkCommand } from './commands/check.js';
+import { tokenCommand } from './commands/token.js';
 
 declare const NBWSS_VERSION: string;
 const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
@@ -32,8 +36,10 @@ export function buildProgram(ctx: Context): Command {
   for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
   program.addCommand(stateCommand(ctx, 'activate'));
   program.addCommand(stateCommand(ctx, 'deactivate'));
+  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand]) program.addCommand(make(ctx));
   // Subcommands inherit output, exit override and suggestions.
-  for (const c of program.commands) {
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program).slice(1)) {
     c.configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),

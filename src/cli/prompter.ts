@@ -1,19 +1,25 @@
-import { confirm } from '@inquirer/prompts';
+import { confirm, input, password, select } from '@inquirer/prompts';
 import { NbwssError } from '../core/errors.js';
 import type { Prompter } from './context.js';
 import type { IO } from './io.js';
 
+/** @inquirer/prompts on the injected streams; Ctrl-C becomes CANCELLED (exit 130). */
 export function makePrompter(io: IO): Prompter {
-  return {
-    async confirm(message, defaultValue) {
-      try {
-        return await confirm({ message, default: defaultValue }, { input: io.stdin, output: io.stderr });
-      } catch (e) {
-        if (e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError')) {
-          throw new NbwssError('CANCELLED', 'Cancelled; nothing was changed.');
-        }
-        throw e;
+  const where = { input: io.stdin, output: io.stderr };
+  const cancelled = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      if (e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError')) {
+        throw new NbwssError('CANCELLED', 'Cancelled; nothing was changed.');
       }
-    },
+      throw e;
+    }
+  };
+  return {
+    confirm: (message, defaultValue) => cancelled(confirm({ message, default: defaultValue }, where)),
+    select: (message, choices) => cancelled(select({ message, choices }, where)),
+    input: (message, validate) => cancelled(input({ message, ...(validate ? { validate } : {}) }, where)),
+    password: (message) => cancelled(password({ message, mask: '*' }, where)),
   };
 }

@@ -174,10 +174,10 @@ describe('nbwss add --file', () => {
     expect(r.stderr).toContain('Cannot read the endpoint details file /nonexistent/endpoint.json: no such file');
   });
 
-  it('no --file: exit 2, names the flag', async () => {
+  it('no source without a terminal: exit 2, names --file and --url', async () => {
     const r = await runCli(['add'], newHome().env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--file PATH');
+    expect(r.stderr).toContain('--file PATH (- for standard input) or --url URL');
   });
 
   it('--file - reads the details from standard input', async () => {
@@ -231,8 +231,8 @@ describe('nbwss add --file', () => {
     const r = await add(home, [details({ url: server.url(), hostName: 'ep1.test', priority: 2 }), details({ url: server.url(), hostName: 'ep2.test', token: 't2', groupId: 'sg2' })], '--yes', '--json', '--deactivated');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      { hostName: 'ep1.test', url: server.url(), groupId: 'sg1', priority: 2, state: 'DEACTIVATED', fingerprint: cert.fingerprint, notAfter: expect.any(String) },
-      { hostName: 'ep2.test', url: server.url(), groupId: 'sg2', priority: 1, state: 'DEACTIVATED', fingerprint: cert.fingerprint, notAfter: expect.any(String) },
+      { hostName: 'ep1.test', url: server.url(), groupId: 'sg1', priority: 2, state: 'DEACTIVATED', pinType: 'cert', replaced: false, fingerprint: cert.fingerprint, notAfter: expect.any(String) },
+      { hostName: 'ep2.test', url: server.url(), groupId: 'sg2', priority: 1, state: 'DEACTIVATED', pinType: 'cert', replaced: false, fingerprint: cert.fingerprint, notAfter: expect.any(String) },
     ]);
     expect(fileTokens(home)).toEqual({ 'ep1.test': TOKEN, 'ep2.test': 't2' });
   });

@@ -59,6 +59,7 @@ describe('nbwss list', () => {
       priority: 2,
       state: 'ACTIVATED',
       connectionState: 'DISCONNECTED',
+      pinType: 'cert',
       fingerprint: cert.fingerprint,
       notAfter: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });

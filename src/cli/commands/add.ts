@@ -1,97 +1,100 @@
 import { Command, Option } from 'commander';
-import { GUIDE, NbwssError } from '../../core/errors.js';
-import type { Candidate } from '../../core/services/add.js';
-import { canPrompt } from '../io.js';
+import { NbwssError } from '../../core/errors.js';
+import type { LoadedDetails } from '../../core/endpoint/details.js';
+import type { EndpointState, PinType } from '../../core/store/db.js';
+import { makeAcceptor, parseFingerprints } from '../accept.js';
 import type { Context, GlobalOptions } from '../context.js';
+import { loadDetails, sourceConflict, type SourceOptions } from '../details-input.js';
+import { canPrompt } from '../io.js';
 import { collect, parseTimeout } from '../options.js';
 
-export interface AddOptions extends GlobalOptions {
-  file?: string;
+export interface AddOptions extends GlobalOptions, SourceOptions {
   fingerprint?: string[];
   yes?: boolean;
   deactivated?: boolean;
+  replace?: boolean;
+  pin: PinType;
   json?: boolean;
-  timeout: number;
 }
 
-export function addCommand(ctx: Context): Command {
-  return new Command('add')
-    .description('Save WebSocket endpoint credentials from an endpoint details file (the dialog\'s Validate + Add Host)')
+export const sourceOptions = (c: Command) =>
+  c
     .addOption(new Option('-f, --file <path>', 'endpoint details JSON file; - reads standard input'))
+    .addOption(new Option('-u, --url <url>', 'https URL that serves the endpoint details (the dialog\'s URL option)'))
+    .addOption(new Option('--ca-file <pem>', 'trust this CA for --url too (repeatable; NODE_EXTRA_CA_CERTS is honoured)').argParser(collect))
+    .addOption(new Option('--timeout <ms>', 'bound on connecting, the TLS handshake and a stalled answer').argParser(parseTimeout).default(10_000));
+
+export const acceptOptions = (c: Command) =>
+  c
     .addOption(new Option('--fingerprint <sha256>', 'accept only the certificate with this SHA-256 fingerprint (hex, any case, colons optional; or SHA256:base64); repeat for several endpoints').argParser(collect).conflicts('yes'))
     .option('-y, --yes', 'trust the certificate the endpoint presents without asking')
+    .addOption(new Option('--pin <kind>', 'pin the certificate, or its public key (spki: survives renewals that keep the key)').choices(['cert', 'spki']).default('cert'));
+
+export function addCommand(ctx: Context): Command {
+  const c = new Command('add').description('Save WebSocket endpoint credentials from endpoint details (the dialog\'s Validate + Add Host); with no source on a terminal, a wizard');
+  sourceOptions(c);
+  acceptOptions(c);
+  return c
     .option('--deactivated', 'save the endpoint DEACTIVATED (the daemon will not connect to it)')
+    .option('--replace', 're-add hosts that exist with new details and token, keeping their state (token expired, endpoint moved)')
     .option('--json', 'print the saved endpoints as JSON')
-    .addOption(new Option('--timeout <ms>', 'bound on connecting and the TLS handshake').argParser(parseTimeout).default(10_000))
     .addHelpText('after', `
 Examples:
+  nbwss add                                          # the wizard (on a terminal)
   nbwss add --file endpoint.json                     # shows the certificate, asks to trust it
-  nbwss add --file endpoint.json --fingerprint AB:CD:...:EF
-  cat endpoints.json | nbwss add --file - --yes --json`)
+  nbwss add --url 'https://cloud.example.com/nbu/details?otp=...' --fingerprint AB:CD:...:EF
+  cat endpoints.json | nbwss add --file - --yes --json
+  nbwss add --file renewed.json --replace --yes      # new token for an existing host`)
     .action(async (_o, cmd: Command) => runAdd(cmd.optsWithGlobals<AddOptions>(), ctx));
 }
 
 export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
-  if (!o.file) {
-    throw new NbwssError('USAGE', 'nbwss add needs the endpoint details: --file PATH (or --file - for standard input)', {
-      hint: 'Example: nbwss add --file endpoint.json',
+  sourceConflict(o);
+  const wanted = await parseFingerprints(o.fingerprint);
+  const wizard = o.file === undefined && o.url === undefined;
+  if (wizard && !canPrompt(ctx.io)) {
+    throw new NbwssError('USAGE', 'nbwss add needs the endpoint details: --file PATH (- for standard input) or --url URL', {
+      hint: 'Without a terminal there is no wizard. Example: nbwss add --file endpoint.json --fingerprint <SHA-256>',
     });
   }
-  const [{ parseDetails }, source, { parseFingerprint }, { addEndpoints }, { fetchCertificate }] = await Promise.all([
-    import('../../core/endpoint/details.js'),
-    import('../../core/endpoint/source.js'),
-    import('../../core/tls/fingerprint.js'),
+  const loaded = wizard ? await (await import('../wizard.js')).askForDetails(ctx, o) : await loadDetails(o, ctx);
+
+  const [{ addEndpoints }, { fetchCertificate }, { formatCertificate }] = await Promise.all([
     import('../../core/services/add.js'),
     import('../../core/tls/fetch.js'),
+    import('../output/certificate.js'),
   ]);
-
-  const wanted = (o.fingerprint ?? []).map((f) => {
-    const fp = parseFingerprint(f);
-    if (!fp) throw new NbwssError('USAGE', `--fingerprint ${f} is not a SHA-256 fingerprint`, { hint: 'Give 64 hex digits (colons optional), as openssl x509 -fingerprint -sha256 prints them, or SHA256:<base64>.' });
-    return fp;
-  });
-
-  const input = o.file === '-' ? await source.readDetailsStream(ctx.io.stdin) : source.readDetailsFile(o.file);
-  input.warnings.forEach((w) => ctx.warn(w));
-  const loaded = parseDetails(input.bytes);
-  loaded.warnings.forEach((w) => ctx.warn(w));
-
   const store = await ctx.openStore(o);
   try {
     const secrets = await ctx.secrets(store, o);
-    const { formatCertificate } = await import('../output/certificate.js');
-    const accept = async (c: Candidate): Promise<boolean> => {
-      const u = new URL(c.details.url);
-      ctx.info(formatCertificate(c.details.hostName, `${u.hostname}:${u.port || 443}`, c.certificate, ctx.style));
-      if (wanted.length > 0) {
-        if (wanted.includes(c.certificate.fingerprint)) return true;
-        throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, {
-          hint: `${c.details.hostName} presents ${c.certificate.fingerprint}, which is not the --fingerprint given. Verify the certificate with the cloud provider.`,
-        });
-      }
-      if (o.yes) {
-        ctx.warn(`trusting the certificate presented by ${c.details.hostName} (SHA-256 ${c.certificate.fingerprint}) without asking, because of --yes`);
-        return true;
-      }
-      if (!canPrompt(ctx.io)) {
-        throw new NbwssError('CERTIFICATE', `Not saved: the certificate of ${c.details.hostName} must be accepted, and there is no terminal to ask on`, {
-          hint: `Verify the fingerprint, then pass --fingerprint ${c.certificate.fingerprint} (or --yes to trust what is presented).`,
-        });
-      }
-      return (await ctx.prompter()).confirm(`Trust this certificate and save ${c.details.hostName}?`, false);
-    };
+    const acceptor = makeAcceptor(ctx, o, wanted, o.pin);
+    let state: EndpointState | (() => Promise<EndpointState>) = o.deactivated ? 'DEACTIVATED' : 'ACTIVATED';
+    if (wizard && !o.deactivated) {
+      state = async () => ((await (await ctx.prompter()).confirm('Activate now (the daemon may connect to it)?', true)) ? 'ACTIVATED' : 'DEACTIVATED');
+    }
     const added = await addEndpoints({
       store,
       secrets,
       endpoints: loaded.endpoints,
-      accept,
+      replace: o.replace,
+      accept: async (cand) => {
+        const u = new URL(cand.details.url);
+        ctx.info(formatCertificate(cand.details.hostName, `${u.hostname}:${u.port || 443}`, cand.certificate, ctx.style));
+        return acceptor(cand.details.hostName, cand.certificate, wizard ? `Trust this certificate and Add Host ${cand.details.hostName}?` : `Trust this certificate and save ${cand.details.hostName}?`);
+      },
       fetch: fetchCertificate,
       fetchOptions: { timeoutMs: o.timeout },
-      state: o.deactivated ? 'DEACTIVATED' : 'ACTIVATED',
+      state,
+      pinType: o.pin,
     });
     if (o.json) ctx.io.stdout.write(`${JSON.stringify(added, null, 2)}\n`);
-    for (const a of added) ctx.info(ctx.style.green(`Added ${a.hostName} (group ${a.groupId}, priority ${a.priority}, ${a.state}); token saved in the ${secrets.name} secret store.`));
+    for (const a of added) {
+      ctx.info(ctx.style.green(`${a.replaced ? 'Replaced' : 'Added'} ${a.hostName} (group ${a.groupId}, priority ${a.priority}, ${a.state}); token saved in the ${secrets.name} secret store.`));
+    }
+    await ctx.changed?.(o, { command: o.replace ? 'add --replace' : 'add', hosts: added.map((a) => a.hostName) });
   } finally {
     store.close();
   }
 }
+
+export type { LoadedDetails };

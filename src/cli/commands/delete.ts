@@ -35,7 +35,9 @@ export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context)
       if (!ok) throw new NbwssError('CANCELLED', 'Not deleted.');
     }
     const secrets = await ctx.secrets(store, o);
-    for (const h of deleteEndpoints(store, secrets, hosts)) ctx.info(`Deleted ${h}.`);
+    const removed = deleteEndpoints(store, secrets, hosts);
+    for (const h of removed) ctx.info(`Deleted ${h}.`);
+    await ctx.changed?.(o, { command: 'delete', hosts: removed });
   } finally {
     store.close();
   }

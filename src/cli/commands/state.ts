@@ -11,9 +11,12 @@ Example:
   nbwss ${verb} cloudhost7.nebula.com`)
     .action(async (hosts: string[], _o, cmd: Command) => {
       const { setEndpointState } = await import('../../core/services/endpoints.js');
-      const store = await ctx.openStore(cmd.optsWithGlobals<GlobalOptions>());
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const store = await ctx.openStore(g);
       try {
-        for (const c of setEndpointState(store, hosts, state)) ctx.info(c.changed ? `${c.hostName} is now ${state}.` : `${c.hostName} was already ${state}.`);
+        const changes = setEndpointState(store, hosts, state);
+        for (const c of changes) ctx.info(c.changed ? `${c.hostName} is now ${state}.` : `${c.hostName} was already ${state}.`);
+        await ctx.changed?.(g, { command: verb, hosts: changes.map((c) => c.hostName) });
       } finally {
         store.close();
       }

@@ -10,6 +10,7 @@ export function endpointJson(r: EndpointRecord) {
     priority: r.priority,
     state: r.state,
     connectionState: r.connectionState,
+    pinType: r.pinType,
     fingerprint: r.fingerprint,
     notAfter: r.notAfter,
   };

@@ -29,6 +29,12 @@ const HINT =
 
 const invalid = (detail: string, hint = HINT) => new NbwssError('INVALID_DETAILS', `${GUIDE.jsonNotValid}: ${detail}`, { hint });
 
+/** The guide's message for a details URL whose answer is not JSON at all. */
+const unparsable = (e: NbwssError) =>
+  new NbwssError('INVALID_DETAILS', GUIDE.unparsableJson, {
+    hint: `The URL answered with something other than endpoint details (${e.message.replace(`${GUIDE.jsonNotValid}: `, '')}). Check the URL with the cloud provider.`,
+  });
+
 /** Strict UTF-8: an invalid byte is an error, not U+FFFD. A BOM is dropped. */
 export function decodeDetails(bytes: Uint8Array): string {
   if (bytes.byteLength > MAX_DETAILS_BYTES) {
@@ -138,8 +144,13 @@ function* strings(v: Json, where: string): Generator<[string, string]> {
  * Endpoint details from raw bytes (a file or an HTTP body): decode, parse,
  * validate. Returns the endpoints and warnings, or throws INVALID_DETAILS.
  */
-export function parseDetails(bytes: Uint8Array): LoadedDetails {
-  const source = decodeDetails(bytes);
+export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): LoadedDetails {
+  let source: string;
+  try {
+    source = decodeDetails(bytes);
+  } catch (e) {
+    throw from === 'url' ? unparsable(e as NbwssError) : e;
+  }
   const textIn = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
 
   let value: Json;
@@ -147,6 +158,7 @@ export function parseDetails(bytes: Uint8Array): LoadedDetails {
     value = parseJson(textIn);
   } catch (e) {
     if (e instanceof JsonSyntaxError && e.duplicate) throw invalid(`${e.message}; each field may appear only once`, 'Remove the duplicate so the details say one thing.');
+    if (e instanceof JsonSyntaxError && from === 'url') throw unparsable(invalid(`not valid JSON: ${e.message}`));
     if (e instanceof JsonSyntaxError) throw invalid(`not valid JSON: ${e.message}`, 'Correct the JSON syntax at that position.');
     throw e;
   }
@@ -193,4 +205,11 @@ export function parseDetails(bytes: Uint8Array): LoadedDetails {
         throw invalid(`endpoints ${a + 1} and ${b + 1} both name the host ${endpoints[b]!.hostName}; each hostName must be unique`);
 
   return { endpoints, warnings };
+}
+
+/** The token rules of the details file, for a token given on its own (nbwss token set). */
+export function validateToken(token: string): void {
+  if (token.includes("'")) throw invalid('the token contains an apostrophe (\'); NetBackup does not support an apostrophe anywhere in the endpoint details', 'Ask the cloud provider for a token without an apostrophe.');
+  const r = text('token').safeParse(token);
+  if (!r.success) throw invalid(r.error.issues[0]!.message, 'Give the token alone on standard input, for example: nbwss token set HOST < token.txt');
 }

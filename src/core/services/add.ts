@@ -22,11 +22,12 @@ export interface AddOptions {
   accept: AcceptFn;
   fetch: FetchFn;
   fetchOptions?: FetchOptions;
-  state?: EndpointState;
+  /** The state of new entries; a function is asked after acceptance (the wizard's "activate now?"). */
+  state?: EndpointState | (() => Promise<EndpointState>);
   pinType?: PinType;
   now?: () => Date;
-  /** Called after the certificates were fetched, before acceptance (for progress output). */
-  onFetched?: (c: Candidate[]) => void;
+  /** Re-add hosts that exist with new details, keeping their state (and add the others). */
+  replace?: boolean;
 }
 
 export interface AddedEndpoint {
@@ -35,6 +36,8 @@ export interface AddedEndpoint {
   groupId: string;
   priority: number;
   state: EndpointState;
+  pinType: PinType;
+  replaced: boolean;
   fingerprint: string;
   notAfter: string;
 }
@@ -52,7 +55,7 @@ export function entityExists(hostName: string): NbwssError {
  */
 export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
   const now = o.now ?? (() => new Date());
-  for (const d of o.endpoints) if (o.store.get(d.hostName)) throw entityExists(d.hostName);
+  if (!o.replace) for (const d of o.endpoints) if (o.store.get(d.hostName)) throw entityExists(d.hostName);
   // Fail before any network work and prompting if the secret store does not answer.
   o.secrets.probe();
 
@@ -60,7 +63,6 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
   const fetchAll = () => Promise.all(urls.map((u) => o.fetch(u, o.fetchOptions ?? {})));
   const presented = await fetchAll();
   const candidates = o.endpoints.map((details, i) => ({ details, certificate: presented[i]! }));
-  o.onFetched?.(candidates);
 
   for (const c of candidates) {
     if (!(await o.accept(c))) {
@@ -79,10 +81,13 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
     }
   });
 
-  const state = o.state ?? 'ACTIVATED';
   const pinType = o.pinType ?? 'cert';
+  const newState = typeof o.state === 'function' ? await o.state() : (o.state ?? 'ACTIVATED');
   const stamp = now().toISOString();
   const written: string[] = [];
+  /** Tokens that --replace overwrote, to put back if saving fails. */
+  const previous = new Map<string, string | undefined>();
+  const states = new Map<string, EndpointState>();
   try {
     o.store.write(() => {
       const inForce = o.store.recordSecretBackend(o.secrets.name);
@@ -92,39 +97,48 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
         });
       }
       for (const { details: d, certificate: c } of candidates) {
-        if (o.store.get(d.hostName)) throw entityExists(d.hostName);
-        o.store.insert(
-          {
-            hostName: d.hostName,
-            url: d.url,
-            groupId: d.groupId,
-            priority: d.priority,
-            state,
-            pinType,
-            certPem: c.pem,
-            fingerprint: c.fingerprint,
-            spkiFingerprint: c.spkiFingerprint,
-            notAfter: c.notAfter,
-          },
-          stamp,
-        );
+        const existing = o.store.get(d.hostName);
+        if (existing && !o.replace) throw entityExists(d.hostName);
+        const entry = {
+          hostName: existing?.hostName ?? d.hostName,
+          url: d.url,
+          groupId: d.groupId,
+          priority: d.priority,
+          state: existing?.state ?? newState,
+          pinType,
+          certPem: c.pem,
+          fingerprint: c.fingerprint,
+          spkiFingerprint: c.spkiFingerprint,
+          notAfter: c.notAfter,
+        };
+        states.set(d.hostName, entry.state);
+        if (existing) {
+          previous.set(d.hostName, o.secrets.get(accountFor(d.hostName)));
+          o.store.replace(entry, stamp);
+        } else o.store.insert(entry, stamp);
       }
       // Tokens last: a failure above writes none. Under the write lock no
-      // other run can add these hosts, so any token already there is an orphan.
+      // other run can add these hosts, so a token already there for a new
+      // host is an orphan; a replaced host's old token is kept to restore.
       try {
         for (const { details: d } of candidates) {
           o.secrets.set(accountFor(d.hostName), d.token);
           written.push(d.hostName);
         }
       } catch (e) {
-        for (const h of written) o.secrets.delete(accountFor(h));
+        restoreTokens(o.secrets, written, previous);
         written.length = 0;
         throw e;
       }
     });
   } catch (e) {
-    // Only a failed COMMIT leaves tokens written: remove them, unless another run saved the host meanwhile.
-    if (written.length > 0) removeTokensOfAbsentHosts(o.store, o.secrets, written);
+    // Only a failed COMMIT leaves tokens written: put back replaced ones, and
+    // remove new ones unless another run saved the host meanwhile.
+    if (written.length > 0) {
+      const replaced = written.filter((h) => previous.has(h));
+      restoreTokens(o.secrets, replaced, previous);
+      removeTokensOfAbsentHosts(o.store, o.secrets, written.filter((h) => !previous.has(h)));
+    }
     throw e;
   }
 
@@ -133,10 +147,20 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
     url: d.url,
     groupId: d.groupId,
     priority: d.priority,
-    state,
+    state: states.get(d.hostName)!,
+    pinType,
+    replaced: previous.has(d.hostName),
     fingerprint: c.fingerprint,
     notAfter: c.notAfter,
   }));
+}
+
+function restoreTokens(secrets: SecretStore, hosts: string[], previous: Map<string, string | undefined>): void {
+  for (const h of hosts) {
+    const old = previous.get(h);
+    if (old === undefined) secrets.delete(accountFor(h));
+    else secrets.set(accountFor(h), old);
+  }
 }
 
 /** Delete the tokens of hosts that have no entry, checked under the write lock. */

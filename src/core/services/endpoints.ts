@@ -74,3 +74,28 @@ export function setEndpointState(store: EndpointStore, hosts: string[], state: E
     return records.map((r) => ({ hostName: r.hostName, state, changed: store.setState(r.hostName, state, now.toISOString()) }));
   });
 }
+
+/** A new token for a saved endpoint (the old one expired), validated like the details file's. */
+export async function setToken(store: EndpointStore, secrets: SecretStore, hostName: string, token: string, now = new Date()): Promise<string> {
+  const { validateToken } = await import('../endpoint/details.js');
+  validateToken(token);
+  let previous: { account: string; token: string | undefined } | undefined;
+  try {
+    return store.write(() => {
+      const r = getEndpoint(store, hostName);
+      const account = accountFor(r.hostName);
+      const old = secrets.get(account);
+      store.touch(r.hostName, now.toISOString());
+      secrets.set(account, token);
+      previous = { account, token: old };
+      return r.hostName;
+    });
+  } catch (e) {
+    // Only a failed COMMIT gets here after the token was written: put the old one back.
+    if (previous) {
+      if (previous.token === undefined) secrets.delete(previous.account);
+      else secrets.set(previous.account, previous.token);
+    }
+    throw e;
+  }
+}

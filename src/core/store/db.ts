@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NbwssError } from '../errors.js';
@@ -104,6 +105,19 @@ export class EndpointStore {
     return store;
   }
 
+  /** Open a store that exists, read-only; undefined if there is none yet (creates nothing). */
+  static openExisting(home: string): EndpointStore | undefined {
+    const path = join(home, DB_FILE);
+    if (!existsSync(path)) return undefined;
+    try {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 30000');
+      return new EndpointStore(db, home);
+    } catch (e) {
+      throw storeError(`Cannot open the store ${path}`, e);
+    }
+  }
+
   private migrate(path: string): void {
     const version = () => this.db.pragma('user_version', { simple: true }) as number;
     try {
@@ -195,6 +209,30 @@ export class EndpointStore {
          VALUES (@hostName, @url, @groupId, @priority, @state, @pinType, @certPem, @fingerprint, @spkiFingerprint, @notAfter, @now, @now)`,
       )
       .run({ ...e, now });
+  }
+
+  /** Replace an entry's details and pin, keeping its state and creation time. */
+  replace(e: NewEndpoint, now: string): void {
+    this.db
+      .prepare(
+        `UPDATE endpoints SET url = @url, group_id = @groupId, priority = @priority, pin_type = @pinType, cert_pem = @certPem,
+           fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint, not_after = @notAfter, updated_at = @now
+         WHERE host_name = @hostName`,
+      )
+      .run({ ...e, now });
+  }
+
+  setPin(hostName: string, pin: Pick<EndpointRecord, 'pinType' | 'certPem' | 'fingerprint' | 'spkiFingerprint' | 'notAfter'>, now: string): void {
+    this.db
+      .prepare(
+        `UPDATE endpoints SET pin_type = @pinType, cert_pem = @certPem, fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint,
+           not_after = @notAfter, updated_at = @now WHERE host_name = @hostName`,
+      )
+      .run({ ...pin, hostName, now });
+  }
+
+  touch(hostName: string, now: string): void {
+    this.db.prepare('UPDATE endpoints SET updated_at = ? WHERE host_name = ?').run(now, hostName);
   }
 
   remove(hostName: string): boolean {

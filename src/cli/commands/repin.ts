@@ -1,0 +1,70 @@
+import { Command, Option } from 'commander';
+import type { PinType } from '../../core/store/db.js';
+import { makeAcceptor, parseFingerprints } from '../accept.js';
+import type { Context, GlobalOptions } from '../context.js';
+import { collect, parseTimeout } from '../options.js';
+
+export interface RepinOptions extends GlobalOptions {
+  fingerprint?: string[];
+  yes?: boolean;
+  pin?: PinType;
+  timeout: number;
+  json?: boolean;
+}
+
+export function repinCommand(ctx: Context): Command {
+  return new Command('repin')
+    .description('Pin the certificate an endpoint presents now (after a renewal): old and new shown side by side, replaced once accepted')
+    .argument('<host>', 'host name of the endpoint')
+    .addOption(new Option('--fingerprint <sha256>', 'accept only the certificate with this SHA-256 fingerprint').argParser(collect).conflicts('yes'))
+    .option('-y, --yes', 'trust the certificate the endpoint presents without asking')
+    .addOption(new Option('--pin <kind>', 'pin the certificate or its public key (default: keep the entry\'s)').choices(['cert', 'spki']))
+    .addOption(new Option('--timeout <ms>', 'bound on connecting and the TLS handshake').argParser(parseTimeout).default(10_000))
+    .option('--json', 'print the old and new pins as JSON')
+    .addHelpText('after', `
+Examples:
+  nbwss repin cloudhost7.nebula.com
+  nbwss repin cloudhost7.nebula.com --fingerprint AB:CD:...:EF --pin spki`)
+    .action(async (host: string, _o, cmd: Command) => runRepin(host, cmd.optsWithGlobals<RepinOptions>(), ctx));
+}
+
+export async function runRepin(host: string, o: RepinOptions, ctx: Context): Promise<void> {
+  const wanted = await parseFingerprints(o.fingerprint);
+  const [{ repinEndpoint }, { fetchCertificate }, { formatCertificate }] = await Promise.all([
+    import('../../core/services/certs.js'),
+    import('../../core/tls/fetch.js'),
+    import('../output/certificate.js'),
+  ]);
+  const store = await ctx.openStore(o);
+  try {
+    const result = await repinEndpoint(store, host, {
+      fetch: fetchCertificate,
+      fetchOptions: { timeoutMs: o.timeout },
+      pinType: o.pin,
+      accept: async (r, c) => {
+        const u = new URL(r.url);
+        const { X509Certificate } = await import('node:crypto');
+        const { summarize } = await import('../../core/tls/fetch.js');
+        const old = summarize(new X509Certificate(r.certPem));
+        const rows: [string, string, string][] = [
+          ['', 'pinned now', 'presented now'],
+          ['SHA-256', old.fingerprint, c.fingerprint],
+          ['Public key', old.spkiFingerprint, c.spkiFingerprint],
+          ['Subject', old.subject, c.subject],
+          ['Valid until', old.notAfter, c.notAfter],
+        ];
+        const w = Math.max(...rows.map((x) => x[1].length));
+        ctx.info(rows.map(([k, a, b]) => `  ${k.padEnd(12)}${a.padEnd(w + 2)}${b}`).join('\n'));
+        ctx.info(old.spkiFingerprint === c.spkiFingerprint ? 'The public key is the same (a renewal that kept the key).' : ctx.style.yellow('The public key is different.'));
+        if (c.fingerprint === r.fingerprint) ctx.info('The endpoint still presents the pinned certificate.');
+        ctx.info(formatCertificate(r.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style));
+        return makeAcceptor(ctx, o, wanted, o.pin ?? r.pinType)(r.hostName, c, `Pin this certificate for ${r.hostName}?`);
+      },
+    });
+    if (o.json) ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    ctx.info(ctx.style.green(`Pinned the ${result.after.pinType === 'spki' ? 'public key' : 'certificate'} of ${result.hostName} (SHA-256 ${result.after.pinType === 'spki' ? result.after.spkiFingerprint : result.after.fingerprint}).`));
+    await ctx.changed?.(o, { command: 'repin', hosts: [result.hostName] });
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+import { NbwssError } from '../../core/errors.js';
+import type { Context, GlobalOptions } from '../context.js';
+import { canPrompt } from '../io.js';
+
+export function tokenCommand(ctx: Context): Command {
+  const token = new Command('token').description('Manage endpoint tokens');
+  token.addCommand(
+    new Command('set')
+      .description('Store a new token for a saved endpoint, read from standard input (never from the command line)')
+      .argument('<host>', 'host name of the endpoint')
+      .addHelpText('after', `
+Examples:
+  nbwss token set cloudhost7.nebula.com < token.txt
+  nbwss token set cloudhost7.nebula.com          # asks for it, echoed as *`)
+      .action(async (host: string, _o, cmd: Command) => runTokenSet(host, cmd.optsWithGlobals<GlobalOptions>(), ctx)),
+  );
+  return token;
+}
+
+async function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
+  let s = '';
+  for await (const chunk of stream) {
+    s += String(chunk);
+    if (s.length > limit) throw new NbwssError('INVALID_DETAILS', 'JSON contents not valid: the token is longer than 64 KiB', { hint: 'Give the token alone on standard input.' });
+  }
+  return s;
+}
+
+export async function runTokenSet(host: string, o: GlobalOptions, ctx: Context): Promise<void> {
+  const { setToken, getEndpoint } = await import('../../core/services/endpoints.js');
+  const store = await ctx.openStore(o);
+  try {
+    getEndpoint(store, host); // not found before asking for a secret
+    const raw = canPrompt(ctx.io) ? await (await ctx.prompter()).password(`New token for ${host}:`) : await readAll(ctx.io.stdin, 65_536);
+    // One trailing newline is how files and echo end; anything else is the token's own.
+    const value = raw.replace(/\r?\n$/, '');
+    const secrets = await ctx.secrets(store, o);
+    const name = await setToken(store, secrets, host, value);
+    ctx.info(ctx.style.green(`Stored the new token of ${name} in the ${secrets.name} secret store.`));
+    await ctx.changed?.(o, { command: 'token set', hosts: [name] });
+  } finally {
+    store.close();
+  }
+}

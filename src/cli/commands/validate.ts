@@ -1,0 +1,76 @@
+import { Command } from 'commander';
+import { NbwssError } from '../../core/errors.js';
+import type { Context, GlobalOptions } from '../context.js';
+import { loadDetails, sourceConflict, type SourceOptions } from '../details-input.js';
+import { sourceOptions } from './add.js';
+
+export interface ValidateOptions extends GlobalOptions, SourceOptions {
+  json?: boolean;
+}
+
+export function validateCommand(ctx: Context): Command {
+  const c = new Command('validate').description('Everything add does before saving, and nothing written: details checked, certificate fetched and shown (the dialog\'s Validate button)');
+  sourceOptions(c);
+  return c
+    .option('--json', 'print {details (token masked), certificate, warnings} as JSON')
+    .addHelpText('after', `
+Examples:
+  nbwss validate --file endpoint.json
+  nbwss validate --url 'https://cloud.example.com/nbu/details?otp=...' --json`)
+    .action(async (_o, cmd: Command) => runValidate(cmd.optsWithGlobals<ValidateOptions>(), ctx));
+}
+
+export async function runValidate(o: ValidateOptions, ctx: Context): Promise<void> {
+  sourceConflict(o);
+  if (o.file === undefined && o.url === undefined) {
+    throw new NbwssError('USAGE', 'nbwss validate needs the endpoint details: --file PATH (- for standard input) or --url URL', { hint: 'Example: nbwss validate --file endpoint.json' });
+  }
+  const warnings: string[] = [];
+  const collecting: Context = { ...ctx, warn: (m) => (warnings.push(m), ctx.warn(m)) };
+  const loaded = await loadDetails(o, collecting);
+  const [{ fetchCertificate }, { formatCertificate }, { entityExists }, { resolveHome }, { maskUrl, parseWssUrl }] = await Promise.all([
+    import('../../core/tls/fetch.js'),
+    import('../output/certificate.js'),
+    import('../../core/services/add.js'),
+    import('../../core/config/paths.js'),
+    import('../../core/endpoint/url.js'),
+  ]);
+  // Read the store only if there is one: validate writes nothing, not even a new store.
+  const { EndpointStore } = await import('../../core/store/db.js');
+  const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
+  try {
+    for (const d of loaded.endpoints) if (store?.get(d.hostName)) throw entityExists(d.hostName);
+  } finally {
+    store?.close();
+  }
+  const results = await Promise.all(
+    loaded.endpoints.map(async (d) => {
+      const c = await fetchCertificate(parseWssUrl(d.url), { timeoutMs: o.timeout });
+      return { d, c };
+    }),
+  );
+  const out = results.map(({ d, c }) => {
+    const { pem: _pem, ...certificate } = c;
+    return { details: { ...d, token: '********', url: maskUrl(d.url) }, certificate };
+  });
+  if (o.json) {
+    const body = out.map((x) => ({ ...x, warnings }));
+    ctx.io.stdout.write(`${JSON.stringify(body.length === 1 ? body[0] : body, null, 2)}\n`);
+    return;
+  }
+  for (const { d, c } of results) {
+    const u = new URL(d.url);
+    ctx.io.stdout.write(
+      `${[
+        'Server Information',
+        `  Host Name:                  ${d.hostName}`,
+        `  WebSocket Server Endpoint:  ${maskUrl(d.url)}`,
+        `  Group ID:                   ${d.groupId}`,
+        `  Priority:                   ${d.priority}`,
+        '  Token:                      ********',
+        formatCertificate(d.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style),
+      ].join('\n')}\n`,
+    );
+  }
+  ctx.info(ctx.style.green(`Valid: nbwss add would save ${loaded.endpoints.map((d) => d.hostName).join(', ')} once the certificate is accepted.`));
+}

@@ -1,0 +1,38 @@
+import { NbwssError } from '../core/errors.js';
+import type { LoadedDetails } from '../core/endpoint/details.js';
+import type { Context } from './context.js';
+
+export interface SourceOptions {
+  file?: string;
+  url?: string;
+  caFile?: string[];
+  timeout: number;
+}
+
+/** The endpoint details from --file (or - for stdin) or --url, validated; warnings printed. */
+export async function loadDetails(o: SourceOptions, ctx: Context): Promise<LoadedDetails> {
+  const { parseDetails } = await import('../core/endpoint/details.js');
+  let loaded: LoadedDetails;
+  if (o.url !== undefined) {
+    const { fetchDetails } = await import('../core/endpoint/remote.js');
+    const { withSpinner } = await import('./output/spinner.js');
+    const { maskUrl } = await import('../core/endpoint/url.js');
+    const body = await withSpinner(ctx, `Fetching the endpoint details from ${maskUrl(o.url)}`, () => fetchDetails(o.url!, { timeoutMs: o.timeout, caFiles: o.caFile ?? [], env: ctx.env }));
+    loaded = parseDetails(body, 'url');
+  } else if (o.file !== undefined) {
+    const source = await import('../core/endpoint/source.js');
+    const input = o.file === '-' ? await source.readDetailsStream(ctx.io.stdin) : source.readDetailsFile(o.file);
+    input.warnings.forEach((w) => ctx.warn(w));
+    loaded = parseDetails(input.bytes, 'file');
+  } else {
+    throw new NbwssError('USAGE', 'The endpoint details are needed: --file PATH (- for standard input) or --url URL', { hint: 'Example: nbwss add --file endpoint.json' });
+  }
+  loaded.warnings.forEach((w) => ctx.warn(w));
+  return loaded;
+}
+
+export function sourceConflict(o: SourceOptions): void {
+  if (o.file !== undefined && o.url !== undefined) {
+    throw new NbwssError('USAGE', '--file and --url cannot be used together', { hint: 'The details come from one place: a file or a URL.' });
+  }
+}

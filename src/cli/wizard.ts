@@ -1,0 +1,59 @@
+import type { LoadedDetails } from '../core/endpoint/details.js';
+import { NbwssError } from '../core/errors.js';
+import type { Context } from './context.js';
+import { loadDetails, type SourceOptions } from './details-input.js';
+
+/**
+ * The WebSocket Server dialog at a terminal: FILE or URL, then the Server
+ * Information (token masked, "view token?" offered). The certificate and Add
+ * Host steps follow in runAdd. Ctrl-C anywhere writes nothing (exit 130).
+ */
+export async function askForDetails(ctx: Context, o: SourceOptions): Promise<LoadedDetails> {
+  const p = await ctx.prompter();
+  const [{ parseDetails }, source, { parseDetailsUrl }] = await Promise.all([
+    import('../core/endpoint/details.js'),
+    import('../core/endpoint/source.js'),
+    import('../core/endpoint/remote.js'),
+  ]);
+  const kind = await p.select('Select an option: where are the endpoint details?', [
+    { name: 'FILE', value: 'file' as const, description: 'a JSON file from the cloud provider' },
+    { name: 'URL', value: 'url' as const, description: 'an https URL that the cloud application generated' },
+  ]);
+  let loaded: LoadedDetails;
+  if (kind === 'file') {
+    const file = await p.input('File name (path of the JSON file):', (v) => {
+      if (v.trim() === '') return 'Enter the path of the endpoint details file';
+      try {
+        parseDetails(source.readDetailsFile(v.trim()).bytes);
+        return true;
+      } catch (e) {
+        return e instanceof NbwssError ? e.message : String(e);
+      }
+    });
+    loaded = await loadDetails({ ...o, file: file.trim(), url: undefined }, ctx);
+  } else {
+    const url = await p.input('URL:', (v) => {
+      try {
+        parseDetailsUrl(v.trim());
+        return true;
+      } catch (e) {
+        return e instanceof NbwssError ? `${e.message}: ${e.hint ?? ''}` : String(e);
+      }
+    });
+    loaded = await loadDetails({ ...o, url: url.trim(), file: undefined }, ctx);
+  }
+  for (const d of loaded.endpoints) {
+    ctx.info(
+      [
+        ctx.style.bold('Server Information'),
+        `  Host Name:                  ${d.hostName}`,
+        `  WebSocket Server Endpoint:  ${d.url}`,
+        `  Group ID:                   ${d.groupId}`,
+        `  Priority:                   ${d.priority}`,
+        `  Token:                      ********`,
+      ].join('\n'),
+    );
+    if (await p.confirm('Token: View?', false)) ctx.info(`  Token:                      ${d.token}`);
+  }
+  return loaded;
+}

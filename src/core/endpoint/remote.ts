@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { EnvHttpProxyAgent, request, errors as undiciErrors } from 'undici';
+import { GUIDE, NbwssError } from '../errors.js';
+import { MAX_DETAILS_BYTES } from './details.js';
+import { maskUrl, urlHost } from './url.js';
+
+export interface RemoteOptions {
+  timeoutMs?: number;
+  /** PEM files of CAs to trust besides the system's (and NODE_EXTRA_CA_CERTS). */
+  caFiles?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export const MAX_REDIRECTS = 3;
+
+/** The guide's "Invalid command parameter" / "Malformed URL" for a details URL. */
+export function parseDetailsUrl(raw: string): URL {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), { hint: 'Give the https:// URL that the cloud provider generated for the endpoint details.' });
+  }
+  if (u.protocol !== 'https:') {
+    throw new NbwssError('INVALID_DETAILS', GUIDE.invalidParameter, {
+      hint: `The details URL ${maskUrl(raw)} must start with https:// (the token travels in the answer).`,
+    });
+  }
+  if (u.username || u.password) throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), { hint: 'The details URL must not contain user:password@.' });
+  return u;
+}
+
+function loadCas(files: string[], env: NodeJS.ProcessEnv): string[] | undefined {
+  if (files.length === 0) return undefined; // Node's default store already holds NODE_EXTRA_CA_CERTS
+  const read = (f: string, what: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new NbwssError('USAGE', `Cannot read ${what} ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'Give a readable PEM file.' });
+    }
+  };
+  const extra = env.NODE_EXTRA_CA_CERTS ? [read(env.NODE_EXTRA_CA_CERTS, 'NODE_EXTRA_CA_CERTS')] : [];
+  return [...rootCertificates, ...extra, ...files.map((f) => read(f, '--ca-file'))];
+}
+
+const remoteError = (why: string, cause?: unknown) =>
+  new NbwssError('NETWORK', GUIDE.remoteObject, { hint: `${why}. Make sure the URL is right and the server has a valid SSL certificate (add its CA with --ca-file).`, cause });
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET']);
+
+/**
+ * Fetch endpoint details from an https URL: TLS verified against the system
+ * CAs (+ --ca-file, NODE_EXTRA_CA_CERTS), proxies from HTTPS_PROXY/NO_PROXY,
+ * at most 3 redirects and never to http, at most 1 MiB, every wait bounded.
+ * Messages show the URL with its query string masked.
+ */
+export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<Buffer> {
+  const env = o.env ?? process.env;
+  const timeout = o.timeoutMs ?? 10_000;
+  const ca = loadCas(o.caFiles ?? [], env);
+  const dispatcher = new EnvHttpProxyAgent({
+    connect: { timeout, ...(ca ? { ca } : {}) },
+    ...(ca ? { requestTls: { ca } } : {}),
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+    httpProxy: env.HTTP_PROXY ?? env.http_proxy,
+    httpsProxy: env.HTTPS_PROXY ?? env.https_proxy,
+    noProxy: env.NO_PROXY ?? env.no_proxy,
+  });
+  try {
+    let url = parseDetailsUrl(raw);
+    const seen = new Set<string>();
+    for (let hop = 0; ; hop++) {
+      const host = urlHost(url);
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(url, { dispatcher, method: 'GET', headers: { accept: 'application/json' } });
+      } catch (e) {
+        throw classify(e, host);
+      }
+      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+        res.body.resume();
+        const loc = String(res.headers.location);
+        let next: URL;
+        try {
+          next = new URL(loc, url);
+        } catch {
+          throw remoteError(`${maskUrl(url.href)} redirected to an invalid location`);
+        }
+        if (next.protocol !== 'https:') throw remoteError(`${maskUrl(url.href)} redirected to ${maskUrl(next.href)}, which is not https; the details are never fetched over plain http`);
+        if (seen.has(next.href)) throw remoteError(`redirect loop at ${maskUrl(next.href)}`);
+        if (hop + 1 > MAX_REDIRECTS) throw remoteError(`more than ${MAX_REDIRECTS} redirects`);
+        seen.add(url.href);
+        url = next;
+        continue;
+      }
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        res.body.resume();
+        throw remoteError(`${maskUrl(url.href)} answered HTTP ${res.statusCode}`);
+      }
+      const chunks: Buffer[] = [];
+      let n = 0;
+      try {
+        for await (const chunk of res.body) {
+          n += (chunk as Buffer).length;
+          if (n > MAX_DETAILS_BYTES) {
+            res.body.destroy();
+            throw new NbwssError('INVALID_DETAILS', `${GUIDE.jsonNotValid}: the details are larger than 1 MiB`, { hint: 'The URL does not serve endpoint details; check it with the cloud provider.' });
+          }
+          chunks.push(chunk as Buffer);
+        }
+      } catch (e) {
+        if (e instanceof NbwssError) throw e;
+        throw classify(e, host);
+      }
+      return Buffer.concat(chunks);
+    }
+  } finally {
+    await dispatcher.close().catch(() => {});
+  }
+}
+
+function classify(e: unknown, host: string): NbwssError {
+  if (e instanceof NbwssError) return e;
+  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err.code ?? err.cause?.code ?? '';
+  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError || e instanceof undiciErrors.ConnectTimeoutError || CONNECT_CODES.has(code)) {
+    return new NbwssError('NETWORK', GUIDE.unableToConnect(host), {
+      hint: `${describe(code, e)}. Make sure the host name and port are correct, that you can reach it (or set HTTPS_PROXY), and that DNS lookup works.`,
+      cause: e,
+    });
+  }
+  return remoteError(`${code || (e as Error).message}`, e);
+}
+
+function describe(code: string, e: unknown): string {
+  if (e instanceof undiciErrors.BodyTimeoutError) return 'the server stopped sending the details (timed out)';
+  if (e instanceof undiciErrors.HeadersTimeoutError) return 'the server did not answer in time';
+  if (e instanceof undiciErrors.ConnectTimeoutError) return 'connecting timed out';
+  if (code === 'ECONNREFUSED') return 'the connection was refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS lookup failed (${code})`;
+  return code;
+}
