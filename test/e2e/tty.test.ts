@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCert, type Cert } from '../helpers/certs.js';
 import { details, detailsFile, newHome, runCli } from '../helpers/cli.js';
 import { runInPty } from '../helpers/pty.js';
-import { startTlsServer, type TlsServer } from '../helpers/servers.js';
+import { startHttpsServer, startTlsServer, type TlsServer } from '../helpers/servers.js';
 import { fileTokens, storeRows } from '../helpers/store.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
@@ -70,5 +70,74 @@ describe('at a terminal', () => {
     expect((await yes.done).code).toBe(0);
     expect(storeRows(home)).toEqual([]);
     expect(fileTokens(home)).toEqual({});
+  });
+});
+
+describe('the add wizard (no source, at a terminal)', () => {
+  it('FILE: path, Server Information with the token masked, certificate, Add Host, activate', async () => {
+    const home = newHome();
+    const file = detailsFile(details({ url: server.url(), token: 'wizard-token' }));
+    const s = runInPty(['add'], home.env);
+    await s.waitFor('where are the endpoint details?');
+    s.type('\r'); // FILE is first
+    await s.waitFor('File name');
+    s.type('/no/such/file.json\r');
+    await s.waitFor('no such file');
+    // Clear the wrong path, then type the right one.
+    s.type('\u0015'.repeat(1) + '\b'.repeat(40) + file + '\r');
+    await s.waitFor('Token: View?');
+    s.type('y\r');
+    await s.waitFor('wizard-token');
+    await s.waitFor('Trust this certificate and Add Host localhost?');
+    s.type('y\r');
+    await s.waitFor('Activate now');
+    s.type('n\r');
+    const r = await s.done;
+    expect(r.code).toBe(0);
+    expect(r.output).toContain('Server Information');
+    expect(r.output).toContain('********');
+    expect(storeRows(home)).toEqual([{ host_name: 'localhost', state: 'DEACTIVATED', fingerprint: cert.fingerprint }]);
+    expect(fileTokens(home)).toEqual({ localhost: 'wizard-token' });
+  });
+
+  it('URL: the details are fetched over https', async () => {
+    const ca = makeCert({ cn: 'Wizard CA', isCa: true, days: 60 });
+    const leaf = makeCert({ cn: '127.0.0.1', sans: 'IP:127.0.0.1', ca });
+    const web = await startHttpsServer(leaf, { '/d': (_q, res) => res.writeHead(200).end(JSON.stringify(details({ url: server.url(), token: 'from-url' }))) }, [ca]);
+    try {
+      const home = newHome();
+      const s = runInPty(['add', '--ca-file', ca.certPath], home.env);
+      await s.waitFor('where are the endpoint details?');
+      s.type('\u001b[B'); // down to URL
+      await s.waitFor(/❯ URL/);
+      s.type('\r');
+      await s.waitFor('URL:');
+      s.type(`${web.url('/d')}\r`);
+      await s.waitFor('Token: View?');
+      s.type('\r'); // default: no
+      await s.waitFor('Trust this certificate');
+      s.type('y\r');
+      await s.waitFor('Activate now');
+      s.type('\r'); // default: yes
+      const r = await s.done;
+      expect(r.code).toBe(0);
+      expect(r.output).not.toContain('from-url');
+      expect(storeRows(home)[0]!.state).toBe('ACTIVATED');
+      expect(fileTokens(home)).toEqual({ localhost: 'from-url' });
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('Ctrl-C anywhere writes nothing and exits 130', async () => {
+    const home = newHome();
+    const s = runInPty(['add'], home.env);
+    await s.waitFor('where are the endpoint details?');
+    s.type('\r');
+    await s.waitFor('File name');
+    s.type('\x03');
+    const r = await s.done;
+    expect(r.code).toBe(130);
+    expect(storeRows(home)).toEqual([]);
   });
 });

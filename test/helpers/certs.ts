@@ -33,16 +33,35 @@ export function makeCert(opts: { cn?: string; sans?: string; days?: number; ca?:
   const sans = opts.sans ?? 'DNS:localhost,IP:127.0.0.1,IP:::1';
   if (opts.keyFrom) writeFileSync(keyPath, opts.keyFrom.key);
   else openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', keyPath], dir);
-  const days = opts.days ?? 30;
+  const days = opts.days ?? 90;
   const ext = join(dir, `${id}.ext`);
   writeFileSync(ext, opts.isCa ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' : `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\n`);
   const csr = join(dir, `${id}.csr`);
   openssl(['req', '-new', '-key', keyPath, '-subj', `/CN=${cn}`, '-out', csr], dir);
-  // Expired: valid from 10 days ago for |days| < 10 days.
-  const dates = days < 0 ? ['-not_before', '20200101000000Z', '-not_after', '20200201000000Z'] : ['-days', String(days)];
+  if (days <= 0) throw new Error('makeCert makes valid certificates; use makeExpiredCert');
+  const dates = ['-days', String(days)];
   if (opts.ca) openssl(['x509', '-req', '-in', csr, '-CA', opts.ca.certPath, '-CAkey', opts.ca.keyPath, '-set_serial', String(1000 + n), '-extfile', ext, ...dates, '-out', certPath], dir);
   else openssl(['x509', '-req', '-in', csr, '-key', keyPath, '-set_serial', String(1000 + n), '-extfile', ext, ...dates, '-out', certPath], dir);
   const cert = readFileSync(certPath, 'utf8');
   const fp = new X509Certificate(cert).fingerprint256;
   return { key: readFileSync(keyPath, 'utf8'), cert, keyPath, certPath, fingerprint: fp };
+}
+
+/** A self-signed certificate that expired a month ago (openssl 3.0 cannot back-date one). */
+export async function makeExpiredCert(): Promise<Cert> {
+  const { generate } = await import('selfsigned');
+  const day = 86_400_000;
+  const r = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    notBeforeDate: new Date(Date.now() - 60 * day),
+    notAfterDate: new Date(Date.now() - 30 * day),
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+  });
+  const dir = tempDir('nbwss-cert-');
+  const keyPath = join(dir, 'expired.key');
+  const certPath = join(dir, 'expired.pem');
+  writeFileSync(keyPath, r.private);
+  writeFileSync(certPath, r.cert);
+  return { key: r.private, cert: r.cert, keyPath, certPath, fingerprint: new X509Certificate(r.cert).fingerprint256 };
 }

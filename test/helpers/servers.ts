@@ -1,4 +1,6 @@
-import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect as connectNet, createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import type { Cert } from './certs.js';
 
@@ -79,4 +81,62 @@ export async function closedPort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
+}
+
+export interface HttpsServer {
+  port: number;
+  url(path: string): string;
+  /** Requests seen, by path. */
+  hits: string[];
+  close(): Promise<void>;
+}
+
+/** An https server on 127.0.0.1 presenting `c`; `routes` answer by path (without the query string). */
+export async function startHttpsServer(c: Cert, routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void>, chain: Cert[] = []): Promise<HttpsServer> {
+  const server = createHttpsServer({ key: c.key, cert: [c.cert, ...chain.map((x) => x.cert)].join('') }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    result.hits.push(path);
+    const route = routes[path];
+    if (route) route(req, res);
+    else res.writeHead(404).end('not found');
+  });
+  server.on('tlsClientError', () => {});
+  const result: HttpsServer = {
+    port: 0,
+    hits: [],
+    url: (path) => `https://127.0.0.1:${result.port}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  result.port = (server.address() as AddressInfo).port;
+  return result;
+}
+
+/** An HTTP CONNECT proxy on 127.0.0.1 that tunnels to loopback only and counts tunnels. */
+export async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
+  const tunnels: string[] = [];
+  const server = createHttpServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const [host, port] = (req.url ?? '').split(':');
+    client.on('error', () => {});
+    if (host !== '127.0.0.1' && host !== 'localhost') {
+      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    tunnels.push(req.url ?? '');
+    const upstream = connectNet(Number(port), '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+  });
+  const close = track(server as unknown as Server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tunnels, close };
 }
