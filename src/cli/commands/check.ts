@@ -45,7 +45,7 @@ export async function runCheck(hosts: string[], o: CheckOptions, ctx: Context): 
   else {
     const { renderTable } = await import('../output/table.js');
     const paint = (s: string) => (s === 'OK' ? ctx.style.green(s) : s === 'EXPIRING' ? ctx.style.yellow(s) : ctx.style.red(s));
-    ctx.io.stdout.write(`${renderTable(['Host Name', 'Status', 'Detail'], results.map((r) => [r.hostName, ctx.io.colorOut ? paint(r.status) : r.status, r.detail]), ctx.io.colorOut)}\n`);
+    ctx.io.stdout.write(`${await renderTable(['Host Name', 'Status', 'Detail'], results.map((r) => [r.hostName, ctx.io.colorOut ? paint(r.status) : r.status, r.detail]), ctx.io)}\n`);
   }
   const bad = results.filter((r) => r.status !== 'OK');
   if (bad.length === 0) return;

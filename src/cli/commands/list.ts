@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
+import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
 
 export interface ListOptions extends GlobalOptions {
   json?: boolean;
+  names?: boolean;
   group?: string;
   state?: 'activated' | 'deactivated';
 }
@@ -12,20 +14,37 @@ export function listCommand(ctx: Context): Command {
     .alias('ls')
     .description('List the saved WebSocket servers, by group then priority')
     .option('--json', 'print a JSON array')
+    .option('-q, --names', 'print only the host names, one per line (for loops and shell completion)')
     .option('--group <id>', 'only endpoints of this group')
     .addOption(new Option('--state <state>', 'only ACTIVATED or DEACTIVATED endpoints').choices(['activated', 'deactivated']))
     .addHelpText('after', `
 Examples:
   nbwss list
   nbwss list --group sg1 --state activated
-  nbwss list --json | jq -r '.[].hostName'`)
+  nbwss list --json | jq -r '.[].hostName'
+  for h in $(nbwss list -q --state deactivated); do nbwss activate "$h"; done`)
     .action(async (_o, cmd: Command) => runList(cmd.optsWithGlobals<ListOptions>(), ctx));
 }
 
 export async function runList(o: ListOptions, ctx: Context): Promise<void> {
+  if (o.names && o.json) throw new NbwssError('USAGE', '--names and --json cannot be used together', { hint: 'Use --json for details, --names for host names only.' });
+  const filter = { groupId: o.group, state: o.state ? (o.state.toUpperCase() as 'ACTIVATED' | 'DEACTIVATED') : undefined };
+  if (o.names) {
+    // Completion calls this on every TAB: read an existing store only, never create one.
+    const [{ EndpointStore }, { resolveHome }] = await Promise.all([import('../../core/store/db.js'), import('../../core/config/paths.js')]);
+    const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
+    if (!store) return;
+    try {
+      const rows = store.list(filter);
+      if (rows.length) ctx.io.stdout.write(`${rows.map((r) => r.hostName).join('\n')}\n`);
+    } finally {
+      store.close();
+    }
+    return;
+  }
   const store = await ctx.openStore(o);
   try {
-    const rows = store.list({ groupId: o.group, state: o.state ? (o.state.toUpperCase() as 'ACTIVATED' | 'DEACTIVATED') : undefined });
+    const rows = store.list(filter);
     const { endpointJson, LIST_HEAD, listRow } = await import('../output/endpoint.js');
     if (o.json) {
       ctx.io.stdout.write(`${JSON.stringify(rows.map(endpointJson), null, 2)}\n`);
@@ -36,7 +55,7 @@ export async function runList(o: ListOptions, ctx: Context): Promise<void> {
       return;
     }
     const { renderTable } = await import('../output/table.js');
-    ctx.io.stdout.write(`${renderTable(LIST_HEAD, rows.map(listRow), ctx.io.colorOut)}\n`);
+    ctx.io.stdout.write(`${await renderTable(LIST_HEAD, rows.map(listRow), ctx.io)}\n`);
   } finally {
     store.close();
   }

@@ -1,5 +1,5 @@
 import { maskUrl } from '../../core/endpoint/url.js';
-import type { EndpointRecord } from '../../core/store/db.js';
+import type { EndpointSummary as EndpointRecord } from '../../core/store/db.js';
 
 /** The documented JSON shape of an entry in list --json (stable field names). */
 export function endpointJson(r: EndpointRecord) {

@@ -1,21 +1,17 @@
-import Table from 'cli-table3';
-
-const PLAIN = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-  right: '', 'right-mid': '', middle: '  ',
-};
-
-/** A table: borders and a bold header on a terminal, plain aligned columns otherwise. */
-export function renderTable(head: string[], rows: string[][], tty: boolean): string {
-  const t = tty
-    ? new Table({ head, style: { head: ['bold'], border: [] } })
-    : new Table({ head, chars: PLAIN, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } });
+/**
+ * A table: cli-table3's borders and bold header on a terminal; plain
+ * space-aligned columns otherwise (for scripts, and fast: no width library).
+ */
+export async function renderTable(head: string[], rows: string[][], out: { stdoutTTY: boolean; colorOut: boolean }): Promise<string> {
+  if (!out.stdoutTTY) return plainTable(head, rows);
+  const { default: Table } = await import('cli-table3');
+  const t = new Table({ head, style: { head: out.colorOut ? ['bold'] : [], border: [] } });
   t.push(...rows);
-  return t
-    .toString()
-    .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n');
+  return t.toString();
+}
+
+export function plainTable(head: string[], rows: string[][]): string {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../store/sqlite.js';
 import { NbwssError } from '../errors.js';
 import type { SecretStore } from './types.js';
 import { tightenFile } from '../store/fs.js';
@@ -66,7 +67,7 @@ export class FileSecretStore implements SecretStore {
   private locked<T>(fn: () => T): T {
     let lock: Database.Database | undefined;
     try {
-      lock = new Database(this.lockPath);
+      lock = openDatabase(this.lockPath);
       tightenFile(this.lockPath);
       lock.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       lock.exec('BEGIN EXCLUSIVE');

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { GUIDE, NbwssError } from '../errors.js';
 import { accountFor, type SecretStore } from '../secrets/index.js';
-import type { EndpointRecord, EndpointState, EndpointStore, ListFilter } from '../store/db.js';
+import type { EndpointRecord, EndpointState, EndpointStore, EndpointSummary, ListFilter } from '../store/db.js';
 import { summarize, type CertificateSummary } from '../tls/fetch.js';
 import { removeTokensOfAbsentHosts } from './add.js';
 
@@ -11,7 +11,7 @@ export function notFound(hostName: string): NbwssError {
   });
 }
 
-export function listEndpoints(store: EndpointStore, filter: ListFilter = {}): EndpointRecord[] {
+export function listEndpoints(store: EndpointStore, filter: ListFilter = {}): EndpointSummary[] {
   return store.list(filter);
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './sqlite.js';
 import { NbwssError } from '../errors.js';
 import { ensurePrivateDir, tightenFile } from './fs.js';
 
@@ -28,6 +29,9 @@ export interface EndpointRecord {
   lastError: string | null;
 }
 
+/** An entry without its certificate PEM: what listing needs (the PEM is most of a row). */
+export type EndpointSummary = Omit<EndpointRecord, 'certPem'>;
+
 export type NewEndpoint = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'connectionState' | 'connectionSince' | 'lastError'>;
 
 export const DB_FILE = 'nbwss.db';
@@ -47,7 +51,6 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
         priority         INTEGER NOT NULL CHECK (priority >= 0),
         state            TEXT NOT NULL CHECK (state IN ('ACTIVATED', 'DEACTIVATED')),
         pin_type         TEXT NOT NULL DEFAULT 'cert' CHECK (pin_type IN ('cert', 'spki')),
-        cert_pem         TEXT NOT NULL,
         fingerprint      TEXT NOT NULL,
         spki_fingerprint TEXT NOT NULL,
         not_after        TEXT NOT NULL,
@@ -58,6 +61,11 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
         last_error       TEXT
       ) STRICT;
       CREATE INDEX endpoints_by_group ON endpoints (group_id, priority, host_name);
+      -- The pinned certificate's PEM is most of an entry's bytes; kept apart so listing reads small rows.
+      CREATE TABLE pinned_certificates (
+        host_name TEXT NOT NULL COLLATE NOCASE PRIMARY KEY REFERENCES endpoints (host_name) ON DELETE CASCADE ON UPDATE CASCADE,
+        cert_pem  TEXT NOT NULL
+      ) STRICT;
     `);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('store_id', ?)`).run(randomBytes(12).toString('hex'));
   },
@@ -65,10 +73,10 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-const COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType,
-  cert_pem AS certPem, fingerprint, spki_fingerprint AS spkiFingerprint, not_after AS notAfter,
+const SUMMARY_COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType, fingerprint, spki_fingerprint AS spkiFingerprint, not_after AS notAfter,
   created_at AS createdAt, updated_at AS updatedAt, connection_state AS connectionState,
   connection_since AS connectionSince, last_error AS lastError`;
+const COLUMNS = `${SUMMARY_COLUMNS}, (SELECT cert_pem FROM pinned_certificates p WHERE p.host_name = endpoints.host_name) AS certPem`;
 
 export interface ListFilter {
   groupId?: string;
@@ -91,7 +99,7 @@ export class EndpointStore {
     const path = join(home, DB_FILE);
     let db: Database.Database;
     try {
-      db = new Database(path);
+      db = openDatabase(path);
       db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30_000}`);
       if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -110,7 +118,7 @@ export class EndpointStore {
     const path = join(home, DB_FILE);
     if (!existsSync(path)) return undefined;
     try {
-      const db = new Database(path, { readonly: true, fileMustExist: true });
+      const db = openDatabase(path, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 30000');
       return new EndpointStore(db, home);
     } catch (e) {
@@ -183,7 +191,7 @@ export class EndpointStore {
     }
   }
 
-  list(filter: ListFilter = {}): EndpointRecord[] {
+  list(filter: ListFilter = {}): EndpointSummary[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.groupId !== undefined) {
@@ -194,8 +202,8 @@ export class EndpointStore {
       where.push('state = ?');
       args.push(filter.state);
     }
-    const sql = `SELECT ${COLUMNS} FROM endpoints ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY group_id, priority, host_name`;
-    return this.db.prepare(sql).all(...args) as EndpointRecord[];
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM endpoints ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY group_id, priority, host_name`;
+    return this.db.prepare(sql).all(...args) as EndpointSummary[];
   }
 
   get(hostName: string): EndpointRecord | undefined {
@@ -205,30 +213,37 @@ export class EndpointStore {
   insert(e: NewEndpoint, now: string): void {
     this.db
       .prepare(
-        `INSERT INTO endpoints (host_name, url, group_id, priority, state, pin_type, cert_pem, fingerprint, spki_fingerprint, not_after, created_at, updated_at)
-         VALUES (@hostName, @url, @groupId, @priority, @state, @pinType, @certPem, @fingerprint, @spkiFingerprint, @notAfter, @now, @now)`,
+        `INSERT INTO endpoints (host_name, url, group_id, priority, state, pin_type, fingerprint, spki_fingerprint, not_after, created_at, updated_at)
+         VALUES (@hostName, @url, @groupId, @priority, @state, @pinType, @fingerprint, @spkiFingerprint, @notAfter, @now, @now)`,
       )
       .run({ ...e, now });
+    this.savePem(e.hostName, e.certPem);
   }
 
   /** Replace an entry's details and pin, keeping its state and creation time. */
   replace(e: NewEndpoint, now: string): void {
     this.db
       .prepare(
-        `UPDATE endpoints SET url = @url, group_id = @groupId, priority = @priority, pin_type = @pinType, cert_pem = @certPem,
+        `UPDATE endpoints SET url = @url, group_id = @groupId, priority = @priority, pin_type = @pinType,
            fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint, not_after = @notAfter, updated_at = @now
          WHERE host_name = @hostName`,
       )
       .run({ ...e, now });
+    this.savePem(e.hostName, e.certPem);
+  }
+
+  private savePem(hostName: string, pem: string): void {
+    this.db.prepare('INSERT INTO pinned_certificates (host_name, cert_pem) VALUES (?, ?) ON CONFLICT (host_name) DO UPDATE SET cert_pem = excluded.cert_pem').run(hostName, pem);
   }
 
   setPin(hostName: string, pin: Pick<EndpointRecord, 'pinType' | 'certPem' | 'fingerprint' | 'spkiFingerprint' | 'notAfter'>, now: string): void {
     this.db
       .prepare(
-        `UPDATE endpoints SET pin_type = @pinType, cert_pem = @certPem, fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint,
+        `UPDATE endpoints SET pin_type = @pinType, fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint,
            not_after = @notAfter, updated_at = @now WHERE host_name = @hostName`,
       )
       .run({ ...pin, hostName, now });
+    this.savePem(hostName, pin.certPem);
   }
 
   touch(hostName: string, now: string): void {
