@@ -30,7 +30,7 @@ export interface Context {
   /** The secret store in force for this store (recorded choice, flag, env, default keychain). */
   secrets(store: EndpointStore, g: GlobalOptions): Promise<SecretStore>;
   /** Tell whoever cares (audit log, a running daemon) that the store changed. */
-  changed?(g: GlobalOptions, change: { command: string; hosts: string[] }): Promise<void>;
+  changed?(g: GlobalOptions, change: { command: string; hosts: string[]; detail?: string }): Promise<void>;
   /** A message line on stderr. */
   info(msg: string): void;
   warn(msg: string): void;

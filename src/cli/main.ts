@@ -14,6 +14,12 @@ import { validateCommand } from './commands/validate.js';
 import { repinCommand } from './commands/repin.js';
 import { checkCommand } from './commands/check.js';
 import { tokenCommand } from './commands/token.js';
+import { configCommand } from './commands/config.js';
+import { historyCommand } from './commands/history.js';
+import { doctorCommand } from './commands/doctor.js';
+import { completionCommand } from './commands/completion.js';
+import { resolveHome } from '../core/config/paths.js';
+import type { GlobalOptions } from './context.js';
 
 declare const NBWSS_VERSION: string;
 const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
@@ -36,7 +42,8 @@ export function buildProgram(ctx: Context): Command {
   for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
   program.addCommand(stateCommand(ctx, 'activate'));
   program.addCommand(stateCommand(ctx, 'deactivate'));
-  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand]) program.addCommand(make(ctx));
+  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand]) program.addCommand(make(ctx));
+  program.addCommand(completionCommand(ctx, () => program));
   // Subcommands inherit output, exit override and suggestions.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program).slice(1)) {
@@ -51,16 +58,63 @@ export function buildProgram(ctx: Context): Command {
   return program;
 }
 
+/** Commands that change the store; each run of one appends a line to the audit log. Those taking hosts as arguments say so. */
+const CHANGES: Record<string, { hostArgs: boolean }> = {
+  add: { hostArgs: false },
+  delete: { hostArgs: true },
+  activate: { hostArgs: true },
+  deactivate: { hostArgs: true },
+  repin: { hostArgs: true },
+  'token set': { hostArgs: true },
+  'config set': { hostArgs: false },
+  'config unset': { hostArgs: false },
+  doctor: { hostArgs: false }, // logged only when --fix changed something
+};
+
+const fullName = (c: Command): string => (c.parent && c.parent.parent ? `${fullName(c.parent)} ${c.name()}` : c.name());
+
 /** The only place that turns errors into exit codes. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const ctx = makeContext(io, env, makeStyle(io.color));
+  const change: { command?: string; home?: string; hosts: string[]; detail?: string } = { hosts: [] };
+  ctx.changed = async (_g, c) => {
+    Object.assign(change, c);
+  };
   const program = buildProgram(ctx);
+  program.hook('preAction', (_root, action) => {
+    const name = fullName(action);
+    const kind = CHANGES[name];
+    if (!kind) return;
+    if (name === 'doctor' && !action.opts().fix) return;
+    change.command = name === 'doctor' ? 'doctor --fix' : name;
+    change.home = resolveHome(action.optsWithGlobals<GlobalOptions>().home, env);
+    if (kind.hostArgs) change.hosts = action.args.filter((a) => typeof a === 'string');
+    if (name.startsWith('config ')) change.detail = action.args.join('=');
+  });
+  let code: number;
+  let error: unknown;
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.OK;
+    code = EXIT.OK;
   } catch (e) {
-    return report(ctx, e);
+    error = e;
+    code = report(ctx, e);
   }
+  if (change.command && change.home) {
+    const { appendAudit } = await import('../core/audit.js');
+    try {
+      appendAudit(change.home, {
+        command: change.command,
+        hosts: change.hosts,
+        ...(change.detail ? { detail: change.detail } : {}),
+        outcome: code === EXIT.OK ? 'ok' : 'error',
+        ...(code === EXIT.OK ? {} : { error: { code: error instanceof NbwssError ? error.code : 'UNEXPECTED', message: error instanceof Error ? error.message : String(error) } }),
+      });
+    } catch (e) {
+      ctx.warn(`could not append to the audit log: ${(e as Error).message}`);
+    }
+  }
+  return code;
 }
 
 function report(ctx: Context, e: unknown): number {

@@ -191,8 +191,8 @@ describe('the command line', () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
     for (const line of ['3    invalid endpoint details', '5    certificate not accepted or did not match', '8    store or keychain failure', '130  cancelled']) expect(r.stdout).toContain(line);
-    for (const c of ['add', 'list', 'show', 'delete', 'activate', 'deactivate']) {
-      const h = await cli(c, '--help');
+    for (const c of ['add', 'list', 'show', 'delete', 'activate', 'deactivate', 'validate', 'repin', 'check', 'token', 'token set', 'config', 'config list', 'config get', 'config set', 'config unset', 'history', 'doctor', 'completion']) {
+      const h = await cli(...c.split(' '), '--help');
       expect(h.code, c).toBe(0);
       expect(h.stdout, c).toMatch(/Examples?:\n {2}nbwss /);
     }

@@ -4,7 +4,9 @@ import type { Context, GlobalOptions } from '../context.js';
 import { canPrompt } from '../io.js';
 
 export function tokenCommand(ctx: Context): Command {
-  const token = new Command('token').description('Manage endpoint tokens');
+  const token = new Command('token').description('Manage endpoint tokens').addHelpText('after', `
+Example:
+  nbwss token set cloudhost7.nebula.com < token.txt`);
   token.addCommand(
     new Command('set')
       .description('Store a new token for a saved endpoint, read from standard input (never from the command line)')

@@ -32,8 +32,9 @@ export class FileSecretStore implements SecretStore {
     this.lockPath = join(home, LOCK_FILE);
   }
 
+  /** The key is there (created on first use) and opens the secrets file. */
   probe(): void {
-    this.locked(() => this.key(true));
+    this.locked(() => this.read(this.key(true)));
   }
 
   get(account: string): string | undefined {

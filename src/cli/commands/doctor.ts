@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import { NbwssError } from '../../core/errors.js';
+import type { Context, GlobalOptions } from '../context.js';
+import { canPrompt } from '../io.js';
+
+export interface DoctorCliOptions extends GlobalOptions {
+  fix?: boolean;
+  yes?: boolean;
+  json?: boolean;
+}
+
+export function doctorCommand(ctx: Context): Command {
+  return new Command('doctor')
+    .description('Check the store: integrity, schema, permissions, secret store, tokens and orphans, pinned certificates, properties')
+    .option('--fix', 'tighten permissions, and (after confirmation) remove orphan tokens')
+    .option('-y, --yes', 'with --fix: remove orphan tokens without asking')
+    .option('--json', 'print {ok, checks: [{name, status, detail, fix, fixed}]}')
+    .addHelpText('after', `
+Exit status: 0 when nothing is wrong (warnings allowed), 8 otherwise.
+
+Examples:
+  nbwss doctor
+  nbwss doctor --fix`)
+    .action(async (_o, cmd: Command) => {
+      const o = cmd.optsWithGlobals<DoctorCliOptions>();
+      const [{ runDoctor }, { resolveHome }] = await Promise.all([import('../../core/services/doctor.js'), import('../../core/config/paths.js')]);
+      const checks = await runDoctor({
+        home: resolveHome(o.home, ctx.env),
+        fix: Boolean(o.fix),
+        secrets: (store) => ctx.secrets(store, o),
+        confirmRemoveOrphans: async (accounts) => {
+          if (o.yes) return true;
+          if (!canPrompt(ctx.io)) {
+            ctx.warn(`not removing ${accounts.length} orphan token(s) without confirmation; pass --yes`);
+            return false;
+          }
+          return (await ctx.prompter()).confirm(`Remove the tokens of ${accounts.join(', ')} (they have no entry)?`, false);
+        },
+      });
+      const problems = checks.filter((c) => c.status === 'problem');
+      if (o.json) ctx.io.stdout.write(`${JSON.stringify({ ok: problems.length === 0, checks }, null, 2)}\n`);
+      else {
+        const mark = { ok: ctx.style.green('ok     '), warn: ctx.style.yellow('warn   '), problem: ctx.style.red('PROBLEM') };
+        for (const c of checks) {
+          ctx.io.stdout.write(`${mark[c.status]}  ${c.name}: ${c.detail}\n`);
+          if (c.fixed) ctx.io.stdout.write(`         fixed: ${c.fixed}\n`);
+          if (c.status !== 'ok' && c.fix) ctx.io.stdout.write(`         ${c.fix}\n`);
+        }
+      }
+      if (o.fix && checks.some((c) => c.fixed)) await ctx.changed?.(o, { command: 'doctor --fix', hosts: [], detail: checks.filter((c) => c.fixed).map((c) => c.fixed).join('; ') });
+      if (problems.length) throw new NbwssError('STORE', `${problems.length} problem${problems.length > 1 ? 's' : ''} found: ${problems.map((p) => p.name).join(', ')}`, { hint: o.fix ? undefined : 'Some can be mended with: nbwss doctor --fix' });
+    });
+}

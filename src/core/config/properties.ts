@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseLines } from 'dot-properties';
+import { NbwssError } from '../errors.js';
+
+/** nbwss.properties in NBWSS_HOME: the guide's Table 2-4. */
+export const PROPERTIES_FILE = 'nbwss.properties';
+
+interface Spec {
+  type: 'boolean' | 'integer';
+  default: boolean | number;
+  unit?: 'ms' | 's';
+  min?: number;
+  max?: number;
+  description: string;
+}
+
+export const PROPERTY_SPECS = {
+  'exception.ignoreDecoder': { type: 'boolean', default: false, description: 'ignore a message NBWSS cannot decode instead of closing the connection' },
+  'notification.sendTimeout': { type: 'integer', default: 2000, unit: 'ms', min: 1, max: 600_000, description: 'how long a notification task waits to communicate with an endpoint' },
+  'notification.scheduledRate': { type: 'integer', default: 5, unit: 's', min: 1, max: 86_400, description: 'how often to query for notifications, and to resend an unacknowledged one' },
+  'keepAlive.scheduledRate': { type: 'integer', default: 30, unit: 's', min: 1, max: 86_400, description: 'how often a ping is sent to each endpoint' },
+  'keepAlive.maxPongMissAllowed': { type: 'integer', default: 10, min: 1, max: 10_000, description: 'missed pongs in a row before the connection is closed' },
+  'connectionInfo.period': { type: 'integer', default: 60, unit: 's', min: 1, max: 86_400, description: 'seconds between connection updates (connect new, drop removed endpoints)' },
+  'scheduledExecutor.threadPoolSize': { type: 'integer', default: 1, min: 1, max: 64, description: 'threads that maintain connections and handle notifications' },
+} as const satisfies Record<string, Spec>;
+
+export type PropertyKey = keyof typeof PROPERTY_SPECS;
+export type NbwssProperties = { [K in PropertyKey]: (typeof PROPERTY_SPECS)[K]['default'] extends boolean ? boolean : number };
+
+export const PROPERTY_KEYS = Object.keys(PROPERTY_SPECS) as PropertyKey[];
+export const isVendorKey = (k: string) => k.startsWith('hibernate.');
+
+export interface PropertyView {
+  key: string;
+  value: string | number | boolean;
+  /** False when the file holds a value that is not valid for the key (shown as written). */
+  valid: boolean;
+  default: string | number | boolean | null;
+  set: boolean;
+  vendorOnly: boolean;
+  unit: string | null;
+  description: string;
+}
+
+function specOf(key: string): Spec {
+  const spec = (PROPERTY_SPECS as Record<string, Spec>)[key];
+  if (spec) return spec;
+  if (isVendorKey(key)) {
+    throw new NbwssError('USAGE', `${key} is a vendor-only property (the hibernate properties are for Veritas Support); nbwss keeps it as it is`, {
+      hint: 'Edit it by hand only if Veritas Support asks you to.',
+    });
+  }
+  const near = PROPERTY_KEYS.filter((k) => k.toLowerCase() === key.toLowerCase() || k.split('.')[1]!.toLowerCase() === key.split('.').pop()!.toLowerCase());
+  throw new NbwssError('USAGE', `Unknown property ${key}`, {
+    hint: `${near.length ? `Did you mean ${near.join(' or ')}? ` : ''}The properties are: ${PROPERTY_KEYS.join(', ')}.`,
+  });
+}
+
+/** Parse a value by the property's type and range; a usage error that says what is allowed. */
+export function parseValue(key: string, raw: string): boolean | number {
+  const spec = specOf(key);
+  const v = raw.trim();
+  if (spec.type === 'boolean') {
+    if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+    throw new NbwssError('USAGE', `${key} must be true or false, not "${raw}"`, { hint: `Example: nbwss config set ${key} false` });
+  }
+  const range = `a whole number${spec.unit ? ` of ${spec.unit === 'ms' ? 'milliseconds' : 'seconds'}` : ''} from ${spec.min} to ${spec.max}`;
+  if (!/^[0-9]+$/.test(v)) throw new NbwssError('USAGE', `${key} must be ${range}, not "${raw}"`, { hint: `Example: nbwss config set ${key} ${spec.default}` });
+  const n = Number(v);
+  if (n < spec.min! || n > spec.max!) throw new NbwssError('USAGE', `${key} must be ${range}, not ${n}`, { hint: `The default is ${spec.default}.` });
+  return n;
+}
+
+interface Parsed {
+  text: string;
+  pairs: { key: string; value: string; start: number; end: number }[];
+}
+
+function read(home: string): Parsed {
+  const path = join(home, PROPERTIES_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', pairs: [] };
+    throw new NbwssError('STORE', `Cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const pairs = parseLines(text, true)
+    .filter((n): n is typeof n & { type: 'PAIR'; key: string; value: string } => n.type === 'PAIR')
+    .map((n) => ({ key: (n as unknown as { key: string }).key, value: (n as unknown as { value: string }).value, start: n.range[0], end: n.range[n.range.length - 1]! }));
+  return { text, pairs };
+}
+
+function write(home: string, text: string): void {
+  const path = join(home, PROPERTIES_FILE);
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, text, { encoding: 'latin1', mode: 0o600, flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
+    throw new NbwssError('STORE', `Cannot write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * The properties in force: the file's values over the defaults. A value in
+ * the file that is not valid is an error naming the key (the daemon must not
+ * guess); unknown and vendor keys are ignored.
+ */
+export function loadProperties(home: string): NbwssProperties {
+  const out: Record<string, boolean | number> = {};
+  for (const k of PROPERTY_KEYS) out[k] = PROPERTY_SPECS[k].default;
+  for (const p of read(home).pairs) {
+    if (!(p.key in PROPERTY_SPECS)) continue;
+    try {
+      out[p.key] = parseValue(p.key, p.value);
+    } catch (e) {
+      throw new NbwssError('STORE', `${join(home, PROPERTIES_FILE)}: ${(e as NbwssError).message}`, { hint: `Fix it with: nbwss config set ${p.key} VALUE (or nbwss config unset ${p.key})` });
+    }
+  }
+  return out as NbwssProperties;
+}
+
+/** Every known property (value in force, default, set or not) and the vendor-only keys found in the file. */
+export function listProperties(home: string): PropertyView[] {
+  const { pairs } = read(home);
+  const last = new Map(pairs.map((p) => [p.key, p.value]));
+  const views: PropertyView[] = PROPERTY_KEYS.map((k) => {
+    const spec: Spec = PROPERTY_SPECS[k];
+    const raw = last.get(k);
+    let value: string | boolean | number = spec.default;
+    let valid = true;
+    if (raw !== undefined) {
+      try {
+        value = parseValue(k, raw);
+      } catch {
+        value = raw; // shown as written, flagged invalid
+        valid = false;
+      }
+    }
+    return { key: k, value, valid, default: spec.default, set: raw !== undefined, vendorOnly: false, unit: spec.unit ?? null, description: spec.description };
+  });
+  for (const [k, v] of last) if (isVendorKey(k)) views.push({ key: k, value: v, valid: true, default: null, set: true, vendorOnly: true, unit: null, description: 'for Veritas Support; kept as it is' });
+  return views;
+}
+
+export function getProperty(home: string, key: string): PropertyView {
+  specOf(key);
+  return listProperties(home).find((v) => v.key === key)!;
+}
+
+/**
+ * Set a property, keeping the file's comments, order and other keys byte for
+ * byte: the value of its last occurrence is replaced in place, or the line is
+ * appended. The file is untouched if the value is not valid.
+ */
+export function setProperty(home: string, key: string, raw: string): boolean | number {
+  const value = parseValue(key, raw);
+  const { text, pairs } = read(home);
+  const at = pairs.filter((p) => p.key === key).pop();
+  let next: string;
+  if (at) {
+    next = `${text.slice(0, at.start)}${key}=${value}${text.slice(at.end)}`;
+  } else {
+    const header = text === '' ? '#Properties file for NetBackup WebSocket Service\n' : '';
+    next = `${text}${text !== '' && !text.endsWith('\n') ? '\n' : ''}${header}${key}=${value}\n`;
+  }
+  write(home, next);
+  return value;
+}
+
+/** Remove every occurrence of a property (its default is then in force). Returns whether it was set. */
+export function unsetProperty(home: string, key: string): boolean {
+  specOf(key);
+  const { text, pairs } = read(home);
+  const hits = pairs.filter((p) => p.key === key);
+  if (hits.length === 0) return false;
+  let next = text;
+  for (const p of [...hits].reverse()) {
+    const lineStart = next.lastIndexOf('\n', p.start - 1) + 1;
+    let lineEnd = next.indexOf('\n', p.end);
+    lineEnd = lineEnd === -1 ? next.length : lineEnd + 1;
+    next = next.slice(0, lineStart) + next.slice(lineEnd);
+  }
+  write(home, next);
+  return true;
+}

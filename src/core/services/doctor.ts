@@ -1,0 +1,135 @@
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AUDIT_FILE } from '../audit.js';
+import { loadProperties, PROPERTIES_FILE } from '../config/properties.js';
+import { NbwssError } from '../errors.js';
+import { LOCK_FILE, SECRETS_FILE } from '../secrets/file.js';
+import { accountFor, type SecretStore } from '../secrets/index.js';
+import { DB_FILE, EndpointStore, SCHEMA_VERSION } from '../store/db.js';
+
+export type CheckLevel = 'ok' | 'warn' | 'problem';
+
+export interface DoctorCheck {
+  name: string;
+  status: CheckLevel;
+  detail: string;
+  /** What to do about it. */
+  fix?: string;
+  /** Set when --fix changed something. */
+  fixed?: string;
+}
+
+export interface DoctorOptions {
+  home: string;
+  /** Opens the secret store in force (may throw STORE). */
+  secrets: (store: EndpointStore) => Promise<SecretStore>;
+  fix: boolean;
+  /** Asked before orphan tokens are removed. */
+  confirmRemoveOrphans: (accounts: string[]) => Promise<boolean>;
+  expiringDays?: number;
+  now?: Date;
+}
+
+const FILES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, SECRETS_FILE, LOCK_FILE, AUDIT_FILE, PROPERTIES_FILE];
+
+/** Look the store over: each check says what is wrong and what to do; --fix mends what it safely can. */
+export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const add = (c: DoctorCheck) => checks.push(c);
+  const now = o.now ?? new Date();
+
+  if (!existsSync(join(o.home, DB_FILE))) {
+    add({ name: 'store', status: 'warn', detail: `no store at ${o.home} yet`, fix: 'Add an endpoint with: nbwss add --file endpoint.json' });
+    return checks;
+  }
+
+  // Permissions: the directory 0700, its files 0600.
+  const loose: string[] = [];
+  const mode = (p: string) => statSync(p).mode & 0o777;
+  if (mode(o.home) & 0o077) loose.push(`${o.home} (${mode(o.home).toString(8)})`);
+  for (const f of FILES) {
+    const p = join(o.home, f);
+    if (existsSync(p) && mode(p) & 0o077) loose.push(`${p} (${mode(p).toString(8)})`);
+  }
+  if (loose.length === 0) add({ name: 'permissions', status: 'ok', detail: 'store directory 0700, files 0600' });
+  else if (o.fix) {
+    chmodSync(o.home, 0o700);
+    for (const f of FILES) if (existsSync(join(o.home, f))) chmodSync(join(o.home, f), 0o600);
+    add({ name: 'permissions', status: 'ok', detail: 'store directory 0700, files 0600', fixed: `tightened ${loose.join(', ')}` });
+  } else add({ name: 'permissions', status: 'problem', detail: `readable by others: ${loose.join(', ')}`, fix: 'Run nbwss doctor --fix (directory 0700, files 0600).' });
+
+  let store: EndpointStore;
+  try {
+    store = EndpointStore.open(o.home);
+  } catch (e) {
+    add({ name: 'store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+    return checks;
+  }
+  try {
+    const integrity = store.db.pragma('integrity_check', { simple: true });
+    add(integrity === 'ok' ? { name: 'integrity', status: 'ok', detail: 'SQLite integrity check passed' } : { name: 'integrity', status: 'problem', detail: `SQLite integrity check: ${String(integrity)}`, fix: 'Restore nbwss.db from a backup.' });
+    add({ name: 'schema', status: store.schemaVersion === SCHEMA_VERSION ? 'ok' : 'problem', detail: `schema version ${store.schemaVersion} (this nbwss: ${SCHEMA_VERSION})` });
+
+    try {
+      loadProperties(o.home);
+      add({ name: 'properties', status: 'ok', detail: existsSync(join(o.home, PROPERTIES_FILE)) ? `${PROPERTIES_FILE} is valid` : `no ${PROPERTIES_FILE}: the defaults are in force` });
+    } catch (e) {
+      add({ name: 'properties', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+    }
+
+    const records = store.list();
+    let secrets: SecretStore | undefined;
+    try {
+      secrets = await o.secrets(store);
+      secrets.probe();
+      add({ name: 'secret store', status: 'ok', detail: `${secrets.name}${store.secretBackend ? '' : ' (not recorded yet: no token written)'} answers` });
+    } catch (e) {
+      add({ name: 'secret store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+    }
+
+    if (secrets) try {
+      const missing = records.filter((r) => secrets.get(accountFor(r.hostName)) === undefined).map((r) => r.hostName);
+      add(
+        missing.length === 0
+          ? { name: 'tokens', status: 'ok', detail: `every entry (${records.length}) has its token` }
+          : { name: 'tokens', status: 'problem', detail: `no token for: ${missing.join(', ')}`, fix: `Store one with: nbwss token set ${missing[0]} < token.txt` },
+      );
+      const known = new Set(records.map((r) => accountFor(r.hostName)));
+      const orphans = secrets.accounts().filter((a) => a !== 'nbwss-probe' && !known.has(a));
+      if (orphans.length === 0) add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry' });
+      else if (o.fix && (await o.confirmRemoveOrphans(orphans))) {
+        const s = secrets;
+        store.write(() => {
+          for (const a of orphans) if (!store.get(a)) s.delete(a);
+        });
+        add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry', fixed: `removed the tokens of ${orphans.join(', ')}` });
+      } else add({ name: 'orphan tokens', status: 'problem', detail: `tokens without an entry: ${orphans.join(', ')}`, fix: 'Remove them with: nbwss doctor --fix' });
+    } catch (e) {
+      add({ name: 'tokens', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+    }
+
+    const bad: string[] = [];
+    const expired: string[] = [];
+    const soon: string[] = [];
+    const days = o.expiringDays ?? 30;
+    for (const r of records) {
+      const full = store.get(r.hostName);
+      try {
+        const c = new X509Certificate(full!.certPem);
+        const left = (Date.parse(c.validTo) - now.getTime()) / 86_400_000;
+        if (left <= 0) expired.push(r.hostName);
+        else if (left < days) soon.push(`${r.hostName} (${Math.floor(left)} days)`);
+      } catch {
+        bad.push(r.hostName);
+      }
+    }
+    if (bad.length) add({ name: 'pinned certificates', status: 'problem', detail: `cannot be parsed: ${bad.join(', ')}`, fix: `Re-pin with: nbwss repin ${bad[0]}` });
+    else if (expired.length) add({ name: 'pinned certificates', status: 'problem', detail: `expired: ${expired.join(', ')}`, fix: 'Check the endpoints with nbwss check, then nbwss repin HOST once they present a renewed certificate.' });
+    else if (soon.length) add({ name: 'pinned certificates', status: 'warn', detail: `expire within ${days} days: ${soon.join(', ')}`, fix: 'Plan the renewal with the cloud provider; then nbwss repin HOST.' });
+    else add({ name: 'pinned certificates', status: 'ok', detail: `${records.length} parse, none expires within ${days} days` });
+  } finally {
+    store.close();
+  }
+  return checks;
+}
