@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { generate } from 'selfsigned';
 
-export const BIN = fileURLToPath(new URL('../bin/nbwss.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../bin/nbwss.cjs', import.meta.url));
 
 export async function seedStore(home, n, env = {}) {
   const r = spawnSync(process.execPath, [BIN, 'list', '--home', home], { env: { ...process.env, ...env } });

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../bin/nbwss.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/nbwss.cjs', import.meta.url));
 const files = { bash: 'completions/nbwss.bash', zsh: 'completions/_nbwss', fish: 'completions/nbwss.fish' };
 for (const [shell, file] of Object.entries(files)) {
   writeFileSync(new URL(`../${file}`, import.meta.url), execFileSync(process.execPath, [bin, 'completion', shell]));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startReferenceEndpoint } from '../dist/reference-endpoint.js';
 
-const bin = fileURLToPath(new URL('../bin/nbwss.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/nbwss.cjs', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'nbwss-demo-'));
 const env = {
   ...process.env,

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 /**
  * The streams a command talks to, injected so a test can run a command in
@@ -25,11 +26,14 @@ export function wantsColor(isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
 }
 
 export function systemIO(env: NodeJS.ProcessEnv = process.env): IO {
-  const stdinTTY = Boolean(process.stdin.isTTY);
+  // Not process.stdin.isTTY: that creates the stdin stream, which most commands never read.
+  const stdinTTY = isatty(0);
   const stdoutTTY = Boolean(process.stdout.isTTY);
   const stderrTTY = Boolean(process.stderr.isTTY);
   return {
-    stdin: process.stdin,
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     stdinTTY,

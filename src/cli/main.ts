@@ -144,5 +144,9 @@ function report(ctx: Context, e: unknown): number {
 
 export async function run(): Promise<void> {
   process.umask(0o077);
+  // `nbwss list | head`: a reader that went away is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.OK);
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

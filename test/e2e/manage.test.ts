@@ -245,3 +245,21 @@ describe('no OS keychain reachable', () => {
     expect(storeRows(h)).toEqual([]);
   });
 });
+
+describe('output to a reader that goes away', () => {
+  it('nbwss list | head: exits 0 quietly (no EPIPE trace)', async () => {
+    const { spawnCli } = await import('../helpers/cli.js');
+    // @ts-expect-error: a plain .mjs helper shared with the benchmarks
+    const { seedStore } = await import('../../bench/seed.mjs');
+    const big = newHome();
+    await seedStore(big.dir, 2000, big.env); // far more than a pipe buffer holds
+    const child = spawnCli(['list', '--json'], big.env);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    child.stdin!.end();
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect([0, null]).toContain(code);
+    expect(stderr).toBe('');
+  });
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/nbwss.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/nbwss.cjs', import.meta.url));
 
 export interface RunResult {
   code: number | null;

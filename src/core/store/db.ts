@@ -29,8 +29,8 @@ export interface EndpointRecord {
   lastError: string | null;
 }
 
-/** An entry without its certificate PEM: what listing needs (the PEM is most of a row). */
-export type EndpointSummary = Omit<EndpointRecord, 'certPem'>;
+/** What listing and checking need; fewer columns read faster (nbwss list runs in loops and completions). */
+export type EndpointSummary = Pick<EndpointRecord, 'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'pinType' | 'fingerprint' | 'spkiFingerprint' | 'notAfter' | 'connectionState'>;
 
 export type NewEndpoint = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'connectionState' | 'connectionSince' | 'lastError'>;
 
@@ -73,10 +73,10 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-const SUMMARY_COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType, fingerprint, spki_fingerprint AS spkiFingerprint, not_after AS notAfter,
-  created_at AS createdAt, updated_at AS updatedAt, connection_state AS connectionState,
-  connection_since AS connectionSince, last_error AS lastError`;
-const COLUMNS = `${SUMMARY_COLUMNS}, (SELECT cert_pem FROM pinned_certificates p WHERE p.host_name = endpoints.host_name) AS certPem`;
+const SUMMARY_COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType, fingerprint,
+  spki_fingerprint AS spkiFingerprint, not_after AS notAfter, connection_state AS connectionState`;
+const COLUMNS = `${SUMMARY_COLUMNS}, created_at AS createdAt, updated_at AS updatedAt, connection_since AS connectionSince, last_error AS lastError,
+  (SELECT cert_pem FROM pinned_certificates p WHERE p.host_name = endpoints.host_name) AS certPem`;
 
 export interface ListFilter {
   groupId?: string;
