@@ -18,6 +18,7 @@ import { configCommand } from './commands/config.js';
 import { historyCommand } from './commands/history.js';
 import { doctorCommand } from './commands/doctor.js';
 import { completionCommand } from './commands/completion.js';
+import { daemonCommand, statusCommand } from './commands/daemon.js';
 import { resolveHome } from '../core/config/paths.js';
 import type { GlobalOptions } from './context.js';
 
@@ -42,7 +43,7 @@ export function buildProgram(ctx: Context): Command {
   for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
   program.addCommand(stateCommand(ctx, 'activate'));
   program.addCommand(stateCommand(ctx, 'deactivate'));
-  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand]) program.addCommand(make(ctx));
+  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand, daemonCommand, statusCommand]) program.addCommand(make(ctx));
   program.addCommand(completionCommand(ctx, () => program));
   // Subcommands inherit output, exit override and suggestions.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
@@ -99,6 +100,11 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
   } catch (e) {
     error = e;
     code = report(ctx, e);
+  }
+  if (change.command && change.home && code === EXIT.OK) {
+    // A running daemon applies the change now instead of at its next period; none running is fine.
+    const { askDaemon } = await import('../core/daemon-client.js');
+    await askDaemon(change.home, { cmd: 'reconcile' }, 1000);
   }
   if (change.command && change.home) {
     const { appendAudit } = await import('../core/audit.js');

@@ -52,7 +52,7 @@ Examples:
         parseValue(key, value); // refuse before creating anything
         ensurePrivateDir(dir);
         const v = setProperty(dir, key, value);
-        ctx.info(`${key}=${v}. A running daemon applies it on its next reload (SIGHUP) or restart.`);
+        ctx.info(`${key}=${v}`);
         await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config set', hosts: [], detail: `${key}=${v}` });
       }),
   );

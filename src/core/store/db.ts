@@ -250,6 +250,16 @@ export class EndpointStore {
     this.db.prepare('UPDATE endpoints SET updated_at = ? WHERE host_name = ?').run(now, hostName);
   }
 
+  /** The daemon's record of a connection: state, since when, and the last error (null clears it). */
+  setConnection(hostName: string, state: ConnectionState, since: string, lastError: string | null): void {
+    this.db.prepare('UPDATE endpoints SET connection_state = ?, connection_since = ?, last_error = ? WHERE host_name = ?').run(state, since, lastError, hostName);
+  }
+
+  /** At daemon start: whatever a previous daemon left, nothing is connected now. */
+  resetConnections(now: string): void {
+    this.db.prepare("UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = ? WHERE connection_state = 'CONNECTED'").run(now);
+  }
+
   remove(hostName: string): boolean {
     return this.db.prepare('DELETE FROM endpoints WHERE host_name = ?').run(hostName).changes === 1;
   }

@@ -1,0 +1,53 @@
+import { Command } from 'commander';
+import type { Context, GlobalOptions } from '../context.js';
+
+export interface DaemonCliOptions extends GlobalOptions {
+  foreground?: boolean;
+}
+
+export function daemonCommand(ctx: Context): Command {
+  return new Command('daemon')
+    .description('Run the NBWSS daemon for this store: connect to the ACTIVATED endpoints by group and priority, keep the connections alive, record Connection State')
+    .option('--foreground', 'also log to stderr (JSON lines), as under systemd')
+    .addHelpText('after', `
+Runs until SIGTERM or SIGINT (connections closed with a normal close code, exit 0).
+SIGHUP re-reads nbwss.properties and reconciles. One daemon per store.
+Logs: NBWSS_HOME/logs/nbwss.log (JSON lines; never a token).
+
+Examples:
+  nbwss daemon --foreground
+  systemctl start nbwss        # see contrib/nbwss.service`)
+    .action(async (_o, cmd: Command) => {
+      const o = cmd.optsWithGlobals<DaemonCliOptions>();
+      const [{ runDaemon }, { resolveHome }] = await Promise.all([import('../../daemon/run.js'), import('../../core/config/paths.js')]);
+      const running = await runDaemon({ home: resolveHome(o.home, ctx.env), foreground: Boolean(o.foreground), openSecrets: (store) => ctx.secrets(store, o), stderr: ctx.io.stderr as NodeJS.WritableStream });
+      await running.stopped;
+    });
+}
+
+export function statusCommand(ctx: Context): Command {
+  return new Command('status')
+    .description('Is a daemon running for this store (pid, uptime, properties in force), and per group which endpoint is connected since when')
+    .option('--json', 'print JSON ({running: false} when no daemon runs)')
+    .addHelpText('after', `
+Examples:
+  nbwss status
+  nbwss status --json | jq '.groups[] | {groupId, connected}'`)
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const [{ askDaemon }, { resolveHome }] = await Promise.all([import('../../core/daemon-client.js'), import('../../core/config/paths.js')]);
+      const s = await askDaemon<{ pid: number; startedAt: string; uptimeSeconds: number; secretStore: string; properties: Record<string, unknown>; groups: { groupId: string; connected: string | null; since: string | null; endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[] }[] }>(resolveHome(g.home, ctx.env), { cmd: 'status' });
+      if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(s ? { running: true, ...s, ok: undefined } : { running: false }, null, 2)}\n`);
+      if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon --foreground)\n');
+      const lines = [
+        `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
+        `properties: ${Object.entries(s.properties).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+      ];
+      if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
+      for (const grp of s.groups) {
+        lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
+        for (const e of grp.endpoints) lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
+      }
+      ctx.io.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,223 @@
+import { EventEmitter } from 'node:events';
+import type { ClientRequest } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import WebSocket from 'ws';
+import { connectRequest, decodeMessage, epochSeconds, type NbwssMessage } from '../core/nbwss-message.js';
+import type { PinType } from '../core/store/db.js';
+import { formatHex, sha256, spkiFingerprint } from '../core/tls/fingerprint.js';
+
+export interface ConnectTarget {
+  hostName: string;
+  url: string;
+  groupId: string;
+  priority: number;
+  pinType: PinType;
+  fingerprint: string;
+  spkiFingerprint: string;
+  token: string;
+}
+
+export interface ConnectionSettings {
+  /** notification.sendTimeout: how long to wait for the CONNECT RESPONSE. */
+  sendTimeoutMs: number;
+  /** keepAlive.scheduledRate in ms. */
+  keepAliveMs: number;
+  /** keepAlive.maxPongMissAllowed */
+  maxPongMiss: number;
+  /** exception.ignoreDecoder */
+  ignoreDecoder: boolean;
+  /** Bound on TCP + TLS + the HTTP upgrade. */
+  connectTimeoutMs: number;
+}
+
+export interface Logger {
+  info(o: object, msg: string): void;
+  warn(o: object, msg: string): void;
+  error(o: object, msg: string): void;
+  debug(o: object, msg: string): void;
+}
+
+export class ConnectError extends Error {
+  override readonly name = 'ConnectError';
+}
+
+/** Whether a peer certificate (DER) satisfies an entry's pin. */
+export function pinMatches(raw: Buffer, t: Pick<ConnectTarget, 'pinType' | 'fingerprint' | 'spkiFingerprint'>): boolean {
+  if (t.pinType === 'spki') return spkiFingerprint(new X509Certificate(raw)) === t.spkiFingerprint;
+  return formatHex(sha256(raw)) === t.fingerprint;
+}
+
+/**
+ * One connection to one endpoint: wss with exactly the pinned certificate
+ * (or public key) trusted — checked after the TLS handshake and before a
+ * single HTTP byte is sent — then CONNECT REQUEST / RESPONSE, then pings.
+ * Emits 'closed' (reason) once, whatever ends it.
+ */
+export class EndpointConnection extends EventEmitter {
+  state: 'connecting' | 'established' | 'closed' = 'connecting';
+  since = new Date();
+  private ws: WebSocket | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private missed = 0;
+  private awaitingPong = false;
+  private closeReason: string | undefined;
+
+  constructor(
+    readonly target: ConnectTarget,
+    private readonly settings: ConnectionSettings,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** Resolves once the endpoint accepted the token; rejects with why not. */
+  connect(): Promise<void> {
+    const t = this.target;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (reason: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(responseTimer);
+        this.shutdown(reason, 1000);
+        reject(new ConnectError(reason));
+      };
+      let responseTimer: NodeJS.Timeout | undefined;
+      let pinError: string | undefined;
+      const ws = new WebSocket(t.url, {
+        rejectUnauthorized: false, // the pin decides, not the CA chain
+        handshakeTimeout: this.settings.connectTimeoutMs,
+        perMessageDeflate: false,
+        finishRequest: (req: ClientRequest) => {
+          // Send the upgrade request only once the certificate matches the pin.
+          req.on('socket', (socket) => {
+            const tls = socket as TLSSocket;
+            const check = () => {
+              const raw = tls.getPeerCertificate()?.raw;
+              if (raw && pinMatches(raw, t)) return void req.end();
+              pinError = `certificate does not match the pin (${t.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${t.pinType === 'spki' ? t.spkiFingerprint : t.fingerprint}); run nbwss check ${t.hostName}`;
+              req.destroy(new Error(pinError));
+            };
+            if (tls.encrypted && !tls.connecting && tls.getPeerCertificate()?.raw) check();
+            else tls.once('secureConnect', check);
+          });
+        },
+      });
+      this.ws = ws;
+      ws.on('error', (e) => fail(pinError ?? describe(e)));
+      ws.on('unexpected-response', (_req, res) => fail(`the endpoint answered HTTP ${res.statusCode} instead of a WebSocket upgrade`));
+      ws.on('close', (code, why) => {
+        if (!settled) return fail(pinError ?? `closed during the handshake (${code}${why.length ? ` ${why.toString()}` : ''})`);
+        this.shutdown(this.closeReason ?? `closed by the endpoint (${code}${why.length ? ` ${why.toString()}` : ''})`, undefined);
+      });
+      ws.on('open', () => {
+        const req = connectRequest(t.token);
+        responseTimer = setTimeout(() => fail('no CONNECT RESPONSE'), this.settings.sendTimeoutMs);
+        ws.send(JSON.stringify(req));
+        const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
+          const d = decodeMessage(isBinary ? '' : data.toString());
+          if (!d.ok) {
+            if (this.settings.ignoreDecoder) return this.log.warn({ host: t.hostName, reason: d.reason }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
+            return fail(`decoder error during CONNECT: ${d.reason}`);
+          }
+          const m = d.message;
+          if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE' || m.id !== req.id) return this.log.debug({ host: t.hostName, type: m.type, subType: m.subType }, 'message before the CONNECT RESPONSE ignored');
+          clearTimeout(responseTimer);
+          if ((m.payload as { valid?: unknown }).valid !== true) return fail('token rejected');
+          settled = true;
+          ws.off('message', onMessage);
+          ws.on('message', (raw, bin) => this.onMessage(raw, bin));
+          this.state = 'established';
+          this.since = new Date();
+          this.startKeepAlive();
+          resolve();
+        };
+        ws.on('message', onMessage);
+      });
+    });
+  }
+
+  private startKeepAlive(): void {
+    const ws = this.ws!;
+    ws.on('pong', () => {
+      this.awaitingPong = false;
+      this.missed = 0;
+    });
+    this.keepAlive = setInterval(() => {
+      if (this.awaitingPong) {
+        this.missed++;
+        if (this.missed > this.settings.maxPongMiss) {
+          this.log.warn({ host: this.target.hostName, missed: this.missed }, 'pongs missed; closing');
+          this.closeReason = `${this.missed} pongs missed in a row`;
+          ws.terminate();
+          return;
+        }
+      }
+      this.awaitingPong = true;
+      ws.ping();
+    }, this.settings.keepAliveMs);
+  }
+
+  private onMessage(raw: WebSocket.RawData, isBinary: boolean): void {
+    const d = decodeMessage(isBinary ? '' : raw.toString());
+    if (!d.ok) {
+      if (this.settings.ignoreDecoder) {
+        this.log.warn({ host: this.target.hostName, reason: d.reason }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
+        return;
+      }
+      this.log.warn({ host: this.target.hostName, reason: d.reason }, 'closing: a message that is not a valid NBWSS message');
+      this.close(1007, `decoder error: ${d.reason}`);
+      return;
+    }
+    this.handle(d.message);
+  }
+
+  private handle(m: NbwssMessage): void {
+    if (m.type === 'COMMAND' && m.subType === 'REQUEST') {
+      // The REST proxy comes with the daemon's second part: answer, so the application is not left waiting.
+      this.send({ version: '1.0', id: m.id, type: 'COMMAND', subType: 'RESPONSE', timeStamp: epochSeconds(), payload: { headers: { 'content-type': 'application/json' }, responseCode: 501, body: JSON.stringify({ errorMessage: 'REST API calls over NBWSS are not available in this version of nbwss' }) } });
+      this.log.info({ host: this.target.hostName, id: m.id }, 'COMMAND REQUEST answered 501 (REST proxy not available yet)');
+      return;
+    }
+    // NOTIFICATION RESPONSEs acknowledge notifications (the daemon's second part sends them); anything else is not for us.
+    this.log.debug({ host: this.target.hostName, type: m.type, subType: m.subType }, 'message ignored');
+  }
+
+  private send(m: NbwssMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
+  }
+
+  /** Close with a normal close code (or another), once. */
+  close(code = 1000, reason = 'closed by nbwss'): void {
+    this.closeReason = reason;
+    this.shutdown(reason, code);
+  }
+
+  private shutdown(reason: string, code: number | undefined): void {
+    if (this.state === 'closed') return;
+    const wasEstablished = this.state === 'established';
+    this.state = 'closed';
+    clearInterval(this.keepAlive);
+    const ws = this.ws;
+    if (ws && code !== undefined && ws.readyState === WebSocket.OPEN) ws.close(code, reason.slice(0, 120));
+    else if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    // Force the socket down if the endpoint does not finish the closing handshake.
+    if (ws) setTimeout(() => ws.readyState !== WebSocket.CLOSED && ws.terminate(), 2000).unref();
+    if (wasEstablished) this.emit('closed', reason);
+  }
+}
+
+function describe(e: Error & { code?: string }): string {
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `DNS lookup failed (${e.code})`;
+    case 'ECONNRESET':
+      return 'connection reset';
+    default:
+      return e.message || String(e);
+  }
+}

@@ -1,0 +1,149 @@
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadProperties, type NbwssProperties } from '../core/config/properties.js';
+import { daemonSocket } from '../core/daemon-client.js';
+import { NbwssError } from '../core/errors.js';
+import type { SecretStore } from '../core/secrets/index.js';
+import { EndpointStore } from '../core/store/db.js';
+import { openDatabase } from '../core/store/sqlite.js';
+import { Daemon } from './daemon.js';
+
+export const LOCK_FILE = 'daemon.lock';
+export const PID_FILE = 'daemon.pid';
+export const LOG_DIR = 'logs';
+export const LOG_FILE = 'nbwss.log';
+
+export interface RunOptions {
+  home: string;
+  foreground: boolean;
+  openSecrets: (store: EndpointStore) => Promise<SecretStore>;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface RunningDaemon {
+  daemon: Daemon;
+  /** Resolves when the daemon has stopped (SIGTERM/SIGINT or stop()). */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** One daemon per store: an exclusive SQLite transaction on daemon.lock, released by the kernel if the process dies. */
+function takeLock(home: string) {
+  const db = openDatabase(join(home, LOCK_FILE));
+  chmodSync(join(home, LOCK_FILE), 0o600);
+  db.pragma('busy_timeout = 0');
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+  } catch {
+    db.close();
+    let pid = '?';
+    try {
+      pid = String(JSON.parse(readFileSync(join(home, PID_FILE), 'utf8')).pid);
+    } catch {
+      /* no pid file */
+    }
+    throw new NbwssError('STORE', `An NBWSS daemon is already running for the store ${home} (pid ${pid})`, {
+      hint: 'See it with: nbwss status. One daemon per store; stop it first (SIGTERM) to start another.',
+    });
+  }
+  return db;
+}
+
+/**
+ * Run the daemon for a store until SIGTERM/SIGINT: JSON-line logs to
+ * NBWSS_HOME/logs/nbwss.log (and stderr with --foreground), never a token;
+ * a local socket for the CLI's nudges and `nbwss status`; SIGHUP re-reads
+ * nbwss.properties and reconciles.
+ */
+export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
+  const store = EndpointStore.open(o.home);
+  const lock = takeLock(o.home);
+  const logDir = join(o.home, LOG_DIR);
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  const logPath = join(logDir, LOG_FILE);
+  closeSync(openSync(logPath, 'a', 0o600));
+  chmodSync(logPath, 0o600);
+  const file = pino.destination({ dest: logPath, sync: false });
+  const streams: pino.StreamEntry[] = [{ stream: file }];
+  if (o.foreground) streams.push({ stream: o.stderr as NodeJS.WriteStream });
+  const log = pino({ base: { pid: process.pid }, redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } }, pino.multistream(streams));
+
+  let props: NbwssProperties = loadProperties(o.home);
+  const secrets = await o.openSecrets(store);
+  const daemon = new Daemon({ store, secrets, log, properties: () => props });
+
+  const sockPath = daemonSocket(o.home);
+  rmSync(sockPath, { force: true }); // a stale socket from a killed daemon; we hold the lock
+  const server: Server = createServer((c) => {
+    let buf = '';
+    c.setEncoding('utf8');
+    c.on('error', () => {});
+    c.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl === -1) return;
+      let req: { cmd?: string };
+      try {
+        req = JSON.parse(buf.slice(0, nl));
+      } catch {
+        return void c.end('{"ok":false}\n');
+      }
+      if (req.cmd === 'reconcile') {
+        log.info({}, 'nudged by the CLI: re-reading properties and reconciling');
+        reload();
+        c.end('{"ok":true}\n');
+      } else if (req.cmd === 'status') {
+        c.end(`${JSON.stringify({ ok: true, pid: process.pid, startedAt: daemon.startedAt.toISOString(), uptimeSeconds: Math.round(process.uptime()), home: o.home, secretStore: secrets.name, properties: props, ...daemon.status() })}\n`);
+      } else c.end('{"ok":false}\n');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(sockPath, () => resolve());
+  });
+  chmodSync(sockPath, 0o600);
+  writeFileSync(join(o.home, PID_FILE), `${JSON.stringify({ pid: process.pid, startedAt: daemon.startedAt.toISOString() })}\n`, { mode: 0o600 });
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({}, 'stopping');
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      process.off('SIGHUP', onHup);
+      await daemon.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(sockPath, { force: true });
+      rmSync(join(o.home, PID_FILE), { force: true });
+      lock.exec('COMMIT');
+      lock.close();
+      store.close();
+      log.info({}, 'stopped');
+      file.flushSync();
+      resolveStopped();
+    })());
+  const onTerm = () => void stop();
+  function reload() {
+    try {
+      props = loadProperties(o.home);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'nbwss.properties is not valid; keeping the properties in force');
+    }
+    void daemon.reload();
+  }
+  const onHup = () => {
+    log.info({}, 'SIGHUP: re-reading properties and reconciling');
+    reload();
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onTerm);
+  process.on('SIGHUP', onHup);
+
+  log.info({ home: o.home, secretStore: secrets.name, properties: props }, 'NBWSS daemon started');
+  await daemon.start();
+  return { daemon, stopped, stop };
+}
