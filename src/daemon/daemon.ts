@@ -93,6 +93,8 @@ export class Daemon extends EventEmitter {
       } finally {
         this.running = undefined;
       }
+      const connected = [...this.conns.values()].filter((c) => c.state === 'established').length;
+      this.o.log.info({ groups: this.lastGroups.size, connected, attempting: this.inFlight.size }, 'reconciled');
       this.emit('reconciled');
     })();
     return this.running;

@@ -18,6 +18,8 @@ export interface ReferenceEndpointOptions {
   rejectToken?: boolean;
   /** Do not answer pings (to test keep-alive). */
   silentToPings?: boolean;
+  /** Never answer a CONNECT REQUEST. */
+  silentToConnect?: boolean;
   /** Use this certificate instead of a throwaway one. */
   tls?: { key: string; cert: string };
 }
@@ -35,6 +37,18 @@ export interface ReferenceEndpoint {
   clients(): Set<WebSocket>;
   setRejectToken(v: boolean): void;
   setSilentToPings(v: boolean): void;
+  setSilentToConnect(v: boolean): void;
+  /** Present another certificate from the next handshake on. */
+  setCertificate(tls: { key: string; cert: string }): void;
+  /** Send raw text to every connected client (e.g. a malformed message). */
+  sendToClients(text: string): void;
+  /** Close every client connection from the endpoint's side (the cloud application closing it). */
+  closeClients(code?: number): void;
+  /** Resolves with the close code of the n-th closed client connection (1-based), once it has closed. */
+  closedCode(n: number): Promise<number>;
+  /** WebSocket connections accepted so far, and the close codes clients sent. */
+  connections: number;
+  closeCodes: number[];
   close(): Promise<void>;
 }
 
@@ -55,12 +69,19 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   const tls = o.tls ?? (await throwawayCertificate(host));
   let rejectToken = o.rejectToken ?? false;
   let silent = o.silentToPings ?? false;
+  let silentToConnect = o.silentToConnect ?? false;
+  const closeWaiters: (() => void)[] = [];
   const received: unknown[] = [];
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint: connect with wss://\n');
   });
   const wss = new WebSocketServer({ server, path, autoPong: false });
   wss.on('connection', (ws) => {
+    result.connections++;
+    ws.on('close', (code) => {
+      result.closeCodes.push(code);
+      for (const w of closeWaiters.splice(0)) w();
+    });
     ws.on('ping', (data) => {
       if (!silent) ws.pong(data);
     });
@@ -72,7 +93,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
         return;
       }
       received.push(m);
-      if (m.type === 'CONNECT' && m.subType === 'REQUEST') {
+      if (m.type === 'CONNECT' && m.subType === 'REQUEST' && !silentToConnect) {
         const valid = !rejectToken && m.payload?.token === o.token;
         ws.send(JSON.stringify({ version: '1.0', id: m.id, type: 'CONNECT', subType: 'RESPONSE', timeStamp: Math.floor(Date.now() / 1000), payload: { valid } }));
       }
@@ -84,7 +105,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   });
   const port = (server.address() as AddressInfo).port;
   const url = `wss://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
-  return {
+  const result: ReferenceEndpoint = {
     url,
     hostName: host,
     port,
@@ -95,6 +116,16 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     clients: () => wss.clients,
     setRejectToken: (v) => void (rejectToken = v),
     setSilentToPings: (v) => void (silent = v),
+    setSilentToConnect: (v) => void (silentToConnect = v),
+    setCertificate: (t) => server.setSecureContext({ key: t.key, cert: t.cert }),
+    sendToClients: (text) => wss.clients.forEach((c) => c.send(text)),
+    closeClients: (code = 1000) => wss.clients.forEach((c) => c.close(code, 'closed by the cloud application')),
+    connections: 0,
+    closeCodes: [],
+    closedCode: async (n) => {
+      while (result.closeCodes.length < n) await new Promise<void>((r) => closeWaiters.push(r));
+      return result.closeCodes[n - 1]!;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
@@ -103,4 +134,5 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
         server.close(() => resolve());
       }),
   };
+  return result;
 }

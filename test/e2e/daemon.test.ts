@@ -1,0 +1,290 @@
+import { readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startReferenceEndpoint, throwawayCertificate, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import { startDaemon, stopAllDaemons, type DaemonProcess } from '../helpers/daemon.js';
+import { closedPort } from '../helpers/servers.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+const endpoints: ReferenceEndpoint[] = [];
+afterEach(async () => {
+  await stopAllDaemons();
+  await Promise.all(endpoints.splice(0).map((e) => e.close()));
+});
+afterAll(cleanupTempDirs);
+
+async function endpoint(o: Partial<Parameters<typeof startReferenceEndpoint>[0]> = {}): Promise<ReferenceEndpoint> {
+  const e = await startReferenceEndpoint({ token: 'good-token', ...o });
+  endpoints.push(e);
+  return e;
+}
+
+/** A store with nbwss.properties; the period is long so that only a nudge or a failover explains a quick change. */
+function home(props: Record<string, string | number | boolean> = {}): Home {
+  const h = newHome();
+  mkdirSync(h.dir, { recursive: true, mode: 0o700 });
+  const all = { 'connectionInfo.period': 60, 'notification.sendTimeout': 1000, ...props };
+  writeFileSync(join(h.dir, 'nbwss.properties'), Object.entries(all).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  return h;
+}
+
+async function add(h: Home, host: string, url: string, o: { priority?: number; groupId?: string; token?: string } = {}) {
+  const r = await runCli(['add', '--file', detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: o.token ?? 'good-token' })), '--yes'], h.env);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+const connected = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connected' && l.host === host;
+const failed = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connection attempt failed' && l.host === host;
+const listed = async (h: Home) => Object.fromEntries(JSON.parse((await runCli(['list', '--json'], h.env)).stdout).map((e: { hostName: string; connectionState: string }) => [e.hostName, e.connectionState]));
+
+describe('nbwss daemon: connecting', () => {
+  it('connects to the highest-priority endpoint with a CONNECT REQUEST the guide describes; list and status show it', async () => {
+    const ep1 = await endpoint();
+    const ep2 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    expect(ep2.connections).toBe(0);
+    const req = ep1.received[0] as Record<string, unknown>;
+    expect(req).toMatchObject({ version: '1.0', type: 'CONNECT', subType: 'REQUEST', payload: { token: 'good-token' } });
+    expect(req.id).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/);
+    expect(Math.abs((req.timeStamp as number) - Date.now() / 1000)).toBeLessThan(60);
+    expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED', 'ep2.test': 'DISCONNECTED' });
+    const status = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(status).toMatchObject({ running: true, pid: d.child.pid, properties: { 'connectionInfo.period': 60 } });
+    expect(status.groups).toEqual([{ groupId: 'sg1', connected: 'ep1.test', since: expect.any(String), endpoints: [expect.objectContaining({ hostName: 'ep1.test', connection: 'CONNECTED' }), expect.objectContaining({ hostName: 'ep2.test', connection: 'DISCONNECTED' })] }]);
+    // One connection per group, one per endpoint.
+    expect(ep1.clients().size).toBe(1);
+  });
+
+  it('fails over from priority 1 to 2 while 1 is down, and does not preempt when 1 comes back', async () => {
+    const tls = await throwawayCertificate();
+    const port = await closedPort();
+    const ep2 = await endpoint();
+    const h = home();
+    // ep1 is up while it is added (its certificate is fetched), then goes down.
+    const ep1a = await startReferenceEndpoint({ token: 'good-token', port, tls });
+    await add(h, 'ep1.test', ep1a.url, { priority: 1 });
+    await ep1a.close();
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    const d = startDaemon(h.env);
+    await d.waitFor(failed('ep1.test'));
+    await d.waitFor(connected('ep2.test'));
+    // ep1 comes back on its address; a nudge reconciles; the working ep2 connection stays.
+    const ep1 = await endpoint({ port, tls });
+    const from = d.mark();
+    await runCli(['activate', 'ep2.test'], h.env); // any change nudges the daemon
+    await d.waitFor((l) => l.msg === 'reconciled', 10_000, from);
+    expect(ep1.connections).toBe(0);
+    expect(await listed(h)).toEqual({ 'ep1.test': 'DISCONNECTED', 'ep2.test': 'CONNECTED' });
+    // The cloud application closes ep2's connection: the group picks again, in priority order.
+    const from2 = d.mark();
+    ep2.closeClients(1000);
+    await d.waitFor(connected('ep1.test'), 10_000, from2);
+    expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED', 'ep2.test': 'DISCONNECTED' });
+  });
+
+  it('a wrong token: token rejected, the next endpoint; show says why', async () => {
+    const ep1 = await endpoint({ rejectToken: true });
+    const ep2 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    const d = startDaemon(h.env);
+    expect((await d.waitFor(failed('ep1.test'))).reason).toBe('token rejected');
+    await d.waitFor(connected('ep2.test'));
+    const shown = JSON.parse((await runCli(['show', 'ep1.test', '--json'], h.env)).stdout);
+    expect(shown).toMatchObject({ connectionState: 'DISCONNECTED', lastError: 'token rejected' });
+    expect((await runCli(['show', 'ep1.test'], h.env)).stdout).toContain('(last error: token rejected)');
+  });
+
+  it('no CONNECT RESPONSE within notification.sendTimeout: the next endpoint', async () => {
+    const ep1 = await endpoint({ silentToConnect: true });
+    const ep2 = await endpoint();
+    const h = home({ 'notification.sendTimeout': 300 });
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    const d = startDaemon(h.env);
+    expect((await d.waitFor(failed('ep1.test'))).reason).toBe('no CONNECT RESPONSE');
+    await d.waitFor(connected('ep2.test'));
+  });
+
+  it('a certificate swapped on the server is refused before the token is sent; the next endpoint', async () => {
+    const ep1 = await endpoint();
+    const ep2 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    ep1.setCertificate(await throwawayCertificate());
+    const d = startDaemon(h.env);
+    expect((await d.waitFor(failed('ep1.test'))).reason).toMatch(/^certificate does not match the pin/);
+    await d.waitFor(connected('ep2.test'));
+    expect(ep1.connections).toBe(0); // not even the WebSocket upgrade reached it
+    expect(ep1.received).toEqual([]);
+  });
+
+  it('an spki pin accepts a renewed certificate with the same key', async () => {
+    const tls = await throwawayCertificate();
+    const ep1 = await endpoint({ tls });
+    const h = home();
+    const r = await runCli(['add', '--pin', 'spki', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep1.url, token: 'good-token' })), '--yes'], h.env);
+    expect(r.code).toBe(0);
+    // Same key, new certificate.
+    const { generate } = await import('selfsigned');
+    const { createPublicKey } = await import('node:crypto');
+    const renewed = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keyPair: { privateKey: tls.key, publicKey: createPublicKey(tls.key).export({ type: 'spki', format: 'pem' }) as string }, keyType: 'ec', curve: 'P-256' });
+    ep1.setCertificate({ key: tls.key, cert: renewed.cert });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+  });
+});
+
+describe('nbwss daemon: keeping connections', () => {
+  it('pongs withheld: more than maxPongMissAllowed in a row closes, the group fails over', async () => {
+    const ep1 = await endpoint();
+    const ep2 = await endpoint();
+    const h = home({ 'keepAlive.scheduledRate': 1, 'keepAlive.maxPongMissAllowed': 1 });
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    ep1.setSilentToPings(true);
+    const ended = await d.waitFor((l) => l.msg === 'connection ended; the group picks again' && l.host === 'ep1.test', 15_000);
+    expect(ended.reason).toBe('2 pongs missed in a row');
+    await d.waitFor(connected('ep2.test'), 15_000);
+  });
+
+  it.each([
+    ['not JSON', '{not json'],
+    ['an unknown type', JSON.stringify({ version: '1.0', id: 'x', type: 'HELLO', subType: 'REQUEST', timeStamp: 1, payload: {} })],
+    ['a missing id', JSON.stringify({ version: '1.0', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: {} })],
+    ['a NOTIFICATION payload that is not an array', JSON.stringify({ version: '1.0', id: 'x', type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 1, payload: {} })],
+  ])('a message with %s closes the connection (1007)', async (_what, text) => {
+    const ep1 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const from = d.mark();
+    ep1.sendToClients(text);
+    await d.waitFor((l) => l.msg === 'closing: a message that is not a valid NBWSS message', 10_000, from);
+    await d.waitFor((l) => l.msg === 'connection ended; the group picks again', 10_000, from);
+    expect(await ep1.closedCode(1)).toBe(1007);
+  });
+
+  it('with exception.ignoreDecoder=true a malformed message is logged and the connection stays', async () => {
+    const ep1 = await endpoint();
+    const h = home({ 'exception.ignoreDecoder': true });
+    await add(h, 'ep1.test', ep1.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const from = d.mark();
+    ep1.sendToClients('{not json');
+    await d.waitFor((l) => l.msg.startsWith('ignoring a message that is not a valid NBWSS message'), 10_000, from);
+    // Still connected: a COMMAND REQUEST is still answered on the same connection.
+    const answered = new Promise<unknown>((resolve) => [...ep1.clients()][0]!.once('message', (m) => resolve(JSON.parse(String(m)))));
+    ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'CMD-1', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: { uri: '/netbackup/admin/jobs', method: 'GET', headers: {} } }));
+    expect(await answered).toMatchObject({ id: 'CMD-1', type: 'COMMAND', subType: 'RESPONSE', payload: { responseCode: 501 } });
+    expect(ep1.closeCodes).toEqual([]);
+  });
+});
+
+describe('nbwss daemon: the CLI changes the store', () => {
+  it('deactivate: the connection closes and the group moves on, at the nudge (period 60 s); delete: the same', async () => {
+    const ep1 = await endpoint();
+    const ep2 = await endpoint();
+    const ep3 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    await add(h, 'ep3.test', ep3.url, { priority: 3 });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    let from = d.mark();
+    expect((await runCli(['deactivate', 'ep1.test'], h.env)).code).toBe(0);
+    await d.waitFor((l) => l.msg === 'closing connection' && l.host === 'ep1.test', 5_000, from);
+    await d.waitFor(connected('ep2.test'), 5_000, from);
+    expect(await ep1.closedCode(1)).toBe(1000);
+    from = d.mark();
+    expect((await runCli(['delete', 'ep2.test', '--yes'], h.env)).code).toBe(0);
+    await d.waitFor(connected('ep3.test'), 5_000, from);
+    expect(await listed(h)).toEqual({ 'ep1.test': 'DISCONNECTED', 'ep3.test': 'CONNECTED' });
+  });
+
+  it('a new token (token set) reconnects with it', async () => {
+    const ep1 = await endpoint({ token: 'second-token' });
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { token: 'first-token' });
+    const d = startDaemon(h.env);
+    await d.waitFor(failed('ep1.test'));
+    const from = d.mark();
+    expect((await runCli(['token', 'set', 'ep1.test'], h.env, 'second-token\n')).code).toBe(0);
+    // The failing endpoint is in back-off; the nudge still reconciles, and the retry uses the new token.
+    await d.waitFor(connected('ep1.test'), 10_000, from);
+  });
+});
+
+describe('nbwss daemon: its life', () => {
+  it('one daemon per store: a second one exits 8 with a clear message', async () => {
+    const h = home();
+    const d = startDaemon(h.env);
+    await d.waitFor((l) => l.msg === 'NBWSS daemon started');
+    const second = await runCli(['daemon'], h.env);
+    expect(second.code).toBe(8);
+    expect(second.stderr).toContain(`An NBWSS daemon is already running for the store ${h.dir} (pid ${d.child.pid})`);
+  });
+
+  it('SIGTERM closes connections with a normal close code and exits 0; list shows DISCONNECTED', async () => {
+    const ep1 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const r = await d.stop('SIGTERM');
+    expect(r.code).toBe(0);
+    expect(await ep1.closedCode(1)).toBe(1000);
+    expect(await listed(h)).toEqual({ 'ep1.test': 'DISCONNECTED' });
+    expect(JSON.parse((await runCli(['status', '--json'], h.env)).stdout)).toEqual({ running: false });
+  });
+
+  it('killed (kill -9) and restarted: the stale state is reset and it reconnects', async () => {
+    const ep1 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url);
+    const d1 = startDaemon(h.env);
+    await d1.waitFor(connected('ep1.test'));
+    await d1.stop('SIGKILL');
+    const d2 = startDaemon(h.env);
+    await d2.waitFor(connected('ep1.test'));
+    expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED' });
+  });
+
+  it('logs JSON lines to NBWSS_HOME/logs/nbwss.log (0600), never a token', async () => {
+    const ep1 = await endpoint({ token: 'LOG-SECRET-TOKEN' });
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { token: 'LOG-SECRET-TOKEN' });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.stop('SIGTERM');
+    const log = readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8');
+    expect(log.trim().split('\n').map((l) => JSON.parse(l).msg)).toContain('connected');
+    expect(log).not.toContain('LOG-SECRET-TOKEN');
+    expect(d.lines.map((l) => JSON.stringify(l)).join('\n')).not.toContain('LOG-SECRET-TOKEN');
+    expect((statSync(join(h.dir, 'logs', 'nbwss.log')).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it('SIGHUP re-reads nbwss.properties', async () => {
+    const h = home();
+    const d = startDaemon(h.env);
+    await d.waitFor((l) => l.msg === 'NBWSS daemon started');
+    expect((await runCli(['config', 'set', 'keepAlive.scheduledRate', '7'], h.env)).code).toBe(0);
+    const from = d.mark();
+    d.child.kill('SIGHUP');
+    await d.waitFor((l) => l.msg === 'SIGHUP: re-reading properties and reconciling', 5_000, from);
+    const status = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(status.properties['keepAlive.scheduledRate']).toBe(7);
+  });
+});
