@@ -33,7 +33,7 @@ _nbwss() {
     esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor completion --version -V --home --secret-store --help -h" -- "$cur") )
+    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor daemon status completion --version -V --home --secret-store --help -h" -- "$cur") )
     return
   fi
   case "$cmd" in
@@ -73,6 +73,10 @@ _nbwss() {
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "doctor")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fix --yes -y --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "daemon")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--foreground --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "status")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "completion")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
   esac

@@ -138,16 +138,8 @@ export class Daemon extends EventEmitter {
     const groups = new Map<string, ConnectTarget[]>();
     for (const t of targets.values()) groups.set(t.groupId, [...(groups.get(t.groupId) ?? []), t]);
     // Attempts run on their own: a slow endpoint never holds up the next reconcile (a nudge takes effect at once).
-    for (const [groupId, members] of groups) {
-      if (this.inFlight.has(groupId) || this.busyGroup(groupId)) continue;
-      const attempt = this.serveGroup(groupId, members).finally(() => {
-        this.inFlight.delete(groupId);
-        this.scheduleRetry();
-        this.emit('attempted', groupId);
-      });
-      this.inFlight.set(groupId, attempt);
-    }
     this.lastGroups = groups;
+    for (const groupId of groups.keys()) this.startGroup(groupId);
     this.scheduleRetry();
   }
 
@@ -208,7 +200,20 @@ export class Daemon extends EventEmitter {
       this.lastErrors.set(account, reason);
       this.writeState(conn.target.hostName, 'DISCONNECTED', reason);
     }
-    void this.reconcile();
+    // Fail over at once: only this group picks again, from the endpoints the last reconcile saw
+    // (a burst of closes must not cost a full reconcile each).
+    this.startGroup(conn.target.groupId);
+  }
+
+  private startGroup(groupId: string): void {
+    const members = this.lastGroups.get(groupId);
+    if (this.stopped || !members || this.inFlight.has(groupId) || this.busyGroup(groupId)) return;
+    const attempt = this.serveGroup(groupId, members).finally(() => {
+      this.inFlight.delete(groupId);
+      this.scheduleRetry();
+      this.emit('attempted', groupId);
+    });
+    this.inFlight.set(groupId, attempt);
   }
 
   private fail(hostName: string, reason: string): void {
@@ -282,9 +287,10 @@ export class Daemon extends EventEmitter {
     this.stopped = true;
     clearInterval(this.periodTimer);
     clearTimeout(this.retryTimer);
-    for (const [, conn] of this.conns) conn.close(1000, 'NBWSS daemon stopping');
-    const hosts = [...this.conns.values()].map((c) => c.target.hostName);
-    this.conns.clear();
+    const conns = [...this.conns.values()];
+    this.conns.clear(); // first: these closes are ours, not the endpoints'
+    for (const conn of conns) conn.close(1000, 'NBWSS daemon stopping');
+    const hosts = conns.map((c) => c.target.hostName);
     for (const h of hosts) this.writeState(h, 'DISCONNECTED', null);
     await this.running;
     await Promise.all(this.inFlight.values());

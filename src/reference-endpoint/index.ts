@@ -13,7 +13,8 @@ export interface ReferenceEndpointOptions {
   host?: string;
   port?: number;
   token: string;
-  path?: string;
+  /** The WebSocket path; null accepts any path (one server standing in for many endpoints). */
+  path?: string | null;
   /** Answer every CONNECT with valid: false. */
   rejectToken?: boolean;
   /** Do not answer pings (to test keep-alive). */
@@ -65,7 +66,7 @@ export async function throwawayCertificate(host = '127.0.0.1'): Promise<{ key: s
 
 export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promise<ReferenceEndpoint> {
   const host = o.host ?? '127.0.0.1';
-  const path = o.path ?? '/nbwss';
+  const path = o.path === null ? '/nbwss' : (o.path ?? '/nbwss');
   const tls = o.tls ?? (await throwawayCertificate(host));
   let rejectToken = o.rejectToken ?? false;
   let silent = o.silentToPings ?? false;
@@ -75,7 +76,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint: connect with wss://\n');
   });
-  const wss = new WebSocketServer({ server, path, autoPong: false });
+  const wss = new WebSocketServer({ server, ...(o.path === null ? {} : { path }), autoPong: false });
   wss.on('connection', (ws) => {
     result.connections++;
     ws.on('close', (code) => {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../store/sqlite.js';
@@ -44,7 +44,7 @@ export class FileSecretStore implements SecretStore {
   set(account: string, secret: string): void {
     this.locked(() => {
       const key = this.key(true)!;
-      const all = this.read(key);
+      const all: Record<string, string> = Object.assign(Object.create(null), this.read(key));
       all[account] = secret;
       this.write(key, all);
     });
@@ -53,7 +53,7 @@ export class FileSecretStore implements SecretStore {
   delete(account: string): boolean {
     return this.locked(() => {
       const key = this.key(false);
-      const all = this.read(key);
+      const all: Record<string, string> = Object.assign(Object.create(null), this.read(key));
       if (!(account in all)) return false;
       delete all[account];
       this.write(key!, all);
@@ -122,9 +122,17 @@ export class FileSecretStore implements SecretStore {
     return readFileSync(this.keyFile);
   }
 
-  private read(key: Buffer | undefined): Record<string, string> {
+  /** The last decrypted contents, valid while the file is the same one (atomic renames change the inode). */
+  private cache: { ino: number; mtimeMs: number; size: number; key: Buffer; secrets: Readonly<Record<string, string>> } | undefined;
+
+  /** The tokens, read-only (the cached object): copy before changing. */
+  private read(key: Buffer | undefined): Readonly<Record<string, string>> {
     let blob: Buffer;
+    let st: { ino: number; mtimeMs: number; size: number };
     try {
+      st = statSync(this.path);
+      const c = this.cache;
+      if (c && key && c.ino === st.ino && c.mtimeMs === st.mtimeMs && c.size === st.size && c.key.equals(key)) return c.secrets;
       blob = readFileSync(this.path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
@@ -144,7 +152,9 @@ export class FileSecretStore implements SecretStore {
       d.setAuthTag(tag);
       const plain = Buffer.concat([d.update(blob.subarray(MAGIC.length + 28)), d.final()]);
       const parsed = JSON.parse(plain.toString('utf8')) as { v: number; secrets: Record<string, string> };
-      return Object.assign(Object.create(null), parsed.secrets);
+      const secrets = Object.freeze(Object.assign(Object.create(null), parsed.secrets) as Record<string, string>);
+      this.cache = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, key, secrets };
+      return secrets;
     } catch (e) {
       throw new NbwssError('STORE', `${this.path} cannot be decrypted with the key in ${this.keyFile}`, {
         hint: 'The key file does not belong to this store, or the file was altered. Restore both from the same backup.',

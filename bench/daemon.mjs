@@ -1,0 +1,88 @@
+// npm run bench:daemon: the daemon at scale, on loopback only. 500 groups with
+// 2 endpoints each (priority 1 on one local wss server, priority 2 on
+// another). Prints: seconds from start until all 500 groups are CONNECTED,
+// the daemon's RSS, and the seconds to fail over all 500 groups when their
+// priority-1 endpoints drop. Asserts nothing; bounded in time; cleans up.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { startReferenceEndpoint } from '../dist/reference-endpoint.js';
+import { BIN } from './seed.mjs';
+
+const GROUPS = Number(process.env.BENCH_GROUPS ?? 500);
+const LIMIT_MS = Number(process.env.BENCH_LIMIT_MS ?? 120_000);
+const root = mkdtempSync(join(tmpdir(), 'nbwss-bench-daemon-'));
+const env = { ...process.env, NBWSS_HOME: join(root, 'store'), NBWSS_SECRET_STORE: 'file', NBWSS_SECRET_KEY_FILE: join(root, 'secret.key') };
+const a = await startReferenceEndpoint({ token: 'bench-token', path: null });
+const b = await startReferenceEndpoint({ token: 'bench-token', path: null });
+let daemon;
+
+const run = (args, input) =>
+  new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (d) => (err += d));
+    c.stdin.end(input);
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nbwss ${args[0]} exited ${code}: ${err.slice(-500)}`))));
+  });
+
+try {
+  const entries = [];
+  for (let g = 0; g < GROUPS; g++) {
+    entries.push({ token: 'bench-token', priority: 1, groupId: `group${g}`, hostName: `g${g}-p1.bench.test`, url: `${a.url.replace(/\/nbwss$/, '')}/g${g}` });
+    entries.push({ token: 'bench-token', priority: 2, groupId: `group${g}`, hostName: `g${g}-p2.bench.test`, url: `${b.url.replace(/\/nbwss$/, '')}/g${g}` });
+  }
+  const file = join(root, 'endpoints.json');
+  writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
+  // Two secret-store-heavy writes in one add: the whole array lands at once.
+  await run(['add', '--file', file, '--fingerprint', a.fingerprint, '--fingerprint', b.fingerprint, '--timeout', '60000']);
+  await run(['config', 'set', 'connectionInfo.period', '60']);
+
+  const connected = new Set();
+  let onConnected = () => {};
+  const t0 = performance.now();
+  daemon = spawn(process.execPath, [BIN, 'daemon', '--foreground'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  createInterface({ input: daemon.stderr }).on('line', (line) => {
+    try {
+      const l = JSON.parse(line);
+      if (process.env.BENCH_DEBUG) console.error(line.slice(0, 300));
+      if (l.msg === 'connected') {
+        connected.add(l.host);
+        onConnected(l.host);
+      }
+    } catch {
+      /* not a log line */
+    }
+  });
+  const until = (pred, what) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: not within ${LIMIT_MS / 1000} s`)), LIMIT_MS);
+      const check = () => pred() && (clearTimeout(timer), resolve());
+      onConnected = check;
+      check();
+    });
+  await until(() => [...connected].filter((h) => h.endsWith('-p1.bench.test')).length === GROUPS, 'all groups connected');
+  const connectSeconds = (performance.now() - t0) / 1000;
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? NaN);
+
+  const t1 = performance.now();
+  await a.close(); // every priority-1 endpoint drops at once
+  await until(() => [...connected].filter((h) => h.endsWith('-p2.bench.test')).length === GROUPS, 'all groups failed over');
+  const failoverSeconds = (performance.now() - t1) / 1000;
+
+  console.log(`daemon, ${GROUPS} groups x 2 endpoints on loopback`);
+  console.log(`  start until all ${GROUPS} groups CONNECTED   ${connectSeconds.toFixed(2)} s`);
+  console.log(`  daemon RSS with ${GROUPS} connections        ${(rssKb / 1024).toFixed(1)} MiB`);
+  console.log(`  fail over ${GROUPS} groups (priority 1 drops) ${failoverSeconds.toFixed(2)} s`);
+} finally {
+  if (daemon && daemon.exitCode === null) {
+    const exited = new Promise((r) => daemon.on('exit', r));
+    daemon.kill('SIGTERM');
+    await exited;
+  }
+  await Promise.allSettled([a.close(), b.close()]);
+  rmSync(root, { recursive: true, force: true });
+}
