@@ -188,8 +188,35 @@ describe('nbwss daemon: keeping connections', () => {
     const answered = new Promise<unknown>((resolve) => [...ep1.clients()][0]!.once('message', (m) => resolve(JSON.parse(String(m)))));
     ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'CMD-1', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: { uri: '/netbackup/admin/jobs', method: 'GET', headers: {} } }));
     expect(await answered).toMatchObject({ id: 'CMD-1', type: 'COMMAND', subType: 'RESPONSE', payload: { responseCode: 501 } });
+    // A NOTIFICATION RESPONSE (an acknowledgement) is taken quietly.
+    const from2 = d.mark();
+    ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'N-1', type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 1, payload: [] }));
+    const answered2 = new Promise<unknown>((resolve) => [...ep1.clients()][0]!.once('message', (m) => resolve(JSON.parse(String(m)))));
+    ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'CMD-2', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: { uri: '/', method: 'GET', headers: {} } }));
+    expect(await answered2).toMatchObject({ id: 'CMD-2' });
+    expect(d.lines.slice(from2).some((l) => l.msg.startsWith('closing'))).toBe(false);
     expect(ep1.closeCodes).toEqual([]);
   });
+});
+
+describe('nbwss daemon: back-off', () => {
+  it('an endpoint that keeps failing is retried with growing delays, bounded by the period', async () => {
+    const tls = await throwawayCertificate();
+    const port = await closedPort();
+    const h = home({ 'connectionInfo.period': 3 });
+    const up = await startReferenceEndpoint({ token: 'good-token', port, tls });
+    await add(h, 'dead.test', up.url);
+    await up.close();
+    const d = startDaemon(h.env);
+    const delays: number[] = [];
+    let from = 0;
+    for (let i = 0; i < 4; i++) {
+      const l = await d.waitFor((x) => x.msg === 'connection attempt failed' && x.host === 'dead.test', 15_000, from);
+      from = d.lines.indexOf(l) + 1;
+      delays.push(l.retryInMs as number);
+    }
+    expect(delays).toEqual([1000, 2000, 3000, 3000]);
+  }, 30_000);
 });
 
 describe('nbwss daemon: the CLI changes the store', () => {
