@@ -30,3 +30,12 @@ describe('one exit boundary', () => {
     expect(setters.map((p) => p.slice(SRC.length + 1))).toEqual(['cli/main.ts']);
   });
 });
+
+describe('the daemon is a second front end on the core', () => {
+  it.each(files(join(SRC, 'daemon')).map((p) => [p.slice(SRC.length + 1), p]))('%s imports nothing of the CLI', (_n, p) => {
+    for (const spec of imports(p)) {
+      expect(spec).not.toMatch(/\/cli\//);
+      expect(spec).not.toMatch(/^(commander|@inquirer\/|chalk|cli-table3)/);
+    }
+  });
+});
