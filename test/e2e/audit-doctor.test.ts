@@ -1,28 +1,19 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileSecretStore } from '../../src/core/secrets/file.js';
-import { makeCert } from '../helpers/certs.js';
 import { details, detailsFile, newHome, runCli } from '../helpers/cli.js';
-import { startTlsServer, type TlsServer } from '../helpers/servers.js';
-import { cleanupTempDirs } from '../helpers/tmp.js';
+import { useTlsEndpoint } from '../helpers/fixtures.js';
 
-let server: TlsServer;
-beforeAll(async () => {
-  server = await startTlsServer(makeCert());
-});
-afterAll(async () => {
-  await server.close();
-  cleanupTempDirs();
-});
+const ep = useTlsEndpoint();
 
 const audit = (dir: string) => readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 describe('the audit log', () => {
   it('one JSON line per change, with time, OS user, command, hosts, outcome; never a token or a query string', async () => {
     const h = newHome();
-    await runCli(['add', '--file', detailsFile(details({ url: `${server.url()}?key=QUERY-SECRET`, token: 'AUDIT-TOKEN' })), '--yes'], h.env);
-    await runCli(['add', '--file', detailsFile(details({ url: server.url(), token: 'AUDIT-TOKEN' })), '--yes'], h.env); // exists: exit 6
+    await runCli(['add', '--file', detailsFile(details({ url: `${ep.server.url()}?key=QUERY-SECRET`, token: 'AUDIT-TOKEN' })), '--yes'], h.env);
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), token: 'AUDIT-TOKEN' })), '--yes'], h.env); // exists: exit 6
     await runCli(['deactivate', 'localhost'], h.env);
     await runCli(['activate', 'LOCALHOST'], h.env);
     await runCli(['token', 'set', 'localhost'], h.env, 'AUDIT-TOKEN-2\n');
@@ -55,8 +46,8 @@ describe('the audit log', () => {
 
   it('nbwss history shows it, filtered by host, as a table or JSON', async () => {
     const h = newHome();
-    await runCli(['add', '--file', detailsFile(details({ url: server.url(), hostName: 'one.test' })), '--yes'], h.env);
-    await runCli(['add', '--file', detailsFile(details({ url: server.url(), hostName: 'two.test' })), '--yes'], h.env);
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'one.test' })), '--yes'], h.env);
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'two.test' })), '--yes'], h.env);
     await runCli(['deactivate', 'two.test'], h.env);
     const all = JSON.parse((await runCli(['history', '--json'], h.env)).stdout);
     expect(all).toHaveLength(3);
@@ -71,7 +62,7 @@ describe('the audit log', () => {
 describe('nbwss doctor', () => {
   it('a healthy store: every check ok, exit 0', async () => {
     const h = newHome();
-    await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], h.env);
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], h.env);
     const r = await runCli(['doctor', '--json'], h.env);
     expect(r.code, r.stdout).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -90,8 +81,8 @@ describe('nbwss doctor', () => {
 
   it('finds loose permissions, an orphan token, an entry without its token, a bad property; --fix mends what it can', async () => {
     const h = newHome();
-    await runCli(['add', '--file', detailsFile(details({ url: server.url(), hostName: 'a.test' })), '--yes'], h.env);
-    await runCli(['add', '--file', detailsFile(details({ url: server.url(), hostName: 'b.test' })), '--yes'], h.env);
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'a.test' })), '--yes'], h.env);
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'b.test' })), '--yes'], h.env);
     chmodSync(h.dir, 0o755);
     chmodSync(join(h.dir, 'nbwss.db'), 0o644);
     const secrets = new FileSecretStore(h.dir, h.keyFile);
@@ -127,7 +118,7 @@ describe('nbwss doctor', () => {
 
   it('a secret store that does not answer is a problem', async () => {
     const h = newHome();
-    await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], h.env);
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], h.env);
     writeFileSync(h.keyFile, Buffer.alloc(32, 1)); // the wrong key
     const r = await runCli(['doctor', '--json'], h.env);
     expect(r.code).toBe(8);

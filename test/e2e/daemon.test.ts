@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startReferenceEndpoint, throwawayCertificate, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
 import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
-import { startDaemon, stopAllDaemons, type DaemonProcess } from '../helpers/daemon.js';
+import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { closedPort } from '../helpers/servers.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 

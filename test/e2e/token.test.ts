@@ -1,25 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCert, type Cert } from '../helpers/certs.js';
+import { describe, expect, it } from 'vitest';
+import { makeCert } from '../helpers/certs.js';
 import { details, detailsFile, newHome, runCli } from '../helpers/cli.js';
-import { startTlsServer, type TlsServer } from '../helpers/servers.js';
 import { fileTokens, storeRows } from '../helpers/store.js';
-import { cleanupTempDirs } from '../helpers/tmp.js';
+import { useTlsEndpoint } from '../helpers/fixtures.js';
 
-let cert: Cert;
-let server: TlsServer;
-beforeAll(async () => {
-  cert = makeCert();
-  server = await startTlsServer(cert);
-});
-afterAll(async () => {
-  await server.close();
-  cleanupTempDirs();
-});
+const ep = useTlsEndpoint();
 
 describe('nbwss token set', () => {
   it('reads the new token from standard input, never from argv', async () => {
     const home = newHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], home.env)).code).toBe(0);
+    expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
     const r = await runCli(['token', 'set', 'LOCALHOST'], home.env, 'brand-new-token\n');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('Stored the new token of localhost');
@@ -34,7 +24,7 @@ describe('nbwss token set', () => {
     ['a\u0001b', 'token contains a control character (U+0001)'],
   ])('refuses %j and keeps the old token (exit 3)', async (input, why) => {
     const home = newHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], home.env)).code).toBe(0);
+    expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
     const r = await runCli(['token', 'set', 'localhost'], home.env, input);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(why);
@@ -50,37 +40,37 @@ describe('nbwss token set', () => {
 describe('nbwss add --replace', () => {
   it('re-adds an existing host with new details and token, keeping its state', async () => {
     const home = newHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes', '--deactivated'], home.env)).code).toBe(0);
+    expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes', '--deactivated'], home.env)).code).toBe(0);
     const renewed = makeCert();
-    server.setCert(renewed);
-    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: server.url('/v2'), token: 'renewed-token', groupId: 'sg9', priority: 4 })), '--yes'], home.env);
+    ep.server.setCert(renewed);
+    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: ep.server.url('/v2'), token: 'renewed-token', groupId: 'sg9', priority: 4 })), '--yes'], home.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('Replaced localhost (group sg9, priority 4, DEACTIVATED)');
     const shown = JSON.parse((await runCli(['show', 'localhost', '--json', '--show-token'], home.env)).stdout);
-    expect(shown).toMatchObject({ url: server.url('/v2'), groupId: 'sg9', priority: 4, state: 'DEACTIVATED', token: 'renewed-token', fingerprint: renewed.fingerprint });
-    server.setCert(cert);
+    expect(shown).toMatchObject({ url: ep.server.url('/v2'), groupId: 'sg9', priority: 4, state: 'DEACTIVATED', token: 'renewed-token', fingerprint: renewed.fingerprint });
+    ep.server.setCert(ep.cert);
   });
 
   it('without --replace the same details are refused (exit 6) and nothing changes', async () => {
     const home = newHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], home.env)).code).toBe(0);
-    const r = await runCli(['add', '--file', detailsFile(details({ url: server.url(), token: 'other' })), '--yes'], home.env);
+    expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
+    const r = await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), token: 'other' })), '--yes'], home.env);
     expect(r.code).toBe(6);
     expect(fileTokens(home)).toEqual({ localhost: 'tok-Secret-123' });
   });
 
   it('a replacement whose certificate is refused keeps the old token and pin', async () => {
     const home = newHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], home.env)).code).toBe(0);
-    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: server.url(), token: 'other' })), '--fingerprint', makeCert().fingerprint], home.env);
+    expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
+    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: ep.server.url(), token: 'other' })), '--fingerprint', makeCert().fingerprint], home.env);
     expect(r.code).toBe(5);
     expect(fileTokens(home)).toEqual({ localhost: 'tok-Secret-123' });
-    expect(storeRows(home)[0]!.fingerprint).toBe(cert.fingerprint);
+    expect(storeRows(home)[0]!.fingerprint).toBe(ep.cert.fingerprint);
   });
 
   it('adds hosts that do not exist yet', async () => {
     const home = newHome();
-    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: server.url() })), '--yes'], home.env);
+    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Added localhost');
   });

@@ -1,38 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCert, type Cert } from '../helpers/certs.js';
+import { describe, expect, it } from 'vitest';
+import { makeCert } from '../helpers/certs.js';
 import { details, detailsFile, newHome, runCli } from '../helpers/cli.js';
 import { runInPty } from '../helpers/pty.js';
-import { startHttpsServer, startTlsServer, type TlsServer } from '../helpers/servers.js';
+import { startHttpsServer } from '../helpers/servers.js';
 import { fileTokens, storeRows } from '../helpers/store.js';
-import { cleanupTempDirs } from '../helpers/tmp.js';
+import { useTlsEndpoint } from '../helpers/fixtures.js';
 
-let cert: Cert;
-let server: TlsServer;
-beforeAll(async () => {
-  cert = makeCert();
-  server = await startTlsServer(cert);
-});
-afterAll(async () => {
-  await server.close();
-  cleanupTempDirs();
-});
+const ep = useTlsEndpoint();
 
 describe('at a terminal', () => {
   it('add shows the certificate and saves once the administrator accepts it', async () => {
     const home = newHome();
-    const s = runInPty(['add', '--file', detailsFile(details({ url: server.url() }))], home.env);
+    const s = runInPty(['add', '--file', detailsFile(details({ url: ep.server.url() }))], home.env);
     await s.waitFor('Trust this certificate and save localhost?');
     s.type('y\r');
     const r = await s.done;
     expect(r.code).toBe(0);
-    expect(r.output).toContain(cert.fingerprint);
+    expect(r.output).toContain(ep.cert.fingerprint);
     expect(r.output).toContain('Added localhost');
     expect(fileTokens(home)).toEqual({ localhost: 'tok-Secret-123' });
   });
 
   it('add: declining saves nothing, exit 5', async () => {
     const home = newHome();
-    const s = runInPty(['add', '--file', detailsFile(details({ url: server.url() }))], home.env);
+    const s = runInPty(['add', '--file', detailsFile(details({ url: ep.server.url() }))], home.env);
     await s.waitFor('Trust this certificate');
     s.type('n\r');
     const r = await s.done;
@@ -44,7 +35,7 @@ describe('at a terminal', () => {
 
   it('add: Ctrl-C at the prompt writes nothing and exits 130', async () => {
     const home = newHome();
-    const s = runInPty(['add', '--file', detailsFile(details({ url: server.url() }))], home.env);
+    const s = runInPty(['add', '--file', detailsFile(details({ url: ep.server.url() }))], home.env);
     await s.waitFor('Trust this certificate');
     s.type('\x03');
     const r = await s.done;
@@ -56,7 +47,7 @@ describe('at a terminal', () => {
 
   it('delete asks first; no keeps the entry (exit 130), yes deletes it; the table has borders', async () => {
     const home = newHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], home.env)).code).toBe(0);
+    expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
     const list = runInPty(['list'], home.env);
     expect((await list.done).output).toMatch(/┌.*┐/);
     const no = runInPty(['delete', 'localhost'], home.env);
@@ -76,7 +67,7 @@ describe('at a terminal', () => {
 describe('the add wizard (no source, at a terminal)', () => {
   it('FILE: path, Server Information with the token masked, certificate, Add Host, activate', async () => {
     const home = newHome();
-    const file = detailsFile(details({ url: server.url(), token: 'wizard-token' }));
+    const file = detailsFile(details({ url: ep.server.url(), token: 'wizard-token' }));
     const s = runInPty(['add'], home.env);
     await s.waitFor('where are the endpoint details?');
     s.type('\r'); // FILE is first
@@ -96,14 +87,14 @@ describe('the add wizard (no source, at a terminal)', () => {
     expect(r.code).toBe(0);
     expect(r.output).toContain('Server Information');
     expect(r.output).toContain('********');
-    expect(storeRows(home)).toEqual([{ host_name: 'localhost', state: 'DEACTIVATED', fingerprint: cert.fingerprint }]);
+    expect(storeRows(home)).toEqual([{ host_name: 'localhost', state: 'DEACTIVATED', fingerprint: ep.cert.fingerprint }]);
     expect(fileTokens(home)).toEqual({ localhost: 'wizard-token' });
   });
 
   it('URL: the details are fetched over https', async () => {
     const ca = makeCert({ cn: 'Wizard CA', isCa: true, days: 60 });
     const leaf = makeCert({ cn: '127.0.0.1', sans: 'IP:127.0.0.1', ca });
-    const web = await startHttpsServer(leaf, { '/d': (_q, res) => res.writeHead(200).end(JSON.stringify(details({ url: server.url(), token: 'from-url' }))) }, [ca]);
+    const web = await startHttpsServer(leaf, { '/d': (_q, res) => res.writeHead(200).end(JSON.stringify(details({ url: ep.server.url(), token: 'from-url' }))) }, [ca]);
     try {
       const home = newHome();
       const s = runInPty(['add', '--ca-file', ca.certPath], home.env);
