@@ -40,6 +40,8 @@ describe('nbwss add --file', () => {
     expect(r.stderr).toContain('Added localhost (group sg1, priority 1, ACTIVATED); token saved in the file secret store.');
     expect(r.stderr).toContain(`SHA-256:    ${cert.fingerprint}`);
     expect(r.stderr).not.toContain(TOKEN);
+    expect(r.stderr).not.toContain('Fetching'); // no spinner when stderr is not a terminal
+    expect(r.stderr).not.toContain('\u001b['); // and no colour
     expect(storeRows(home)).toEqual([{ host_name: 'localhost', state: 'ACTIVATED', fingerprint: cert.fingerprint }]);
     expect(fileTokens(home)).toEqual({ localhost: TOKEN });
     expect(storeBytes(home).includes(Buffer.from(TOKEN))).toBe(false);

@@ -18,6 +18,7 @@ describe('at a terminal', () => {
     expect(r.code).toBe(0);
     expect(r.output).toContain(ep.cert.fingerprint);
     expect(r.output).toContain('Added localhost');
+    expect(r.output).toContain('Fetching the certificate of 127.0.0.1'); // the spinner, on a terminal only
     expect(fileTokens(home)).toEqual({ localhost: 'tok-Secret-123' });
   });
 

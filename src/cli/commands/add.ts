@@ -59,10 +59,11 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
   }
   const loaded = wizard ? await (await import('../wizard.js')).askForDetails(ctx, o) : await loadDetails(o, ctx);
 
-  const [{ addEndpoints }, { fetchCertificate }, { formatCertificate }] = await Promise.all([
+  const [{ addEndpoints }, { fetchCertificate }, { formatCertificate }, { withSpinner }] = await Promise.all([
     import('../../core/services/add.js'),
     import('../../core/tls/fetch.js'),
     import('../output/certificate.js'),
+    import('../output/spinner.js'),
   ]);
   const store = await ctx.openStore(o);
   try {
@@ -82,7 +83,8 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
         ctx.info(formatCertificate(cand.details.hostName, `${u.hostname}:${u.port || 443}`, cand.certificate, ctx.style));
         return acceptor(cand.details.hostName, cand.certificate, wizard ? `Trust this certificate and Add Host ${cand.details.hostName}?` : `Trust this certificate and save ${cand.details.hostName}?`);
       },
-      fetch: fetchCertificate,
+      // A spinner on a terminal while one endpoint's certificate is fetched (several fetch at once, silently).
+      fetch: loaded.endpoints.length === 1 ? (u, fo) => withSpinner(ctx, `Fetching the certificate of ${u.host}`, () => fetchCertificate(u, fo)) : fetchCertificate,
       fetchOptions: { timeoutMs: o.timeout },
       state,
       pinType: o.pin,
