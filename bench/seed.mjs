@@ -9,8 +9,9 @@ import { generate } from 'selfsigned';
 export const BIN = fileURLToPath(new URL('../bin/nbwss.cjs', import.meta.url));
 
 export async function seedStore(home, n, env = {}) {
-  const r = spawnSync(process.execPath, [BIN, 'list', '--home', home], { env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`nbwss list failed: ${r.stderr}`);
+  // Any changing command opens (creates and migrates) the store; on an empty one this exits 7.
+  const r = spawnSync(process.execPath, [BIN, 'deactivate', 'nothing.bench.test', '--home', home], { env: { ...process.env, ...env } });
+  if (r.status !== 7) throw new Error(`nbwss could not create the store: ${r.stderr}`);
   const { cert } = await generate([{ name: 'commonName', value: 'bench.test' }], { keyType: 'ec', curve: 'P-256' });
   const db = new Database(join(home, 'nbwss.db'));
   const now = new Date().toISOString();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCert, type Cert } from '../helpers/certs.js';
 import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
@@ -83,11 +84,15 @@ describe('nbwss list', () => {
     expect(r.stderr).toContain("Allowed choices are activated, deactivated");
   });
 
-  it('an empty store says how to add one, on stderr', async () => {
-    const r = await runCli(['list'], newHome().env);
+  it('no store yet: says how to add one, on stderr, and creates nothing (list and show only read)', async () => {
+    const h = newHome();
+    const r = await runCli(['list'], h.env);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('nbwss add --file');
+    expect((await runCli(['list', '--json'], h.env)).stdout).toBe('[]\n');
+    expect((await runCli(['show', 'x.test'], h.env)).code).toBe(7);
+    expect(existsSync(h.dir)).toBe(false);
   });
 });
 

@@ -29,22 +29,15 @@ Examples:
 export async function runList(o: ListOptions, ctx: Context): Promise<void> {
   if (o.names && o.json) throw new NbwssError('USAGE', '--names and --json cannot be used together', { hint: 'Use --json for details, --names for host names only.' });
   const filter = { groupId: o.group, state: o.state ? (o.state.toUpperCase() as 'ACTIVATED' | 'DEACTIVATED') : undefined };
-  if (o.names) {
-    // Completion calls this on every TAB: read an existing store only, never create one.
-    const [{ EndpointStore }, { resolveHome }] = await Promise.all([import('../../core/store/db.js'), import('../../core/config/paths.js')]);
-    const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
-    if (!store) return;
-    try {
-      const rows = store.list(filter);
-      if (rows.length) ctx.io.stdout.write(`${rows.map((r) => r.hostName).join('\n')}\n`);
-    } finally {
-      store.close();
-    }
-    return;
-  }
-  const store = await ctx.openStore(o);
+  // Read-only: listing never creates or changes a store (completion runs list --names on every TAB).
+  const [{ EndpointStore }, { resolveHome }] = await Promise.all([import('../../core/store/db.js'), import('../../core/config/paths.js')]);
+  const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
   try {
-    const rows = store.list(filter);
+    const rows = store ? store.list(filter) : [];
+    if (o.names) {
+      if (rows.length) ctx.io.stdout.write(`${rows.map((r) => r.hostName).join('\n')}\n`);
+      return;
+    }
     const { endpointJson, LIST_HEAD, listRow } = await import('../output/endpoint.js');
     if (o.json) {
       ctx.io.stdout.write(`${JSON.stringify(rows.map(endpointJson), null, 2)}\n`);
@@ -57,6 +50,6 @@ export async function runList(o: ListOptions, ctx: Context): Promise<void> {
     const { renderTable } = await import('../output/table.js');
     ctx.io.stdout.write(`${await renderTable(LIST_HEAD, rows.map(listRow), ctx.io)}\n`);
   } finally {
-    store.close();
+    store?.close();
   }
 }

@@ -20,8 +20,15 @@ Examples:
 }
 
 export async function runShow(host: string, o: ShowOptions, ctx: Context): Promise<void> {
-  const [{ showEndpoint }, { endpointJson }] = await Promise.all([import('../../core/services/endpoints.js'), import('../output/endpoint.js')]);
-  const store = await ctx.openStore(o);
+  const [{ showEndpoint, notFound }, { endpointJson }, { EndpointStore }, { resolveHome }] = await Promise.all([
+    import('../../core/services/endpoints.js'),
+    import('../output/endpoint.js'),
+    import('../../core/store/db.js'),
+    import('../../core/config/paths.js'),
+  ]);
+  // Read-only: showing never creates or changes a store.
+  const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
+  if (!store) throw notFound(host);
   try {
     const secrets = o.showToken && store.get(host) ? await ctx.secrets(store, o) : undefined;
     const v = showEndpoint(store, host, secrets);

@@ -113,17 +113,27 @@ export class EndpointStore {
     return store;
   }
 
-  /** Open a store that exists, read-only; undefined if there is none yet (creates nothing). */
+  /**
+   * Open a store that exists, read-only, for commands that only read (list,
+   * show, validate, completion): nothing is created, chmod-ed or migrated on
+   * the way. Undefined when there is no store yet. A store from an older
+   * nbwss is opened read-write once, to migrate it.
+   */
   static openExisting(home: string): EndpointStore | undefined {
     const path = join(home, DB_FILE);
     if (!existsSync(path)) return undefined;
+    let store: EndpointStore;
     try {
       const db = openDatabase(path, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 30000');
-      return new EndpointStore(db, home);
+      store = new EndpointStore(db, home);
     } catch (e) {
       throw storeError(`Cannot open the store ${path}`, e);
     }
+    const version = store.schemaVersion;
+    if (version === SCHEMA_VERSION) return store;
+    store.close();
+    return EndpointStore.open(home); // migrates an older store; refuses a newer one
   }
 
   private migrate(path: string): void {
