@@ -33,21 +33,15 @@ export function buildProgram(ctx: Context): Command {
     .addOption(new Option('--secret-store <kind>', 'where tokens go: keychain (default) or file; recorded by the first add').choices(['keychain', 'file']))
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run nbwss --help for usage)')
-    .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: NBWSS_HOME, NBWSS_SECRET_STORE, NBWSS_SECRET_KEY_FILE, NO_COLOR, FORCE_COLOR`)
-    .configureOutput({
-      writeOut: (s) => void ctx.io.stdout.write(s),
-      writeErr: (s) => void ctx.io.stderr.write(s),
-      outputError: (s, write) => write(ctx.style.red(s)),
-    })
-    .exitOverride();
+    .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: NBWSS_HOME, NBWSS_SECRET_STORE, NBWSS_SECRET_KEY_FILE, NO_COLOR, FORCE_COLOR`);
   for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
   program.addCommand(stateCommand(ctx, 'activate'));
   program.addCommand(stateCommand(ctx, 'deactivate'));
   for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand, daemonCommand, statusCommand]) program.addCommand(make(ctx));
   program.addCommand(completionCommand(ctx, () => program));
-  // Subcommands inherit output, exit override and suggestions.
+  // Every command writes through the injected IO, throws instead of exiting, and suggests.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
-  for (const c of all(program).slice(1)) {
+  for (const c of all(program)) {
     c.configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
@@ -69,7 +63,7 @@ const CHANGES: Record<string, { hostArgs: boolean }> = {
   'token set': { hostArgs: true },
   'config set': { hostArgs: false },
   'config unset': { hostArgs: false },
-  doctor: { hostArgs: false }, // logged only when --fix changed something
+  doctor: { hostArgs: false }, // only with --fix
 };
 
 const fullName = (c: Command): string => (c.parent && c.parent.parent ? `${fullName(c.parent)} ${c.name()}` : c.name());
