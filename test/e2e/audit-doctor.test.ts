@@ -127,3 +127,20 @@ describe('nbwss doctor', () => {
     expect(JSON.stringify(checks)).toContain('cannot be decrypted');
   });
 });
+
+describe('a damaged entry', () => {
+  it('show says the pinned certificate cannot be read and how to fix it (exit 8), doctor names it', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const h = newHome();
+    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], h.env);
+    const db = new Database(join(h.dir, 'nbwss.db'));
+    db.prepare("UPDATE pinned_certificates SET cert_pem = 'garbage'").run();
+    db.close();
+    const r = await runCli(['show', 'localhost'], h.env);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('The pinned certificate of localhost cannot be read from the store');
+    expect(r.stderr).toContain('nbwss repin localhost');
+    const d = await runCli(['doctor'], h.env);
+    expect(d.stdout).toContain('PROBLEM  pinned certificates: cannot be parsed: localhost');
+  });
+});

@@ -37,8 +37,9 @@ export async function runRepin(host: string, o: RepinOptions, ctx: Context): Pro
   ]);
   const store = await ctx.openStore(o);
   try {
+    const { withSpinner } = await import('../output/spinner.js');
     const result = await repinEndpoint(store, host, {
-      fetch: fetchCertificate,
+      fetch: (u, fo) => withSpinner(ctx, `Fetching the certificate of ${u.host}`, () => fetchCertificate(u, fo)),
       fetchOptions: { timeoutMs: o.timeout },
       pinType: o.pin,
       accept: async (r, c) => {

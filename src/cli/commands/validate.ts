@@ -43,11 +43,9 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   } finally {
     store?.close();
   }
-  const results = await Promise.all(
-    loaded.endpoints.map(async (d) => {
-      const c = await fetchCertificate(parseWssUrl(d.url), { timeoutMs: o.timeout });
-      return { d, c };
-    }),
+  const { withSpinner } = await import('../output/spinner.js');
+  const results = await withSpinner(ctx, `Fetching the certificate${loaded.endpoints.length > 1 ? 's' : ''}`, () =>
+    Promise.all(loaded.endpoints.map(async (d) => ({ d, c: await fetchCertificate(parseWssUrl(d.url), { timeoutMs: o.timeout }) }))),
   );
   const out = results.map(({ d, c }) => {
     const { pem: _pem, ...certificate } = c;

@@ -29,7 +29,15 @@ export function getEndpoint(store: EndpointStore, hostName: string): EndpointRec
 
 export function showEndpoint(store: EndpointStore, hostName: string, secrets?: SecretStore): EndpointDetailsView {
   const record = getEndpoint(store, hostName);
-  const certificate = summarize(new X509Certificate(record.certPem));
+  let certificate: CertificateSummary;
+  try {
+    certificate = summarize(new X509Certificate(record.certPem));
+  } catch (e) {
+    throw new NbwssError('STORE', `The pinned certificate of ${record.hostName} cannot be read from the store`, {
+      hint: `Pin the endpoint's certificate again with: nbwss repin ${record.hostName} (nbwss doctor lists every such entry)`,
+      cause: e,
+    });
+  }
   if (!secrets) return { record, certificate };
   const token = secrets.get(accountFor(record.hostName));
   if (token === undefined) {
