@@ -42,6 +42,21 @@ await build({
   logLevel: 'warning',
 });
 writeFileSync(new URL('../dist/version.cjs', import.meta.url), `module.exports = ${JSON.stringify(pkg.version)};\n`);
+// V8's code cache for the bundle, made by running a common command once (bin/nbwss.cjs uses it when it fits).
+{
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const tmp = mkdtempSync(join(tmpdir(), 'nbwss-build-'));
+  const bin = new URL('../bin/nbwss.cjs', import.meta.url).pathname;
+  const home = join(tmp, 'store');
+  // A store to read (a changing command creates it; on an empty store it exits 7), so the cache covers opening and listing it.
+  spawnSync(process.execPath, [bin, 'deactivate', 'nothing.build.test', '--home', home], { env: { ...process.env, NBWSS_SECRET_STORE: 'file' } });
+  const r = spawnSync(process.execPath, [bin, 'list', '--json', '--home', home], { env: { ...process.env, NBWSS_WRITE_CODE_CACHE: '1' }, encoding: 'utf8' });
+  rmSync(tmp, { recursive: true, force: true });
+  if (r.status !== 0) console.warn(`warning: no code cache made (nbwss list exited ${r.status}): ${r.stderr}`);
+}
 // The reference endpoint (tests, demo): not part of the CLI.
 await build({
   entryPoints: { 'reference-endpoint': 'src/reference-endpoint/index.ts', 'reference-endpoint-cli': 'src/reference-endpoint/cli.ts' },

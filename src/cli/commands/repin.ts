@@ -44,9 +44,8 @@ export async function runRepin(host: string, o: RepinOptions, ctx: Context): Pro
       pinType: o.pin,
       accept: async (r, c) => {
         const u = new URL(r.url);
-        const { X509Certificate } = await import('node:crypto');
-        const { summarize } = await import('../../core/tls/fetch.js');
-        const old = summarize(new X509Certificate(r.certPem));
+        const { summarizePem } = await import('../../core/tls/fetch.js');
+        const old = summarizePem(r.certPem);
         const rows: [string, string, string][] = [
           ['', 'pinned now', 'presented now'],
           ['SHA-256', old.fingerprint, c.fingerprint],

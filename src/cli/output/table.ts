@@ -1,13 +1,11 @@
 /**
- * A table: cli-table3's borders and bold header on a terminal; plain
- * space-aligned columns otherwise (for scripts, and fast: no width library).
+ * A table: borders and a bold header on a terminal (cli-table3, loaded only
+ * then); plain space-aligned columns otherwise (for scripts, and fast).
  */
 export async function renderTable(head: string[], rows: string[][], out: { stdoutTTY: boolean; colorOut: boolean }): Promise<string> {
   if (!out.stdoutTTY) return plainTable(head, rows);
-  const { default: Table } = await import('cli-table3');
-  const t = new Table({ head, style: { head: out.colorOut ? ['bold'] : [], border: [] } });
-  t.push(...rows);
-  return t.toString();
+  const { boxTable } = await import('./box-table.js');
+  return boxTable(head, rows, out.colorOut);
 }
 
 export function plainTable(head: string[], rows: string[][]): string {

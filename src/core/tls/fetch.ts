@@ -52,6 +52,8 @@ export function summarize(cert: X509Certificate): CertificateSummary {
   };
 }
 
+export const summarizePem = (pem: string) => summarize(new X509Certificate(pem));
+
 const oneLine = (dn: string) => dn.split('\n').filter(Boolean).join(', ');
 
 function toPem(raw: Buffer): string {
