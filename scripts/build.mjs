@@ -1,7 +1,7 @@
 // Bundle the CLI with esbuild (dist/cli.cjs) and the reference endpoint used
 // by the tests and the demo (dist/reference-endpoint.js).
 import { build } from 'esbuild';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -56,6 +56,8 @@ writeFileSync(new URL('../dist/version.cjs', import.meta.url), `module.exports =
   const r = spawnSync(process.execPath, [bin, 'list', '--json', '--home', home], { env: { ...process.env, NBWSS_WRITE_CODE_CACHE: '1' }, encoding: 'utf8' });
   rmSync(tmp, { recursive: true, force: true });
   if (r.status !== 0) console.warn(`warning: no code cache made (nbwss list exited ${r.status}): ${r.stderr}`);
+  // Written under the CLI's umask (077); every user of an installed nbwss may read it.
+  else chmodSync(new URL('../dist/cli.cjs.cache', import.meta.url), 0o644);
 }
 // The reference endpoint (tests, demo): not part of the CLI.
 await build({
