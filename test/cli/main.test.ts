@@ -1,0 +1,85 @@
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { IO } from '../../src/cli/io.js';
+import { details, detailsFile, newHome } from '../helpers/cli.js';
+import { useTlsEndpoint } from '../helpers/fixtures.js';
+
+// The CLI in-process with injected IO: the same command in terminal and
+// non-terminal mode, and the one exit boundary.
+const ep = useTlsEndpoint();
+
+function io(tty: boolean, color = false, stdoutWrite?: (s: string) => void) {
+  let out = '';
+  let err = '';
+  const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
+  const streams: IO = {
+    stdin: new PassThrough(),
+    stdout: sink(stdoutWrite ?? ((s) => (out += s))),
+    stderr: sink((s) => (err += s)),
+    stdinTTY: false,
+    stdoutTTY: tty,
+    stderrTTY: tty,
+    color,
+    colorOut: color,
+  };
+  return { streams, out: () => out, err: () => err };
+}
+
+describe('main() with injected IO', () => {
+  it('list: plain columns when piped, a bordered table on a terminal; the same data', async () => {
+    const h = newHome();
+    const add = io(false);
+    expect(await main(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'in-process.test' })), '--yes'], add.streams, h.env)).toBe(0);
+    const piped = io(false);
+    expect(await main(['list'], piped.streams, h.env)).toBe(0);
+    const url = ep.server.url();
+    expect(piped.out()).toBe(
+      [
+        `Host Name        ${'URL'.padEnd(url.length)}  Group ID  Priority  State      Connection State`,
+        `in-process.test  ${url}  sg1       1         ACTIVATED  DISCONNECTED`,
+        '',
+      ].join('\n'),
+    );
+    const term = io(true);
+    expect(await main(['list'], term.streams, h.env)).toBe(0);
+    const lines = term.out().trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^┌─+┬/);
+    expect(lines[1]).toMatch(/^│ Host Name +│ URL +│ Group ID │ Priority │ State +│ Connection State │$/);
+    expect(lines[3]).toContain('│ in-process.test │');
+    expect(term.out()).not.toContain('\u001b['); // borders, but no colour unless asked
+  });
+
+  it('errors: red on a colour terminal, plain otherwise, with the exit code of their kind', async () => {
+    const h = newHome();
+    const red = io(true, true);
+    expect(await main(['show', 'nope.test'], red.streams, h.env)).toBe(7);
+    expect(red.err()).toContain('\u001b[31mError: no entity was found\u001b[39m');
+    const plain = io(false);
+    expect(await main(['show', 'nope.test'], plain.streams, h.env)).toBe(7);
+    expect(plain.err()).toBe('Error: no entity was found\nNo endpoint with the host name nope.test is saved. See the saved ones with: nbwss list\n');
+  });
+
+  it('an error that is no NbwssError is exit 1: "Unexpected error", no stack trace unless NBWSS_DEBUG', async () => {
+    const h = newHome();
+    const broken = io(false, false, () => {
+      throw new Error('EIO: the output device failed');
+    });
+    expect(await main(['list', '--json'], broken.streams, h.env)).toBe(1);
+    expect(broken.err()).toBe('Unexpected error: EIO: the output device failed\nThis is a bug in nbwss; run again with NBWSS_DEBUG=1 for details and report it.\n');
+    const debug = io(false, false, () => {
+      throw new Error('EIO: the output device failed');
+    });
+    expect(await main(['list', '--json'], debug.streams, { ...h.env, NBWSS_DEBUG: '1' })).toBe(1);
+    expect(debug.err()).toMatch(/\n {4}at /);
+  });
+
+  it('usage errors are exit 2 and help is exit 0, through the same boundary', async () => {
+    const u = io(false);
+    expect(await main(['list', '--nope'], u.streams, {})).toBe(2);
+    expect(u.err()).toContain("error: unknown option '--nope'");
+    const help = io(false);
+    expect(await main(['--help'], help.streams, {})).toBe(0);
+    expect(help.out()).toContain('Exit codes:');
+  });
+});
