@@ -26,7 +26,12 @@ export interface Context {
   env: NodeJS.ProcessEnv;
   style: Style;
   prompter(): Promise<Prompter>;
+  /** The store directory: --home, NBWSS_HOME, or the default. */
+  home(g: GlobalOptions): string;
+  /** The store, created and migrated if need be: for commands that change it. */
   openStore(g: GlobalOptions): Promise<EndpointStore>;
+  /** The store read-only, or undefined when there is none: for commands that only read (nothing is created). */
+  readStore(g: GlobalOptions): Promise<EndpointStore | undefined>;
   /** The secret store in force for this store (recorded choice, flag, env, default keychain). */
   secrets(store: EndpointStore, g: GlobalOptions): Promise<SecretStore>;
   /** Tell whoever cares (audit log, a running daemon) that the store changed. */

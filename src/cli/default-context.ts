@@ -18,9 +18,14 @@ export function makeContext(io: IO, env: NodeJS.ProcessEnv, style: Style): Conte
       }
       return prompter;
     },
+    home: (g: GlobalOptions) => resolveHome(g.home, env),
     async openStore(g: GlobalOptions) {
       const { EndpointStore } = await import('../core/store/db.js');
       return EndpointStore.open(resolveHome(g.home, env));
+    },
+    async readStore(g: GlobalOptions) {
+      const { EndpointStore } = await import('../core/store/db.js');
+      return EndpointStore.openExisting(resolveHome(g.home, env));
     },
     async secrets(store, g) {
       const { chooseBackend, openSecretStore, parseBackendName, defaultKeyFile } = await import('../core/secrets/index.js');

@@ -19,7 +19,6 @@ import { historyCommand } from './commands/history.js';
 import { doctorCommand } from './commands/doctor.js';
 import { completionCommand } from './commands/completion.js';
 import { daemonCommand, statusCommand } from './commands/daemon.js';
-import { resolveHome } from '../core/config/paths.js';
 import type { GlobalOptions } from './context.js';
 
 declare const NBWSS_VERSION: string;
@@ -82,7 +81,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     if (!kind) return;
     if (name === 'doctor' && !action.opts().fix) return;
     change.command = name === 'doctor' ? 'doctor --fix' : name;
-    change.home = resolveHome(action.optsWithGlobals<GlobalOptions>().home, env);
+    change.home = ctx.home(action.optsWithGlobals<GlobalOptions>());
     if (kind.hostArgs) change.hosts = action.args.filter((a) => typeof a === 'string');
     if (name.startsWith('config ')) change.detail = action.args.join('=');
   });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { accountFor, type SecretStore } from '../core/secrets/index.js';
-import type { EndpointStore, EndpointSummary } from '../core/store/db.js';
+import type { EndpointStore } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
 import { ConnectError, EndpointConnection, type ConnectTarget, type Logger } from './connection.js';
 
@@ -102,9 +102,7 @@ export class Daemon extends EventEmitter {
 
   private targets(): Map<string, ConnectTarget> {
     const out = new Map<string, ConnectTarget>();
-    let records: EndpointSummary[];
-    records = this.o.store.list({ state: 'ACTIVATED' });
-    for (const r of records) {
+    for (const r of this.o.store.list({ state: 'ACTIVATED' })) {
       const account = accountFor(r.hostName);
       let token: string | undefined;
       try {

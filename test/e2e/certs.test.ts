@@ -107,8 +107,13 @@ describe('nbwss check', () => {
     expect(JSON.parse(gone.stdout)[0]).toMatchObject({ hostName: 'changed.test', status: 'UNREACHABLE', detail: expect.stringContaining('Unable to establish connection with host: 127.0.0.1') });
   });
 
-  it('an unknown host: exit 7', async () => {
-    expect((await runCli(['check', 'nope.test'], newHome().env)).code).toBe(7);
+  it('an unknown host: exit 7; no store: nothing to check, and nothing created', async () => {
+    const h = newHome();
+    expect((await runCli(['check', 'nope.test'], h.env)).code).toBe(7);
+    const r = await runCli(['check', '--json'], h.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('[]\n');
+    expect(existsSync(h.dir)).toBe(false);
   });
 });
 

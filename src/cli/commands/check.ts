@@ -32,7 +32,11 @@ Examples:
 
 export async function runCheck(hosts: string[], o: CheckOptions, ctx: Context): Promise<void> {
   const [{ checkEndpoints }, { fetchCertificate }] = await Promise.all([import('../../core/services/certs.js'), import('../../core/tls/fetch.js')]);
-  const store = await ctx.openStore(o);
+  const store = await ctx.readStore(o);
+  if (!store) {
+    if (hosts.length) throw (await import('../../core/services/endpoints.js')).notFound(hosts[0]!);
+    return o.json ? void ctx.io.stdout.write('[]\n') : ctx.info('No WebSocket servers are saved.');
+  }
   let results;
   try {
     const { withSpinner } = await import('../output/spinner.js');

@@ -9,10 +9,7 @@ Examples:
   nbwss config list
   nbwss config set connectionInfo.period 30
   nbwss config unset connectionInfo.period`);
-  const home = async (cmd: Command) => {
-    const { resolveHome } = await import('../../core/config/paths.js');
-    return resolveHome(cmd.optsWithGlobals<GlobalOptions>().home, ctx.env);
-  };
+  const home = (cmd: Command) => ctx.home(cmd.optsWithGlobals<GlobalOptions>());
   config.addCommand(
     new Command('list')
       .description('Every property: value in force, default, and whether it is set in the file')
@@ -20,7 +17,7 @@ Examples:
       .addHelpText('after', '\nExample:\n  nbwss config list --json')
       .action(async (o: { json?: boolean }, cmd: Command) => {
         const { listProperties } = await import('../../core/config/properties.js');
-        const views = listProperties(await home(cmd));
+        const views = listProperties(home(cmd));
         if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(views, null, 2)}\n`);
         const { renderTable } = await import('../output/table.js');
         const rows = views.map((v) => [v.key, String(v.value) + (v.valid ? '' : ' (NOT VALID)'), v.default === null ? '-' : String(v.default), v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default', v.unit ?? '']);
@@ -35,7 +32,7 @@ Examples:
       .addHelpText('after', '\nExample:\n  nbwss config get keepAlive.scheduledRate')
       .action(async (key: string, o: { json?: boolean }, cmd: Command) => {
         const { getProperty } = await import('../../core/config/properties.js');
-        const v = getProperty(await home(cmd), key);
+        const v = getProperty(home(cmd), key);
         ctx.io.stdout.write(o.json ? `${JSON.stringify(v, null, 2)}\n` : `${v.value}\n`);
       }),
   );
@@ -48,7 +45,7 @@ Examples:
       .action(async (key: string, value: string, _o, cmd: Command) => {
         const { setProperty, parseValue } = await import('../../core/config/properties.js');
         const { ensurePrivateDir } = await import('../../core/store/fs.js');
-        const dir = await home(cmd);
+        const dir = home(cmd);
         parseValue(key, value); // refuse before creating anything
         ensurePrivateDir(dir);
         const v = setProperty(dir, key, value);
@@ -63,7 +60,7 @@ Examples:
       .addHelpText('after', '\nExample:\n  nbwss config unset notification.sendTimeout')
       .action(async (key: string, _o, cmd: Command) => {
         const { unsetProperty } = await import('../../core/config/properties.js');
-        const was = unsetProperty(await home(cmd), key);
+        const was = unsetProperty(home(cmd), key);
         ctx.info(was ? `${key} unset; the default is in force.` : `${key} was not set; the default is in force.`);
         await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config unset', hosts: [], detail: key });
       }),

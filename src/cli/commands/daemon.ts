@@ -19,8 +19,8 @@ Examples:
   systemctl start nbwss        # see contrib/nbwss.service`)
     .action(async (_o, cmd: Command) => {
       const o = cmd.optsWithGlobals<DaemonCliOptions>();
-      const [{ runDaemon }, { resolveHome }] = await Promise.all([import('../../daemon/run.js'), import('../../core/config/paths.js')]);
-      const running = await runDaemon({ home: resolveHome(o.home, ctx.env), foreground: Boolean(o.foreground), openSecrets: (store) => ctx.secrets(store, o), stderr: ctx.io.stderr as NodeJS.WritableStream });
+      const { runDaemon } = await import('../../daemon/run.js');
+      const running = await runDaemon({ home: ctx.home(o), foreground: Boolean(o.foreground), openSecrets: (store) => ctx.secrets(store, o), stderr: ctx.io.stderr as NodeJS.WritableStream });
       await running.stopped;
     });
 }
@@ -35,8 +35,8 @@ Examples:
   nbwss status --json | jq '.groups[] | {groupId, connected}'`)
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const [{ askDaemon }, { resolveHome }] = await Promise.all([import('../../core/daemon-client.js'), import('../../core/config/paths.js')]);
-      const s = await askDaemon<{ pid: number; startedAt: string; uptimeSeconds: number; secretStore: string; properties: Record<string, unknown>; groups: { groupId: string; connected: string | null; since: string | null; endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[] }[] }>(resolveHome(g.home, ctx.env), { cmd: 'status' });
+      const { askDaemon } = await import('../../core/daemon-client.js');
+      const s = await askDaemon<{ pid: number; startedAt: string; uptimeSeconds: number; secretStore: string; properties: Record<string, unknown>; groups: { groupId: string; connected: string | null; since: string | null; endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[] }[] }>(ctx.home(g), { cmd: 'status' });
       if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(s ? { running: true, ...s, ok: undefined } : { running: false }, null, 2)}\n`);
       if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon --foreground)\n');
       const lines = [

@@ -23,9 +23,9 @@ Examples:
   nbwss doctor --fix`)
     .action(async (_o, cmd: Command) => {
       const o = cmd.optsWithGlobals<DoctorCliOptions>();
-      const [{ runDoctor }, { resolveHome }] = await Promise.all([import('../../core/services/doctor.js'), import('../../core/config/paths.js')]);
+      const { runDoctor } = await import('../../core/services/doctor.js');
       const checks = await runDoctor({
-        home: resolveHome(o.home, ctx.env),
+        home: ctx.home(o),
         fix: Boolean(o.fix),
         secrets: (store) => ctx.secrets(store, o),
         confirmRemoveOrphans: async (accounts) => {

@@ -22,8 +22,8 @@ Examples:
   nbwss history --host cloudhost7.nebula.com --json`)
     .action(async (o: HistoryOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<HistoryOptions>();
-      const [{ readAudit }, { resolveHome }] = await Promise.all([import('../../core/audit.js'), import('../../core/config/paths.js')]);
-      let entries = readAudit(resolveHome(g.home, ctx.env));
+      const { readAudit } = await import('../../core/audit.js');
+      let entries = readAudit(ctx.home(g));
       if (o.host) entries = entries.filter((e) => e.hosts.some((h) => h.toLowerCase() === o.host!.toLowerCase()));
       if (o.limit) entries = entries.slice(-o.limit);
       if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);

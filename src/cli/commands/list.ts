@@ -30,8 +30,7 @@ export async function runList(o: ListOptions, ctx: Context): Promise<void> {
   if (o.names && o.json) throw new NbwssError('USAGE', '--names and --json cannot be used together', { hint: 'Use --json for details, --names for host names only.' });
   const filter = { groupId: o.group, state: o.state ? (o.state.toUpperCase() as 'ACTIVATED' | 'DEACTIVATED') : undefined };
   // Read-only: listing never creates or changes a store (completion runs list --names on every TAB).
-  const [{ EndpointStore }, { resolveHome }] = await Promise.all([import('../../core/store/db.js'), import('../../core/config/paths.js')]);
-  const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
+  const store = await ctx.readStore(o);
   try {
     const rows = store ? store.list(filter) : [];
     if (o.names) {

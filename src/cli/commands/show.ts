@@ -20,14 +20,9 @@ Examples:
 }
 
 export async function runShow(host: string, o: ShowOptions, ctx: Context): Promise<void> {
-  const [{ showEndpoint, notFound }, { endpointJson }, { EndpointStore }, { resolveHome }] = await Promise.all([
-    import('../../core/services/endpoints.js'),
-    import('../output/endpoint.js'),
-    import('../../core/store/db.js'),
-    import('../../core/config/paths.js'),
-  ]);
+  const [{ showEndpoint, notFound }, { endpointJson }] = await Promise.all([import('../../core/services/endpoints.js'), import('../output/endpoint.js')]);
   // Read-only: showing never creates or changes a store.
-  const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
+  const store = await ctx.readStore(o);
   if (!store) throw notFound(host);
   try {
     const secrets = o.showToken && store.get(host) ? await ctx.secrets(store, o) : undefined;

@@ -28,16 +28,14 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   const warnings: string[] = [];
   const collecting: Context = { ...ctx, warn: (m) => (warnings.push(m), ctx.warn(m)) };
   const loaded = await loadDetails(o, collecting);
-  const [{ fetchCertificate }, { formatCertificate }, { entityExists }, { resolveHome }, { maskUrl, parseWssUrl }] = await Promise.all([
+  const [{ fetchCertificate }, { formatCertificate }, { entityExists }, { maskUrl, parseWssUrl }] = await Promise.all([
     import('../../core/tls/fetch.js'),
     import('../output/certificate.js'),
     import('../../core/services/add.js'),
-    import('../../core/config/paths.js'),
     import('../../core/endpoint/url.js'),
   ]);
   // Read the store only if there is one: validate writes nothing, not even a new store.
-  const { EndpointStore } = await import('../../core/store/db.js');
-  const store = EndpointStore.openExisting(resolveHome(o.home, ctx.env));
+  const store = await ctx.readStore(o);
   try {
     for (const d of loaded.endpoints) if (store?.get(d.hostName)) throw entityExists(d.hostName);
   } finally {

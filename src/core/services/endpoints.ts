@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { GUIDE, NbwssError } from '../errors.js';
 import { accountFor, type SecretStore } from '../secrets/index.js';
-import type { EndpointRecord, EndpointState, EndpointStore, EndpointSummary, ListFilter } from '../store/db.js';
+import type { EndpointRecord, EndpointState, EndpointStore } from '../store/db.js';
 import { summarize, type CertificateSummary } from '../tls/fetch.js';
 import { removeTokensOfAbsentHosts } from './add.js';
 
@@ -9,10 +9,6 @@ export function notFound(hostName: string): NbwssError {
   return new NbwssError('NOT_FOUND', GUIDE.notFound, {
     hint: `No endpoint with the host name ${hostName} is saved. See the saved ones with: nbwss list`,
   });
-}
-
-export function listEndpoints(store: EndpointStore, filter: ListFilter = {}): EndpointSummary[] {
-  return store.list(filter);
 }
 
 export interface EndpointDetailsView {
