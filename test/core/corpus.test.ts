@@ -7,11 +7,11 @@ import { NbwssError } from '../../src/core/errors.js';
 import { hasStackTrace, newHome, runCli } from '../helpers/cli.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
-// JSONTestSuite (shared/corpus): y_ must parse, n_ must be rejected, i_ either.
+// JSONTestSuite (test/fixtures/JSONTestSuite, MIT): y_ must parse, n_ must be rejected, i_ either.
 // None is a valid set of endpoint details, so every file must be refused,
 // cleanly: n_ ones as invalid JSON (or invalid UTF-8), the rest by validation.
-const DIR = fileURLToPath(new URL('../../../shared/corpus/JSONTestSuite/test_parsing', import.meta.url));
-const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith('.json')).sort() : [];
+const DIR = fileURLToPath(new URL('../fixtures/JSONTestSuite/test_parsing', import.meta.url));
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
 afterAll(cleanupTempDirs);
 
