@@ -44,7 +44,7 @@ try {
   const connected = new Set();
   let onConnected = () => {};
   const t0 = performance.now();
-  daemon = spawn(process.execPath, [BIN, 'daemon', '--foreground'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  daemon = spawn(process.execPath, [BIN, 'daemon', '--log-stderr'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   createInterface({ input: daemon.stderr }).on('line', (line) => {
     try {
       const l = JSON.parse(line);

@@ -1,7 +1,10 @@
 // Bundle the CLI with esbuild (dist/cli.cjs) and the reference endpoint used
 // by the tests and the demo (dist/reference-endpoint.js).
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
@@ -41,6 +44,34 @@ await build({
   banner: { js: "const __nbwssFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+// The bundle's last line names the hash of its contents: bin/nbwss.cjs uses
+// the code cache only when the cache starts with the same line (validity by
+// content, not by mtime, which npm does not keep).
+{
+  const bundle = readFileSync(new URL('../dist/cli.cjs', import.meta.url));
+  const id = createHash('sha256').update(bundle).digest('hex').slice(0, 32);
+  writeFileSync(new URL('../dist/cli.cjs', import.meta.url), `${bundle.toString('utf8').trimEnd()}\n//# nbwss-build=${id}\n`);
+}
+// The man page, from the same command definitions as the completions.
+{
+  const { outputFiles } = await build({
+    entryPoints: ['src/cli/docs.ts'],
+    plugins: [noChildProcessForCommander],
+    write: false,
+    outfile: 'docs.cjs',
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.18',
+    external: ['@napi-rs/keyring', 'bindings', 'undici', 'zod', '@inquirer/prompts', 'cli-table3', 'ws', 'pino', 'better-sqlite3'],
+    define: { NBWSS_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__nbwssFileUrl' },
+    banner: { js: "const __nbwssFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  });
+  const mod = { exports: {} };
+  new Function('module', 'exports', 'require', '__filename', outputFiles[0].text)(mod, mod.exports, createRequire(import.meta.url), fileURLToPath(new URL('../dist/docs.cjs', import.meta.url)));
+  writeFileSync(new URL('../dist/nbwss.1', import.meta.url), mod.exports.generatedDocs().man);
+}
 writeFileSync(new URL('../dist/version.cjs', import.meta.url), `module.exports = ${JSON.stringify(pkg.version)};\n`);
 // V8's code cache for the bundle, made by running a common command once (bin/nbwss.cjs uses it when it fits).
 {

@@ -40,8 +40,8 @@ try {
   await nbwss('add', '--file', file, '--fingerprint', endpoint.fingerprint);
   await nbwss('list');
 
-  console.log('$ nbwss daemon --foreground &');
-  daemon = spawn(process.execPath, [bin, 'daemon', '--foreground'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  console.log('$ nbwss daemon --log-stderr &');
+  daemon = spawn(process.execPath, [bin, 'daemon', '--log-stderr'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   // Wait for the daemon's own word that it connected (its JSON log lines on stderr).
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the daemon did not connect within 15 s')), 15_000);

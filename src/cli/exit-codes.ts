@@ -14,14 +14,28 @@ export const EXIT: Record<ErrorCode | 'OK' | 'UNEXPECTED', number> = {
   CANCELLED: 130,
 };
 
-export const EXIT_HELP = `Exit codes:
-  0    success
-  1    unexpected error
-  2    usage error (unknown command or flag, bad flag value)
-  3    invalid endpoint details
-  4    network or TLS failure
-  5    certificate not accepted or did not match
-  6    the entity already exists
-  7    no entity was found
-  8    store or keychain failure
-  130  cancelled (Ctrl-C)`;
+/** What each exit code means, for --help and the man page. */
+export const EXIT_CODES: readonly [number, string][] = [
+  [EXIT.OK, 'success'],
+  [EXIT.UNEXPECTED, 'unexpected error'],
+  [EXIT.USAGE, 'usage error (unknown command or flag, bad flag value)'],
+  [EXIT.INVALID_DETAILS, 'invalid endpoint details'],
+  [EXIT.NETWORK, 'network or TLS failure'],
+  [EXIT.CERTIFICATE, 'certificate not accepted or did not match'],
+  [EXIT.EXISTS, 'the entity already exists'],
+  [EXIT.NOT_FOUND, 'no entity was found'],
+  [EXIT.STORE, 'store or keychain failure'],
+  [EXIT.CANCELLED, 'cancelled (Ctrl-C)'],
+];
+
+export const EXIT_HELP = `Exit codes:\n${EXIT_CODES.map(([c, m]) => `  ${String(c).padEnd(5)}${m}`).join('\n')}`;
+
+/** The environment variables nbwss reads, for --help and the man page. */
+export const ENVIRONMENT: readonly [string, string][] = [
+  ['NBWSS_HOME', 'the store directory (as --home)'],
+  ['NBWSS_SECRET_STORE', 'keychain or file (as --secret-store)'],
+  ['NBWSS_SECRET_KEY_FILE', "the file secret store's 32-byte key file"],
+  ['NBWSS_DEBUG', 'set to 1: stack traces and raw library codes in messages'],
+  ['NO_COLOR', 'no colour'],
+  ['FORCE_COLOR', 'colour even when not on a terminal'],
+];

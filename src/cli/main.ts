@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { NbwssError } from '../core/errors.js';
-import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { ENVIRONMENT, EXIT, EXIT_HELP } from './exit-codes.js';
 import { systemIO, type IO } from './io.js';
 import { makeStyle } from './output/style.js';
 import { makeContext } from './default-context.js';
@@ -22,7 +22,7 @@ import { daemonCommand, statusCommand } from './commands/daemon.js';
 import type { GlobalOptions } from './context.js';
 
 declare const NBWSS_VERSION: string;
-const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
+export const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
 
 export function buildProgram(ctx: Context): Command {
   const program = new Command('nbwss')
@@ -32,7 +32,7 @@ export function buildProgram(ctx: Context): Command {
     .addOption(new Option('--secret-store <kind>', 'where tokens go: keychain (default) or file; recorded by the first add').choices(['keychain', 'file']))
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run nbwss --help for usage)')
-    .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: NBWSS_HOME, NBWSS_SECRET_STORE, NBWSS_SECRET_KEY_FILE, NO_COLOR, FORCE_COLOR`);
+    .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: ${ENVIRONMENT.map(([name]) => name).join(', ')}`);
   for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
   program.addCommand(stateCommand(ctx, 'activate'));
   program.addCommand(stateCommand(ctx, 'deactivate'));

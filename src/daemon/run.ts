@@ -17,7 +17,8 @@ export const LOG_FILE = 'nbwss.log';
 
 export interface RunOptions {
   home: string;
-  foreground: boolean;
+  /** Also log to stderr (--log-stderr). */
+  logStderr: boolean;
   openSecrets: (store: EndpointStore) => Promise<SecretStore>;
   stderr: NodeJS.WritableStream;
 }
@@ -53,7 +54,7 @@ function takeLock(home: string) {
 
 /**
  * Run the daemon for a store until SIGTERM/SIGINT: JSON-line logs to
- * NBWSS_HOME/logs/nbwss.log (and stderr with --foreground), never a token;
+ * NBWSS_HOME/logs/nbwss.log (and stderr with --log-stderr), never a token;
  * a local socket for the CLI's nudges and `nbwss status`; SIGHUP re-reads
  * nbwss.properties and reconciles.
  */
@@ -67,7 +68,7 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
   chmodSync(logPath, 0o600);
   const file = pino.destination({ dest: logPath, sync: false });
   const streams: pino.StreamEntry[] = [{ stream: file }];
-  if (o.foreground) streams.push({ stream: o.stderr as NodeJS.WriteStream });
+  if (o.logStderr) streams.push({ stream: o.stderr as NodeJS.WriteStream });
   const log = pino({ base: { pid: process.pid }, redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } }, pino.multistream(streams));
 
   let props: NbwssProperties = loadProperties(o.home);

@@ -21,9 +21,9 @@ export interface DaemonProcess {
 
 const running = new Set<DaemonProcess>();
 
-/** `nbwss daemon --foreground` as a real process, its JSON log lines read from stderr as events. */
+/** `nbwss daemon --log-stderr` as a real process, its JSON log lines read from stderr as events. */
 export function startDaemon(env: NodeJS.ProcessEnv): DaemonProcess {
-  const child = spawnCli(['daemon', '--foreground'], env);
+  const child = spawnCli(['daemon', '--log-stderr'], env);
   child.stdin!.end();
   const lines: LogLine[] = [];
   let stderr = '';

@@ -1,26 +1,33 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
 
 export interface DaemonCliOptions extends GlobalOptions {
+  logStderr?: boolean;
   foreground?: boolean;
 }
 
 export function daemonCommand(ctx: Context): Command {
   return new Command('daemon')
     .description('Run the NBWSS daemon for this store: connect to the ACTIVATED endpoints by group and priority, keep the connections alive, record Connection State')
-    .option('--foreground', 'also log to stderr (JSON lines), as under systemd')
+    .option('--log-stderr', 'also log to stderr (JSON lines), for journald or a terminal')
+    .addOption(new Option('--foreground', 'the former name of --log-stderr').hideHelp())
     .addHelpText('after', `
-Runs until SIGTERM or SIGINT (connections closed with a normal close code, exit 0).
+The daemon always stays in the foreground (as systemd expects); it runs until
+SIGTERM or SIGINT (connections closed with a normal close code, exit 0).
 SIGHUP re-reads nbwss.properties and reconciles. One daemon per store.
 Logs: NBWSS_HOME/logs/nbwss.log (JSON lines; never a token).
 
+In the background:
+  systemctl enable --now nbwss                 # as root, contrib/nbwss.service
+  systemd-run --user --unit nbwss nbwss daemon # as yourself, until logout
+  nohup nbwss daemon >/dev/null 2>&1 &         # anywhere
+
 Examples:
-  nbwss daemon --foreground
-  systemctl start nbwss        # see contrib/nbwss.service`)
+  nbwss daemon --log-stderr`)
     .action(async (_o, cmd: Command) => {
       const o = cmd.optsWithGlobals<DaemonCliOptions>();
       const { runDaemon } = await import('../../daemon/run.js');
-      const running = await runDaemon({ home: ctx.home(o), foreground: Boolean(o.foreground), openSecrets: (store) => ctx.secrets(store, o), stderr: ctx.io.stderr as NodeJS.WritableStream });
+      const running = await runDaemon({ home: ctx.home(o), logStderr: Boolean(o.logStderr || o.foreground), openSecrets: (store) => ctx.secrets(store, o), stderr: ctx.io.stderr as NodeJS.WritableStream });
       await running.stopped;
     });
 }
@@ -38,7 +45,7 @@ Examples:
       const { askDaemon } = await import('../../core/daemon-client.js');
       const s = await askDaemon<{ pid: number; startedAt: string; uptimeSeconds: number; secretStore: string; properties: Record<string, unknown>; groups: { groupId: string; connected: string | null; since: string | null; endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[] }[] }>(ctx.home(g), { cmd: 'status' });
       if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(s ? { running: true, ...s, ok: undefined } : { running: false }, null, 2)}\n`);
-      if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon --foreground)\n');
+      if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)\n');
       const lines = [
         `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
         `properties: ${Object.entries(s.properties).map(([k, v]) => `${k}=${v}`).join(' ')}`,

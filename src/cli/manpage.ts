@@ -1,0 +1,96 @@
+import type { Command, Option } from 'commander';
+import { EXIT_CODES } from './exit-codes.js';
+
+/**
+ * nbwss(1), generated from the commander program itself (as the completions
+ * are), so the manual cannot drift from the real commands and flags.
+ */
+
+/** Text for roff: backslashes escaped, no line starting with a control character. */
+export function roff(text: string): string {
+  return text
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
+    .split('\n')
+    .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
+    .join('\n');
+}
+
+const bold = (s: string) => `\\fB${roff(s)}\\fR`;
+
+function optionLines(options: readonly Option[]): string[] {
+  const out: string[] = [];
+  for (const o of options) {
+    if (o.hidden) continue;
+    out.push('.TP', bold(o.flags), roff(o.description + (o.argChoices ? ` (one of: ${o.argChoices.join(', ')})` : '')));
+  }
+  return out;
+}
+
+function commandPath(c: Command): string {
+  const names: string[] = [];
+  for (let x: Command | null = c; x?.parent; x = x.parent) names.unshift(x.name());
+  return names.join(' ');
+}
+
+/** Every command but help, depth first, in the order --help lists them. */
+function allCommands(program: Command): Command[] {
+  const out: Command[] = [];
+  const walk = (c: Command) => {
+    for (const sub of c.commands as Command[]) {
+      if (sub.name() === 'help') continue;
+      out.push(sub);
+      walk(sub);
+    }
+  };
+  walk(program);
+  return out;
+}
+
+export function manPage(program: Command, version: string, environment: [string, string][]): string {
+  const lines: string[] = [
+    '.\\" nbwss(1), generated from the command definitions by npm run build; do not edit.',
+    `.TH NBWSS 1 "" "nbwss ${roff(version)}" "User Commands"`,
+    '.SH NAME',
+    `nbwss \\- ${roff(program.description().replace(/\.$/, ''))}`,
+    '.SH SYNOPSIS',
+    `${bold('nbwss')} [\\fIglobal options\\fR] \\fIcommand\\fR [\\fIoptions\\fR] [\\fIarguments\\fR]`,
+    '.SH DESCRIPTION',
+    roff(
+      'nbwss saves the endpoint details a cloud provider hands over (token, priority, groupId, hostName, url), ' +
+        "validates them, fetches and pins the endpoint's TLS certificate, keeps the token in the OS keychain or an " +
+        'encrypted file, and runs the NBWSS daemon that connects to the ACTIVATED endpoints by group and priority.',
+    ),
+    '.SH GLOBAL OPTIONS',
+    ...optionLines(program.options as Option[]),
+    '.SH COMMANDS',
+  ];
+  for (const c of allCommands(program)) {
+    if (c.commands.length > 0) {
+      lines.push('.SS', `${bold(`nbwss ${commandPath(c)}`)} \\fIsubcommand\\fR`, '.PP', roff(c.description()));
+      continue;
+    }
+    const aliases = c.aliases().length ? ` (alias: ${c.aliases().join(', ')})` : '';
+    lines.push('.SS', `${bold(`nbwss ${commandPath(c)}`)} ${roff(c.usage())}${roff(aliases)}`, '.PP', roff(c.description()));
+    const args = c.registeredArguments ?? [];
+    for (const a of args) if (a.description) lines.push('.TP', `\\fI${roff(a.name())}\\fR`, roff(a.description + (a.argChoices ? ` (one of: ${a.argChoices.join(', ')})` : '')));
+    lines.push(...optionLines(c.options as Option[]));
+  }
+  lines.push('.SH EXIT STATUS');
+  for (const [code, meaning] of EXIT_CODES) lines.push('.TP', bold(String(code)), roff(meaning));
+  lines.push('.SH ENVIRONMENT');
+  for (const [name, meaning] of environment) lines.push('.TP', bold(name), roff(meaning));
+  lines.push(
+    '.SH FILES',
+    '.TP',
+    bold('~/.local/share/nbwss/'),
+    roff('The store (NBWSS_HOME): nbwss.db, nbwss.properties, audit.log, logs/nbwss.log, secrets.enc; /var/lib/nbwss for root.'),
+    '.TP',
+    bold('~/.config/nbwss/secret.key'),
+    roff("The file secret store's key (/etc/nbwss/secret.key for root)."),
+    '.SH SEE ALSO',
+    roff('The NetBackup WebSocket Service reference guide; the README of nbwss.'),
+    '',
+  );
+  return lines.join('\n');
+}
