@@ -8,6 +8,18 @@ _nbwss_hosts() {
   nbwss list --names "${home[@]}" 2>/dev/null
 }
 
+# Stored host names that start with the word typed, ignoring case. Read as
+# lines and compared as plain text: a name is never expanded by the shell.
+_nbwss_complete_hosts() {
+  local h lower="${cur,,}"
+  local -a hosts
+  mapfile -t hosts < <(_nbwss_hosts)
+  COMPREPLY=()
+  for h in "${hosts[@]}"; do
+    [[ "${h,,}" == "$lower"* ]] && COMPREPLY+=("$h")
+  done
+}
+
 _nbwss() {
   local cur prev cmd="" npos=0 i w skip=0
   cur="${COMP_WORDS[COMP_CWORD]}"
@@ -42,23 +54,23 @@ _nbwss() {
     "list"|"ls")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --names -q --group --state --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "show")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --show-token --help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(_nbwss_hosts)" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --show-token --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "delete"|"rm")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--yes -y --help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(_nbwss_hosts)" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--yes -y --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "activate")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(_nbwss_hosts)" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "deactivate")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(_nbwss_hosts)" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "validate")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --url -u --ca-file --timeout --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "repin")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --pin --timeout --json --help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(_nbwss_hosts)" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --pin --timeout --json --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "check")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--days --timeout --json --help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(_nbwss_hosts)" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--days --timeout --json --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "token")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "set" -- "$cur") ); fi ;;
     "token set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "$(_nbwss_hosts)" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "config")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "list get set unset" -- "$cur") ); fi ;;
     "config list")
@@ -74,7 +86,7 @@ _nbwss() {
     "doctor")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fix --yes -y --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "daemon")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--foreground --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--log-stderr --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "status")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "completion")

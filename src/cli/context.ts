@@ -34,6 +34,8 @@ export interface Context {
   readStore(g: GlobalOptions): Promise<EndpointStore | undefined>;
   /** The secret store in force for this store (recorded choice, flag, env, default keychain). */
   secrets(store: EndpointStore, g: GlobalOptions): Promise<SecretStore>;
+  /** Before a command creates a store: make sure the secret store it would use answers (a failed run creates nothing). */
+  probeBeforeCreating?(g: GlobalOptions): Promise<void>;
   /** Tell whoever cares (audit log, a running daemon) that the store changed. */
   changed?(g: GlobalOptions, change: { command: string; hosts: string[]; detail?: string }): Promise<void>;
   /** A message line on stderr. */

@@ -30,24 +30,27 @@ export function buildProgram(ctx: Context): Command {
     .version(VERSION, '-V, --version')
     .addOption(new Option('--home <dir>', 'store directory (default: $NBWSS_HOME, /var/lib/nbwss for root, else ~/.local/share/nbwss)'))
     .addOption(new Option('--secret-store <kind>', 'where tokens go: keychain (default) or file; recorded by the first add').choices(['keychain', 'file']))
-    .showSuggestionAfterError(true)
-    .showHelpAfterError('(run nbwss --help for usage)')
     .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: ${ENVIRONMENT.map(([name]) => name).join(', ')}`);
   for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
   program.addCommand(stateCommand(ctx, 'activate'));
   program.addCommand(stateCommand(ctx, 'deactivate'));
   for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand, daemonCommand, statusCommand]) program.addCommand(make(ctx));
   program.addCommand(completionCommand(ctx, () => program));
-  // Every command writes through the injected IO, throws instead of exiting, and suggests.
+  // Every command writes through the injected IO, throws instead of exiting,
+  // suggests, lists the global options in its --help, and words its usage
+  // errors as nbwss's own errors are worded (Error: …, then what to do).
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) {
+    const name = c === program ? 'nbwss' : `nbwss ${fullName(c)}`;
     c.configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),
       writeErr: (s) => void ctx.io.stderr.write(s),
-      outputError: (s, write) => write(ctx.style.red(s)),
+      outputError: (s, write) => write(`${ctx.style.red(s.trimEnd().replace(/^error: /, 'Error: '))}\n`),
     })
+      .configureHelp({ showGlobalOptions: true })
       .exitOverride()
-      .showSuggestionAfterError(true);
+      .showSuggestionAfterError(true)
+      .showHelpAfterError(`Run ${name} --help for usage.`);
   }
   return program;
 }
@@ -82,7 +85,10 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     if (name === 'doctor' && !action.opts().fix) return;
     change.command = name === 'doctor' ? 'doctor --fix' : name;
     change.home = ctx.home(action.optsWithGlobals<GlobalOptions>());
-    if (kind.hostArgs) change.hosts = action.args.filter((a) => typeof a === 'string');
+    // Only the declared arguments name hosts (an extra word may be a secret typed by mistake).
+    const declared = action.registeredArguments;
+    const hostArgs = declared.at(-1)?.variadic ? action.args : action.args.slice(0, declared.length);
+    if (kind.hostArgs) change.hosts = hostArgs.filter((a) => typeof a === 'string');
     if (name.startsWith('config ')) change.detail = action.args.join('=');
   });
   let code: number;
@@ -119,7 +125,9 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
 function report(ctx: Context, e: unknown): number {
   const { io, style } = ctx;
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.OK;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
+    // Help shown because a sub-command is missing (nbwss config) is a usage error; nbwss help is not.
+    if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     return EXIT.USAGE; // commander already printed the message
   }
   if (e instanceof NbwssError) {
@@ -129,6 +137,7 @@ function report(ctx: Context, e: unknown): number {
     }
     io.stderr.write(`${style.red(`Error: ${e.message}`)}\n`);
     if (e.hint) io.stderr.write(`${e.hint}\n`);
+    if (ctx.env.NBWSS_DEBUG && e.cause !== undefined) io.stderr.write(`Cause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
     return EXIT[e.code];
   }
   if (e instanceof Error && e.name === 'ExitPromptError') {

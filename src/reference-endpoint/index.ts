@@ -21,6 +21,8 @@ export interface ReferenceEndpointOptions {
   silentToPings?: boolean;
   /** Never answer a CONNECT REQUEST. */
   silentToConnect?: boolean;
+  /** Days the throwaway certificate is valid (default 90). */
+  certDays?: number;
   /** Use this certificate instead of a throwaway one. */
   tls?: { key: string; cert: string };
 }
@@ -53,12 +55,15 @@ export interface ReferenceEndpoint {
   close(): Promise<void>;
 }
 
-export async function throwawayCertificate(host = '127.0.0.1'): Promise<{ key: string; cert: string }> {
+/** The throwaway certificate lives this long by default: long enough that nbwss check and doctor call it OK after a demo. */
+export const THROWAWAY_CERT_DAYS = 90;
+
+export async function throwawayCertificate(host = '127.0.0.1', days = THROWAWAY_CERT_DAYS): Promise<{ key: string; cert: string }> {
   const ip = /^[0-9.]+$|:/.test(host);
   const r = await generate([{ name: 'commonName', value: host }], {
     keyType: 'ec',
     curve: 'P-256',
-    notAfterDate: new Date(Date.now() + 7 * 86_400_000),
+    notAfterDate: new Date(Date.now() + days * 86_400_000),
     extensions: [{ name: 'subjectAltName', altNames: [ip ? { type: 7, ip: host } : { type: 2, value: host }, { type: 2, value: 'localhost' }] }],
   });
   return { key: r.private, cert: r.cert };
@@ -67,7 +72,7 @@ export async function throwawayCertificate(host = '127.0.0.1'): Promise<{ key: s
 export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promise<ReferenceEndpoint> {
   const host = o.host ?? '127.0.0.1';
   const path = o.path === null ? '/nbwss' : (o.path ?? '/nbwss');
-  const tls = o.tls ?? (await throwawayCertificate(host));
+  const tls = o.tls ?? (await throwawayCertificate(host, o.certDays));
   let rejectToken = o.rejectToken ?? false;
   let silent = o.silentToPings ?? false;
   let silentToConnect = o.silentToConnect ?? false;

@@ -26,7 +26,7 @@ describe('the audit log', () => {
     const lines = audit(h.dir);
     expect(lines.map((l) => [l.command, l.hosts, l.outcome, l.error?.code])).toEqual([
       ['add', ['localhost'], 'ok', undefined],
-      ['add', [], 'error', 'EXISTS'],
+      ['add', ['localhost'], 'error', 'EXISTS'],
       ['deactivate', ['localhost'], 'ok', undefined],
       ['activate', ['localhost'], 'ok', undefined],
       ['token set', ['localhost'], 'ok', undefined],

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,22 @@ describe('bash completion (sourced in a real bash)', () => {
       expect(complete(`nbwss ${c} b`), c).toEqual(['beta.test', 'bravo.test']);
     }
     expect(complete('nbwss show ')).toEqual(['alpha.test', 'beta.test', 'bravo.test']);
+  });
+
+  it('matches host names without regard to case, as the CLI does', () => {
+    expect(complete('nbwss show B')).toEqual(['beta.test', 'bravo.test']);
+    expect(complete('nbwss delete ALP')).toEqual(['alpha.test']);
+  });
+
+  it('never expands what nbwss list --names prints (a name is text, not a command)', () => {
+    const marker = join(tempDir('nbwss-marker-'), 'ran');
+    const fake = tempDir('nbwss-fakebin-');
+    writeFileSync(join(fake, 'nbwss'), `#!/bin/sh\nprintf '%s\\n' '$(touch ${marker})' '\`touch ${marker}\`' 'ok.test'\n`);
+    chmodSync(join(fake, 'nbwss'), 0o755);
+    const script = `source "${join(ROOT, 'completions/nbwss.bash')}"; COMP_WORDS=(nbwss show ""); COMP_CWORD=2; _nbwss; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8', env: { PATH: `${fake}:${process.env.PATH}` } });
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual([`$(touch ${marker})`, `\`touch ${marker}\``, 'ok.test']);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('offers file paths after --file, and choices after --state and --pin', () => {
@@ -146,5 +162,10 @@ describe.skipIf(!hasShell('fish'))('fish completion (in a real fish)', () => {
     expect(fish('nbwss list --st')).toEqual(['--state']);
     expect(fish('nbwss show b')).toEqual(['beta.test', 'bravo.test']);
     expect(fish('nbwss config set keep')).toEqual(['keepAlive.maxPongMissAllowed', 'keepAlive.scheduledRate']);
+  });
+  it('lists the host names of the store named by --home', async () => {
+    const other = newHome();
+    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'other.test', url: server.url() })), '--yes'], other.env)).code).toBe(0);
+    expect(fish(`nbwss show --home ${other.dir} o`)).toEqual(['other.test']);
   });
 });

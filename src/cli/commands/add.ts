@@ -58,6 +58,9 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
     });
   }
   const loaded = wizard ? await (await import('../wizard.js')).askForDetails(ctx, o) : await loadDetails(o, ctx);
+  // The hosts are known from here on: the audit line names them even if the add fails.
+  await ctx.changed?.(o, { command: o.replace ? 'add --replace' : 'add', hosts: loaded.endpoints.map((d) => d.hostName) });
+  await ctx.probeBeforeCreating?.(o);
 
   const [{ addEndpoints }, { fetchCertificate }, { formatCertificate }, { withSpinner }] = await Promise.all([
     import('../../core/services/add.js'),
@@ -80,7 +83,7 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
       replace: o.replace,
       accept: async (cand) => {
         const u = new URL(cand.details.url);
-        ctx.info(formatCertificate(cand.details.hostName, `${u.hostname}:${u.port || 443}`, cand.certificate, ctx.style));
+        ctx.info(formatCertificate(cand.details.hostName, `${u.hostname}:${u.port || 443}`, cand.certificate, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)));
         return acceptor(cand.details.hostName, cand.certificate, wizard ? `Trust this certificate and Add Host ${cand.details.hostName}?` : `Trust this certificate and save ${cand.details.hostName}?`);
       },
       // A spinner on a terminal while one endpoint's certificate is fetched (several fetch at once, silently).

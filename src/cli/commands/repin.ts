@@ -3,6 +3,7 @@ import type { PinType } from '../../core/store/db.js';
 import { makeAcceptor, parseFingerprints } from '../accept.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { collect, parseTimeout } from '../options.js';
+import { sideBySide, terminalWidth } from '../output/side-by-side.js';
 
 export interface RepinOptions extends GlobalOptions {
   fingerprint?: string[];
@@ -46,22 +47,23 @@ export async function runRepin(host: string, o: RepinOptions, ctx: Context): Pro
         const u = new URL(r.url);
         const { summarizePem } = await import('../../core/tls/fetch.js');
         const old = summarizePem(r.certPem);
-        const rows: [string, string, string][] = [
-          ['', 'pinned now', 'presented now'],
+        ctx.info(sideBySide(['pinned now', 'presented now'], [
           ['SHA-256', old.fingerprint, c.fingerprint],
           ['Public key', old.spkiFingerprint, c.spkiFingerprint],
           ['Subject', old.subject, c.subject],
           ['Valid until', old.notAfter, c.notAfter],
-        ];
-        const w = Math.max(...rows.map((x) => x[1].length));
-        ctx.info(rows.map(([k, a, b]) => `  ${k.padEnd(12)}${a.padEnd(w + 2)}${b}`).join('\n'));
+        ], terminalWidth(ctx)));
         ctx.info(old.spkiFingerprint === c.spkiFingerprint ? 'The public key is the same (a renewal that kept the key).' : ctx.style.yellow('The public key is different.'));
         if (c.fingerprint === r.fingerprint) ctx.info('The endpoint still presents the pinned certificate.');
-        ctx.info(formatCertificate(r.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style));
+        ctx.info(formatCertificate(r.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)));
         return makeAcceptor(ctx, o, wanted, o.pin ?? r.pinType)(r.hostName, c, `Pin this certificate for ${r.hostName}?`);
       },
     });
     if (o.json) ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (!result.changed) {
+      ctx.info(`${result.hostName} still presents the pinned ${result.after.pinType === 'spki' ? 'public key' : 'certificate'} (SHA-256 ${result.after.pinType === 'spki' ? result.after.spkiFingerprint : result.after.fingerprint}); nothing to do.`);
+      return;
+    }
     ctx.info(ctx.style.green(`Pinned the ${result.after.pinType === 'spki' ? 'public key' : 'certificate'} of ${result.hostName} (SHA-256 ${result.after.pinType === 'spki' ? result.after.spkiFingerprint : result.after.fingerprint}).`));
     await ctx.changed?.(o, { command: 'repin', hosts: [result.hostName] });
   } finally {

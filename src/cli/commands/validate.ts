@@ -64,7 +64,7 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
         `  Group ID:                   ${d.groupId}`,
         `  Priority:                   ${d.priority}`,
         '  Token:                      ********',
-        formatCertificate(d.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style),
+        formatCertificate(d.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)),
       ].join('\n')}\n`,
     );
   }

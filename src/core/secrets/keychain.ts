@@ -54,12 +54,14 @@ export class KeychainSecretStore implements SecretStore {
   }
 }
 
-function keychainError(e: unknown): NbwssError {
+/** A keychain failure in a sentence; the library's own words stay in the error's cause (NBWSS_DEBUG=1 prints it). */
+export function keychainError(e: unknown): NbwssError {
   const msg = (e as Error).message ?? String(e);
-  const unreachable = /dbus|platform failure|no such|not available|unavailable|autolaunch|secret service/i.test(msg);
-  return new NbwssError(
-    'STORE',
-    unreachable ? `No OS keychain is reachable: ${msg}` : `The OS keychain failed: ${msg}`,
-    { hint: unreachable ? WAY_OUT : 'Unlock the keychain and try again, or use --secret-store file.', cause: e },
-  );
+  let what: string | undefined;
+  if (/autolaunch|\$DISPLAY|DBUS_SESSION_BUS_ADDRESS|Failed to connect to socket|session bus/i.test(msg)) what = 'no D-Bus session bus is running, so no Secret Service can answer';
+  else if (/ServiceUnknown|org\.freedesktop\.secrets|secret service|not provided by any \.service/i.test(msg)) what = 'no Secret Service (such as gnome-keyring) runs on the session D-Bus';
+  else if (/dbus|platform failure|no such|not available|unavailable/i.test(msg)) what = 'the keychain service did not answer';
+  if (what) return new NbwssError('STORE', `No OS keychain is reachable: ${what}`, { hint: WAY_OUT, cause: e });
+  if (/locked|dismissed|prompt/i.test(msg)) return new NbwssError('STORE', 'The OS keychain is locked', { hint: 'Unlock the keychain and try again, or use --secret-store file.', cause: e });
+  return new NbwssError('STORE', 'The OS keychain refused the request', { hint: 'Run again with NBWSS_DEBUG=1 to see its answer; unlock the keychain, or use --secret-store file.', cause: e });
 }

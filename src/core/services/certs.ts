@@ -71,6 +71,8 @@ export interface RepinResult {
   before: { pinType: PinType; fingerprint: string; spkiFingerprint: string; notAfter: string };
   after: { pinType: PinType; fingerprint: string; spkiFingerprint: string; notAfter: string };
   samePublicKey: boolean;
+  /** False when the endpoint still presents what is pinned: nothing was asked or written. */
+  changed: boolean;
 }
 
 /**
@@ -85,6 +87,11 @@ export async function repinEndpoint(
   const r = getEndpoint(store, host);
   const url = parseWssUrl(r.url);
   const c = await o.fetch(url, o.fetchOptions ?? {});
+  const pinType = o.pinType ?? r.pinType;
+  const before = { pinType: r.pinType, fingerprint: r.fingerprint, spkiFingerprint: r.spkiFingerprint, notAfter: r.notAfter };
+  if (pinType === r.pinType && c.fingerprint === r.fingerprint) {
+    return { hostName: r.hostName, before, after: before, samePublicKey: true, changed: false };
+  }
   if (!(await o.accept(r, c))) {
     throw new NbwssError('CERTIFICATE', `The certificate of ${r.hostName} was not accepted; the pin is unchanged`, { hint: 'Verify the fingerprint with the cloud provider, then run the command again.' });
   }
@@ -92,7 +99,6 @@ export async function repinEndpoint(
   if (again.fingerprint !== c.fingerprint) {
     throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, { hint: `The certificate of ${r.hostName} changed after it was accepted (now ${again.fingerprint}); the pin is unchanged.` });
   }
-  const pinType = o.pinType ?? r.pinType;
   const stamp = (o.now ?? (() => new Date()))().toISOString();
   store.write(() => {
     if (!store.get(r.hostName)) throw notFound(r.hostName);
@@ -100,8 +106,9 @@ export async function repinEndpoint(
   });
   return {
     hostName: r.hostName,
-    before: { pinType: r.pinType, fingerprint: r.fingerprint, spkiFingerprint: r.spkiFingerprint, notAfter: r.notAfter },
+    before,
     after: { pinType, fingerprint: c.fingerprint, spkiFingerprint: c.spkiFingerprint, notAfter: c.notAfter },
     samePublicKey: r.spkiFingerprint === c.spkiFingerprint,
+    changed: true,
   };
 }

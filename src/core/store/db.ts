@@ -113,6 +113,11 @@ export class EndpointStore {
     return store;
   }
 
+  /** Whether a store exists in this directory. */
+  static exists(home: string): boolean {
+    return existsSync(join(home, DB_FILE));
+  }
+
   /**
    * Open a store that exists, read-only, for commands that only read (list,
    * show, validate, completion): nothing is created, chmod-ed or migrated on
