@@ -1,4 +1,5 @@
 import { resolveHome } from '../core/config/paths.js';
+import { safeLines } from '../core/text.js';
 import type { Context, GlobalOptions, Prompter } from './context.js';
 import type { IO } from './io.js';
 import type { Style } from './output/style.js';
@@ -10,7 +11,8 @@ export function makeContext(io: IO, env: NodeJS.ProcessEnv, style: Style): Conte
     env,
     style,
     info: (m) => void io.stderr.write(`${m}\n`),
-    warn: (m) => void io.stderr.write(`${style.yellow(`Warning: ${m}`)}\n`),
+    // Warnings quote details files and URLs: escaped before they are styled.
+    warn: (m) => void io.stderr.write(`${style.yellow(`Warning: ${safeLines(m)}`)}\n`),
     async prompter() {
       if (!prompter) {
         const { makePrompter } = await import('./prompter.js');

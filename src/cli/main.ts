@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { NbwssError } from '../core/errors.js';
+import { safeLines } from '../core/text.js';
 import { ENVIRONMENT, EXIT, EXIT_HELP } from './exit-codes.js';
 import { systemIO, type IO } from './io.js';
 import { makeStyle } from './output/style.js';
@@ -135,8 +136,9 @@ function report(ctx: Context, e: unknown): number {
       io.stderr.write(`${e.message}\n`);
       return EXIT.CANCELLED;
     }
-    io.stderr.write(`${style.red(`Error: ${e.message}`)}\n`);
-    if (e.hint) io.stderr.write(`${e.hint}\n`);
+    // Errors quote what came from outside (a details file, a URL, an endpoint): escaped here, the one exit.
+    io.stderr.write(`${style.red(`Error: ${safeLines(e.message)}`)}\n`);
+    if (e.hint) io.stderr.write(`${safeLines(e.hint)}\n`);
     if (ctx.env.NBWSS_DEBUG && e.cause !== undefined) io.stderr.write(`Cause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
     return EXIT[e.code];
   }
@@ -144,7 +146,7 @@ function report(ctx: Context, e: unknown): number {
     io.stderr.write('Cancelled; nothing was changed.\n');
     return EXIT.CANCELLED;
   }
-  io.stderr.write(`${style.red(`Unexpected error: ${e instanceof Error ? e.message : String(e)}`)}\n`);
+  io.stderr.write(`${style.red(`Unexpected error: ${safeLines(e instanceof Error ? e.message : String(e))}`)}\n`);
   if (ctx.env.NBWSS_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
   else io.stderr.write('This is a bug in nbwss; run again with NBWSS_DEBUG=1 for details and report it.\n');
   return EXIT.UNEXPECTED;

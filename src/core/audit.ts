@@ -1,6 +1,8 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { ownershipProblem } from './store/fs.js';
+import { safeText } from './text.js';
 
 /** One line of NBWSS_HOME/audit.log: who changed what, and how it ended. Never a token or a URL's query string. */
 export interface AuditEntry {
@@ -30,8 +32,18 @@ function osUser(): string {
  */
 export function appendAudit(home: string, e: Omit<AuditEntry, 'time' | 'user' | 'pid'>, now = new Date()): void {
   if (!existsSync(home)) return;
-  const line = JSON.stringify({ time: now.toISOString(), user: osUser(), pid: process.pid, ...e });
-  appendFileSync(join(home, AUDIT_FILE), `${line}\n`, { mode: 0o600 });
+  const path = join(home, AUDIT_FILE);
+  const unsafe = ownershipProblem(home, 'dir') ?? ownershipProblem(path);
+  if (unsafe) throw unsafe;
+  // Text from outside (a host typed, an error quoting a details file) is escaped: history replays it on a terminal.
+  const line = JSON.stringify({ time: now.toISOString(), user: osUser(), pid: process.pid, ...e }, (_k, v: unknown) => (typeof v === 'string' ? safeText(v) : v));
+  // O_NOFOLLOW: never append to what a planted link points at.
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, `${line}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The audit log, oldest first; unreadable lines are skipped. */

@@ -1,8 +1,31 @@
+import { closeSync, constants, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { NbwssError } from './errors.js';
 
 export const SOCKET_FILE = 'daemon.sock';
 export const daemonSocket = (home: string) => join(home, SOCKET_FILE);
+/** A unix socket's path has room for about 107 bytes; longer ones are reached another way. */
+const MAX_SOCKET_PATH_BYTES = 100;
+/** A request line on the control socket is a few bytes; a longer one is dropped. */
+export const MAX_CONTROL_REQUEST_BYTES = 4096;
+
+/**
+ * The address of a store's daemon socket, always the file daemon.sock in the
+ * store directory. Where its full path is too long for a unix socket, on
+ * Linux the directory is opened and the socket named through
+ * /proc/self/fd/N/ (short, and still inside the store); elsewhere refused.
+ * `release` closes what was opened.
+ */
+export function socketAddress(home: string): { path: string; release(): void } {
+  const full = daemonSocket(home);
+  if (Buffer.byteLength(full) <= MAX_SOCKET_PATH_BYTES) return { path: full, release: () => {} };
+  if (process.platform !== 'linux') {
+    throw new NbwssError('STORE', `The store path ${home} is too long for the daemon's socket (${Buffer.byteLength(full)} bytes; at most ${MAX_SOCKET_PATH_BYTES})`, { hint: 'Use a store with a shorter path (--home).' });
+  }
+  const fd = openSync(home, constants.O_RDONLY | constants.O_DIRECTORY);
+  return { path: `/proc/self/fd/${fd}/${SOCKET_FILE}`, release: () => closeSync(fd) };
+}
 
 /**
  * Ask the daemon of a store something over its local socket (one JSON line
@@ -10,12 +33,19 @@ export const daemonSocket = (home: string) => join(home, SOCKET_FILE);
  * error for the CLI.
  */
 export function askDaemon<T = unknown>(home: string, request: { cmd: 'reconcile' | 'status' }, timeoutMs = 2000): Promise<T | undefined> {
+  let address: { path: string; release(): void };
+  try {
+    address = socketAddress(home);
+  } catch {
+    return Promise.resolve(undefined); // no store directory: no daemon
+  }
   return new Promise((resolve) => {
-    const sock = connect(daemonSocket(home));
+    const sock = connect(address.path);
     let buf = '';
     const done = (v: T | undefined) => {
       clearTimeout(timer);
       sock.destroy();
+      address.release();
       resolve(v);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);

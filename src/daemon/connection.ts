@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { connectRequest, decodeMessage, epochSeconds, type NbwssMessage } from '../core/nbwss-message.js';
 import type { PinType } from '../core/store/db.js';
 import { formatHex, sha256, spkiFingerprint } from '../core/tls/fingerprint.js';
+import { safeText } from '../core/text.js';
 
 export interface ConnectTarget {
   hostName: string;
@@ -36,6 +37,15 @@ export interface Logger {
   warn(o: object, msg: string): void;
   error(o: object, msg: string): void;
   debug(o: object, msg: string): void;
+}
+
+/** The largest NBWSS message the daemon accepts (1 MiB); beyond it the connection is closed with 1009. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+function daemonSideReason(e: Error & { code?: string }): string {
+  if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return `closed by nbwss (1009): a message larger than ${MAX_MESSAGE_BYTES} bytes`;
+  if (e.code === 'WS_ERR_INVALID_UTF8') return 'closed by nbwss (1007): a message that is not valid UTF-8';
+  return `closed by nbwss: ${safeText(e.message)}`;
 }
 
 export class ConnectError extends Error {
@@ -89,6 +99,8 @@ export class EndpointConnection extends EventEmitter {
         rejectUnauthorized: false, // the pin decides, not the CA chain
         handshakeTimeout: this.settings.connectTimeoutMs,
         perMessageDeflate: false,
+        // NBWSS messages are small: a larger one is refused with close code 1009, never buffered.
+        maxPayload: MAX_MESSAGE_BYTES,
         finishRequest: (req: ClientRequest) => {
           // Send the upgrade request only once the certificate matches the pin.
           req.on('socket', (socket) => {
@@ -105,11 +117,18 @@ export class EndpointConnection extends EventEmitter {
         },
       });
       this.ws = ws;
-      ws.on('error', (e) => fail(pinError ?? describe(e)));
+      ws.on('error', (e: Error & { code?: string }) => {
+        // After the handshake ws reports what it refused itself (too large, invalid UTF-8) and closes:
+        // a daemon-side close, never blamed on the endpoint.
+        if (settled) return void (this.closeReason ??= daemonSideReason(e));
+        fail(pinError ?? safeText(describe(e)));
+      });
       ws.on('unexpected-response', (_req, res) => fail(`the endpoint answered HTTP ${res.statusCode} instead of a WebSocket upgrade`));
       ws.on('close', (code, why) => {
-        if (!settled) return fail(pinError ?? `closed during the handshake (${code}${why.length ? ` ${why.toString()}` : ''})`);
-        this.shutdown(this.closeReason ?? `closed by the endpoint (${code}${why.length ? ` ${why.toString()}` : ''})`, undefined);
+        // The endpoint's close reason is text from outside: escaped before it is logged, stored or shown.
+        const said = why.length ? ` ${safeText(why.toString())}` : '';
+        if (!settled) return fail(pinError ?? `closed during the handshake (${code}${said})`);
+        this.shutdown(this.closeReason ?? `closed by the endpoint (${code}${said})`, undefined);
       });
       ws.on('open', () => {
         const req = connectRequest(t.token);
@@ -118,8 +137,8 @@ export class EndpointConnection extends EventEmitter {
         const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
           const d = decodeMessage(isBinary ? '' : data.toString());
           if (!d.ok) {
-            if (this.settings.ignoreDecoder) return this.log.warn({ host: t.hostName, reason: d.reason }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
-            return fail(`decoder error during CONNECT: ${d.reason}`);
+            if (this.settings.ignoreDecoder) return this.log.warn({ host: t.hostName, reason: safeText(d.reason) }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
+            return fail(`decoder error during CONNECT: ${safeText(d.reason)}`);
           }
           const m = d.message;
           if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE' || m.id !== req.id) return this.log.debug({ host: t.hostName, type: m.type, subType: m.subType }, 'message before the CONNECT RESPONSE ignored');
@@ -163,11 +182,11 @@ export class EndpointConnection extends EventEmitter {
     const d = decodeMessage(isBinary ? '' : raw.toString());
     if (!d.ok) {
       if (this.settings.ignoreDecoder) {
-        this.log.warn({ host: this.target.hostName, reason: d.reason }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
+        this.log.warn({ host: this.target.hostName, reason: safeText(d.reason) }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
         return;
       }
-      this.log.warn({ host: this.target.hostName, reason: d.reason }, 'closing: a message that is not a valid NBWSS message');
-      this.close(1007, `decoder error: ${d.reason}`);
+      this.log.warn({ host: this.target.hostName, reason: safeText(d.reason) }, 'closing: a message that is not a valid NBWSS message');
+      this.close(1007, `decoder error: ${safeText(d.reason)}`);
       return;
     }
     this.handle(d.message);

@@ -102,8 +102,16 @@ export class Daemon extends EventEmitter {
 
   private targets(): Map<string, ConnectTarget> {
     const out = new Map<string, ConnectTarget>();
+    // Entries that are one host under two names share one token: connect to neither (nbwss doctor names them).
+    const conflicted = new Map<string, string[]>();
+    for (const pair of this.o.store.hostConflicts()) for (const h of pair) conflicted.set(h, pair);
     for (const r of this.o.store.list({ state: 'ACTIVATED' })) {
       const account = accountFor(r.hostName);
+      const pair = conflicted.get(r.hostName);
+      if (pair) {
+        this.recordError(r.hostName, `not connected: ${pair.map((h) => `"${h}"`).join(' and ')} are one host under two names; delete one (nbwss doctor)`);
+        continue;
+      }
       let token: string | undefined;
       try {
         token = this.o.secrets.get(account);

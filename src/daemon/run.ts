@@ -1,13 +1,14 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadProperties, type NbwssProperties } from '../core/config/properties.js';
-import { daemonSocket } from '../core/daemon-client.js';
+import { daemonSocket, MAX_CONTROL_REQUEST_BYTES, socketAddress } from '../core/daemon-client.js';
 import { NbwssError } from '../core/errors.js';
 import type { SecretStore } from '../core/secrets/index.js';
 import { EndpointStore } from '../core/store/db.js';
-import { openDatabase } from '../core/store/sqlite.js';
+import { acquireLock } from '../core/store/lock.js';
+import { ownershipProblem, tightenFile } from '../core/store/fs.js';
 import { Daemon } from './daemon.js';
 
 export const LOCK_FILE = 'daemon.lock';
@@ -32,13 +33,10 @@ export interface RunningDaemon {
 
 /** One daemon per store: an exclusive SQLite transaction on daemon.lock, released by the kernel if the process dies. */
 function takeLock(home: string) {
-  const db = openDatabase(join(home, LOCK_FILE));
-  chmodSync(join(home, LOCK_FILE), 0o600);
-  db.pragma('busy_timeout = 0');
   try {
-    db.exec('BEGIN EXCLUSIVE');
-  } catch {
-    db.close();
+    return acquireLock(join(home, LOCK_FILE), 0);
+  } catch (e) {
+    if (!(e as { busy?: boolean }).busy) throw e;
     let pid = '?';
     try {
       pid = String(JSON.parse(readFileSync(join(home, PID_FILE), 'utf8')).pid);
@@ -49,7 +47,6 @@ function takeLock(home: string) {
       hint: 'See it with: nbwss status. One daemon per store; stop it first (SIGTERM) to start another.',
     });
   }
-  return db;
 }
 
 /**
@@ -64,8 +61,13 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
   const logDir = join(o.home, LOG_DIR);
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logPath = join(logDir, LOG_FILE);
-  closeSync(openSync(logPath, 'a', 0o600));
-  chmodSync(logPath, 0o600);
+  // Links refused, not followed; a file of ours, 0600 (checked through the descriptor).
+  for (const [p, kind] of [[logDir, 'dir'], [logPath, 'file']] as const) {
+    const unsafe = ownershipProblem(p, kind);
+    if (unsafe) throw unsafe;
+  }
+  closeSync(openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
+  tightenFile(logPath);
   const file = pino.destination({ dest: logPath, sync: false });
   const streams: pino.StreamEntry[] = [{ stream: file }];
   if (o.logStderr) streams.push({ stream: o.stderr as NodeJS.WriteStream });
@@ -77,14 +79,22 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
 
   const sockPath = daemonSocket(o.home);
   rmSync(sockPath, { force: true }); // a stale socket from a killed daemon; we hold the lock
+  const address = socketAddress(o.home); // inside the store, however long its path
   const server: Server = createServer((c) => {
     let buf = '';
+    let answered = false;
     c.setEncoding('utf8');
     c.on('error', () => {});
     c.on('data', (d: string) => {
+      if (answered) return;
       buf += d;
       const nl = buf.indexOf('\n');
-      if (nl === -1) return;
+      if (nl === -1) {
+        // One short JSON line per request: a client that sends more without a newline is dropped.
+        if (buf.length > MAX_CONTROL_REQUEST_BYTES) c.destroy();
+        return;
+      }
+      answered = true;
       let req: { cmd?: string };
       try {
         req = JSON.parse(buf.slice(0, nl));
@@ -102,7 +112,7 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(sockPath, () => resolve());
+    server.listen(address.path, () => resolve());
   });
   chmodSync(sockPath, 0o600);
   writeFileSync(join(o.home, PID_FILE), `${JSON.stringify({ pid: process.pid, startedAt: daemon.startedAt.toISOString() })}\n`, { mode: 0o600 });
@@ -113,21 +123,33 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
   const stop = () =>
     (stopping ??= (async () => {
       log.info({}, 'stopping');
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onTerm);
-      process.off('SIGHUP', onHup);
       await daemon.stop();
       await new Promise<void>((r) => server.close(() => r()));
+      address.release();
       rmSync(sockPath, { force: true });
       rmSync(join(o.home, PID_FILE), { force: true });
-      lock.exec('COMMIT');
-      lock.close();
+      lock.release();
       store.close();
       log.info({}, 'stopped');
       file.flushSync();
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      process.off('SIGHUP', onHup);
       resolveStopped();
     })());
-  const onTerm = () => void stop();
+  // A second signal while stopping waits for the same graceful stop (connections closed, state
+  // written, journal committed); only a third forces the exit.
+  let signals = 0;
+  const onTerm = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 2) log.warn({ signal }, 'still stopping gracefully; send the signal once more to force an immediate exit');
+    if (signals >= 3) {
+      log.error({ signal }, 'forced to exit before the graceful stop finished');
+      file.flushSync();
+      process.exit(1);
+    }
+    void stop();
+  };
   function reload() {
     try {
       props = loadProperties(o.home);

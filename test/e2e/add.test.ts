@@ -150,7 +150,7 @@ describe('nbwss add --file', () => {
       [details({ url: 'ws://127.0.0.1/x' }), 'Error: Invalid websocket protocol. Only wss protocol supported'],
       [details({ token: 'it\'s' }), "Error: JSON contents not valid: an apostrophe (') at line 2"],
       [details({ priority: -3 }), 'Error: JSON contents not valid: priority is -3'],
-      [details({ url: 'wss://u:p@127.0.0.1/x?k=SECRET' }), 'Error: Malformed URL: wss://u:p@127.0.0.1/x?<redacted>'],
+      [details({ url: 'wss://u:p@127.0.0.1/x?k=SECRET' }), 'Error: Malformed URL: wss://<redacted>@127.0.0.1/x?<redacted>'],
       ['{"token": }', 'Error: JSON contents not valid: not valid JSON: unexpected character \'}\', a value was expected at line 1, column 11'],
     ] as const) {
       const r = await add(home, d, '--yes');

@@ -68,9 +68,11 @@ describe('nbwss doctor', () => {
     const j = JSON.parse(r.stdout);
     expect(j.ok).toBe(true);
     expect(j.checks.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
+      ['ownership', 'ok'],
       ['permissions', 'ok'],
       ['integrity', 'ok'],
       ['schema', 'ok'],
+      ['host names', 'ok'],
       ['properties', 'ok'],
       ['secret store', 'ok'],
       ['tokens', 'ok'],

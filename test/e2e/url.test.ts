@@ -12,6 +12,7 @@ let endpoint: TlsServer;
 let web: HttpsServer;
 let selfSignedWeb: HttpsServer;
 const OTP = 'otp=SECRET-ONE-TIME-42';
+let trickleBytes = 0;
 
 const json = (body: unknown) => (_req: unknown, res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
 const redirect = (to: () => string) => (_req: unknown, res: ServerResponse) => res.writeHead(302, { location: to() }).end();
@@ -43,6 +44,14 @@ beforeAll(async () => {
       };
       res.on('error', () => {});
       pump();
+    },
+    '/trickle': (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => {
+        trickleBytes++;
+        res.write(' ');
+      }, 200);
+      res.on('close', () => clearInterval(timer));
     },
     '/stall': (_q, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -129,7 +138,15 @@ describe('nbwss add --url', () => {
     const r = await add(newHome(), web.url('/stall'), '--ca-file', ca.certPath, '--timeout', '500');
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('Error: Unable to establish connection with host: 127.0.0.1');
-    expect(r.stderr).toContain('stopped sending');
+    expect(r.stderr).toContain('did not arrive within 500 ms');
+  });
+
+  it('--timeout is a deadline for the whole fetch: a server trickling one byte at a time does not keep the run alive', async () => {
+    const r = await add(newHome(), web.url('/trickle'), '--ca-file', ca.certPath, '--timeout', '1500');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('Error: Unable to establish connection with host: 127.0.0.1');
+    expect(r.stderr).toContain('did not arrive within 1500 ms (--timeout bounds the whole fetch)');
+    expect(trickleBytes).toBeGreaterThan(3); // it was sending all along, never idle for as long as a per-read timeout
   });
 
   it('HTML instead of JSON: InvalidPacketException Unable to parse JSON contents, exit 3', async () => {

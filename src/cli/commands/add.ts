@@ -7,6 +7,7 @@ import type { Context, GlobalOptions } from '../context.js';
 import { loadDetails, sourceConflict, type SourceOptions } from '../details-input.js';
 import { canPrompt } from '../io.js';
 import { collect, parseTimeout } from '../options.js';
+import { safeJson } from '../../core/text.js';
 
 export interface AddOptions extends GlobalOptions, SourceOptions {
   fingerprint?: string[];
@@ -92,7 +93,7 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
       state,
       pinType: o.pin,
     });
-    if (o.json) ctx.io.stdout.write(`${JSON.stringify(added, null, 2)}\n`);
+    if (o.json) ctx.io.stdout.write(`${safeJson(added)}\n`);
     for (const a of added) {
       ctx.info(ctx.style.green(`${a.replaced ? 'Replaced' : 'Added'} ${a.hostName} (group ${a.groupId}, priority ${a.priority}, ${a.state}); token saved in the ${secrets.name} secret store.`));
     }

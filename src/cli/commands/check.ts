@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { parseTimeout } from '../options.js';
+import { safeJson } from '../../core/text.js';
 
 export interface CheckOptions extends GlobalOptions {
   days: number;
@@ -44,7 +45,7 @@ export async function runCheck(hosts: string[], o: CheckOptions, ctx: Context): 
   } finally {
     store.close();
   }
-  if (o.json) ctx.io.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (o.json) ctx.io.stdout.write(`${safeJson(results)}\n`);
   else if (results.length === 0) ctx.info('No WebSocket servers are saved.');
   else {
     const { renderTable } = await import('../output/table.js');

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
+import { safeJson } from '../../core/text.js';
 
 export function configCommand(ctx: Context): Command {
   const config = new Command('config')
@@ -18,7 +19,7 @@ Examples:
       .action(async (o: { json?: boolean }, cmd: Command) => {
         const { listProperties } = await import('../../core/config/properties.js');
         const views = listProperties(home(cmd));
-        if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(views, null, 2)}\n`);
+        if (o.json) return void ctx.io.stdout.write(`${safeJson(views)}\n`);
         const { renderTable } = await import('../output/table.js');
         const rows = views.map((v) => [v.key, String(v.value) + (v.valid ? '' : ' (NOT VALID)'), v.default === null ? '-' : String(v.default), v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default', v.unit ?? '']);
         ctx.io.stdout.write(`${await renderTable(['Key', 'Value', 'Default', 'Source', 'Unit'], rows, ctx.io)}\n`);
@@ -33,7 +34,7 @@ Examples:
       .action(async (key: string, o: { json?: boolean }, cmd: Command) => {
         const { getProperty } = await import('../../core/config/properties.js');
         const v = getProperty(home(cmd), key);
-        ctx.io.stdout.write(o.json ? `${JSON.stringify(v, null, 2)}\n` : `${v.value}\n`);
+        ctx.io.stdout.write(o.json ? `${safeJson(v)}\n` : `${v.value}\n`);
       }),
   );
   config.addCommand(

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
+import { safeJson, safeText } from '../../core/text.js';
 
 export interface DaemonCliOptions extends GlobalOptions {
   logStderr?: boolean;
@@ -44,7 +45,7 @@ Examples:
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const { askDaemon } = await import('../../core/daemon-client.js');
       const s = await askDaemon<{ pid: number; startedAt: string; uptimeSeconds: number; secretStore: string; properties: Record<string, unknown>; groups: { groupId: string; connected: string | null; since: string | null; endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[] }[] }>(ctx.home(g), { cmd: 'status' });
-      if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(s ? { running: true, ...s, ok: undefined } : { running: false }, null, 2)}\n`);
+      if (o.json) return void ctx.io.stdout.write(`${safeJson(s ? { running: true, ...s, ok: undefined } : { running: false })}\n`);
       if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)\n');
       const lines = [
         `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
@@ -55,6 +56,6 @@ Examples:
         lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
         for (const e of grp.endpoints) lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
       }
-      ctx.io.stdout.write(`${lines.join('\n')}\n`);
+      ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
     });
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { canPrompt } from '../io.js';
+import { safeJson } from '../../core/text.js';
 
 export interface DoctorCliOptions extends GlobalOptions {
   fix?: boolean;
@@ -38,7 +39,7 @@ Examples:
         },
       });
       const problems = checks.filter((c) => c.status === 'problem');
-      if (o.json) ctx.io.stdout.write(`${JSON.stringify({ ok: problems.length === 0, checks }, null, 2)}\n`);
+      if (o.json) ctx.io.stdout.write(`${safeJson({ ok: problems.length === 0, checks })}\n`);
       else {
         const mark = { ok: ctx.style.green('ok     '), warn: ctx.style.yellow('warn   '), problem: ctx.style.red('PROBLEM') };
         for (const c of checks) {

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
+import { safeJson } from '../../core/text.js';
 
 export interface HistoryOptions extends GlobalOptions {
   json?: boolean;
@@ -26,7 +27,7 @@ Examples:
       let entries = readAudit(ctx.home(g));
       if (o.host) entries = entries.filter((e) => e.hosts.some((h) => h.toLowerCase() === o.host!.toLowerCase()));
       if (o.limit) entries = entries.slice(-o.limit);
-      if (o.json) return void ctx.io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      if (o.json) return void ctx.io.stdout.write(`${safeJson(entries)}\n`);
       if (entries.length === 0) return ctx.info('No changes recorded.');
       const { renderTable } = await import('../output/table.js');
       const rows = entries.map((e) => [e.time, e.user, e.command, [...e.hosts, ...(e.detail ? [e.detail] : [])].join(', '), e.outcome === 'ok' ? 'ok' : `${e.error?.code ?? 'error'}: ${e.error?.message ?? ''}`]);

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
+import { safeJson } from '../../core/text.js';
 
 export interface ListOptions extends GlobalOptions {
   json?: boolean;
@@ -39,7 +40,7 @@ export async function runList(o: ListOptions, ctx: Context): Promise<void> {
     }
     const { endpointJson, LIST_HEAD, listRow } = await import('../output/endpoint.js');
     if (o.json) {
-      ctx.io.stdout.write(`${JSON.stringify(rows.map(endpointJson), null, 2)}\n`);
+      ctx.io.stdout.write(`${safeJson(rows.map(endpointJson))}\n`);
       return;
     }
     if (rows.length === 0) {

@@ -4,6 +4,7 @@ import { makeAcceptor, parseFingerprints } from '../accept.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { collect, parseTimeout } from '../options.js';
 import { sideBySide, terminalWidth } from '../output/side-by-side.js';
+import { safeJson } from '../../core/text.js';
 
 export interface RepinOptions extends GlobalOptions {
   fingerprint?: string[];
@@ -59,7 +60,7 @@ export async function runRepin(host: string, o: RepinOptions, ctx: Context): Pro
         return makeAcceptor(ctx, o, wanted, o.pin ?? r.pinType)(r.hostName, c, `Pin this certificate for ${r.hostName}?`);
       },
     });
-    if (o.json) ctx.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (o.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
     if (!result.changed) {
       ctx.info(`${result.hostName} still presents the pinned ${result.after.pinType === 'spki' ? 'public key' : 'certificate'} (SHA-256 ${result.after.pinType === 'spki' ? result.after.spkiFingerprint : result.after.fingerprint}); nothing to do.`);
       return;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
+import { safeJson, safeText } from '../../core/text.js';
 
 export interface ShowOptions extends GlobalOptions {
   json?: boolean;
@@ -41,7 +42,7 @@ export async function runShow(host: string, o: ShowOptions, ctx: Context): Promi
       ...(v.token !== undefined ? { token: v.token } : {}),
     };
     if (o.json) {
-      ctx.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      ctx.io.stdout.write(`${safeJson(data)}\n`);
       return;
     }
     const lines: [string, string][] = [
@@ -60,7 +61,7 @@ export async function runShow(host: string, o: ShowOptions, ctx: Context): Promi
       ['Added', r.createdAt],
       ['Updated', r.updatedAt],
     ];
-    ctx.io.stdout.write(`${lines.map(([k, val]) => `${`${k}:`.padEnd(18)}${val}`).join('\n')}\n`);
+    ctx.io.stdout.write(`${lines.map(([k, val]) => `${`${k}:`.padEnd(18)}${safeText(val)}`).join('\n')}\n`);
   } finally {
     store.close();
   }

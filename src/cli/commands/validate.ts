@@ -3,6 +3,7 @@ import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { loadDetails, sourceConflict, type SourceOptions } from '../details-input.js';
 import { sourceOptions } from './add.js';
+import { safeJson } from '../../core/text.js';
 
 export interface ValidateOptions extends GlobalOptions, SourceOptions {
   json?: boolean;
@@ -28,11 +29,12 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   const warnings: string[] = [];
   const collecting: Context = { ...ctx, warn: (m) => (warnings.push(m), ctx.warn(m)) };
   const loaded = await loadDetails(o, collecting);
-  const [{ fetchCertificate }, { formatCertificate }, { entityExists }, { maskUrl, parseWssUrl }] = await Promise.all([
+  const [{ fetchCertificate }, { formatCertificate }, { entityExists }, { maskUrl, parseWssUrl }, { FETCH_CONCURRENCY, mapLimit }] = await Promise.all([
     import('../../core/tls/fetch.js'),
     import('../output/certificate.js'),
     import('../../core/services/add.js'),
     import('../../core/endpoint/url.js'),
+    import('../../core/services/limit.js'),
   ]);
   // Read the store only if there is one: validate writes nothing, not even a new store.
   const store = await ctx.readStore(o);
@@ -43,7 +45,7 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   }
   const { withSpinner } = await import('../output/spinner.js');
   const results = await withSpinner(ctx, `Fetching the certificate${loaded.endpoints.length > 1 ? 's' : ''}`, () =>
-    Promise.all(loaded.endpoints.map(async (d) => ({ d, c: await fetchCertificate(parseWssUrl(d.url), { timeoutMs: o.timeout }) }))),
+    mapLimit(loaded.endpoints, FETCH_CONCURRENCY, async (d) => ({ d, c: await fetchCertificate(parseWssUrl(d.url), { timeoutMs: o.timeout }) })),
   );
   const out = results.map(({ d, c }) => {
     const { pem: _pem, ...certificate } = c;
@@ -51,7 +53,7 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   });
   if (o.json) {
     const body = out.map((x) => ({ ...x, warnings }));
-    ctx.io.stdout.write(`${JSON.stringify(body.length === 1 ? body[0] : body, null, 2)}\n`);
+    ctx.io.stdout.write(`${safeJson(body.length === 1 ? body[0] : body)}\n`);
     return;
   }
   for (const { d, c } of results) {

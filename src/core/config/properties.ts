@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLines } from 'dot-properties';
 import { NbwssError } from '../errors.js';
+import { ownershipProblem } from '../store/fs.js';
+import { withLock } from '../store/lock.js';
 
 /** nbwss.properties in NBWSS_HOME: the guide's Table 2-4. */
 export const PROPERTIES_FILE = 'nbwss.properties';
+/** Held while nbwss.properties is read, changed and written. */
+export const CONFIG_LOCK = 'config.lock';
 
 interface Spec {
   type: 'boolean' | 'integer';
@@ -80,6 +84,8 @@ interface Parsed {
 
 function read(home: string): Parsed {
   const path = join(home, PROPERTIES_FILE);
+  const unsafe = ownershipProblem(path);
+  if (unsafe) throw unsafe;
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
@@ -163,6 +169,8 @@ export function getProperty(home: string, key: string): PropertyView {
  */
 export function setProperty(home: string, key: string, raw: string): boolean | number {
   const value = parseValue(key, raw);
+  // Read, change and write under a lock: concurrent sets of different keys all land.
+  return withLock(join(home, CONFIG_LOCK), () => {
   const { text, pairs } = read(home);
   const at = pairs.filter((p) => p.key === key).pop();
   let next: string;
@@ -174,11 +182,14 @@ export function setProperty(home: string, key: string, raw: string): boolean | n
   }
   write(home, next);
   return value;
+  });
 }
 
 /** Remove every occurrence of a property (its default is then in force). Returns whether it was set. */
 export function unsetProperty(home: string, key: string): boolean {
   specOf(key);
+  if (!existsSync(home)) return false;
+  return withLock(join(home, CONFIG_LOCK), () => {
   const { text, pairs } = read(home);
   const hits = pairs.filter((p) => p.key === key);
   if (hits.length === 0) return false;
@@ -191,4 +202,5 @@ export function unsetProperty(home: string, key: string): boolean {
   }
   write(home, next);
   return true;
+  });
 }

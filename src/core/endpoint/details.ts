@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GUIDE, NbwssError } from '../errors.js';
 import { JsonSyntaxError, parseJson, type Json } from './json.js';
-import { isValidHostName, parseWssUrl, sameHost, urlHost, maskUrl } from './url.js';
+import { canonicalHost, isValidHostName, parseWssUrl, sameHost, urlHost, maskUrl } from './url.js';
 
 /** One set of endpoint details, as the cloud provider hands them over (guide table 2-2). */
 export interface EndpointDetails {
@@ -19,6 +19,8 @@ export interface LoadedDetails {
 
 /** Details larger than this are refused without being read whole. */
 export const MAX_DETAILS_BYTES = 1024 * 1024;
+/** At most this many endpoints in one document (a provider hands over a few). */
+export const MAX_ENDPOINTS = 1000;
 /** NetBackup keeps priorities as 32-bit integers. */
 export const MAX_PRIORITY = 2 ** 31 - 1;
 
@@ -70,13 +72,16 @@ function firstInvalidUtf8(b: Uint8Array): number {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-const text = (field: string) =>
+/** Bidirectional controls and zero-width characters: they make a name look like another one. */
+const INVISIBLE = /[\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
+const text = (field: string, visibleOnly = false) =>
   z
     .string({ error: (iss) => (iss.input === undefined ? `${field} is missing` : `${field} must be a string`) })
     .refine((s) => s.length > 0, { error: `${field} is empty` })
     .refine((s) => s.trim().length > 0, { error: `${field} is blank` })
     .superRefine((s, ctx) => {
-      const m = CONTROL.exec(s);
+      const m = CONTROL.exec(s) ?? (visibleOnly ? INVISIBLE.exec(s) : null);
       if (m) ctx.addIssue({ code: 'custom', message: `${field} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})` });
       else if (LONE_SURROGATE.test(s)) ctx.addIssue({ code: 'custom', message: `${field} contains an unpaired UTF-16 surrogate escape` });
     });
@@ -103,9 +108,9 @@ const priority = z.unknown().transform((v, ctx): number => {
 const endpointSchema = z.object({
   token: text('token'),
   priority,
-  groupId: text('groupId'),
-  hostName: text('hostName').refine(isValidHostName, { error: 'hostName is not a valid DNS name or IP address' }),
-  url: text('url'),
+  groupId: text('groupId', true),
+  hostName: text('hostName', true).refine(isValidHostName, { error: 'hostName is not a valid DNS name or IP address' }),
+  url: text('url', true),
 });
 
 function describeValue(v: unknown): string {
@@ -176,6 +181,9 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
   const many = Array.isArray(value);
   const items: Json[] = Array.isArray(value) ? value : [value];
   if (many && items.length === 0) throw invalid('the array of endpoints is empty');
+  if (items.length > MAX_ENDPOINTS) {
+    throw invalid(`the array holds ${items.length} endpoints; at most ${MAX_ENDPOINTS} can be added at once`, `Split the details into files of at most ${MAX_ENDPOINTS} endpoints.`);
+  }
 
   const warnings: string[] = [];
   const endpoints: EndpointDetails[] = [];
@@ -196,13 +204,16 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
     if (!sameHost(d.hostName, urlHost(u))) {
       warnings.push(`${label}hostName ${d.hostName} differs from the host of the url (${urlHost(u)}); the certificate is fetched from the url (${maskUrl(d.url)})`);
     }
-    endpoints.push({ token: d.token, priority: d.priority, groupId: d.groupId, hostName: d.hostName, url: d.url });
+    // The host as stored: its canonical form (lower case, no trailing dot, punycode, compressed IPv6).
+    endpoints.push({ token: d.token, priority: d.priority, groupId: d.groupId, hostName: canonicalHost(d.hostName), url: d.url });
   });
 
-  for (let a = 0; a < endpoints.length; a++)
-    for (let b = a + 1; b < endpoints.length; b++)
-      if (sameHost(endpoints[a]!.hostName, endpoints[b]!.hostName))
-        throw invalid(`endpoints ${a + 1} and ${b + 1} both name the host ${endpoints[b]!.hostName}; each hostName must be unique`);
+  const seen = new Map<string, number>();
+  endpoints.forEach((e, b) => {
+    const a = seen.get(e.hostName);
+    if (a !== undefined) throw invalid(`endpoints ${a + 1} and ${b + 1} both name the host ${e.hostName}; each hostName must be unique`);
+    seen.set(e.hostName, b);
+  });
 
   return { endpoints, warnings };
 }

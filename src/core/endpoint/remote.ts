@@ -68,14 +68,19 @@ export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<
     httpsProxy: env.HTTPS_PROXY ?? env.https_proxy,
     noProxy: env.NO_PROXY ?? env.no_proxy,
   });
+  // --timeout is a deadline for the whole fetch (redirects and body included), not only for each wait:
+  // a server that sends one byte a second cannot keep the run alive.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeout);
+  let host = '';
   try {
     let url = parseDetailsUrl(raw);
     const seen = new Set<string>();
     for (let hop = 0; ; hop++) {
-      const host = urlHost(url);
+      host = urlHost(url);
       let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await request(url, { dispatcher, method: 'GET', headers: { accept: 'application/json' } });
+        res = await request(url, { dispatcher, method: 'GET', headers: { accept: 'application/json' }, signal: deadline.signal });
       } catch (e) {
         throw classify(e, host);
       }
@@ -116,8 +121,17 @@ export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<
       }
       return Buffer.concat(chunks);
     }
+  } catch (e) {
+    if (deadline.signal.aborted && !(e instanceof NbwssError && e.code === 'INVALID_DETAILS')) {
+      throw new NbwssError('NETWORK', GUIDE.unableToConnect(host), {
+        hint: `The details did not arrive within ${timeout} ms (--timeout bounds the whole fetch). Make sure the URL is right and the server answers, or give a longer --timeout.`,
+        cause: e,
+      });
+    }
+    throw e;
   } finally {
-    await dispatcher.close().catch(() => {});
+    clearTimeout(timer);
+    await dispatcher.destroy().catch(() => {});
   }
 }
 

@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { GUIDE, NbwssError } from '../errors.js';
+import { safeText } from '../text.js';
 
 /**
  * A URL with its query string and fragment masked: both often carry one-time
@@ -7,8 +7,10 @@ import { GUIDE, NbwssError } from '../errors.js';
  */
 export function maskUrl(raw: string): string {
   const q = raw.search(/[?#]/);
-  if (q === -1) return raw;
-  return `${raw.slice(0, q)}${raw[q] === '?' ? '?' : '#'}<redacted>`;
+  let shown = q === -1 ? raw : `${raw.slice(0, q)}${raw[q] === '?' ? '?' : '#'}<redacted>`;
+  // user:password@ is a secret too: scheme://<redacted>@host
+  shown = shown.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, '$1<redacted>@');
+  return safeText(shown);
 }
 
 /** The host of a parsed URL without IPv6 brackets. */
@@ -52,21 +54,4 @@ function wrongScheme(raw: string): NbwssError {
   });
 }
 
-const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-
-/** A DNS name (letters, digits, hyphens; dots between labels) or an IPv4/IPv6 address. */
-export function isValidHostName(h: string): boolean {
-  if (isIP(h) !== 0) return true;
-  const name = h.endsWith('.') ? h.slice(0, -1) : h;
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split('.');
-  // An all-numeric dotted name that is not an IPv4 address (e.g. 1.2.3) is not a host name.
-  if (labels.every((l) => /^[0-9]+$/.test(l))) return false;
-  return labels.every((l) => LABEL.test(l));
-}
-
-/** Host names compare without case, and without a trailing dot. */
-export function sameHost(a: string, b: string): boolean {
-  const norm = (s: string) => s.replace(/\.$/, '').toLowerCase();
-  return norm(a) === norm(b);
-}
+export { canonicalHost, isValidHostName, sameHost } from './host.js';

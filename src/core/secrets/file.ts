@@ -1,11 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type Database from 'better-sqlite3';
-import { openDatabase } from '../store/sqlite.js';
 import { NbwssError } from '../errors.js';
 import type { SecretStore } from './types.js';
-import { tightenFile } from '../store/fs.js';
+import { readPrivateFile } from '../store/fs.js';
+import { withLock } from '../store/lock.js';
 
 export const SECRETS_FILE = 'secrets.enc';
 export const LOCK_FILE = 'secrets.lock';
@@ -32,8 +31,18 @@ export class FileSecretStore implements SecretStore {
     this.lockPath = join(home, LOCK_FILE);
   }
 
-  /** The key is there (created on first use) and opens the secrets file. */
-  probe(): void {
+  /** The key is there (created on first use unless `create` is false) and opens the secrets file. */
+  probe(opts: { create?: boolean } = {}): void {
+    if (opts.create === false) {
+      const key = this.key(false);
+      if (!key) {
+        throw new NbwssError('STORE', `The secret key file ${this.keyFile} is missing`, {
+          hint: existsSync(this.path) ? 'Restore it from your backup (or point NBWSS_SECRET_KEY_FILE at it); without it the stored tokens cannot be read.' : 'It is created by the first add that stores a token.',
+        });
+      }
+      this.read(key);
+      return;
+    }
     this.locked(() => this.read(this.key(true)));
   }
 
@@ -66,30 +75,18 @@ export class FileSecretStore implements SecretStore {
   }
 
   private locked<T>(fn: () => T): T {
-    let lock: Database.Database | undefined;
-    try {
-      lock = openDatabase(this.lockPath);
-      tightenFile(this.lockPath);
-      lock.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-      lock.exec('BEGIN EXCLUSIVE');
-    } catch (e) {
-      lock?.close();
-      throw fileError(`Cannot lock ${this.lockPath}`, e);
-    }
-    try {
-      return fn();
-    } finally {
-      lock.exec('COMMIT');
-      lock.close();
-    }
+    return withLock(this.lockPath, fn, this.busyTimeoutMs);
   }
 
   /** The key; created (under the lock) when `create` and missing. */
   private key(create: boolean): Buffer | undefined {
     let raw: Buffer;
     try {
-      raw = readFileSync(this.keyFile);
+      // A regular file of ours, 0600, read with a bound: /dev/zero or a link is refused, not read forever.
+      raw = readPrivateFile(this.keyFile, 32);
     } catch (e) {
+      if (e instanceof NbwssError) throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new NbwssError('STORE', `Refusing to use ${this.keyFile}: it is a symbolic link`, { hint: 'Point NBWSS_SECRET_KEY_FILE at the key file itself.' });
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(`Cannot read the secret key file ${this.keyFile}`, e);
       if (!create) return undefined;
       return this.createKey();
@@ -119,7 +116,7 @@ export class FileSecretStore implements SecretStore {
     } catch (e) {
       throw fileError(`Cannot create the secret key file ${this.keyFile}`, e);
     }
-    return readFileSync(this.keyFile);
+    return readPrivateFile(this.keyFile, 32);
   }
 
   /** The last decrypted contents, valid while the file is the same one (atomic renames change the inode). */

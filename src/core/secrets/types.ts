@@ -7,8 +7,8 @@ import type { SecretBackendName } from '../store/db.js';
  */
 export interface SecretStore {
   readonly name: SecretBackendName;
-  /** Throws NbwssError('STORE') with the way out if the backend does not answer. */
-  probe(): void;
+  /** Throws NbwssError('STORE') with the way out if the backend does not answer; `create: false` (a diagnosis) creates nothing. */
+  probe(opts?: { create?: boolean }): void;
   get(account: string): string | undefined;
   set(account: string, secret: string): void;
   /** Returns whether something was deleted. */
@@ -17,5 +17,5 @@ export interface SecretStore {
   accounts(): string[];
 }
 
-/** Host names compare without case and without a trailing dot; so do accounts. */
-export const accountFor = (hostName: string) => hostName.replace(/\.$/, '').toLowerCase();
+/** A host's account in the secret store: its canonical name (src/core/endpoint/host.ts), the store's key too. */
+export { canonicalHost as accountFor } from '../endpoint/host.js';

@@ -4,6 +4,7 @@ import { GUIDE, NbwssError } from '../errors.js';
 import { accountFor, type SecretStore } from '../secrets/index.js';
 import type { EndpointState, EndpointStore, PinType } from '../store/db.js';
 import type { FetchOptions, PresentedCertificate } from '../tls/fetch.js';
+import { FETCH_CONCURRENCY, mapLimit } from './limit.js';
 
 export interface Candidate {
   details: EndpointDetails;
@@ -60,7 +61,8 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
   o.secrets.probe();
 
   const urls = o.endpoints.map((d) => parseWssUrl(d.url));
-  const fetchAll = () => Promise.all(urls.map((u) => o.fetch(u, o.fetchOptions ?? {})));
+  // At most 16 certificate connections at a time, as check does (a document may name up to 1,000 endpoints).
+  const fetchAll = () => mapLimit(urls, FETCH_CONCURRENCY, (u) => o.fetch(u, o.fetchOptions ?? {}));
   const presented = await fetchAll();
   const candidates = o.endpoints.map((details, i) => ({ details, certificate: presented[i]! }));
 

@@ -4,6 +4,9 @@ import type { EndpointRecord, EndpointStore, PinType } from '../store/db.js';
 import type { FetchOptions, PresentedCertificate } from '../tls/fetch.js';
 import type { FetchFn } from './add.js';
 import { getEndpoint, notFound } from './endpoints.js';
+import { FETCH_CONCURRENCY, mapLimit } from './limit.js';
+
+export { mapLimit };
 
 export type CheckStatus = 'OK' | 'CHANGED' | 'EXPIRING' | 'EXPIRED' | 'UNREACHABLE';
 
@@ -23,20 +26,6 @@ export function matchesPin(r: Pick<EndpointRecord, 'pinType' | 'fingerprint' | '
   return r.pinType === 'spki' ? r.spkiFingerprint === c.spkiFingerprint : r.fingerprint === c.fingerprint;
 }
 
-/** Run `fn` over `items` with at most `limit` at once, keeping order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /**
  * Fetch each endpoint's certificate (concurrently, bounded) and compare it
  * with its pin and its expiry: for cron and monitoring.
@@ -48,7 +37,7 @@ export async function checkEndpoints(
 ): Promise<CheckResult[]> {
   const records = hosts.length ? hosts.map((h) => getEndpoint(store, h)) : store.list();
   const now = o.now ?? new Date();
-  return mapLimit(records, o.concurrency ?? 16, async (r): Promise<CheckResult> => {
+  return mapLimit(records, o.concurrency ?? FETCH_CONCURRENCY, async (r): Promise<CheckResult> => {
     const pinned = r.pinType === 'spki' ? r.spkiFingerprint : r.fingerprint;
     const base = { hostName: r.hostName, pinType: r.pinType, pinned };
     let c: PresentedCertificate;

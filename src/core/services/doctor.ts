@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUDIT_FILE } from '../audit.js';
 import { loadProperties, PROPERTIES_FILE } from '../config/properties.js';
@@ -7,6 +7,7 @@ import { NbwssError } from '../errors.js';
 import { LOCK_FILE, SECRETS_FILE } from '../secrets/file.js';
 import { accountFor, type SecretStore } from '../secrets/index.js';
 import { DB_FILE, EndpointStore, SCHEMA_VERSION } from '../store/db.js';
+import { chmodPrivate, storeOwnershipProblems } from '../store/fs.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'problem';
 
@@ -44,24 +45,37 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     return checks;
   }
 
-  // Permissions: the directory 0700, its files 0600.
+  // Ownership (like sshd's StrictModes): the directory, its parents and its files are ours and not writable by others.
+  const owned = storeOwnershipProblems(o.home);
+  if (owned.length === 0) add({ name: 'ownership', status: 'ok', detail: 'the store directory, its parents and its files belong to you; no links' });
+  else add({ name: 'ownership', status: 'problem', detail: owned.map((e) => e.message).join('; '), fix: owned[0]!.hint });
+
+  // Permissions: the directory 0700, its files 0600. --fix tightens only what is ours, through a descriptor.
   const loose: string[] = [];
-  const mode = (p: string) => statSync(p).mode & 0o777;
-  if (mode(o.home) & 0o077) loose.push(`${o.home} (${mode(o.home).toString(8)})`);
+  const mine = (p: string) => {
+    const st = lstatSync(p);
+    return !st.isSymbolicLink() && st.uid === (process.geteuid?.() ?? st.uid);
+  };
+  const mode = (p: string) => lstatSync(p).mode & 0o777;
+  if (mine(o.home) && mode(o.home) & 0o077) loose.push(`${o.home} (${mode(o.home).toString(8)})`);
   for (const f of FILES) {
     const p = join(o.home, f);
-    if (existsSync(p) && mode(p) & 0o077) loose.push(`${p} (${mode(p).toString(8)})`);
+    if (existsSync(p) && mine(p) && mode(p) & 0o077) loose.push(`${p} (${mode(p).toString(8)})`);
   }
   if (loose.length === 0) add({ name: 'permissions', status: 'ok', detail: 'store directory 0700, files 0600' });
   else if (o.fix) {
-    chmodSync(o.home, 0o700);
-    for (const f of FILES) if (existsSync(join(o.home, f))) chmodSync(join(o.home, f), 0o600);
+    chmodPrivate(o.home, 0o700);
+    for (const f of FILES) chmodPrivate(join(o.home, f), 0o600);
     add({ name: 'permissions', status: 'ok', detail: 'store directory 0700, files 0600', fixed: `tightened ${loose.join(', ')}` });
   } else add({ name: 'permissions', status: 'problem', detail: `readable by others: ${loose.join(', ')}`, fix: 'Run nbwss doctor --fix (directory 0700, files 0600).' });
+  if (owned.length > 0) return checks; // nothing else is read from a store someone else controls
 
+  // A diagnosis changes nothing: without --fix the store is opened read-only.
   let store: EndpointStore;
   try {
-    store = EndpointStore.open(o.home);
+    const opened = o.fix ? EndpointStore.open(o.home) : EndpointStore.openExisting(o.home);
+    if (!opened) throw new NbwssError('STORE', `no store at ${o.home}`);
+    store = opened;
   } catch (e) {
     add({ name: 'store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
     return checks;
@@ -70,6 +84,16 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     const integrity = store.db.pragma('integrity_check', { simple: true });
     add(integrity === 'ok' ? { name: 'integrity', status: 'ok', detail: 'SQLite integrity check passed' } : { name: 'integrity', status: 'problem', detail: `SQLite integrity check: ${String(integrity)}`, fix: 'Restore nbwss.db from a backup.' });
     add({ name: 'schema', status: store.schemaVersion === SCHEMA_VERSION ? 'ok' : 'problem', detail: `schema version ${store.schemaVersion} (this nbwss: ${SCHEMA_VERSION})` });
+    const pairs = store.hostConflicts();
+    if (pairs.length === 0) add({ name: 'host names', status: 'ok', detail: 'every entry is one host' });
+    else {
+      add({
+        name: 'host names',
+        status: 'problem',
+        detail: `entries that are one host under two names (they share one token; the daemon connects to neither): ${pairs.map((p) => p.join(' and ')).join('; ')}`,
+        fix: `Delete the one you do not want: nbwss delete '${pairs[0]![0]}', then set the other's token again with nbwss token set`,
+      });
+    }
 
     try {
       loadProperties(o.home);
@@ -82,7 +106,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     let secrets: SecretStore | undefined;
     try {
       secrets = await o.secrets(store);
-      secrets.probe();
+      secrets.probe({ create: o.fix });
       add({ name: 'secret store', status: 'ok', detail: `${secrets.name}${store.secretBackend ? '' : ' (not recorded yet: no token written)'} answers` });
     } catch (e) {
       add({ name: 'secret store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });

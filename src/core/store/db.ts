@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from './sqlite.js';
 import { NbwssError } from '../errors.js';
-import { ensurePrivateDir, tightenFile } from './fs.js';
+import { assertStoreOwnership, ensurePrivateDir, tightenFile } from './fs.js';
+import { canonicalHost } from '../endpoint/host.js';
 
 export type EndpointState = 'ACTIVATED' | 'DEACTIVATED';
 export type ConnectionState = 'CONNECTED' | 'DISCONNECTED';
@@ -69,7 +70,21 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
     `);
     db.prepare(`INSERT INTO meta (key, value) VALUES ('store_id', ?)`).run(randomBytes(12).toString('hex'));
   },
+  // 2: host names in their canonical form (src/core/endpoint/host.ts). Names that
+  // are one host are left as they are, for the administrator to choose (hostConflicts).
+  (db) => canonicalizeHosts(db),
 ];
+
+/** Rename entries to their canonical host name, except where two entries are one host. */
+function canonicalizeHosts(db: Database.Database): void {
+  const byCanonical = new Map<string, string[]>();
+  for (const { h } of db.prepare('SELECT host_name AS h FROM endpoints').all() as { h: string }[]) {
+    const c = canonicalHost(h);
+    byCanonical.set(c, [...(byCanonical.get(c) ?? []), h]);
+  }
+  const rename = db.prepare('UPDATE endpoints SET host_name = ? WHERE host_name = ?');
+  for (const [c, names] of byCanonical) if (names.length === 1 && names[0] !== c) rename.run(c, names[0]);
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -95,13 +110,18 @@ export class EndpointStore {
   ) {}
 
   static open(home: string, opts: { busyTimeoutMs?: number } = {}): EndpointStore {
-    ensurePrivateDir(home);
+    ensurePrivateDir(home); // and the ownership rule: ours, not writable by others, no links
     const path = join(home, DB_FILE);
+    const busyTimeoutMs = opts.busyTimeoutMs ?? 30_000;
     let db: Database.Database;
     try {
       db = openDatabase(path);
-      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 30_000}`);
-      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      // The switch to WAL takes an exclusive lock that the busy timeout does not wait for:
+      // concurrent first runs retry it, and wait their turn instead of failing.
+      untilNotBusy(busyTimeoutMs, () => {
+        if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      });
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
     } catch (e) {
@@ -127,15 +147,17 @@ export class EndpointStore {
   static openExisting(home: string): EndpointStore | undefined {
     const path = join(home, DB_FILE);
     if (!existsSync(path)) return undefined;
+    assertStoreOwnership(home);
     let store: EndpointStore;
+    let version: number;
     try {
       const db = openDatabase(path, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 30000');
       store = new EndpointStore(db, home);
+      version = store.schemaVersion;
     } catch (e) {
       throw storeError(`Cannot open the store ${path}`, e);
     }
-    const version = store.schemaVersion;
     if (version === SCHEMA_VERSION) return store;
     store.close();
     return EndpointStore.open(home); // migrates an older store; refuses a newer one
@@ -167,6 +189,32 @@ export class EndpointStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * Entries that are one host under different names (a store from before host
+   * names were canonical: `cloud.example.` beside `cloud.example`). They
+   * share one token, so nbwss refuses to guess: while any exist, the store can
+   * be listed, shown and deleted from, nothing else; the daemon connects to
+   * neither of a pair.
+   */
+  hostConflicts(): string[][] {
+    const byCanonical = new Map<string, string[]>();
+    for (const { h } of this.db.prepare('SELECT host_name AS h FROM endpoints ORDER BY host_name').all() as { h: string }[]) {
+      const c = canonicalHost(h);
+      byCanonical.set(c, [...(byCanonical.get(c) ?? []), h]);
+    }
+    return [...byCanonical.values()].filter((names) => names.length > 1);
+  }
+
+  /** Refuse to change entries while some are one host under two names. */
+  private assertNoConflicts(): void {
+    const pairs = this.hostConflicts();
+    if (pairs.length === 0) return;
+    const named = pairs.map((p) => p.map((h) => `"${h}"`).join(' and ')).join('; ');
+    throw new NbwssError('STORE', `The store holds entries that are one host under different names: ${named}`, {
+      hint: `nbwss will not guess which one is meant (they share one token). Delete the one you do not want with: nbwss delete '${pairs[0]![0]}', then set the other's token again with: nbwss token set ${canonicalHost(pairs[0]![0]!)} < token.txt`,
+    });
   }
 
   get schemaVersion(): number {
@@ -218,14 +266,20 @@ export class EndpointStore {
       args.push(filter.state);
     }
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM endpoints ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY group_id, priority, host_name`;
-    return this.db.prepare(sql).all(...args) as EndpointSummary[];
+    return reading(this.home, () => this.db.prepare(sql).all(...args) as EndpointSummary[]);
   }
 
+  /** An entry by the name it is stored under, else by its canonical name. */
   get(hostName: string): EndpointRecord | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM endpoints WHERE host_name = ?`).get(hostName) as EndpointRecord | undefined;
+    return reading(this.home, () => {
+      const q = this.db.prepare(`SELECT ${COLUMNS} FROM endpoints WHERE host_name = ?`);
+      return (q.get(hostName) ?? q.get(canonicalHost(hostName))) as EndpointRecord | undefined;
+    });
   }
 
   insert(e: NewEndpoint, now: string): void {
+    this.assertNoConflicts();
+    e = { ...e, hostName: canonicalHost(e.hostName) };
     this.db
       .prepare(
         `INSERT INTO endpoints (host_name, url, group_id, priority, state, pin_type, fingerprint, spki_fingerprint, not_after, created_at, updated_at)
@@ -237,6 +291,7 @@ export class EndpointStore {
 
   /** Replace an entry's details and pin, keeping its state and creation time. */
   replace(e: NewEndpoint, now: string): void {
+    this.assertNoConflicts();
     this.db
       .prepare(
         `UPDATE endpoints SET url = @url, group_id = @groupId, priority = @priority, pin_type = @pinType,
@@ -252,6 +307,7 @@ export class EndpointStore {
   }
 
   setPin(hostName: string, pin: Pick<EndpointRecord, 'pinType' | 'certPem' | 'fingerprint' | 'spkiFingerprint' | 'notAfter'>, now: string): void {
+    this.assertNoConflicts();
     this.db
       .prepare(
         `UPDATE endpoints SET pin_type = @pinType, fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint,
@@ -262,6 +318,7 @@ export class EndpointStore {
   }
 
   touch(hostName: string, now: string): void {
+    this.assertNoConflicts();
     this.db.prepare('UPDATE endpoints SET updated_at = ? WHERE host_name = ?').run(now, hostName);
   }
 
@@ -275,13 +332,42 @@ export class EndpointStore {
     this.db.prepare("UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = ? WHERE connection_state = 'CONNECTED'").run(now);
   }
 
+  /** Delete an entry by its stored name; a conflict it ends lets the other name become canonical. */
   remove(hostName: string): boolean {
-    return this.db.prepare('DELETE FROM endpoints WHERE host_name = ?').run(hostName).changes === 1;
+    const removed = this.db.prepare('DELETE FROM endpoints WHERE host_name = ?').run(hostName).changes === 1;
+    if (removed) canonicalizeHosts(this.db);
+    return removed;
   }
 
   /** Returns whether the state changed (activate/deactivate are idempotent). */
   setState(hostName: string, state: EndpointState, now: string): boolean {
+    this.assertNoConflicts();
     return this.db.prepare('UPDATE endpoints SET state = ?, updated_at = ? WHERE host_name = ? AND state <> ?').run(state, now, hostName, state).changes === 1;
+  }
+}
+
+/** A read that fails (a damaged file, a read-only mount without the WAL index) is a store error, exit 8, not a bug. */
+function reading<T>(home: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof NbwssError) throw e;
+    throw storeError(`Cannot read the store ${join(home, DB_FILE)}`, e);
+  }
+}
+
+/** Run fn again while SQLite says the database is busy, up to `timeoutMs`. */
+function untilNotBusy(timeoutMs: number, fn: () => void): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() + wait > deadline) throw e;
+      Atomics.wait(pause, 0, 0, wait);
+    }
   }
 }
 

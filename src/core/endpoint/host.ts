@@ -1,0 +1,43 @@
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+
+/**
+ * The one identity of a host, used for the store key, the secret store's
+ * account, the daemon's maps, completion, the audit log and every
+ * comparison: lower case, no trailing dot, an internationalised name in its
+ * ASCII (punycode) form, an IPv6 address in its compressed form.
+ * `cloudhost7.nebula.com.`, `CloudHost7.Nebula.com` and `cloudhost7.nebula.com`
+ * are one host.
+ */
+export function canonicalHost(raw: string): string {
+  const h = raw.trim();
+  if (isIP(h) === 4) return h;
+  if (isIP(h) === 6) {
+    try {
+      return new URL(`http://[${h}]/`).hostname.slice(1, -1);
+    } catch {
+      return h.toLowerCase(); // a zone id (fe80::1%eth0): no URL form
+    }
+  }
+  const name = h.endsWith('.') ? h.slice(0, -1) : h;
+  // domainToASCII lower-cases, maps full-width dots and encodes non-ASCII labels; '' when it cannot.
+  const ascii = /^[\x21-\x7e]*$/.test(name) ? name.toLowerCase() : domainToASCII(name);
+  return ascii === '' ? name.toLowerCase() : ascii.replace(/\.$/, '');
+}
+
+/** Two host names are one host when their canonical forms are equal. */
+export const sameHost = (a: string, b: string): boolean => canonicalHost(a) === canonicalHost(b);
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** A DNS name (letters, digits, hyphens; an internationalised name by its punycode form) or an IPv4/IPv6 address. */
+export function isValidHostName(h: string): boolean {
+  if (isIP(h) !== 0) return true;
+  if (h !== h.trim()) return false;
+  const name = canonicalHost(h);
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  // An all-numeric dotted name that is not an IPv4 address (e.g. 1.2.3) is not a host name.
+  if (labels.every((l) => /^[0-9]+$/.test(l))) return false;
+  return labels.every((l) => LABEL.test(l));
+}
