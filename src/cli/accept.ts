@@ -27,6 +27,9 @@ export async function parseFingerprints(values: string[] = []): Promise<string[]
  */
 export function makeAcceptor(ctx: Context, o: AcceptOptions, wanted: string[], pinType: PinType) {
   return async (host: string, c: PresentedCertificate, question: string): Promise<boolean> => {
+    // Trusting what is weak is allowed (it may be all the endpoint has), never silently.
+    const { certificateWeaknesses } = await import('../core/tls/fetch.js');
+    for (const w of certificateWeaknesses(c.pem)) ctx.warn(`the certificate of ${host}: ${w}`);
     if (wanted.length > 0) {
       if (wanted.includes(c.fingerprint) || (pinType === 'spki' && wanted.includes(c.spkiFingerprint))) return true;
       throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, {

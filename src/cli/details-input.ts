@@ -17,7 +17,9 @@ export async function loadDetails(o: SourceOptions, ctx: Context): Promise<Loade
     const { fetchDetails } = await import('../core/endpoint/remote.js');
     const { withSpinner } = await import('./output/spinner.js');
     const { maskUrl } = await import('../core/endpoint/url.js');
-    const body = await withSpinner(ctx, `Fetching the endpoint details from ${maskUrl(o.url)}`, () => fetchDetails(o.url!, { timeoutMs: o.timeout, caFiles: o.caFile ?? [], env: ctx.env }));
+    // --url - reads the URL from standard input: a one-time secret in its query stays out of ps and shell history.
+    const url = o.url === '-' ? await readUrlFromStdin(ctx) : o.url;
+    const body = await withSpinner(ctx, `Fetching the endpoint details from ${maskUrl(url)}`, () => fetchDetails(url, { timeoutMs: o.timeout, caFiles: o.caFile ?? [], env: ctx.env }));
     loaded = parseDetails(body, 'url');
   } else if (o.file !== undefined) {
     const source = await import('../core/endpoint/source.js');
@@ -35,4 +37,20 @@ export function sourceConflict(o: SourceOptions): void {
   if (o.file !== undefined && o.url !== undefined) {
     throw new NbwssError('USAGE', '--file and --url cannot be used together', { hint: 'The details come from one place: a file or a URL.' });
   }
+}
+
+const MAX_URL_BYTES = 8192;
+
+/** The details URL, alone on standard input (one line; surrounding blanks ignored). */
+async function readUrlFromStdin(ctx: Context): Promise<string> {
+  let text = '';
+  for await (const chunk of ctx.io.stdin) {
+    text += String(chunk);
+    if (text.length > MAX_URL_BYTES) throw new NbwssError('USAGE', `--url -: standard input holds more than ${MAX_URL_BYTES} bytes; it must hold the details URL alone`, { hint: "Example: printf '%s\\n' \"$URL\" | nbwss add --url - --yes" });
+  }
+  const url = text.trim();
+  if (url === '' || /\s/.test(url)) {
+    throw new NbwssError('USAGE', '--url -: standard input must hold the details URL alone, on one line', { hint: "Example: printf '%s\\n' \"$URL\" | nbwss add --url - --yes" });
+  }
+  return url;
 }

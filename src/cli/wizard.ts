@@ -2,6 +2,7 @@ import type { LoadedDetails } from '../core/endpoint/details.js';
 import { NbwssError } from '../core/errors.js';
 import type { Context } from './context.js';
 import { loadDetails, type SourceOptions } from './details-input.js';
+import { safeText } from '../core/text.js';
 
 /**
  * The WebSocket Server dialog at a terminal: FILE or URL, then the Server
@@ -43,17 +44,9 @@ export async function askForDetails(ctx: Context, o: SourceOptions): Promise<Loa
     loaded = await loadDetails({ ...o, url: url.trim(), file: undefined }, ctx);
   }
   for (const d of loaded.endpoints) {
-    ctx.info(
-      [
-        ctx.style.bold('Server Information'),
-        `  Host Name:                  ${d.hostName}`,
-        `  WebSocket Server Endpoint:  ${d.url}`,
-        `  Group ID:                   ${d.groupId}`,
-        `  Priority:                   ${d.priority}`,
-        `  Token:                      ********`,
-      ].join('\n'),
-    );
-    if (await p.confirm('Token: View?', false)) ctx.info(`  Token:                      ${d.token}`);
+    const { serverInformation } = await import('./output/endpoint.js');
+    ctx.info(serverInformation(d, ctx.style.bold('Server Information')));
+    if (await p.confirm('Token: View?', false)) ctx.info(`  Token:                      ${safeText(d.token)}`);
   }
   return loaded;
 }

@@ -8,6 +8,7 @@ import { loadDetails, sourceConflict, type SourceOptions } from '../details-inpu
 import { canPrompt } from '../io.js';
 import { collect, parseTimeout } from '../options.js';
 import { safeJson } from '../../core/text.js';
+import { maskUrl } from '../../core/endpoint/url.js';
 
 export interface AddOptions extends GlobalOptions, SourceOptions {
   fingerprint?: string[];
@@ -21,7 +22,7 @@ export interface AddOptions extends GlobalOptions, SourceOptions {
 export const sourceOptions = (c: Command) =>
   c
     .addOption(new Option('-f, --file <path>', 'endpoint details JSON file; - reads standard input'))
-    .addOption(new Option('-u, --url <url>', 'https URL that serves the endpoint details (the dialog\'s URL option)'))
+    .addOption(new Option('-u, --url <url>', 'https URL that serves the endpoint details (the dialog\'s URL option); - reads it from standard input'))
     .addOption(new Option('--ca-file <pem>', 'trust this CA for --url too (repeatable; NODE_EXTRA_CA_CERTS is honoured)').argParser(collect))
     .addOption(new Option('--timeout <ms>', 'bound on connecting, the TLS handshake and a stalled answer').argParser(parseTimeout).default(10_000));
 
@@ -43,7 +44,7 @@ export function addCommand(ctx: Context): Command {
 Examples:
   nbwss add                                          # the wizard (on a terminal)
   nbwss add --file endpoint.json                     # shows the certificate, asks to trust it
-  nbwss add --url 'https://cloud.example.com/nbu/details?otp=...' --fingerprint AB:CD:...:EF
+  printf '%s\n' "$DETAILS_URL" | nbwss add --url - --fingerprint AB:CD:...:EF   # the URL's one-time secret stays out of ps
   cat endpoints.json | nbwss add --file - --yes --json
   nbwss add --file renewed.json --replace --yes      # new token for an existing host`)
     .action(async (_o, cmd: Command) => runAdd(cmd.optsWithGlobals<AddOptions>(), ctx));
@@ -93,7 +94,7 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
       state,
       pinType: o.pin,
     });
-    if (o.json) ctx.io.stdout.write(`${safeJson(added)}\n`);
+    if (o.json) ctx.io.stdout.write(`${safeJson(added.map((a) => ({ ...a, url: maskUrl(a.url) })))}\n`);
     for (const a of added) {
       ctx.info(ctx.style.green(`${a.replaced ? 'Replaced' : 'Added'} ${a.hostName} (group ${a.groupId}, priority ${a.priority}, ${a.state}); token saved in the ${secrets.name} secret store.`));
     }

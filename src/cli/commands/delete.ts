@@ -35,9 +35,12 @@ export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context)
       if (!ok) throw new NbwssError('CANCELLED', 'Not deleted.');
     }
     const secrets = await ctx.secrets(store, o);
-    const removed = deleteEndpoints(store, secrets, hosts);
+    const { removed, tokensLeft } = deleteEndpoints(store, secrets, hosts);
     for (const h of removed) ctx.info(`Deleted ${h}.`);
-    await ctx.changed?.(o, { command: 'delete', hosts: removed });
+    if (tokensLeft) {
+      ctx.warn(`the entries are deleted, but their tokens are left in the ${secrets.name} secret store, which failed: ${tokensLeft.message}. Remove them once it answers again with: nbwss doctor --fix`);
+    }
+    await ctx.changed?.(o, { command: 'delete', hosts: removed, ...(tokensLeft ? { detail: `tokens left in the ${secrets.name} secret store` } : {}) });
   } finally {
     store.close();
   }

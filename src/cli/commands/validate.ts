@@ -4,6 +4,7 @@ import type { Context, GlobalOptions } from '../context.js';
 import { loadDetails, sourceConflict, type SourceOptions } from '../details-input.js';
 import { sourceOptions } from './add.js';
 import { safeJson } from '../../core/text.js';
+import { serverInformation } from '../output/endpoint.js';
 
 export interface ValidateOptions extends GlobalOptions, SourceOptions {
   json?: boolean;
@@ -47,6 +48,8 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   const results = await withSpinner(ctx, `Fetching the certificate${loaded.endpoints.length > 1 ? 's' : ''}`, () =>
     mapLimit(loaded.endpoints, FETCH_CONCURRENCY, async (d) => ({ d, c: await fetchCertificate(parseWssUrl(d.url), { timeoutMs: o.timeout }) })),
   );
+  const { certificateWeaknesses } = await import('../../core/tls/fetch.js');
+  for (const { d, c } of results) for (const w of certificateWeaknesses(c.pem)) collecting.warn(`the certificate of ${d.hostName}: ${w}`);
   const out = results.map(({ d, c }) => {
     const { pem: _pem, ...certificate } = c;
     return { details: { ...d, token: '********', url: maskUrl(d.url) }, certificate };
@@ -60,12 +63,7 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
     const u = new URL(d.url);
     ctx.io.stdout.write(
       `${[
-        'Server Information',
-        `  Host Name:                  ${d.hostName}`,
-        `  WebSocket Server Endpoint:  ${maskUrl(d.url)}`,
-        `  Group ID:                   ${d.groupId}`,
-        `  Priority:                   ${d.priority}`,
-        '  Token:                      ********',
+        serverInformation(d),
         formatCertificate(d.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)),
       ].join('\n')}\n`,
     );

@@ -1,7 +1,7 @@
 import { GUIDE, NbwssError } from '../errors.js';
 import { parseWssUrl } from '../endpoint/url.js';
 import type { EndpointRecord, EndpointStore, PinType } from '../store/db.js';
-import type { FetchOptions, PresentedCertificate } from '../tls/fetch.js';
+import { certificateWeaknesses, type FetchOptions, type PresentedCertificate } from '../tls/fetch.js';
 import type { FetchFn } from './add.js';
 import { getEndpoint, notFound } from './endpoints.js';
 import { FETCH_CONCURRENCY, mapLimit } from './limit.js';
@@ -51,7 +51,8 @@ export async function checkEndpoints(
     if (!matchesPin(r, c)) return { ...base, ...seen, status: 'CHANGED', detail: `the endpoint presents a different ${r.pinType === 'spki' ? 'public key' : 'certificate'}; verify it, then run: nbwss repin ${r.hostName}` };
     if (Date.parse(c.notAfter) <= now.getTime()) return { ...base, ...seen, status: 'EXPIRED', detail: `expired on ${c.notAfter}; the endpoint must renew its certificate` };
     if (daysLeft < o.days) return { ...base, ...seen, status: 'EXPIRING', detail: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${c.notAfter})` };
-    return { ...base, ...seen, status: 'OK', detail: `valid until ${c.notAfter}` };
+    const weak = certificateWeaknesses(c.pem, now);
+    return { ...base, ...seen, status: 'OK', detail: `valid until ${c.notAfter}${weak.length ? `; but ${weak.join('; ')}` : ''}` };
   });
 }
 

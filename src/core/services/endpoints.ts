@@ -56,14 +56,20 @@ function requireAll(store: EndpointStore, hosts: string[]): EndpointRecord[] {
  * killed between the two leaves at worst an orphan token, never an entry
  * without its token.
  */
-export function deleteEndpoints(store: EndpointStore, secrets: SecretStore, hosts: string[]): string[] {
+export function deleteEndpoints(store: EndpointStore, secrets: SecretStore, hosts: string[]): { removed: string[]; tokensLeft?: NbwssError } {
   const removed = store.write(() => {
     const records = requireAll(store, hosts);
     for (const r of records) store.remove(r.hostName);
     return records.map((r) => r.hostName);
   });
-  removeTokensOfAbsentHosts(store, secrets, removed);
-  return removed;
+  // The entries are gone (the daemon must hear of it); tokens the secret store would not remove are orphans, said so.
+  try {
+    removeTokensOfAbsentHosts(store, secrets, removed);
+  } catch (e) {
+    if (!(e instanceof NbwssError)) throw e;
+    return { removed, tokensLeft: e };
+  }
+  return { removed };
 }
 
 export interface StateChange {

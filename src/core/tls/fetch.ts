@@ -168,3 +168,21 @@ function collectChain(leaf: DetailedPeerCertificate): Buffer[] {
   }
   return out;
 }
+
+/**
+ * What makes a certificate a poor thing to pin, in words: expired, not yet
+ * valid, an RSA key under 2048 bits. Said before it is trusted (even with
+ * --yes) and by validate and check.
+ */
+export function certificateWeaknesses(pem: string, now = new Date()): string[] {
+  const out: string[] = [];
+  const cert = new X509Certificate(pem);
+  if (Date.parse(cert.validTo) <= now.getTime()) out.push(`it expired on ${new Date(cert.validTo).toISOString()}`);
+  if (Date.parse(cert.validFrom) > now.getTime()) out.push(`it is not valid before ${new Date(cert.validFrom).toISOString()}`);
+  const key = cert.publicKey;
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if ((key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') && bits !== undefined && bits < 2048) {
+    out.push(`its RSA key has only ${bits} bits (2048 is the least considered safe)`);
+  }
+  return out;
+}
