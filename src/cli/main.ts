@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { NbwssError } from '../core/errors.js';
 import { safeLines } from '../core/text.js';
+import { canonicalHost } from '../core/endpoint/host.js';
 import { ENVIRONMENT, EXIT, EXIT_HELP } from './exit-codes.js';
 import { systemIO, type IO } from './io.js';
 import { makeStyle } from './output/style.js';
@@ -89,7 +90,8 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     // Only the declared arguments name hosts (an extra word may be a secret typed by mistake).
     const declared = action.registeredArguments;
     const hostArgs = declared.at(-1)?.variadic ? action.args : action.args.slice(0, declared.length);
-    if (kind.hostArgs) change.hosts = hostArgs.filter((a) => typeof a === 'string');
+    // The audit log names hosts by their one identity, however they were typed.
+    if (kind.hostArgs) change.hosts = hostArgs.filter((a) => typeof a === 'string').map(canonicalHost);
     if (name.startsWith('config ')) change.detail = action.args.join('=');
   });
   let code: number;

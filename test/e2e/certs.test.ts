@@ -81,6 +81,15 @@ describe('nbwss check', () => {
     expect(JSON.parse(r.stdout).map((x: { hostName: string; status: string }) => [x.hostName, x.status])).toEqual([['a.test', 'OK'], ['b.test', 'OK']]);
   });
 
+  it('add --yes of an expired certificate: allowed, never silently (a warning names why)', async () => {
+    const expired = await serve(await makeExpiredCert());
+    const r = await runCli(['add', '--file', detailsFile(details({ hostName: 'old.test', url: expired.url() })), '--yes'], newHome().env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Warning: the certificate of old\.test: it expired on \d{4}-/);
+    const v = await runCli(['validate', '--file', detailsFile(details({ hostName: 'old.test', url: expired.url() })), '--json'], newHome().env);
+    expect(JSON.parse(v.stdout).warnings).toContainEqual(expect.stringMatching(/^the certificate of old\.test: it expired on /));
+  });
+
   it('CHANGED, EXPIRING, EXPIRED, UNREACHABLE: each reported, exit non-zero, CHANGED says the fix', async () => {
     const home = newHome();
     const changing = await serve(cert);

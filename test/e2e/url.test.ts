@@ -79,6 +79,17 @@ describe('nbwss add --url', () => {
     expect(r.stderr).not.toContain('SECRET-ONE-TIME');
   });
 
+  it('--url - takes the URL from standard input, so its one-time secret is never in argv', async () => {
+    const home = newHome();
+    const r = await runCli(['add', '--url', '-', '--yes', '--ca-file', ca.certPath], home.env, `${web.url(`/details?${OTP}`)}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fileTokens(home)).toEqual({ localhost: 'url-token' });
+    expect(r.stderr).not.toContain('SECRET-ONE-TIME');
+    const two = await runCli(['add', '--url', '-', '--yes'], newHome().env, 'https://a.test/x https://b.test/y\n');
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('standard input must hold the details URL alone');
+  });
+
   it('NODE_EXTRA_CA_CERTS is honoured', async () => {
     const home = newHome({ NODE_EXTRA_CA_CERTS: ca.certPath });
     expect((await add(home, web.url('/details'))).code).toBe(0);

@@ -25,7 +25,10 @@ Examples:
       const g = cmd.optsWithGlobals<HistoryOptions>();
       const { readAudit } = await import('../../core/audit.js');
       let entries = readAudit(ctx.home(g));
-      if (o.host) entries = entries.filter((e) => e.hosts.some((h) => h.toLowerCase() === o.host!.toLowerCase()));
+      if (o.host) {
+        const { sameHost } = await import('../../core/endpoint/host.js');
+        entries = entries.filter((e) => e.hosts.some((h) => sameHost(h, o.host!)));
+      }
       if (o.limit) entries = entries.slice(-o.limit);
       if (o.json) return void ctx.io.stdout.write(`${safeJson(entries)}\n`);
       if (entries.length === 0) return ctx.info('No changes recorded.');

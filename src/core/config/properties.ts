@@ -3,7 +3,7 @@ import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { parseLines } from 'dot-properties';
 import { NbwssError } from '../errors.js';
-import { ownershipProblem } from '../store/fs.js';
+import { storeFileProblem } from '../store/fs.js';
 import { withLock } from '../store/lock.js';
 
 /** nbwss.properties in NBWSS_HOME: the guide's Table 2-4. */
@@ -84,7 +84,7 @@ interface Parsed {
 
 function read(home: string): Parsed {
   const path = join(home, PROPERTIES_FILE);
-  const unsafe = ownershipProblem(path);
+  const unsafe = storeFileProblem(home, PROPERTIES_FILE);
   if (unsafe) throw unsafe;
   let text: string;
   try {

@@ -34,6 +34,8 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export function isValidHostName(h: string): boolean {
   if (isIP(h) !== 0) return true;
   if (h !== h.trim()) return false;
+  // IDNA would silently drop these (a\u200b.test becomes a.test): a name that hides characters is refused.
+  if (/[\u00ad\u034f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/.test(h)) return false;
   const name = canonicalHost(h);
   if (name.length === 0 || name.length > 253) return false;
   const labels = name.split('.');

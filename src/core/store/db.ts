@@ -377,7 +377,9 @@ function storeError(what: string, e: unknown): NbwssError {
     code === 'SQLITE_BUSY'
       ? 'Another nbwss run held the store too long; try again.'
       : code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB'
-        ? 'The store file is damaged; restore it from a backup.'
-        : 'Check that NBWSS_HOME is writable and the disk is not full.';
+        ? 'The store file is damaged; restore it from a backup (nbwss doctor checks it).'
+        : code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY'
+          ? 'The store cannot be opened here: is NBWSS_HOME on a read-only mount? (nbwss doctor checks it)'
+          : 'Check that NBWSS_HOME is writable and the disk is not full.';
   return new NbwssError('STORE', `${what}: ${(e as Error).message}`, { hint, cause: e });
 }

@@ -71,18 +71,29 @@ export function ownershipProblem(path: string, kind: 'dir' | 'file' | 'socket' =
   return undefined;
 }
 
-/** The store directory's parents, up to the first owned by root: owned by us or root, not writable by others. */
+/**
+ * The store directory's parents: each owned by us or by root, none writable
+ * by group or others unless sticky (as /tmp is: nobody may rename what is
+ * not theirs there). For a user the walk ends at the first directory root
+ * owns; for root it goes up to /.
+ */
 export function parentsProblem(dir: string): NbwssError | undefined {
   if (euid() === -1) return undefined;
   for (let p = dirname(resolve(dir)); ; p = dirname(p)) {
     const st = lstatOrUndefined(p);
     if (st) {
-      if (st.uid === 0) return undefined;
-      if (st.uid !== euid()) return unsafe(dir, `its parent ${p} is owned by ${ownerName(st.uid)}`, `Use a store whose parent directories belong to you or to root (--home).`);
-      if (st.mode & 0o022) return unsafe(dir, `its parent ${p} may be written by group or others (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${p}`);
+      if (st.uid !== euid() && st.uid !== 0) return unsafe(dir, `its parent ${p} is owned by ${ownerName(st.uid)}`, 'Use a store whose parent directories belong to you or to root (--home).');
+      if (st.mode & 0o022 && !(st.mode & 0o1000)) return unsafe(dir, `its parent ${p} may be written by group or others (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${p}`);
+      if (st.uid === 0 && euid() !== 0) return undefined;
     }
     if (dirname(p) === p) return undefined;
   }
+}
+
+/** The rule for one file of a store and the directory holding it (for files read without opening the store). */
+export function storeFileProblem(home: string, file: string): NbwssError | undefined {
+  if (!lstatOrUndefined(home)) return undefined;
+  return ownershipProblem(home, 'dir') ?? parentsProblem(home) ?? ownershipProblem(join(home, file));
 }
 
 /** Every problem of a store directory, its parents and its files (for doctor); none for a directory that does not exist. */
