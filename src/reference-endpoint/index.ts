@@ -51,6 +51,8 @@ export interface ReferenceEndpoint {
   closedCode(n: number): Promise<number>;
   /** WebSocket connections accepted so far, and the close codes clients sent. */
   connections: number;
+  /** When each connection was accepted (Date.now()), for tests of the daemon's retry spacing. */
+  connectionTimes: number[];
   closeCodes: number[];
   close(): Promise<void>;
 }
@@ -84,6 +86,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   const wss = new WebSocketServer({ server, ...(o.path === null ? {} : { path }), autoPong: false });
   wss.on('connection', (ws) => {
     result.connections++;
+    result.connectionTimes.push(Date.now());
     ws.on('close', (code) => {
       result.closeCodes.push(code);
       for (const w of closeWaiters.splice(0)) w();
@@ -127,6 +130,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     sendToClients: (text) => wss.clients.forEach((c) => c.send(text)),
     closeClients: (code = 1000) => wss.clients.forEach((c) => c.close(code, 'closed by the cloud application')),
     connections: 0,
+    connectionTimes: [],
     closeCodes: [],
     closedCode: async (n) => {
       while (result.closeCodes.length < n) await new Promise<void>((r) => closeWaiters.push(r));

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startReferenceEndpoint, throwawayCertificate, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
@@ -78,13 +78,21 @@ describe('nbwss daemon: connecting', () => {
     const from = d.mark();
     await runCli(['activate', 'ep2.test'], h.env); // any change nudges the daemon
     await d.waitFor((l) => l.msg === 'reconciled', 10_000, from);
+    // Attempts start within the reconcile: a preempting daemon would show ep1 CONNECTING (or connected) now.
+    const settled = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(settled.groups[0].endpoints.map((e: { hostName: string; connection: string }) => [e.hostName, e.connection])).toEqual([['ep1.test', 'DISCONNECTED'], ['ep2.test', 'CONNECTED']]);
     expect(ep1.connections).toBe(0);
+    expect(ep2.connections).toBe(1);
+    expect(ep2.clients().size).toBe(1);
     expect(await listed(h)).toEqual({ 'ep1.test': 'DISCONNECTED', 'ep2.test': 'CONNECTED' });
     // The cloud application closes ep2's connection: the group picks again, in priority order.
     const from2 = d.mark();
     ep2.closeClients(1000);
     await d.waitFor(connected('ep1.test'), 10_000, from2);
     expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED', 'ep2.test': 'DISCONNECTED' });
+    // Over the whole test: one connection to each, one open now.
+    expect([ep1.connections, ep2.connections]).toEqual([1, 1]);
+    expect([ep1.clients().size, ep2.clients().size]).toEqual([1, 0]);
   });
 
   it('a wrong token: token rejected, the next endpoint; show says why', async () => {
@@ -200,13 +208,10 @@ describe('nbwss daemon: keeping connections', () => {
 });
 
 describe('nbwss daemon: back-off', () => {
-  it('an endpoint that keeps failing is retried with growing delays, bounded by the period', async () => {
-    const tls = await throwawayCertificate();
-    const port = await closedPort();
+  it('an endpoint that keeps failing is retried with growing delays, bounded by the period: as the endpoint sees them', async () => {
+    const rejecting = await endpoint({ rejectToken: true });
     const h = home({ 'connectionInfo.period': 3 });
-    const up = await startReferenceEndpoint({ token: 'good-token', port, tls });
-    await add(h, 'dead.test', up.url);
-    await up.close();
+    await add(h, 'dead.test', rejecting.url);
     const d = startDaemon(h.env);
     const delays: number[] = [];
     let from = 0;
@@ -216,7 +221,13 @@ describe('nbwss daemon: back-off', () => {
       delays.push(l.retryInMs as number);
     }
     expect(delays).toEqual([1000, 2000, 3000, 3000]);
-  }, 30_000);
+    // The spacing between the attempts the endpoint received, not only what the daemon says it waits.
+    await d.waitFor((x) => x.msg === 'connection attempt failed' && x.host === 'dead.test', 15_000, from);
+    const at = rejecting.connectionTimes;
+    const gaps = at.slice(1, 5).map((t, i) => t - at[i]!);
+    expect(gaps).toHaveLength(4);
+    [1000, 2000, 3000, 3000].forEach((least, i) => expect(gaps[i], `gap ${i + 1}: ${gaps.join(', ')}`).toBeGreaterThanOrEqual(least - 100));
+  }, 40_000);
 });
 
 describe('nbwss daemon: the CLI changes the store', () => {
@@ -283,9 +294,18 @@ describe('nbwss daemon: its life', () => {
     await add(h, 'ep1.test', ep1.url);
     const d1 = startDaemon(h.env);
     await d1.waitFor(connected('ep1.test'));
+    // A status answer comes after the daemon recorded the connection (same tick as its log line).
+    expect((await runCli(['status', '--json'], h.env)).code).toBe(0);
     await d1.stop('SIGKILL');
+    expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED' }); // what the killed daemon left
+    // Deactivated while no daemon runs: no daemon will touch this entry again, only the reset at start.
+    expect((await runCli(['deactivate', 'ep1.test'], h.env)).code).toBe(0);
     const d2 = startDaemon(h.env);
-    await d2.waitFor(connected('ep1.test'));
+    await d2.waitFor((l) => l.msg === 'reconciled');
+    expect(await listed(h)).toEqual({ 'ep1.test': 'DISCONNECTED' });
+    const from = d2.mark();
+    expect((await runCli(['activate', 'ep1.test'], h.env)).code).toBe(0);
+    await d2.waitFor(connected('ep1.test'), 10_000, from);
     expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED' });
   });
 
@@ -307,7 +327,10 @@ describe('nbwss daemon: its life', () => {
     const h = home();
     const d = startDaemon(h.env);
     await d.waitFor((l) => l.msg === 'NBWSS daemon started');
-    expect((await runCli(['config', 'set', 'keepAlive.scheduledRate', '7'], h.env)).code).toBe(0);
+    // Edited by hand (no CLI run, so no nudge): only the signal can make the daemon read it.
+    appendFileSync(join(h.dir, 'nbwss.properties'), 'keepAlive.scheduledRate=7\n');
+    const before = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(before.properties['keepAlive.scheduledRate']).toBe(30);
     const from = d.mark();
     d.child.kill('SIGHUP');
     await d.waitFor((l) => l.msg === 'SIGHUP: re-reading properties and reconciling', 5_000, from);

@@ -7,7 +7,7 @@ import { makeCert } from '../helpers/certs.js';
 import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
 import { startSecretService, type SecretService } from '../helpers/secret-service.js';
 import { startTlsServer, type TlsServer } from '../helpers/servers.js';
-import { storeBytes, storeRows } from '../helpers/store.js';
+import { fileTokens, storeBytes, storeRows } from '../helpers/store.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
 // The real Secret Service (gnome-keyring on a private session bus). Where it
@@ -81,6 +81,15 @@ describe.skipIf(unavailable !== undefined)('the OS keychain (Secret Service)', (
     const r = await runCli(['add', '--file', detailsFile(details({ hostName: 'b.test', url: server.url() })), '--yes', '--secret-store', 'file'], h.env);
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('This store keeps its tokens in the keychain secret store, but --secret-store asks for file');
+  });
+
+  it('a recorded choice wins over the default: a store that chose file keeps using file, untold, with a keychain at hand', async () => {
+    const h = keychainHome();
+    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'a.test', token: 'token-a', url: server.url() })), '--yes', '--secret-store', 'file'], h.env)).code).toBe(0);
+    const c = await runCli(['add', '--file', detailsFile(details({ hostName: 'c.test', token: 'token-c', url: server.url() })), '--yes'], h.env);
+    expect(c.code, c.stderr).toBe(0);
+    expect(fileTokens(h)).toEqual({ 'a.test': 'token-a', 'c.test': 'token-c' });
+    expect(probe([`nbwss:${storeId(h)}`])).toEqual([]);
   });
 
   it('10 parallel adds of different hosts all land with their tokens', async () => {

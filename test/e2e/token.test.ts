@@ -32,8 +32,14 @@ describe('nbwss token set', () => {
   });
 
   it('an unknown host: exit 7, before reading any secret', async () => {
-    const r = await runCli(['token', 'set', 'nope.test'], newHome().env, 'x\n');
+    // A store with one entry, then a key file that would fail if it were read: exit 7 proves the order.
+    const home = newHome();
+    expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
+    const r = await runCli(['token', 'set', 'nope.test'], { ...home.env, NBWSS_SECRET_KEY_FILE: '/dev/zero' }, 'x\n');
     expect(r.code).toBe(7);
+    expect(r.stderr).toContain('Error: no entity was found');
+    const known = await runCli(['token', 'set', 'localhost'], { ...home.env, NBWSS_SECRET_KEY_FILE: '/dev/zero' }, 'x\n');
+    expect(known.code).toBe(8); // the same key file fails once a secret is really needed
   });
 });
 

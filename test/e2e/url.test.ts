@@ -92,7 +92,11 @@ describe('nbwss add --url', () => {
 
   it('NODE_EXTRA_CA_CERTS is honoured', async () => {
     const home = newHome({ NODE_EXTRA_CA_CERTS: ca.certPath });
-    expect((await add(home, web.url('/details'))).code).toBe(0);
+    const r = await add(home, web.url('/details'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(fileTokens(home)).toEqual({ localhost: 'url-token' });
+    // Without it (and without --ca-file) the same server is not trusted.
+    expect((await add(newHome(), web.url('/details'))).code).toBe(4);
   });
 
   it('an untrusted certificate: Failed to open connection to the remote object, exit 4, nothing written', async () => {
