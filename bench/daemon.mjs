@@ -60,7 +60,11 @@ try {
   const until = (pred, what) =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${what}: not within ${LIMIT_MS / 1000} s`)), LIMIT_MS);
-      const check = () => pred() && (clearTimeout(timer), resolve());
+      const check = () => {
+        if (!pred()) return;
+        clearTimeout(timer);
+        resolve();
+      };
       onConnected = check;
       check();
     });

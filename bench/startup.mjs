@@ -42,6 +42,8 @@ const base = median(times[0]);
 console.log(`start-up, ${RUNS} interleaved runs each, median wall time (min-max); ratio to node -e 0`);
 for (const [k, [name]] of cases.entries()) {
   const m = median(times[k]);
-  console.log(`  ${name.padEnd(30)} ${m.toFixed(1).padStart(7)} ms  (${Math.min(...times[k]).toFixed(1)}-${Math.max(...times[k]).toFixed(1)})  ${(m / base).toFixed(2)}x`);
+  console.log(
+    `  ${name.padEnd(30)} ${m.toFixed(1).padStart(7)} ms  (${Math.min(...times[k]).toFixed(1)}-${Math.max(...times[k]).toFixed(1)})  ${(m / base).toFixed(2)}x`,
+  );
 }
 console.log('targets: --version within 1.25x; list and list --json with 1,000 entries within 1.5x');

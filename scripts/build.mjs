@@ -69,7 +69,12 @@ await build({
     logLevel: 'warning',
   });
   const mod = { exports: {} };
-  new Function('module', 'exports', 'require', '__filename', outputFiles[0].text)(mod, mod.exports, createRequire(import.meta.url), fileURLToPath(new URL('../dist/docs.cjs', import.meta.url)));
+  new Function('module', 'exports', 'require', '__filename', outputFiles[0].text)(
+    mod,
+    mod.exports,
+    createRequire(import.meta.url),
+    fileURLToPath(new URL('../dist/docs.cjs', import.meta.url)),
+  );
   writeFileSync(new URL('../dist/nbwss.1', import.meta.url), mod.exports.generatedDocs().man);
 }
 writeFileSync(new URL('../dist/version.cjs', import.meta.url), `module.exports = ${JSON.stringify(pkg.version)};\n`);

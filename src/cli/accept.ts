@@ -14,7 +14,10 @@ export async function parseFingerprints(values: string[] = []): Promise<string[]
   const { parseFingerprint } = await import('../core/tls/fingerprint.js');
   return values.map((f) => {
     const fp = parseFingerprint(f);
-    if (!fp) throw new NbwssError('USAGE', `--fingerprint ${f} is not a SHA-256 fingerprint`, { hint: 'Give 64 hex digits (colons optional), as openssl x509 -fingerprint -sha256 prints them, or SHA256:<base64>.' });
+    if (!fp)
+      throw new NbwssError('USAGE', `--fingerprint ${f} is not a SHA-256 fingerprint`, {
+        hint: 'Give 64 hex digits (colons optional), as openssl x509 -fingerprint -sha256 prints them, or SHA256:<base64>.',
+      });
     return fp;
   });
 }

@@ -139,11 +139,25 @@ export function zshCompletion(program: Command, keys: string[]): string {
   const top = commands.filter((c) => !c.name.includes(' '));
   const spec = (f: Cmd['flags'][number]) => {
     const desc = q(f.description.replace(/[[\]:]/g, ''));
-    const action = f.files ? ':file:_files' : DIR_FLAGS.has(f.names[0]!) ? ':directory:_directories' : f.choices ? `:value:(${f.choices.join(' ')})` : f.takesValue ? ':value:' : '';
+    const action = f.files
+      ? ':file:_files'
+      : DIR_FLAGS.has(f.names[0]!)
+        ? ':directory:_directories'
+        : f.choices
+          ? `:value:(${f.choices.join(' ')})`
+          : f.takesValue
+            ? ':value:'
+            : '';
     return f.names.map((n) => `'${n}[${desc}]${action}'`).join(' ');
   };
   const fn = (c: Cmd) => {
-    const pos = c.subcommands.length ? `'1:command:(${c.subcommands.join(' ')})' '*::arg:->rest'` : c.hosts ? "'*:host:_nbwss_hosts'" : c.keys ? `'1:key:(${c.keys.join(' ')})'` : '';
+    const pos = c.subcommands.length
+      ? `'1:command:(${c.subcommands.join(' ')})' '*::arg:->rest'`
+      : c.hosts
+        ? "'*:host:_nbwss_hosts'"
+        : c.keys
+          ? `'1:key:(${c.keys.join(' ')})'`
+          : '';
     return `    (${[c.name, ...c.aliases].map((n) => n.replace(/ /g, '\\ ')).join('|')})\n      _arguments ${c.flags.map(spec).join(' ')} ${pos} ;;`;
   };
   return `#compdef nbwss
@@ -211,9 +225,12 @@ export function fishCompletion(program: Command, keys: string[]): string {
   for (const f of global) lines.push(flag('true', f));
   for (const c of commands) {
     const [head, sub] = c.name.split(' ');
-    const cond = sub ? `__fish_seen_subcommand_from ${head}; and __fish_seen_subcommand_from ${sub}` : `__fish_seen_subcommand_from ${[c.name, ...c.aliases].join(' ')}`;
+    const cond = sub
+      ? `__fish_seen_subcommand_from ${head}; and __fish_seen_subcommand_from ${sub}`
+      : `__fish_seen_subcommand_from ${[c.name, ...c.aliases].join(' ')}`;
     for (const f of c.flags) lines.push(flag(cond, f));
-    if (c.subcommands.length) lines.push(`complete -c nbwss -n '${cond}; and not __fish_seen_subcommand_from ${c.subcommands.join(' ')}' -a '${c.subcommands.join(' ')}'`);
+    if (c.subcommands.length)
+      lines.push(`complete -c nbwss -n '${cond}; and not __fish_seen_subcommand_from ${c.subcommands.join(' ')}' -a '${c.subcommands.join(' ')}'`);
     if (c.hosts) lines.push(`complete -c nbwss -n '${cond}' -a '(__nbwss_hosts)'`);
     if (c.keys) lines.push(`complete -c nbwss -n '${cond}' -a '${c.keys.join(' ')}'`);
   }

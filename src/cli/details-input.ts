@@ -19,17 +19,21 @@ export async function loadDetails(o: SourceOptions, ctx: Context): Promise<Loade
     const { maskUrl } = await import('../core/endpoint/url.js');
     // --url - reads the URL from standard input: a one-time secret in its query stays out of ps and shell history.
     const url = o.url === '-' ? await readUrlFromStdin(ctx) : o.url;
-    const body = await withSpinner(ctx, `Fetching the endpoint details from ${maskUrl(url)}`, () => fetchDetails(url, { timeoutMs: o.timeout, caFiles: o.caFile ?? [], env: ctx.env }));
+    const body = await withSpinner(ctx, `Fetching the endpoint details from ${maskUrl(url)}`, () =>
+      fetchDetails(url, { timeoutMs: o.timeout, caFiles: o.caFile ?? [], env: ctx.env }),
+    );
     loaded = parseDetails(body, 'url');
   } else if (o.file !== undefined) {
     const source = await import('../core/endpoint/source.js');
     const input = o.file === '-' ? await source.readDetailsStream(ctx.io.stdin) : source.readDetailsFile(o.file);
-    input.warnings.forEach((w) => ctx.warn(w));
+    for (const w of input.warnings) ctx.warn(w);
     loaded = parseDetails(input.bytes, 'file');
   } else {
-    throw new NbwssError('USAGE', 'The endpoint details are needed: --file PATH (- for standard input) or --url URL', { hint: 'Example: nbwss add --file endpoint.json' });
+    throw new NbwssError('USAGE', 'The endpoint details are needed: --file PATH (- for standard input) or --url URL', {
+      hint: 'Example: nbwss add --file endpoint.json',
+    });
   }
-  loaded.warnings.forEach((w) => ctx.warn(w));
+  for (const w of loaded.warnings) ctx.warn(w);
   return loaded;
 }
 
@@ -46,11 +50,16 @@ async function readUrlFromStdin(ctx: Context): Promise<string> {
   let text = '';
   for await (const chunk of ctx.io.stdin) {
     text += String(chunk);
-    if (text.length > MAX_URL_BYTES) throw new NbwssError('USAGE', `--url -: standard input holds more than ${MAX_URL_BYTES} bytes; it must hold the details URL alone`, { hint: "Example: printf '%s\\n' \"$URL\" | nbwss add --url - --yes" });
+    if (text.length > MAX_URL_BYTES)
+      throw new NbwssError('USAGE', `--url -: standard input holds more than ${MAX_URL_BYTES} bytes; it must hold the details URL alone`, {
+        hint: 'Example: printf \'%s\\n\' "$URL" | nbwss add --url - --yes',
+      });
   }
   const url = text.trim();
   if (url === '' || /\s/.test(url)) {
-    throw new NbwssError('USAGE', '--url -: standard input must hold the details URL alone, on one line', { hint: "Example: printf '%s\\n' \"$URL\" | nbwss add --url - --yes" });
+    throw new NbwssError('USAGE', '--url -: standard input must hold the details URL alone, on one line', {
+      hint: 'Example: printf \'%s\\n\' "$URL" | nbwss add --url - --yes',
+    });
   }
   return url;
 }

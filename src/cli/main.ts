@@ -36,7 +36,8 @@ export function buildProgram(ctx: Context): Command {
   for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
   program.addCommand(stateCommand(ctx, 'activate'));
   program.addCommand(stateCommand(ctx, 'deactivate'));
-  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand, daemonCommand, statusCommand]) program.addCommand(make(ctx));
+  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand, daemonCommand, statusCommand])
+    program.addCommand(make(ctx));
   program.addCommand(completionCommand(ctx, () => program));
   // Every command writes through the injected IO, throws instead of exiting,
   // suggests, lists the global options in its --help, and words its usage
@@ -70,7 +71,7 @@ const CHANGES: Record<string, { hostArgs: boolean }> = {
   doctor: { hostArgs: false }, // only with --fix
 };
 
-const fullName = (c: Command): string => (c.parent && c.parent.parent ? `${fullName(c.parent)} ${c.name()}` : c.name());
+const fullName = (c: Command): string => (c.parent?.parent ? `${fullName(c.parent)} ${c.name()}` : c.name());
 
 /** The only place that turns errors into exit codes. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -116,7 +117,9 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
         hosts: change.hosts,
         ...(change.detail ? { detail: change.detail } : {}),
         outcome: code === EXIT.OK ? 'ok' : 'error',
-        ...(code === EXIT.OK ? {} : { error: { code: error instanceof NbwssError ? error.code : 'UNEXPECTED', message: error instanceof Error ? error.message : String(error) } }),
+        ...(code === EXIT.OK
+          ? {}
+          : { error: { code: error instanceof NbwssError ? error.code : 'UNEXPECTED', message: error instanceof Error ? error.message : String(error) } }),
       });
     } catch (e) {
       ctx.warn(`could not append to the audit log: ${(e as Error).message}`);
@@ -141,7 +144,8 @@ function report(ctx: Context, e: unknown): number {
     // Errors quote what came from outside (a details file, a URL, an endpoint): escaped here, the one exit.
     io.stderr.write(`${style.red(`Error: ${safeLines(e.message)}`)}\n`);
     if (e.hint) io.stderr.write(`${safeLines(e.hint)}\n`);
-    if (ctx.env.NBWSS_DEBUG && e.cause !== undefined) io.stderr.write(`Cause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
+    if (ctx.env.NBWSS_DEBUG && e.cause !== undefined)
+      io.stderr.write(`Cause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
     return EXIT[e.code];
   }
   if (e instanceof Error && e.name === 'ExitPromptError') {

@@ -73,7 +73,8 @@ export function manPage(program: Command, version: string, environment: [string,
     const aliases = c.aliases().length ? ` (alias: ${c.aliases().join(', ')})` : '';
     lines.push('.SS', `${bold(`nbwss ${commandPath(c)}`)} ${roff(c.usage())}${roff(aliases)}`, '.PP', roff(c.description()));
     const args = c.registeredArguments ?? [];
-    for (const a of args) if (a.description) lines.push('.TP', `\\fI${roff(a.name())}\\fR`, roff(a.description + (a.argChoices ? ` (one of: ${a.argChoices.join(', ')})` : '')));
+    for (const a of args)
+      if (a.description) lines.push('.TP', `\\fI${roff(a.name())}\\fR`, roff(a.description + (a.argChoices ? ` (one of: ${a.argChoices.join(', ')})` : '')));
     lines.push(...optionLines(c.options as Option[]));
   }
   lines.push('.SH EXIT STATUS');

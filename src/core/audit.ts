@@ -36,7 +36,9 @@ export function appendAudit(home: string, e: Omit<AuditEntry, 'time' | 'user' | 
   const unsafe = ownershipProblem(home, 'dir') ?? ownershipProblem(path);
   if (unsafe) throw unsafe;
   // Text from outside (a host typed, an error quoting a details file) is escaped: history replays it on a terminal.
-  const line = JSON.stringify({ time: now.toISOString(), user: osUser(), pid: process.pid, ...e }, (_k, v: unknown) => (typeof v === 'string' ? safeText(v) : v));
+  const line = JSON.stringify({ time: now.toISOString(), user: osUser(), pid: process.pid, ...e }, (_k, v: unknown) =>
+    typeof v === 'string' ? safeText(v) : v,
+  );
   // O_NOFOLLOW: never append to what a planted link points at.
   const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {

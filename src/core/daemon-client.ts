@@ -21,7 +21,11 @@ export function socketAddress(home: string): { path: string; release(): void } {
   const full = daemonSocket(home);
   if (Buffer.byteLength(full) <= MAX_SOCKET_PATH_BYTES) return { path: full, release: () => {} };
   if (process.platform !== 'linux') {
-    throw new NbwssError('STORE', `The store path ${home} is too long for the daemon's socket (${Buffer.byteLength(full)} bytes; at most ${MAX_SOCKET_PATH_BYTES})`, { hint: 'Use a store with a shorter path (--home).' });
+    throw new NbwssError(
+      'STORE',
+      `The store path ${home} is too long for the daemon's socket (${Buffer.byteLength(full)} bytes; at most ${MAX_SOCKET_PATH_BYTES})`,
+      { hint: 'Use a store with a shorter path (--home).' },
+    );
   }
   const fd = openSync(home, constants.O_RDONLY | constants.O_DIRECTORY);
   return { path: `/proc/self/fd/${fd}/${SOCKET_FILE}`, release: () => closeSync(fd) };

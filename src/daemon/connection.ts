@@ -120,7 +120,10 @@ export class EndpointConnection extends EventEmitter {
       ws.on('error', (e: Error & { code?: string }) => {
         // After the handshake ws reports what it refused itself (too large, invalid UTF-8) and closes:
         // a daemon-side close, never blamed on the endpoint.
-        if (settled) return void (this.closeReason ??= daemonSideReason(e));
+        if (settled) {
+          this.closeReason ??= daemonSideReason(e);
+          return;
+        }
         fail(pinError ?? safeText(describe(e)));
       });
       ws.on('unexpected-response', (_req, res) => fail(`the endpoint answered HTTP ${res.statusCode} instead of a WebSocket upgrade`));
@@ -137,11 +140,16 @@ export class EndpointConnection extends EventEmitter {
         const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
           const d = decodeMessage(isBinary ? '' : data.toString());
           if (!d.ok) {
-            if (this.settings.ignoreDecoder) return this.log.warn({ host: t.hostName, reason: safeText(d.reason) }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
+            if (this.settings.ignoreDecoder)
+              return this.log.warn(
+                { host: t.hostName, reason: safeText(d.reason) },
+                'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)',
+              );
             return fail(`decoder error during CONNECT: ${safeText(d.reason)}`);
           }
           const m = d.message;
-          if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE' || m.id !== req.id) return this.log.debug({ host: t.hostName, type: m.type, subType: m.subType }, 'message before the CONNECT RESPONSE ignored');
+          if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE' || m.id !== req.id)
+            return this.log.debug({ host: t.hostName, type: m.type, subType: m.subType }, 'message before the CONNECT RESPONSE ignored');
           clearTimeout(responseTimer);
           if ((m.payload as { valid?: unknown }).valid !== true) return fail('token rejected');
           settled = true;
@@ -182,7 +190,10 @@ export class EndpointConnection extends EventEmitter {
     const d = decodeMessage(isBinary ? '' : raw.toString());
     if (!d.ok) {
       if (this.settings.ignoreDecoder) {
-        this.log.warn({ host: this.target.hostName, reason: safeText(d.reason) }, 'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)');
+        this.log.warn(
+          { host: this.target.hostName, reason: safeText(d.reason) },
+          'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)',
+        );
         return;
       }
       this.log.warn({ host: this.target.hostName, reason: safeText(d.reason) }, 'closing: a message that is not a valid NBWSS message');
@@ -195,7 +206,18 @@ export class EndpointConnection extends EventEmitter {
   private handle(m: NbwssMessage): void {
     if (m.type === 'COMMAND' && m.subType === 'REQUEST') {
       // The REST proxy comes with the daemon's second part: answer, so the application is not left waiting.
-      this.send({ version: '1.0', id: m.id, type: 'COMMAND', subType: 'RESPONSE', timeStamp: epochSeconds(), payload: { headers: { 'content-type': 'application/json' }, responseCode: 501, body: JSON.stringify({ errorMessage: 'REST API calls over NBWSS are not available in this version of nbwss' }) } });
+      this.send({
+        version: '1.0',
+        id: m.id,
+        type: 'COMMAND',
+        subType: 'RESPONSE',
+        timeStamp: epochSeconds(),
+        payload: {
+          headers: { 'content-type': 'application/json' },
+          responseCode: 501,
+          body: JSON.stringify({ errorMessage: 'REST API calls over NBWSS are not available in this version of nbwss' }),
+        },
+      });
       this.log.info({ host: this.target.hostName, id: m.id }, 'COMMAND REQUEST answered 501 (REST proxy not available yet)');
       return;
     }

@@ -123,7 +123,16 @@ export class Daemon extends EventEmitter {
         this.recordError(r.hostName, 'no token in the secret store');
         continue;
       }
-      out.set(account, { hostName: r.hostName, url: r.url, groupId: r.groupId, priority: r.priority, pinType: r.pinType, fingerprint: r.fingerprint, spkiFingerprint: r.spkiFingerprint, token });
+      out.set(account, {
+        hostName: r.hostName,
+        url: r.url,
+        groupId: r.groupId,
+        priority: r.priority,
+        pinType: r.pinType,
+        fingerprint: r.fingerprint,
+        spkiFingerprint: r.spkiFingerprint,
+        token,
+      });
     }
     return out;
   }

@@ -62,7 +62,10 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logPath = join(logDir, LOG_FILE);
   // Links refused, not followed; a file of ours, 0600 (checked through the descriptor).
-  for (const [p, kind] of [[logDir, 'dir'], [logPath, 'file']] as const) {
+  for (const [p, kind] of [
+    [logDir, 'dir'],
+    [logPath, 'file'],
+  ] as const) {
     const unsafe = ownershipProblem(p, kind);
     if (unsafe) throw unsafe;
   }
@@ -106,7 +109,9 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
         reload();
         c.end('{"ok":true}\n');
       } else if (req.cmd === 'status') {
-        c.end(`${JSON.stringify({ ok: true, pid: process.pid, startedAt: daemon.startedAt.toISOString(), uptimeSeconds: Math.round(process.uptime()), home: o.home, secretStore: secrets.name, properties: props, ...daemon.status() })}\n`);
+        c.end(
+          `${JSON.stringify({ ok: true, pid: process.pid, startedAt: daemon.startedAt.toISOString(), uptimeSeconds: Math.round(process.uptime()), home: o.home, secretStore: secrets.name, properties: props, ...daemon.status() })}\n`,
+        );
       } else c.end('{"ok":false}\n');
     });
   });

@@ -11,26 +11,26 @@ const fail = (why: string): never => {
   process.stderr.write(`${why}\n${USAGE}`);
   process.exit(2);
 };
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      host: { type: 'string', default: '127.0.0.1' },
-      token: { type: 'string' },
-      'reject-token': { type: 'boolean', default: false },
-      'silent-to-pings': { type: 'boolean', default: false },
-      details: { type: 'string' },
-      'host-name': { type: 'string' },
-      group: { type: 'string' },
-      priority: { type: 'string' },
-      'cert-days': { type: 'string' },
-    },
-  }));
-} catch (e) {
-  fail((e as Error).message);
+const OPTIONS = {
+  port: { type: 'string', default: '0' },
+  host: { type: 'string', default: '127.0.0.1' },
+  token: { type: 'string' },
+  'reject-token': { type: 'boolean', default: false },
+  'silent-to-pings': { type: 'boolean', default: false },
+  details: { type: 'string' },
+  'host-name': { type: 'string' },
+  group: { type: 'string' },
+  priority: { type: 'string' },
+  'cert-days': { type: 'string' },
+} as const;
+function parse() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (e) {
+    return fail((e as Error).message);
+  }
 }
-const v = values!;
+const v = parse();
 const whole = (name: string, s: string | undefined, min: number): number | undefined => {
   if (s === undefined) return undefined;
   if (!/^[0-9]+$/.test(s) || Number(s) < min) fail(`--${name} must be a whole number of ${min} or more`);

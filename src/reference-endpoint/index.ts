@@ -34,7 +34,13 @@ export interface ReferenceEndpoint {
   fingerprint: string;
   certPem: string;
   /** Endpoint details as a provider would hand them over. */
-  details(extra?: { groupId?: string; priority?: number; hostName?: string }): { token: string; priority: number; groupId: string; hostName: string; url: string };
+  details(extra?: { groupId?: string; priority?: number; hostName?: string }): {
+    token: string;
+    priority: number;
+    groupId: string;
+    hostName: string;
+    url: string;
+  };
   /** Messages received, parsed. */
   received: unknown[];
   clients(): Set<WebSocket>;
@@ -104,7 +110,9 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
       received.push(m);
       if (m.type === 'CONNECT' && m.subType === 'REQUEST' && !silentToConnect) {
         const valid = !rejectToken && m.payload?.token === o.token;
-        ws.send(JSON.stringify({ version: '1.0', id: m.id, type: 'CONNECT', subType: 'RESPONSE', timeStamp: Math.floor(Date.now() / 1000), payload: { valid } }));
+        ws.send(
+          JSON.stringify({ version: '1.0', id: m.id, type: 'CONNECT', subType: 'RESPONSE', timeStamp: Math.floor(Date.now() / 1000), payload: { valid } }),
+        );
       }
     });
   });
@@ -123,12 +131,22 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     details: (extra = {}) => ({ token: o.token, priority: extra.priority ?? 1, groupId: extra.groupId ?? 'demo-group', hostName: extra.hostName ?? host, url }),
     received,
     clients: () => wss.clients,
-    setRejectToken: (v) => void (rejectToken = v),
-    setSilentToPings: (v) => void (silent = v),
-    setSilentToConnect: (v) => void (silentToConnect = v),
+    setRejectToken: (v) => {
+      rejectToken = v;
+    },
+    setSilentToPings: (v) => {
+      silent = v;
+    },
+    setSilentToConnect: (v) => {
+      silentToConnect = v;
+    },
     setCertificate: (t) => server.setSecureContext({ key: t.key, cert: t.cert }),
-    sendToClients: (text) => wss.clients.forEach((c) => c.send(text)),
-    closeClients: (code = 1000) => wss.clients.forEach((c) => c.close(code, 'closed by the cloud application')),
+    sendToClients: (text) => {
+      for (const c of wss.clients) c.send(text);
+    },
+    closeClients: (code = 1000) => {
+      for (const c of wss.clients) c.close(code, 'closed by the cloud application');
+    },
     connections: 0,
     connectionTimes: [],
     closeCodes: [],

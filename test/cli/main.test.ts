@@ -12,7 +12,13 @@ const ep = useTlsEndpoint();
 function io(tty: boolean, color = false, stdoutWrite?: (s: string) => void) {
   let out = '';
   let err = '';
-  const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
+  const sink = (f: (s: string) => void) =>
+    new Writable({
+      write: (c, _e, cb) => {
+        f(String(c));
+        cb();
+      },
+    });
   const streams: IO = {
     stdin: new PassThrough(),
     stdout: sink(stdoutWrite ?? ((s) => (out += s))),
@@ -66,7 +72,9 @@ describe('main() with injected IO', () => {
       throw new Error('EIO: the output device failed');
     });
     expect(await main(['list', '--json'], broken.streams, h.env)).toBe(1);
-    expect(broken.err()).toBe('Unexpected error: EIO: the output device failed\nThis is a bug in nbwss; run again with NBWSS_DEBUG=1 for details and report it.\n');
+    expect(broken.err()).toBe(
+      'Unexpected error: EIO: the output device failed\nThis is a bug in nbwss; run again with NBWSS_DEBUG=1 for details and report it.\n',
+    );
     const debug = io(false, false, () => {
       throw new Error('EIO: the output device failed');
     });

@@ -17,7 +17,14 @@ describe('addEndpoints (a real SQLite store and file secret store, an injected f
     const store = EndpointStore.open(join(root, 'store'));
     const secrets = new FileSecretStore(join(root, 'store'), join(root, 'secret.key'));
     const cert = makeCert();
-    const presented: PresentedCertificate = { ...summarize(new X509Certificate(cert.cert)), pem: cert.cert, chain: [], trusted: false, trustError: undefined, hostnameMatches: true };
+    const presented: PresentedCertificate = {
+      ...summarize(new X509Certificate(cert.cert)),
+      pem: cert.cert,
+      chain: [],
+      trusted: false,
+      trustError: undefined,
+      hostnameMatches: true,
+    };
     let inFlight = 0;
     let most = 0;
     const fetch = async () => {
@@ -26,7 +33,13 @@ describe('addEndpoints (a real SQLite store and file secret store, an injected f
       inFlight--;
       return presented;
     };
-    const endpoints = Array.from({ length: 100 }, (_, i) => ({ token: `t${i}`, priority: 1, groupId: 'g', hostName: `h${i}.test`, url: `wss://127.0.0.1:1/${i}` }));
+    const endpoints = Array.from({ length: 100 }, (_, i) => ({
+      token: `t${i}`,
+      priority: 1,
+      groupId: 'g',
+      hostName: `h${i}.test`,
+      url: `wss://127.0.0.1:1/${i}`,
+    }));
     const added = await addEndpoints({ store, secrets, endpoints, accept: async () => true, fetch });
     expect(added).toHaveLength(100);
     expect(most).toBe(16);

@@ -11,7 +11,9 @@ import { cleanupTempDirs } from '../helpers/tmp.js';
 // None is a valid set of endpoint details, so every file must be refused,
 // cleanly: n_ ones as invalid JSON (or invalid UTF-8), the rest by validation.
 const DIR = fileURLToPath(new URL('../fixtures/JSONTestSuite/test_parsing', import.meta.url));
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 afterAll(cleanupTempDirs);
 
@@ -43,7 +45,8 @@ describe('the details loader over JSONTestSuite', () => {
     const worker = async () => {
       for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
         const r = await runCli(['add', '--file', join(DIR, f), '--yes'], home.env);
-        if (r.code !== 3 || !r.stderr.includes('Error: JSON contents not valid') || hasStackTrace(r.stderr) || r.stdout !== '') bad.push(`${f}: exit ${r.code}: ${r.stderr}`);
+        if (r.code !== 3 || !r.stderr.includes('Error: JSON contents not valid') || hasStackTrace(r.stderr) || r.stdout !== '')
+          bad.push(`${f}: exit ${r.code}: ${r.stderr}`);
       }
     };
     await Promise.all([worker(), worker(), worker(), worker()]);

@@ -49,7 +49,9 @@ describe('parseDetails: accepted details', () => {
 
   it('warns when hostName differs from the url host, ignoring case', () => {
     expect(load({ ...good, hostName: 'CloudHost7.Nebula.com' }).warnings).toEqual([]);
-    expect(load({ ...good, hostName: 'other.nebula.com' }).warnings[0]).toMatch(/hostName other.nebula.com differs from the host of the url \(cloudhost7.nebula.com\)/);
+    expect(load({ ...good, hostName: 'other.nebula.com' }).warnings[0]).toMatch(
+      /hostName other.nebula.com differs from the host of the url \(cloudhost7.nebula.com\)/,
+    );
   });
 });
 
@@ -90,7 +92,9 @@ describe('parseDetails: every rejection names what is wrong', () => {
     [null, 'is null'],
     [2 ** 31, 'is larger than 2147483647'],
   ])('priority %j', (value, why) => {
-    expect(message({ ...good, priority: value })).toBe(`JSON contents not valid: priority ${why}; it must be a whole number of 0 or more (a lower number is a higher priority)`);
+    expect(message({ ...good, priority: value })).toBe(
+      `JSON contents not valid: priority ${why}; it must be a whole number of 0 or more (a lower number is a higher priority)`,
+    );
   });
 
   it('refuses an apostrophe anywhere in the text, with its position', () => {
@@ -145,7 +149,11 @@ describe('parseDetails: every rejection names what is wrong', () => {
 
   it('never echoes the token in a message', () => {
     const secret = 'S3CRET-TOKEN-VALUE';
-    for (const bad of [{ ...good, token: secret, priority: -1 }, { ...good, token: secret, url: 'ws://x/' }, { ...good, token: `${secret}\u0001` }]) {
+    for (const bad of [
+      { ...good, token: secret, priority: -1 },
+      { ...good, token: secret, url: 'ws://x/' },
+      { ...good, token: `${secret}\u0001` },
+    ]) {
       const e = failure(bad);
       expect(`${e.message}\n${e.hint}`).not.toContain(secret);
     }
@@ -182,6 +190,8 @@ describe('parseDetails: url rules (guide table 3-2)', () => {
 
 describe('parseDetails: duplicate fields', () => {
   it('refuses a field given twice (JSON allows it, but which token was meant?)', () => {
-    expect(message('{"token": "a", "token": "b"}')).toBe('JSON contents not valid: duplicate property "token" at line 1, column 16; each field may appear only once');
+    expect(message('{"token": "a", "token": "b"}')).toBe(
+      'JSON contents not valid: duplicate property "token" at line 1, column 16; each field may appear only once',
+    );
   });
 });

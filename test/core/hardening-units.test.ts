@@ -60,7 +60,11 @@ describe('safeText: text from outside, safe to show', () => {
 describe('certificateWeaknesses', () => {
   function rsaCert(bits: number): string {
     const dir = tempDir('nbwss-rsa-');
-    execFileSync('openssl', ['req', '-x509', '-newkey', `rsa:${bits}`, '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '30', '-subj', '/CN=weak'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', `rsa:${bits}`, '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '30', '-subj', '/CN=weak'],
+      { stdio: 'ignore' },
+    );
     return readFileSync(join(dir, 'c.pem'), 'utf8');
   }
 

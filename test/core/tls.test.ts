@@ -9,7 +9,10 @@ let selfSigned: Cert;
 let ca: Cert;
 let leaf: Cert;
 const servers: { close(): Promise<void> }[] = [];
-const started = <T extends { close(): Promise<void> }>(s: T) => (servers.push(s), s);
+const started = <T extends { close(): Promise<void> }>(s: T) => {
+  servers.push(s);
+  return s;
+};
 
 beforeAll(() => {
   selfSigned = makeCert();

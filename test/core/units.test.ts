@@ -23,13 +23,21 @@ function rng(seed: number) {
 
 function randomJson(r: () => number, depth = 0): unknown {
   const k = Math.floor(r() * (depth > 3 ? 4 : 6));
-  const str = () => Array.from({ length: Math.floor(r() * 8) }, () => String.fromCharCode(r() < 0.1 ? Math.floor(r() * 0x20) : r() < 0.2 ? 0x4e00 + Math.floor(r() * 100) : 0x20 + Math.floor(r() * 0x5e))).join('');
+  const str = () =>
+    Array.from({ length: Math.floor(r() * 8) }, () =>
+      String.fromCharCode(r() < 0.1 ? Math.floor(r() * 0x20) : r() < 0.2 ? 0x4e00 + Math.floor(r() * 100) : 0x20 + Math.floor(r() * 0x5e)),
+    ).join('');
   switch (k) {
-    case 0: return r() < 0.5 ? null : r() < 0.5;
-    case 1: return r() < 0.5 ? Math.floor((r() - 0.5) * 1e6) : (r() - 0.5) * 10 ** Math.floor(r() * 20 - 10);
-    case 2: return str();
-    case 3: return str();
-    case 4: return Array.from({ length: Math.floor(r() * 4) }, () => randomJson(r, depth + 1));
+    case 0:
+      return r() < 0.5 ? null : r() < 0.5;
+    case 1:
+      return r() < 0.5 ? Math.floor((r() - 0.5) * 1e6) : (r() - 0.5) * 10 ** Math.floor(r() * 20 - 10);
+    case 2:
+      return str();
+    case 3:
+      return str();
+    case 4:
+      return Array.from({ length: Math.floor(r() * 4) }, () => randomJson(r, depth + 1));
     default: {
       const o: Record<string, unknown> = {};
       for (let i = Math.floor(r() * 4); i > 0; i--) o[`${str()}${i}`] = randomJson(r, depth + 1);
@@ -117,7 +125,7 @@ describe('small pieces', () => {
     expect(() => chooseBackend('keychain', { value: 'file', source: 'NBWSS_SECRET_STORE' })).toThrow(NbwssError);
   });
 
-  it('decodeMessage accepts the guide\'s examples and names what is wrong with others', () => {
+  it("decodeMessage accepts the guide's examples and names what is wrong with others", () => {
     const req = connectRequest('t', new Date(1444944181000));
     expect(req).toMatchObject({ version: '1.0', type: 'CONNECT', subType: 'REQUEST', timeStamp: 1444944181, payload: { token: 't' } });
     expect(decodeMessage(JSON.stringify(req)).ok).toBe(true);
@@ -157,7 +165,15 @@ describe('small pieces', () => {
   });
 
   it('plainTable aligns columns without trailing spaces', () => {
-    expect(plainTable(['A', 'Bee'], [['xx', 'y'], ['z', 'wwww']])).toBe('A   Bee\nxx  y\nz   wwww');
+    expect(
+      plainTable(
+        ['A', 'Bee'],
+        [
+          ['xx', 'y'],
+          ['z', 'wwww'],
+        ],
+      ),
+    ).toBe('A   Bee\nxx  y\nz   wwww');
   });
 
   it('wantsColor: NO_COLOR wins, FORCE_COLOR forces, else a terminal', () => {

@@ -67,7 +67,7 @@ describe('nbwss add --file', () => {
     expect(storeRows(home)).toHaveLength(1);
   });
 
-  it('--fingerprint that does not match: the guide\'s mismatch message, exit 5, nothing written', async () => {
+  it("--fingerprint that does not match: the guide's mismatch message, exit 5, nothing written", async () => {
     const home = newHome();
     const r = await add(home, details({ url: server.url() }), '--fingerprint', other.fingerprint);
     expect(r.code).toBe(5);
@@ -98,7 +98,7 @@ describe('nbwss add --file', () => {
     nothingWritten(home);
   });
 
-  it('a certificate that changes between acceptance and save: the guide\'s mismatch message, exit 5, nothing written', async () => {
+  it("a certificate that changes between acceptance and save: the guide's mismatch message, exit 5, nothing written", async () => {
     const swapping = await startTlsServer(cert);
     closers.push(() => swapping.close());
     swapping.onConnection = (n) => n === 1 && swapping.setCert(other);
@@ -144,14 +144,14 @@ describe('nbwss add --file', () => {
     expect(r.stderr).toContain('expected milliseconds');
   });
 
-  it('invalid details: exit 3, the guide\'s words, nothing written, no store created', async () => {
+  it("invalid details: exit 3, the guide's words, nothing written, no store created", async () => {
     const home = newHome();
     for (const [d, msg] of [
       [details({ url: 'ws://127.0.0.1/x' }), 'Error: Invalid websocket protocol. Only wss protocol supported'],
-      [details({ token: 'it\'s' }), "Error: JSON contents not valid: an apostrophe (') at line 2"],
+      [details({ token: "it's" }), "Error: JSON contents not valid: an apostrophe (') at line 2"],
       [details({ priority: -3 }), 'Error: JSON contents not valid: priority is -3'],
       [details({ url: 'wss://u:p@127.0.0.1/x?k=SECRET' }), 'Error: Malformed URL: wss://<redacted>@127.0.0.1/x?<redacted>'],
-      ['{"token": }', 'Error: JSON contents not valid: not valid JSON: unexpected character \'}\', a value was expected at line 1, column 11'],
+      ['{"token": }', "Error: JSON contents not valid: not valid JSON: unexpected character '}', a value was expected at line 1, column 11"],
     ] as const) {
       const r = await add(home, d, '--yes');
       expect(r.code, msg).toBe(3);
@@ -215,7 +215,11 @@ describe('nbwss add --file', () => {
   it('an array is added all-or-nothing: one unreachable endpoint saves none', async () => {
     const home = newHome();
     const port = await closedPort();
-    const r = await add(home, [details({ url: server.url(), hostName: 'ep1.test' }), details({ url: `wss://127.0.0.1:${port}/x`, hostName: 'ep2.test' })], '--yes');
+    const r = await add(
+      home,
+      [details({ url: server.url(), hostName: 'ep1.test' }), details({ url: `wss://127.0.0.1:${port}/x`, hostName: 'ep2.test' })],
+      '--yes',
+    );
     expect(r.code).toBe(4);
     nothingWritten(home);
   });
@@ -230,11 +234,37 @@ describe('nbwss add --file', () => {
 
   it('an array: all saved, --json prints them on stdout and nothing else', async () => {
     const home = newHome();
-    const r = await add(home, [details({ url: server.url(), hostName: 'ep1.test', priority: 2 }), details({ url: server.url(), hostName: 'ep2.test', token: 't2', groupId: 'sg2' })], '--yes', '--json', '--deactivated');
+    const r = await add(
+      home,
+      [details({ url: server.url(), hostName: 'ep1.test', priority: 2 }), details({ url: server.url(), hostName: 'ep2.test', token: 't2', groupId: 'sg2' })],
+      '--yes',
+      '--json',
+      '--deactivated',
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      { hostName: 'ep1.test', url: server.url(), groupId: 'sg1', priority: 2, state: 'DEACTIVATED', pinType: 'cert', replaced: false, fingerprint: cert.fingerprint, notAfter: expect.any(String) },
-      { hostName: 'ep2.test', url: server.url(), groupId: 'sg2', priority: 1, state: 'DEACTIVATED', pinType: 'cert', replaced: false, fingerprint: cert.fingerprint, notAfter: expect.any(String) },
+      {
+        hostName: 'ep1.test',
+        url: server.url(),
+        groupId: 'sg1',
+        priority: 2,
+        state: 'DEACTIVATED',
+        pinType: 'cert',
+        replaced: false,
+        fingerprint: cert.fingerprint,
+        notAfter: expect.any(String),
+      },
+      {
+        hostName: 'ep2.test',
+        url: server.url(),
+        groupId: 'sg2',
+        priority: 1,
+        state: 'DEACTIVATED',
+        pinType: 'cert',
+        replaced: false,
+        fingerprint: cert.fingerprint,
+        notAfter: expect.any(String),
+      },
     ]);
     expect(fileTokens(home)).toEqual({ 'ep1.test': TOKEN, 'ep2.test': 't2' });
   });

@@ -7,7 +7,11 @@ import { useTlsEndpoint } from '../helpers/fixtures.js';
 
 const ep = useTlsEndpoint();
 
-const audit = (dir: string) => readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const audit = (dir: string) =>
+  readFileSync(join(dir, 'audit.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('the audit log', () => {
   it('one JSON line per change, with time, OS user, command, hosts, outcome; never a token or a query string', async () => {
@@ -128,7 +132,9 @@ describe('nbwss doctor', () => {
     const r = await runCli(['doctor', '--json'], h.env);
     expect(r.code).toBe(8);
     const checks = JSON.parse(r.stdout).checks;
-    expect(checks).toContainEqual(expect.objectContaining({ name: 'secret store', status: 'problem', detail: expect.stringContaining('cannot be decrypted with the key in') }));
+    expect(checks).toContainEqual(
+      expect.objectContaining({ name: 'secret store', status: 'problem', detail: expect.stringContaining('cannot be decrypted with the key in') }),
+    );
   });
 });
 

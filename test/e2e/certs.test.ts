@@ -46,7 +46,22 @@ describe('nbwss validate', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.details).toEqual({ token: '********', priority: 1, groupId: 'sg1', hostName: 'localhost', url: server.url() });
-    expect(Object.keys(j.certificate).sort()).toEqual(['chain', 'fingerprint', 'hostnameMatches', 'issuer', 'notAfter', 'notBefore', 'sans', 'serialNumber', 'spkiFingerprint', 'subject', 'trustError', 'trusted'].sort());
+    expect(Object.keys(j.certificate).sort()).toEqual(
+      [
+        'chain',
+        'fingerprint',
+        'hostnameMatches',
+        'issuer',
+        'notAfter',
+        'notBefore',
+        'sans',
+        'serialNumber',
+        'spkiFingerprint',
+        'subject',
+        'trustError',
+        'trusted',
+      ].sort(),
+    );
     expect(j.certificate.fingerprint).toBe(cert.fingerprint);
     expect(j.certificate.trusted).toBe(false);
     expect(j.certificate.hostnameMatches).toBe(true);
@@ -78,7 +93,10 @@ describe('nbwss check', () => {
     await addTo(home, server, 'b.test');
     const r = await runCli(['check', '--json'], home.env);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).map((x: { hostName: string; status: string }) => [x.hostName, x.status])).toEqual([['a.test', 'OK'], ['b.test', 'OK']]);
+    expect(JSON.parse(r.stdout).map((x: { hostName: string; status: string }) => [x.hostName, x.status])).toEqual([
+      ['a.test', 'OK'],
+      ['b.test', 'OK'],
+    ]);
   });
 
   it('add --yes of an expired certificate: allowed, never silently (a warning names why)', async () => {
@@ -113,7 +131,11 @@ describe('nbwss check', () => {
     await changing.close();
     const gone = await runCli(['check', 'changed.test', 'ok.test', '--json'], home.env);
     expect(gone.code).toBe(4);
-    expect(JSON.parse(gone.stdout)[0]).toMatchObject({ hostName: 'changed.test', status: 'UNREACHABLE', detail: expect.stringContaining('Unable to establish connection with host: 127.0.0.1') });
+    expect(JSON.parse(gone.stdout)[0]).toMatchObject({
+      hostName: 'changed.test',
+      status: 'UNREACHABLE',
+      detail: expect.stringContaining('Unable to establish connection with host: 127.0.0.1'),
+    });
   });
 
   it('an unknown host: exit 7; no store: nothing to check, and nothing created', async () => {
@@ -163,7 +185,10 @@ describe('--pin spki', () => {
     expect(list.map((x: { pinType: string }) => x.pinType)).toEqual(['cert', 'spki']);
     s.setCert(makeCert({ keyFrom: cert }));
     const r = await runCli(['check', '--json'], home.env);
-    expect(Object.fromEntries(JSON.parse(r.stdout).map((x: { hostName: string; status: string }) => [x.hostName, x.status]))).toEqual({ 'spki.test': 'OK', 'cert.test': 'CHANGED' });
+    expect(Object.fromEntries(JSON.parse(r.stdout).map((x: { hostName: string; status: string }) => [x.hostName, x.status]))).toEqual({
+      'spki.test': 'OK',
+      'cert.test': 'CHANGED',
+    });
     const repin = await runCli(['repin', 'cert.test', '--yes'], home.env);
     expect(repin.code).toBe(0);
     expect(repin.stderr).toContain('The public key is the same (a renewal that kept the key).');

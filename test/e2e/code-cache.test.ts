@@ -54,7 +54,11 @@ describe("the bundle's code cache is only an accelerator", () => {
   it.each([
     ['no cache', undefined, 'absent'],
     ['a damaged cache', Buffer.from('not a V8 code cache at all'), 'absent'],
-    ['a damaged cache for this bundle', Buffer.concat([header(readFileSync(join(ROOT, 'dist/cli.cjs.cache'))), Buffer.from('not a V8 code cache at all')]), 'rejected'],
+    [
+      'a damaged cache for this bundle',
+      Buffer.concat([header(readFileSync(join(ROOT, 'dist/cli.cjs.cache'))), Buffer.from('not a V8 code cache at all')]),
+      'rejected',
+    ],
   ])('with %s the CLI works the same', (_what, cache, report) => {
     const bin = copyWithCache(cache);
     const r = listWithCacheReport(bin);

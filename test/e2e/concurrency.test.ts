@@ -9,16 +9,24 @@ describe('concurrent runs (file secret store)', () => {
   it('20 parallel adds of different hosts all land, none loses its token', async () => {
     const home = newHome();
     const hosts = Array.from({ length: 20 }, (_, i) => `host${i}.test`);
-    const results = await Promise.all(hosts.map((h) => runCli(['add', '--file', detailsFile(details({ hostName: h, token: `token-${h}`, url: ep.server.url() })), '--yes'], home.env)));
+    const results = await Promise.all(
+      hosts.map((h) => runCli(['add', '--file', detailsFile(details({ hostName: h, token: `token-${h}`, url: ep.server.url() })), '--yes'], home.env)),
+    );
     expect(results.map((r) => r.code)).toEqual(hosts.map(() => 0));
-    expect(storeRows(home).map((r) => r.host_name).sort()).toEqual([...hosts].sort());
+    expect(
+      storeRows(home)
+        .map((r) => r.host_name)
+        .sort(),
+    ).toEqual([...hosts].sort());
     expect(fileTokens(home)).toEqual(Object.fromEntries(hosts.map((h) => [h, `token-${h}`])));
   });
 
-  it('10 parallel adds of the same host: exactly one lands, nine exit 6, the token is the winner\'s', async () => {
+  it("10 parallel adds of the same host: exactly one lands, nine exit 6, the token is the winner's", async () => {
     const home = newHome();
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => runCli(['add', '--file', detailsFile(details({ hostName: 'same.test', token: `token-${i}`, url: ep.server.url() })), '--yes'], home.env)),
+      Array.from({ length: 10 }, (_, i) =>
+        runCli(['add', '--file', detailsFile(details({ hostName: 'same.test', token: `token-${i}`, url: ep.server.url() })), '--yes'], home.env),
+      ),
     );
     const codes = results.map((r) => r.code);
     expect(codes.filter((c) => c === 0)).toHaveLength(1);
@@ -31,7 +39,9 @@ describe('concurrent runs (file secret store)', () => {
   it('parallel adds and deletes of different hosts leave every remaining entry with its token', async () => {
     const home = newHome();
     const first = Array.from({ length: 8 }, (_, i) => `keep${i}.test`);
-    await Promise.all(first.map((h) => runCli(['add', '--file', detailsFile(details({ hostName: h, token: `t-${h}`, url: ep.server.url() })), '--yes'], home.env)));
+    await Promise.all(
+      first.map((h) => runCli(['add', '--file', detailsFile(details({ hostName: h, token: `t-${h}`, url: ep.server.url() })), '--yes'], home.env)),
+    );
     const second = Array.from({ length: 8 }, (_, i) => `new${i}.test`);
     const runs = [
       ...second.map((h) => runCli(['add', '--file', detailsFile(details({ hostName: h, token: `t-${h}`, url: ep.server.url() })), '--yes'], home.env)),
@@ -39,7 +49,11 @@ describe('concurrent runs (file secret store)', () => {
     ];
     expect((await Promise.all(runs)).map((r) => r.code)).toEqual(runs.map(() => 0));
     const remaining = [...first.slice(4), ...second].sort();
-    expect(storeRows(home).map((r) => r.host_name).sort()).toEqual(remaining);
+    expect(
+      storeRows(home)
+        .map((r) => r.host_name)
+        .sort(),
+    ).toEqual(remaining);
     expect(fileTokens(home)).toEqual(Object.fromEntries(remaining.map((h) => [h, `t-${h}`])));
   });
 });
@@ -70,7 +84,11 @@ describe('a run killed at any instant (kill -9)', () => {
       // The store still works after the kill.
       const list = await runCli(['list', '--json'], home.env);
       expect(list.code).toBe(0);
-      expect(JSON.parse(list.stdout).map((x: { hostName: string }) => x.hostName).sort()).toEqual([...rows].sort());
+      expect(
+        JSON.parse(list.stdout)
+          .map((x: { hostName: string }) => x.hostName)
+          .sort(),
+      ).toEqual([...rows].sort());
     }
     // Some runs were killed before they finished; an orphan token of one is overwritten by re-adding the host.
     expect(landed).toBeLessThan(runs);

@@ -83,7 +83,13 @@ describe('nbwss config', () => {
   it('list shows value, default, whether set, and reports hibernate keys as vendor-only (--json too)', async () => {
     const h = homeWithFile('connectionInfo.period=45\nhibernate.show_sql=false\n');
     const j = JSON.parse((await runCli(['config', 'list', '--json'], h.env)).stdout);
-    expect(j.find((v: { key: string }) => v.key === 'connectionInfo.period')).toMatchObject({ value: 45, default: 60, set: true, vendorOnly: false, unit: 's' });
+    expect(j.find((v: { key: string }) => v.key === 'connectionInfo.period')).toMatchObject({
+      value: 45,
+      default: 60,
+      set: true,
+      vendorOnly: false,
+      unit: 's',
+    });
     expect(j.find((v: { key: string }) => v.key === 'keepAlive.maxPongMissAllowed')).toMatchObject({ value: 10, default: 10, set: false });
     expect(j.find((v: { key: string }) => v.key === 'hibernate.show_sql')).toMatchObject({ value: 'false', vendorOnly: true });
     expect(j).toHaveLength(8);
@@ -92,7 +98,7 @@ describe('nbwss config', () => {
     expect(text.stdout).toMatch(/hibernate\.show_sql\s+false\s+-\s+vendor-only/);
   });
 
-  it('set creates the file 0600 with the guide\'s header when there is none', async () => {
+  it("set creates the file 0600 with the guide's header when there is none", async () => {
     const h = newHome();
     expect((await runCli(['config', 'set', 'keepAlive.maxPongMissAllowed', '3'], h.env)).code).toBe(0);
     expect(file(h)).toBe('#Properties file for NetBackup WebSocket Service\nkeepAlive.maxPongMissAllowed=3\n');

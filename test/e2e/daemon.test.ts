@@ -25,18 +25,34 @@ function home(props: Record<string, string | number | boolean> = {}): Home {
   const h = newHome();
   mkdirSync(h.dir, { recursive: true, mode: 0o700 });
   const all = { 'connectionInfo.period': 60, 'notification.sendTimeout': 1000, ...props };
-  writeFileSync(join(h.dir, 'nbwss.properties'), Object.entries(all).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    join(h.dir, 'nbwss.properties'),
+    `${Object.entries(all)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   return h;
 }
 
 async function add(h: Home, host: string, url: string, o: { priority?: number; groupId?: string; token?: string } = {}) {
-  const r = await runCli(['add', '--file', detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: o.token ?? 'good-token' })), '--yes'], h.env);
+  const r = await runCli(
+    [
+      'add',
+      '--file',
+      detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: o.token ?? 'good-token' })),
+      '--yes',
+    ],
+    h.env,
+  );
   expect(r.code, r.stderr).toBe(0);
 }
 
 const connected = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connected' && l.host === host;
 const failed = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connection attempt failed' && l.host === host;
-const listed = async (h: Home) => Object.fromEntries(JSON.parse((await runCli(['list', '--json'], h.env)).stdout).map((e: { hostName: string; connectionState: string }) => [e.hostName, e.connectionState]));
+const listed = async (h: Home) =>
+  Object.fromEntries(
+    JSON.parse((await runCli(['list', '--json'], h.env)).stdout).map((e: { hostName: string; connectionState: string }) => [e.hostName, e.connectionState]),
+  );
 
 describe('nbwss daemon: connecting', () => {
   it('connects to the highest-priority endpoint with a CONNECT REQUEST the guide describes; list and status show it', async () => {
@@ -55,7 +71,17 @@ describe('nbwss daemon: connecting', () => {
     expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED', 'ep2.test': 'DISCONNECTED' });
     const status = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
     expect(status).toMatchObject({ running: true, pid: d.child.pid, properties: { 'connectionInfo.period': 60 } });
-    expect(status.groups).toEqual([{ groupId: 'sg1', connected: 'ep1.test', since: expect.any(String), endpoints: [expect.objectContaining({ hostName: 'ep1.test', connection: 'CONNECTED' }), expect.objectContaining({ hostName: 'ep2.test', connection: 'DISCONNECTED' })] }]);
+    expect(status.groups).toEqual([
+      {
+        groupId: 'sg1',
+        connected: 'ep1.test',
+        since: expect.any(String),
+        endpoints: [
+          expect.objectContaining({ hostName: 'ep1.test', connection: 'CONNECTED' }),
+          expect.objectContaining({ hostName: 'ep2.test', connection: 'DISCONNECTED' }),
+        ],
+      },
+    ]);
     // One connection per group, one per endpoint.
     expect(ep1.clients().size).toBe(1);
   });
@@ -80,7 +106,10 @@ describe('nbwss daemon: connecting', () => {
     await d.waitFor((l) => l.msg === 'reconciled', 10_000, from);
     // Attempts start within the reconcile: a preempting daemon would show ep1 CONNECTING (or connected) now.
     const settled = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
-    expect(settled.groups[0].endpoints.map((e: { hostName: string; connection: string }) => [e.hostName, e.connection])).toEqual([['ep1.test', 'DISCONNECTED'], ['ep2.test', 'CONNECTED']]);
+    expect(settled.groups[0].endpoints.map((e: { hostName: string; connection: string }) => [e.hostName, e.connection])).toEqual([
+      ['ep1.test', 'DISCONNECTED'],
+      ['ep2.test', 'CONNECTED'],
+    ]);
     expect(ep1.connections).toBe(0);
     expect(ep2.connections).toBe(1);
     expect(ep2.clients().size).toBe(1);
@@ -138,12 +167,19 @@ describe('nbwss daemon: connecting', () => {
     const tls = await throwawayCertificate();
     const ep1 = await endpoint({ tls });
     const h = home();
-    const r = await runCli(['add', '--pin', 'spki', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep1.url, token: 'good-token' })), '--yes'], h.env);
+    const r = await runCli(
+      ['add', '--pin', 'spki', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep1.url, token: 'good-token' })), '--yes'],
+      h.env,
+    );
     expect(r.code).toBe(0);
     // Same key, new certificate.
     const { generate } = await import('selfsigned');
     const { createPublicKey } = await import('node:crypto');
-    const renewed = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keyPair: { privateKey: tls.key, publicKey: createPublicKey(tls.key).export({ type: 'spki', format: 'pem' }) as string }, keyType: 'ec', curve: 'P-256' });
+    const renewed = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keyPair: { privateKey: tls.key, publicKey: createPublicKey(tls.key).export({ type: 'spki', format: 'pem' }) as string },
+      keyType: 'ec',
+      curve: 'P-256',
+    });
     ep1.setCertificate({ key: tls.key, cert: renewed.cert });
     const d = startDaemon(h.env);
     await d.waitFor(connected('ep1.test'));
@@ -169,7 +205,10 @@ describe('nbwss daemon: keeping connections', () => {
     ['not JSON', '{not json'],
     ['an unknown type', JSON.stringify({ version: '1.0', id: 'x', type: 'HELLO', subType: 'REQUEST', timeStamp: 1, payload: {} })],
     ['a missing id', JSON.stringify({ version: '1.0', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: {} })],
-    ['a NOTIFICATION payload that is not an array', JSON.stringify({ version: '1.0', id: 'x', type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 1, payload: {} })],
+    [
+      'a NOTIFICATION payload that is not an array',
+      JSON.stringify({ version: '1.0', id: 'x', type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 1, payload: {} }),
+    ],
   ])('a message with %s closes the connection (1007)', async (_what, text) => {
     const ep1 = await endpoint();
     const h = home();
@@ -194,13 +233,24 @@ describe('nbwss daemon: keeping connections', () => {
     await d.waitFor((l) => l.msg.startsWith('ignoring a message that is not a valid NBWSS message'), 10_000, from);
     // Still connected: a COMMAND REQUEST is still answered on the same connection.
     const answered = new Promise<unknown>((resolve) => [...ep1.clients()][0]!.once('message', (m) => resolve(JSON.parse(String(m)))));
-    ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'CMD-1', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: { uri: '/netbackup/admin/jobs', method: 'GET', headers: {} } }));
+    ep1.sendToClients(
+      JSON.stringify({
+        version: '1.0',
+        id: 'CMD-1',
+        type: 'COMMAND',
+        subType: 'REQUEST',
+        timeStamp: 1,
+        payload: { uri: '/netbackup/admin/jobs', method: 'GET', headers: {} },
+      }),
+    );
     expect(await answered).toMatchObject({ id: 'CMD-1', type: 'COMMAND', subType: 'RESPONSE', payload: { responseCode: 501 } });
     // A NOTIFICATION RESPONSE (an acknowledgement) is taken quietly.
     const from2 = d.mark();
     ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'N-1', type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 1, payload: [] }));
     const answered2 = new Promise<unknown>((resolve) => [...ep1.clients()][0]!.once('message', (m) => resolve(JSON.parse(String(m)))));
-    ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'CMD-2', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: { uri: '/', method: 'GET', headers: {} } }));
+    ep1.sendToClients(
+      JSON.stringify({ version: '1.0', id: 'CMD-2', type: 'COMMAND', subType: 'REQUEST', timeStamp: 1, payload: { uri: '/', method: 'GET', headers: {} } }),
+    );
     expect(await answered2).toMatchObject({ id: 'CMD-2' });
     expect(d.lines.slice(from2).some((l) => l.msg.startsWith('closing'))).toBe(false);
     expect(ep1.closeCodes).toEqual([]);
@@ -226,7 +276,7 @@ describe('nbwss daemon: back-off', () => {
     const at = rejecting.connectionTimes;
     const gaps = at.slice(1, 5).map((t, i) => t - at[i]!);
     expect(gaps).toHaveLength(4);
-    [1000, 2000, 3000, 3000].forEach((least, i) => expect(gaps[i], `gap ${i + 1}: ${gaps.join(', ')}`).toBeGreaterThanOrEqual(least - 100));
+    for (const [i, least] of [1000, 2000, 3000, 3000].entries()) expect(gaps[i], `gap ${i + 1}: ${gaps.join(', ')}`).toBeGreaterThanOrEqual(least - 100);
   }, 40_000);
 });
 
@@ -317,7 +367,12 @@ describe('nbwss daemon: its life', () => {
     await d.waitFor(connected('ep1.test'));
     await d.stop('SIGTERM');
     const log = readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8');
-    expect(log.trim().split('\n').map((l) => JSON.parse(l).msg)).toContain('connected');
+    expect(
+      log
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).msg),
+    ).toContain('connected');
     expect(log).not.toContain('LOG-SECRET-TOKEN');
     expect(d.lines.map((l) => JSON.stringify(l)).join('\n')).not.toContain('LOG-SECRET-TOKEN');
     expect((statSync(join(h.dir, 'logs', 'nbwss.log')).mode & 0o777).toString(8)).toBe('600');

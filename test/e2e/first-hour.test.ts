@@ -38,14 +38,39 @@ describe('the reference endpoint', () => {
 
   it('npm run endpoint writes details with the host name, group and priority asked for', async () => {
     const file = join(tempDir('nbwss-ep-'), 'endpoint.json');
-    const child = spawn(process.execPath, [join(ROOT, 'dist/reference-endpoint-cli.js'), '--token', 'T1', '--details', file, '--host-name', 'cloudhost7.nebula.com', '--group', 'prod', '--priority', '3'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'dist/reference-endpoint-cli.js'),
+        '--token',
+        'T1',
+        '--details',
+        file,
+        '--host-name',
+        'cloudhost7.nebula.com',
+        '--group',
+        'prod',
+        '--priority',
+        '3',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (d) => String(d).includes('listening') && resolve());
       child.on('close', (code) => reject(new Error(`exited ${code}`)));
     });
     child.kill('SIGTERM');
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ token: 'T1', hostName: 'cloudhost7.nebula.com', groupId: 'prod', priority: 3, url: expect.stringMatching(/^wss:\/\/127\.0\.0\.1:\d+\/nbwss$/) });
-    const bad = spawnSync(process.execPath, [join(ROOT, 'dist/reference-endpoint-cli.js'), '--token', 'T1', '--priority', 'high'], { encoding: 'utf8', timeout: 10_000 });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      token: 'T1',
+      hostName: 'cloudhost7.nebula.com',
+      groupId: 'prod',
+      priority: 3,
+      url: expect.stringMatching(/^wss:\/\/127\.0\.0\.1:\d+\/nbwss$/),
+    });
+    const bad = spawnSync(process.execPath, [join(ROOT, 'dist/reference-endpoint-cli.js'), '--token', 'T1', '--priority', 'high'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--priority must be a whole number');
   });
@@ -60,7 +85,12 @@ describe('repin when nothing changed', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('still presents the pinned certificate');
     expect(r.stderr).toContain('nothing to do');
-    expect(JSON.parse(r.stdout)).toMatchObject({ hostName: 'ref.test', changed: false, before: { fingerprint: ep.fingerprint }, after: { fingerprint: ep.fingerprint } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      hostName: 'ref.test',
+      changed: false,
+      before: { fingerprint: ep.fingerprint },
+      after: { fingerprint: ep.fingerprint },
+    });
     const after = JSON.parse((await runCli(['show', 'ref.test', '--json'], h.env)).stdout);
     expect(after.updatedAt).toBe(before.updatedAt);
   });

@@ -35,7 +35,8 @@ function home(): Home {
 }
 
 const addDetails = (h: Home, d: object, ...flags: string[]) => runCli(['add', '--file', detailsFile(d), '--yes', ...flags], h.env);
-const tokensSent = (e: ReferenceEndpoint) => e.received.filter((m) => (m as { type?: string }).type === 'CONNECT').map((m) => (m as { payload: { token: string } }).payload.token);
+const tokensSent = (e: ReferenceEndpoint) =>
+  e.received.filter((m) => (m as { type?: string }).type === 'CONNECT').map((m) => (m as { payload: { token: string } }).payload.token);
 /** Any raw control byte, C1 control, bidi or zero-width character reaching the terminal. */
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
 
@@ -86,9 +87,15 @@ describe('one canonical host identity', () => {
       INSERT INTO meta VALUES ('store_id', 'aaaaaaaaaaaaaaaaaaaaaaaa'), ('secret_store', 'file');
     `);
     const fp = e.fingerprint;
-    const ins = db.prepare(`INSERT INTO endpoints (host_name, url, group_id, priority, state, fingerprint, spki_fingerprint, not_after, created_at, updated_at) VALUES (?, ?, ?, 1, 'ACTIVATED', ?, 'x', '2030-01-01T00:00:00.000Z', 'now', 'now')`);
+    const ins = db.prepare(
+      `INSERT INTO endpoints (host_name, url, group_id, priority, state, fingerprint, spki_fingerprint, not_after, created_at, updated_at) VALUES (?, ?, ?, 1, 'ACTIVATED', ?, 'x', '2030-01-01T00:00:00.000Z', 'now', 'now')`,
+    );
     const pem = db.prepare('INSERT INTO pinned_certificates VALUES (?, ?)');
-    for (const [name, group] of [['cloud.example.', 'zz'], ['cloud.example', 'prod'], ['Other.Example', 'g2']] as const) {
+    for (const [name, group] of [
+      ['cloud.example.', 'zz'],
+      ['cloud.example', 'prod'],
+      ['Other.Example', 'g2'],
+    ] as const) {
       ins.run(name, e.url, group, fp);
       pem.run(name, e.certPem);
     }
@@ -107,7 +114,9 @@ describe('one canonical host identity', () => {
     expect(refused.stderr).toContain('one host under different names: "cloud.example" and "cloud.example."');
     const doctor = await runCli(['doctor', '--json'], h.env);
     expect(doctor.code).toBe(8);
-    expect(JSON.parse(doctor.stdout).checks).toContainEqual(expect.objectContaining({ name: 'host names', status: 'problem', detail: expect.stringContaining('cloud.example and cloud.example.') }));
+    expect(JSON.parse(doctor.stdout).checks).toContainEqual(
+      expect.objectContaining({ name: 'host names', status: 'problem', detail: expect.stringContaining('cloud.example and cloud.example.') }),
+    );
 
     const d = startDaemon(h.env);
     await d.waitFor((l) => l.msg === 'reconciled');
@@ -209,7 +218,9 @@ describe('a store only its owner controls', () => {
     const missing = join(tempDir('nbwss-nokey-'), 'secret.key');
     const r = await runCli(['doctor', '--json'], { ...h.env, NBWSS_SECRET_KEY_FILE: missing });
     expect(r.code).toBe(8);
-    expect(JSON.parse(r.stdout).checks).toContainEqual(expect.objectContaining({ name: 'secret store', status: 'problem', detail: `The secret key file ${missing} is missing` }));
+    expect(JSON.parse(r.stdout).checks).toContainEqual(
+      expect.objectContaining({ name: 'secret store', status: 'problem', detail: `The secret key file ${missing} is missing` }),
+    );
     expect(existsSync(missing)).toBe(false);
   });
 });
@@ -242,7 +253,10 @@ describe('no escape sequence from outside reaches the terminal', () => {
     const h = home();
     // JSON escapes in the file: the parsed key holds the raw characters.
     const key = JSON.stringify(hostile);
-    const unknown = await runCli(['validate', '--file', detailsFile(`{"token":"t","priority":1,"groupId":"g","hostName":"h.test","url":"wss://127.0.0.1:1/x",${key}:1}`)], h.env);
+    const unknown = await runCli(
+      ['validate', '--file', detailsFile(`{"token":"t","priority":1,"groupId":"g","hostName":"h.test","url":"wss://127.0.0.1:1/x",${key}:1}`)],
+      h.env,
+    );
     const dup = await runCli(['add', '--file', detailsFile(`{"token":"t",${key}:1,${key}:2}`), '--yes'], h.env);
     const prio = await runCli(['add', '--file', detailsFile(details({ priority: hostile })), '--yes'], h.env);
     const c1 = await runCli(['add', '--file', detailsFile(Buffer.from('{"token": \u009b}', 'utf8')), '--yes'], h.env);
@@ -317,7 +331,15 @@ describe('writes that neither lose nor misreport', () => {
   it('concurrent config set of 7 different keys: all 7 land', async () => {
     for (let trial = 0; trial < 3; trial++) {
       const h = home();
-      const sets: [string, string][] = [['exception.ignoreDecoder', 'true'], ['notification.scheduledRate', '7'], ['keepAlive.scheduledRate', '11'], ['keepAlive.maxPongMissAllowed', '4'], ['connectionInfo.period', '33'], ['scheduledExecutor.threadPoolSize', '3'], ['notification.sendTimeout', '2500']];
+      const sets: [string, string][] = [
+        ['exception.ignoreDecoder', 'true'],
+        ['notification.scheduledRate', '7'],
+        ['keepAlive.scheduledRate', '11'],
+        ['keepAlive.maxPongMissAllowed', '4'],
+        ['connectionInfo.period', '33'],
+        ['scheduledExecutor.threadPoolSize', '3'],
+        ['notification.sendTimeout', '2500'],
+      ];
       const runs = await Promise.all(sets.map(([k, v]) => runCli(['config', 'set', k, v], h.env)));
       expect(runs.map((r) => r.code)).toEqual(sets.map(() => 0));
       const listed = JSON.parse((await runCli(['config', 'list', '--json'], h.env)).stdout) as { key: string; value: unknown }[];
@@ -338,7 +360,10 @@ describe('writes that neither lose nor misreport', () => {
     expect(r.stderr).toContain('the entries are deleted, but their tokens are left in the file secret store');
     expect(r.stderr).toContain('nbwss doctor --fix');
     await d.waitFor((l) => l.msg === 'closing connection' && l.host === 'a.test', 10_000, from);
-    const audit = readFileSync(join(h.dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const audit = readFileSync(join(h.dir, 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(audit.at(-1)).toMatchObject({ command: 'delete', hosts: ['a.test'], outcome: 'ok', detail: 'tokens left in the file secret store' });
   });
 

@@ -46,7 +46,10 @@ const storeId = (h: Home) => {
     db.close();
   }
 };
-const probe = (args: string[]) => JSON.parse(spawnSync(process.execPath, [PROBE, ...args], { env: service.env, encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) }).stdout);
+const probe = (args: string[]) =>
+  JSON.parse(
+    spawnSync(process.execPath, [PROBE, ...args], { env: service.env, encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) }).stdout,
+  );
 
 describe.skipIf(unavailable !== undefined)('the OS keychain (Secret Service)', () => {
   it('add puts the token in the Secret Service under nbwss:<storeId>; delete removes it', async () => {
@@ -64,10 +67,13 @@ describe.skipIf(unavailable !== undefined)('the OS keychain (Secret Service)', (
     expect(probe([svc, 'cloud.example.com'])).toBeNull();
   });
 
-  it('two stores on one machine never see each other\'s tokens', async () => {
+  it("two stores on one machine never see each other's tokens", async () => {
     const a = keychainHome();
     const b = keychainHome();
-    for (const [h, t] of [[a, 'token-a'], [b, 'token-b']] as const) {
+    for (const [h, t] of [
+      [a, 'token-a'],
+      [b, 'token-b'],
+    ] as const) {
       expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'same.test', token: t, url: server.url() })), '--yes'], h.env)).code).toBe(0);
     }
     expect(storeId(a)).not.toBe(storeId(b));
@@ -77,7 +83,9 @@ describe.skipIf(unavailable !== undefined)('the OS keychain (Secret Service)', (
 
   it('the first add records the choice: later runs use the keychain without being told', async () => {
     const h = keychainHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'a.test', url: server.url() })), '--yes', '--secret-store', 'keychain'], h.env)).code).toBe(0);
+    expect(
+      (await runCli(['add', '--file', detailsFile(details({ hostName: 'a.test', url: server.url() })), '--yes', '--secret-store', 'keychain'], h.env)).code,
+    ).toBe(0);
     const r = await runCli(['add', '--file', detailsFile(details({ hostName: 'b.test', url: server.url() })), '--yes', '--secret-store', 'file'], h.env);
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('This store keeps its tokens in the keychain secret store, but --secret-store asks for file');
@@ -85,7 +93,14 @@ describe.skipIf(unavailable !== undefined)('the OS keychain (Secret Service)', (
 
   it('a recorded choice wins over the default: a store that chose file keeps using file, untold, with a keychain at hand', async () => {
     const h = keychainHome();
-    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'a.test', token: 'token-a', url: server.url() })), '--yes', '--secret-store', 'file'], h.env)).code).toBe(0);
+    expect(
+      (
+        await runCli(
+          ['add', '--file', detailsFile(details({ hostName: 'a.test', token: 'token-a', url: server.url() })), '--yes', '--secret-store', 'file'],
+          h.env,
+        )
+      ).code,
+    ).toBe(0);
     const c = await runCli(['add', '--file', detailsFile(details({ hostName: 'c.test', token: 'token-c', url: server.url() })), '--yes'], h.env);
     expect(c.code, c.stderr).toBe(0);
     expect(fileTokens(h)).toEqual({ 'a.test': 'token-a', 'c.test': 'token-c' });
@@ -95,7 +110,9 @@ describe.skipIf(unavailable !== undefined)('the OS keychain (Secret Service)', (
   it('10 parallel adds of different hosts all land with their tokens', async () => {
     const h = keychainHome();
     const hosts = Array.from({ length: 10 }, (_, i) => `kc${i}.test`);
-    const results = await Promise.all(hosts.map((x) => runCli(['add', '--file', detailsFile(details({ hostName: x, token: `t-${x}`, url: server.url() })), '--yes'], h.env)));
+    const results = await Promise.all(
+      hosts.map((x) => runCli(['add', '--file', detailsFile(details({ hostName: x, token: `t-${x}`, url: server.url() })), '--yes'], h.env)),
+    );
     expect(results.map((r) => r.code)).toEqual(hosts.map(() => 0));
     expect(storeRows(h)).toHaveLength(10);
     const svc = `nbwss:${storeId(h)}`;

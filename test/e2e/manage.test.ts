@@ -21,7 +21,10 @@ beforeAll(async () => {
   cert = makeCert();
   server = await startTlsServer(cert);
   home = newHome();
-  const r = await runCli(['add', '--file', detailsFile(ENTRIES.map((e) => ({ ...e, url: server.url(e.hostName === 'd-q.test' ? '/x?key=SECRET123' : '/nbwss') }))), '--yes'], home.env);
+  const r = await runCli(
+    ['add', '--file', detailsFile(ENTRIES.map((e) => ({ ...e, url: server.url(e.hostName === 'd-q.test' ? '/x?key=SECRET123' : '/nbwss') }))), '--yes'],
+    home.env,
+  );
   expect(r.code).toBe(0);
 });
 afterAll(async () => {
@@ -32,7 +35,7 @@ afterAll(async () => {
 const cli = (...args: string[]) => runCli(args, home.env);
 
 describe('nbwss list', () => {
-  it('prints the dialog\'s columns, sorted by group then priority, plain when piped', async () => {
+  it("prints the dialog's columns, sorted by group then priority, plain when piped", async () => {
     const r = await cli('list');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
@@ -42,7 +45,7 @@ describe('nbwss list', () => {
     expect(r.stdout).not.toMatch(/[│┌─]|\u001b\[/);
   });
 
-  it('masks a URL\'s query string', async () => {
+  it("masks a URL's query string", async () => {
     const r = await cli('list');
     expect(r.stdout).toContain(`${server.url('/x')}?<redacted>`);
     expect(r.stdout).not.toContain('SECRET123');
@@ -81,7 +84,7 @@ describe('nbwss list', () => {
   it('--state with another value is a usage error', async () => {
     const r = await cli('list', '--state', 'on');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("Allowed choices are activated, deactivated");
+    expect(r.stderr).toContain('Allowed choices are activated, deactivated');
   });
 
   it('no store yet: says how to add one, on stderr, and creates nothing (list and show only read)', async () => {
@@ -108,19 +111,28 @@ describe('nbwss show', () => {
     expect(r.stdout).not.toContain('ta\n');
   });
 
-  it('--show-token prints the token (the dialog\'s Token: View) and the full URL', async () => {
+  it("--show-token prints the token (the dialog's Token: View) and the full URL", async () => {
     const r = await cli('show', 'd-q.test', '--show-token', '--json');
     const j = JSON.parse(r.stdout);
     expect(j.token).toBe('td');
     expect(j.url).toBe(server.url('/x?key=SECRET123'));
-    expect(j.certificate).toEqual({ subject: 'CN=localhost', issuer: 'CN=localhost', sans: expect.any(Array), notBefore: expect.any(String), notAfter: expect.any(String) });
+    expect(j.certificate).toEqual({
+      subject: 'CN=localhost',
+      issuer: 'CN=localhost',
+      sans: expect.any(Array),
+      notBefore: expect.any(String),
+      notAfter: expect.any(String),
+    });
     const masked = JSON.parse((await cli('show', 'd-q.test', '--json')).stdout);
     expect(masked.token).toBeUndefined();
     expect(masked.url).toBe(`${server.url('/x')}?<redacted>`);
   });
 
   it('an unknown host: no entity was found, exit 7', async () => {
-    for (const args of [['show', 'nope.test'], ['show', 'nope.test', '--show-token']]) {
+    for (const args of [
+      ['show', 'nope.test'],
+      ['show', 'nope.test', '--show-token'],
+    ]) {
       const r = await cli(...args);
       expect(r.code).toBe(7);
       expect(r.stderr).toContain('Error: no entity was found');
@@ -192,11 +204,32 @@ describe('the command line', () => {
     expect(r.stderr).toContain('Did you mean --json?');
   });
 
-  it('--help lists the exit codes; every command\'s help has an example', async () => {
+  it("--help lists the exit codes; every command's help has an example", async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const line of ['3    invalid endpoint details', '5    certificate not accepted or did not match', '8    store or keychain failure', '130  cancelled']) expect(r.stdout).toContain(line);
-    for (const c of ['add', 'list', 'show', 'delete', 'activate', 'deactivate', 'validate', 'repin', 'check', 'token', 'token set', 'config', 'config list', 'config get', 'config set', 'config unset', 'history', 'doctor', 'completion']) {
+    for (const line of ['3    invalid endpoint details', '5    certificate not accepted or did not match', '8    store or keychain failure', '130  cancelled'])
+      expect(r.stdout).toContain(line);
+    for (const c of [
+      'add',
+      'list',
+      'show',
+      'delete',
+      'activate',
+      'deactivate',
+      'validate',
+      'repin',
+      'check',
+      'token',
+      'token set',
+      'config',
+      'config list',
+      'config get',
+      'config set',
+      'config unset',
+      'history',
+      'doctor',
+      'completion',
+    ]) {
       const h = await cli(...c.split(' '), '--help');
       expect(h.code, c).toBe(0);
       expect(h.stdout, c).toMatch(/Examples?:\n {2}nbwss /);

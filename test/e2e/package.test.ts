@@ -34,7 +34,11 @@ beforeAll(async () => {
   cpSync(ROOT, src, { recursive: true, filter: (p) => !/\/(node_modules|dist|\.tmp|\.git)$/.test(p) && !p.endsWith('.tgz') });
   symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
   const out = tempDir('nbwss-pack-');
-  const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', out], { cwd: src, env: { ...process.env, npm_config_update_notifier: 'false' }, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', out], {
+    cwd: src,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   tarball = join(out, (JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[])[0]!.filename);
   registry = await startLocalRegistry(ROOT);
   prefix = tempDir('nbwss-prefix-');
@@ -53,7 +57,19 @@ describe('the packed package, installed with npm install -g', () => {
     const { stdout } = await exec('tar', ['-tzf', tarball]);
     const files = stdout.trim().split('\n').sort();
     expect(files).toEqual(
-      expect.arrayContaining(['package/bin/nbwss.cjs', 'package/dist/cli.cjs', 'package/dist/cli.cjs.cache', 'package/dist/version.cjs', 'package/dist/nbwss.1', 'package/LICENSE', 'package/README.md', 'package/completions/nbwss.bash', 'package/completions/_nbwss', 'package/completions/nbwss.fish', 'package/contrib/nbwss.service']),
+      expect.arrayContaining([
+        'package/bin/nbwss.cjs',
+        'package/dist/cli.cjs',
+        'package/dist/cli.cjs.cache',
+        'package/dist/version.cjs',
+        'package/dist/nbwss.1',
+        'package/LICENSE',
+        'package/README.md',
+        'package/completions/nbwss.bash',
+        'package/completions/_nbwss',
+        'package/completions/nbwss.fish',
+        'package/contrib/nbwss.service',
+      ]),
     );
     expect(files.filter((f) => /^package\/(src|test|bench|scripts|\.ci)\//.test(f))).toEqual([]);
   });
@@ -77,7 +93,11 @@ describe('the packed package, installed with npm install -g', () => {
     const list = await nbwss(['list', '--json'], env);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ hostName: 'installed.test', groupId: 'g1', state: 'ACTIVATED' })]);
 
-    const daemon = spawn(join(prefix, 'bin', 'nbwss'), ['daemon', '--log-stderr'], { cwd: elsewhere, env: { ...baseEnv(), HOME: elsewhere, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const daemon = spawn(join(prefix, 'bin', 'nbwss'), ['daemon', '--log-stderr'], {
+      cwd: elsewhere,
+      env: { ...baseEnv(), HOME: elsewhere, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         let text = '';

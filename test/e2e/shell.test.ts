@@ -52,7 +52,9 @@ printf '%s\\n' "\${COMPREPLY[@]}"
 describe('bash completion (sourced in a real bash)', () => {
   it('offers the commands', () => {
     expect(complete('nbwss de')).toEqual(['deactivate', 'delete']);
-    expect(complete('nbwss ')).toEqual(expect.arrayContaining(['add', 'list', 'show', 'delete', 'activate', 'deactivate', 'repin', 'check', 'config', 'doctor', 'history', 'completion']));
+    expect(complete('nbwss ')).toEqual(
+      expect.arrayContaining(['add', 'list', 'show', 'delete', 'activate', 'deactivate', 'repin', 'check', 'config', 'doctor', 'history', 'completion']),
+    );
   });
 
   it('offers the flags of each command', () => {
@@ -152,7 +154,10 @@ describe.skipIf(!hasShell('zsh'))('zsh completion', () => {
 
 describe.skipIf(!hasShell('fish'))('fish completion (in a real fish)', () => {
   const fish = (line: string) =>
-    spawnSync('fish', ['--no-config', '-c', `source ${join(ROOT, 'completions/nbwss.fish')}; complete -C '${line}'`], { encoding: 'utf8', env: { PATH: `${binDir}:${process.env.PATH}`, ...home.env } })
+    spawnSync('fish', ['--no-config', '-c', `source ${join(ROOT, 'completions/nbwss.fish')}; complete -C '${line}'`], {
+      encoding: 'utf8',
+      env: { PATH: `${binDir}:${process.env.PATH}`, ...home.env },
+    })
       .stdout.split('\n')
       .filter(Boolean)
       .map((l) => l.split('\t')[0])

@@ -49,11 +49,21 @@ describe('nbwss add --replace', () => {
     expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes', '--deactivated'], home.env)).code).toBe(0);
     const renewed = makeCert();
     ep.server.setCert(renewed);
-    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: ep.server.url('/v2'), token: 'renewed-token', groupId: 'sg9', priority: 4 })), '--yes'], home.env);
+    const r = await runCli(
+      ['add', '--replace', '--file', detailsFile(details({ url: ep.server.url('/v2'), token: 'renewed-token', groupId: 'sg9', priority: 4 })), '--yes'],
+      home.env,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('Replaced localhost (group sg9, priority 4, DEACTIVATED)');
     const shown = JSON.parse((await runCli(['show', 'localhost', '--json', '--show-token'], home.env)).stdout);
-    expect(shown).toMatchObject({ url: ep.server.url('/v2'), groupId: 'sg9', priority: 4, state: 'DEACTIVATED', token: 'renewed-token', fingerprint: renewed.fingerprint });
+    expect(shown).toMatchObject({
+      url: ep.server.url('/v2'),
+      groupId: 'sg9',
+      priority: 4,
+      state: 'DEACTIVATED',
+      token: 'renewed-token',
+      fingerprint: renewed.fingerprint,
+    });
     ep.server.setCert(ep.cert);
   });
 
@@ -68,7 +78,10 @@ describe('nbwss add --replace', () => {
   it('a replacement whose certificate is refused keeps the old token and pin', async () => {
     const home = newHome();
     expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
-    const r = await runCli(['add', '--replace', '--file', detailsFile(details({ url: ep.server.url(), token: 'other' })), '--fingerprint', makeCert().fingerprint], home.env);
+    const r = await runCli(
+      ['add', '--replace', '--file', detailsFile(details({ url: ep.server.url(), token: 'other' })), '--fingerprint', makeCert().fingerprint],
+      home.env,
+    );
     expect(r.code).toBe(5);
     expect(fileTokens(home)).toEqual({ localhost: 'tok-Secret-123' });
     expect(storeRows(home)[0]!.fingerprint).toBe(ep.cert.fingerprint);

@@ -76,7 +76,7 @@ describe('the add wizard (no source, at a terminal)', () => {
     s.type('/no/such/file.json\r');
     await s.waitFor('no such file');
     // Clear the wrong path, then type the right one.
-    s.type('\u0015'.repeat(1) + '\b'.repeat(40) + file + '\r');
+    s.type(`${'\u0015'.repeat(1) + '\b'.repeat(40) + file}\r`);
     await s.waitFor('Token: View?');
     s.type('y\r');
     await s.waitFor('wizard-token');
@@ -95,7 +95,11 @@ describe('the add wizard (no source, at a terminal)', () => {
   it('URL: the details are fetched over https', async () => {
     const ca = makeCert({ cn: 'Wizard CA', isCa: true, days: 60 });
     const leaf = makeCert({ cn: '127.0.0.1', sans: 'IP:127.0.0.1', ca });
-    const web = await startHttpsServer(leaf, { '/d': (_q, res) => res.writeHead(200).end(JSON.stringify(details({ url: ep.server.url(), token: 'from-url' }))) }, [ca]);
+    const web = await startHttpsServer(
+      leaf,
+      { '/d': (_q, res) => res.writeHead(200).end(JSON.stringify(details({ url: ep.server.url(), token: 'from-url' }))) },
+      [ca],
+    );
     try {
       const home = newHome();
       const s = runInPty(['add', '--ca-file', ca.certPath], home.env);

@@ -14,7 +14,8 @@ let selfSignedWeb: HttpsServer;
 const OTP = 'otp=SECRET-ONE-TIME-42';
 let trickleBytes = 0;
 
-const json = (body: unknown) => (_req: unknown, res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
+const json = (body: unknown) => (_req: unknown, res: ServerResponse) =>
+  res.writeHead(200, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
 const redirect = (to: () => string) => (_req: unknown, res: ServerResponse) => res.writeHead(302, { location: to() }).end();
 
 beforeAll(async () => {
@@ -22,45 +23,49 @@ beforeAll(async () => {
   leaf = makeCert({ cn: '127.0.0.1', sans: 'IP:127.0.0.1,DNS:localhost', ca });
   endpoint = await startTlsServer(makeCert());
   const good = () => details({ url: endpoint.url(), token: 'url-token' });
-  web = await startHttpsServer(leaf, {
-    '/details': (req, res) => json(good())(req, res),
-    '/r1': redirect(() => web.url('/r2')),
-    '/r2': redirect(() => web.url('/r3')),
-    '/r3': redirect(() => web.url(`/details?${OTP}`)),
-    '/r4': redirect(() => web.url('/r1')),
-    '/to-http': redirect(() => `http://127.0.0.1:${web.port}/details`),
-    '/loop': redirect(() => web.url('/loop')),
-    '/500': (_q, res) => res.writeHead(500).end('boom'),
-    '/huge': (_q, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const chunk = Buffer.alloc(64 * 1024, 0x20);
-      let sent = 0;
-      const pump = () => {
-        while (sent < 5 * 1024 * 1024) {
-          sent += chunk.length;
-          if (!res.write(chunk)) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      res.on('error', () => {});
-      pump();
+  web = await startHttpsServer(
+    leaf,
+    {
+      '/details': (req, res) => json(good())(req, res),
+      '/r1': redirect(() => web.url('/r2')),
+      '/r2': redirect(() => web.url('/r3')),
+      '/r3': redirect(() => web.url(`/details?${OTP}`)),
+      '/r4': redirect(() => web.url('/r1')),
+      '/to-http': redirect(() => `http://127.0.0.1:${web.port}/details`),
+      '/loop': redirect(() => web.url('/loop')),
+      '/500': (_q, res) => res.writeHead(500).end('boom'),
+      '/huge': (_q, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 5 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        res.on('error', () => {});
+        pump();
+      },
+      '/trickle': (_q, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const timer = setInterval(() => {
+          trickleBytes++;
+          res.write(' ');
+        }, 200);
+        res.on('close', () => clearInterval(timer));
+      },
+      '/stall': (_q, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"token": ');
+        // ... and nothing more, until the client gives up.
+      },
+      '/html': (_q, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Login</title>'),
+      '/apostrophe': json(JSON.stringify(details({ url: 'wss://127.0.0.1:1/x', groupId: "bob's" }))),
     },
-    '/trickle': (_q, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const timer = setInterval(() => {
-        trickleBytes++;
-        res.write(' ');
-      }, 200);
-      res.on('close', () => clearInterval(timer));
-    },
-    '/stall': (_q, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"token": ');
-      // ... and nothing more, until the client gives up.
-    },
-    '/html': (_q, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Login</title>'),
-    '/apostrophe': json(JSON.stringify(details({ url: 'wss://127.0.0.1:1/x', groupId: "bob's" }))),
-  }, [ca]);
+    [ca],
+  );
   selfSignedWeb = await startHttpsServer(makeCert(), { '/details': json(good()) });
 });
 afterAll(async () => {
@@ -213,5 +218,4 @@ describe('nbwss add --url', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--file and --url cannot be used together');
   });
-
 });

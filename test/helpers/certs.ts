@@ -35,12 +35,35 @@ export function makeCert(opts: { cn?: string; sans?: string; days?: number; ca?:
   else openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', keyPath], dir);
   const days = opts.days ?? 90;
   const ext = join(dir, `${id}.ext`);
-  writeFileSync(ext, opts.isCa ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' : `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\n`);
+  writeFileSync(
+    ext,
+    opts.isCa ? 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' : `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\n`,
+  );
   const csr = join(dir, `${id}.csr`);
   openssl(['req', '-new', '-key', keyPath, '-subj', `/CN=${cn}`, '-out', csr], dir);
   if (days <= 0) throw new Error('makeCert makes valid certificates; use makeExpiredCert');
   const dates = ['-days', String(days)];
-  if (opts.ca) openssl(['x509', '-req', '-in', csr, '-CA', opts.ca.certPath, '-CAkey', opts.ca.keyPath, '-set_serial', String(1000 + n), '-extfile', ext, ...dates, '-out', certPath], dir);
+  if (opts.ca)
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        opts.ca.certPath,
+        '-CAkey',
+        opts.ca.keyPath,
+        '-set_serial',
+        String(1000 + n),
+        '-extfile',
+        ext,
+        ...dates,
+        '-out',
+        certPath,
+      ],
+      dir,
+    );
   else openssl(['x509', '-req', '-in', csr, '-key', keyPath, '-set_serial', String(1000 + n), '-extfile', ext, ...dates, '-out', certPath], dir);
   const cert = readFileSync(certPath, 'utf8');
   const fp = new X509Certificate(cert).fingerprint256;
@@ -56,7 +79,15 @@ export async function makeExpiredCert(): Promise<Cert> {
     curve: 'P-256',
     notBeforeDate: new Date(Date.now() - 60 * day),
     notAfterDate: new Date(Date.now() - 30 * day),
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
   const dir = tempDir('nbwss-cert-');
   const keyPath = join(dir, 'expired.key');

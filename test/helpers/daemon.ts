@@ -39,7 +39,9 @@ export function startDaemon(env: NodeJS.ProcessEnv): DaemonProcess {
     lines.push(l);
     for (const w of waiters) if (w.match(l)) w.resolve(l);
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stderr })),
+  );
   const d: DaemonProcess = {
     child,
     lines,
@@ -59,7 +61,9 @@ export function startDaemon(env: NodeJS.ProcessEnv): DaemonProcess {
         };
         const timer = setTimeout(() => {
           waiters.delete(w);
-          reject(new Error(`no matching daemon log line within ${timeoutMs} ms; lines:\n${lines.map((x) => JSON.stringify(x)).join('\n')}\n${stderr.slice(-2000)}`));
+          reject(
+            new Error(`no matching daemon log line within ${timeoutMs} ms; lines:\n${lines.map((x) => JSON.stringify(x)).join('\n')}\n${stderr.slice(-2000)}`),
+          );
         }, timeoutMs);
         waiters.add(w);
         void exited.then(() => {

@@ -7,5 +7,11 @@ if (account) {
   const v = new Entry(service, account, { linux: { store: 'secret-service' } }).getPassword();
   process.stdout.write(JSON.stringify(v ?? null));
 } else {
-  process.stdout.write(JSON.stringify(findCredentials(service).map((c) => c.account).sort()));
+  process.stdout.write(
+    JSON.stringify(
+      findCredentials(service)
+        .map((c) => c.account)
+        .sort(),
+    ),
+  );
 }

@@ -18,7 +18,8 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status
  * programs are missing (Debian: dbus-x11 gnome-keyring).
  */
 export async function startSecretService(): Promise<SecretService | { unavailable: string }> {
-  for (const cmd of ['dbus-daemon', 'gnome-keyring-daemon', 'dbus-send']) if (!has(cmd)) return { unavailable: `${cmd} is not installed (apt-get install dbus-x11 gnome-keyring)` };
+  for (const cmd of ['dbus-daemon', 'gnome-keyring-daemon', 'dbus-send'])
+    if (!has(cmd)) return { unavailable: `${cmd} is not installed (apt-get install dbus-x11 gnome-keyring)` };
   const root = tempDir('nbwss-dbus-');
   const runtime = join(root, 'run');
   mkdirSync(runtime, { mode: 0o700 });
@@ -55,7 +56,18 @@ export async function startSecretService(): Promise<SecretService | { unavailabl
   const deadline = Date.now() + 10_000;
   for (;;) {
     const r = await new Promise<string>((resolve) => {
-      const q = spawn('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const q = spawn(
+        'dbus-send',
+        [
+          '--session',
+          '--print-reply',
+          '--dest=org.freedesktop.DBus',
+          '/org/freedesktop/DBus',
+          'org.freedesktop.DBus.NameHasOwner',
+          'string:org.freedesktop.secrets',
+        ],
+        { env, stdio: ['ignore', 'pipe', 'ignore'] },
+      );
       let out = '';
       q.stdout!.on('data', (d) => (out += d));
       q.on('close', () => resolve(out));

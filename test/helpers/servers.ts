@@ -92,7 +92,11 @@ export interface HttpsServer {
 }
 
 /** An https server on 127.0.0.1 presenting `c`; `routes` answer by path (without the query string). */
-export async function startHttpsServer(c: Cert, routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void>, chain: Cert[] = []): Promise<HttpsServer> {
+export async function startHttpsServer(
+  c: Cert,
+  routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void>,
+  chain: Cert[] = [],
+): Promise<HttpsServer> {
   const server = createHttpsServer({ key: c.key, cert: [c.cert, ...chain.map((x) => x.cert)].join('') }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     result.hits.push(path);

@@ -22,31 +22,47 @@ export interface AddOptions extends GlobalOptions, SourceOptions {
 export const sourceOptions = (c: Command) =>
   c
     .addOption(new Option('-f, --file <path>', 'endpoint details JSON file; - reads standard input'))
-    .addOption(new Option('-u, --url <url>', 'https URL that serves the endpoint details (the dialog\'s URL option); - reads it from standard input'))
+    .addOption(new Option('-u, --url <url>', "https URL that serves the endpoint details (the dialog's URL option); - reads it from standard input"))
     .addOption(new Option('--ca-file <pem>', 'trust this CA for --url too (repeatable; NODE_EXTRA_CA_CERTS is honoured)').argParser(collect))
     .addOption(new Option('--timeout <ms>', 'bound on connecting, the TLS handshake and a stalled answer').argParser(parseTimeout).default(10_000));
 
 export const acceptOptions = (c: Command) =>
   c
-    .addOption(new Option('--fingerprint <sha256>', 'accept only the certificate with this SHA-256 fingerprint (hex, any case, colons optional; or SHA256:base64); repeat for several endpoints').argParser(collect).conflicts('yes'))
+    .addOption(
+      new Option(
+        '--fingerprint <sha256>',
+        'accept only the certificate with this SHA-256 fingerprint (hex, any case, colons optional; or SHA256:base64); repeat for several endpoints',
+      )
+        .argParser(collect)
+        .conflicts('yes'),
+    )
     .option('-y, --yes', 'trust the certificate the endpoint presents without asking')
-    .addOption(new Option('--pin <kind>', 'pin the certificate, or its public key (spki: survives renewals that keep the key)').choices(['cert', 'spki']).default('cert'));
+    .addOption(
+      new Option('--pin <kind>', 'pin the certificate, or its public key (spki: survives renewals that keep the key)')
+        .choices(['cert', 'spki'])
+        .default('cert'),
+    );
 
 export function addCommand(ctx: Context): Command {
-  const c = new Command('add').description('Save WebSocket endpoint credentials from endpoint details (the dialog\'s Validate + Add Host); with no source on a terminal, a wizard');
+  const c = new Command('add').description(
+    "Save WebSocket endpoint credentials from endpoint details (the dialog's Validate + Add Host); with no source on a terminal, a wizard",
+  );
   sourceOptions(c);
   acceptOptions(c);
   return c
     .option('--deactivated', 'save the endpoint DEACTIVATED (the daemon will not connect to it)')
     .option('--replace', 're-add hosts that exist with new details and token, keeping their state (token expired, endpoint moved)')
     .option('--json', 'print the saved endpoints as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   nbwss add                                          # the wizard (on a terminal)
   nbwss add --file endpoint.json                     # shows the certificate, asks to trust it
   printf '%s\n' "$DETAILS_URL" | nbwss add --url - --fingerprint AB:CD:...:EF   # the URL's one-time secret stays out of ps
   cat endpoints.json | nbwss add --file - --yes --json
-  nbwss add --file renewed.json --replace --yes      # new token for an existing host`)
+  nbwss add --file renewed.json --replace --yes      # new token for an existing host`,
+    )
     .action(async (_o, cmd: Command) => runAdd(cmd.optsWithGlobals<AddOptions>(), ctx));
 }
 
@@ -85,18 +101,29 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
       replace: o.replace,
       accept: async (cand) => {
         const u = new URL(cand.details.url);
-        ctx.info(formatCertificate(cand.details.hostName, `${u.hostname}:${u.port || 443}`, cand.certificate, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)));
-        return acceptor(cand.details.hostName, cand.certificate, wizard ? `Trust this certificate and Add Host ${cand.details.hostName}?` : `Trust this certificate and save ${cand.details.hostName}?`);
+        ctx.info(
+          formatCertificate(cand.details.hostName, `${u.hostname}:${u.port || 443}`, cand.certificate, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)),
+        );
+        return acceptor(
+          cand.details.hostName,
+          cand.certificate,
+          wizard ? `Trust this certificate and Add Host ${cand.details.hostName}?` : `Trust this certificate and save ${cand.details.hostName}?`,
+        );
       },
       // A spinner on a terminal while one endpoint's certificate is fetched (several fetch at once, silently).
-      fetch: loaded.endpoints.length === 1 ? (u, fo) => withSpinner(ctx, `Fetching the certificate of ${u.host}`, () => fetchCertificate(u, fo)) : fetchCertificate,
+      fetch:
+        loaded.endpoints.length === 1 ? (u, fo) => withSpinner(ctx, `Fetching the certificate of ${u.host}`, () => fetchCertificate(u, fo)) : fetchCertificate,
       fetchOptions: { timeoutMs: o.timeout },
       state,
       pinType: o.pin,
     });
     if (o.json) ctx.io.stdout.write(`${safeJson(added.map((a) => ({ ...a, url: maskUrl(a.url) })))}\n`);
     for (const a of added) {
-      ctx.info(ctx.style.green(`${a.replaced ? 'Replaced' : 'Added'} ${a.hostName} (group ${a.groupId}, priority ${a.priority}, ${a.state}); token saved in the ${secrets.name} secret store.`));
+      ctx.info(
+        ctx.style.green(
+          `${a.replaced ? 'Replaced' : 'Added'} ${a.hostName} (group ${a.groupId}, priority ${a.priority}, ${a.state}); token saved in the ${secrets.name} secret store.`,
+        ),
+      );
     }
     await ctx.changed?.(o, { command: o.replace ? 'add --replace' : 'add', hosts: added.map((a) => a.hostName) });
   } finally {

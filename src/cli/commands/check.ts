@@ -17,17 +17,22 @@ const parseDays = (v: string) => {
 
 export function checkCommand(ctx: Context): Command {
   return new Command('check')
-    .description('Fetch each endpoint\'s certificate and report OK, CHANGED, EXPIRING, EXPIRED or UNREACHABLE; exit 0 only if all are OK (for cron and monitoring)')
+    .description(
+      "Fetch each endpoint's certificate and report OK, CHANGED, EXPIRING, EXPIRED or UNREACHABLE; exit 0 only if all are OK (for cron and monitoring)",
+    )
     .argument('[host...]', 'host names (default: all)')
     .option('--days <n>', 'EXPIRING when the certificate expires within this many days', parseDays, 30)
     .option('--timeout <ms>', 'bound on connecting and the TLS handshake', parseTimeout, 10_000)
     .option('--json', 'print a JSON array')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit status: 0 all OK; 4 some endpoint UNREACHABLE; 5 some certificate CHANGED, EXPIRED or EXPIRING (and none unreachable).
 
 Examples:
   nbwss check
-  nbwss check cloudhost7.nebula.com --days 14 --json`)
+  nbwss check cloudhost7.nebula.com --days 14 --json`,
+    )
     .action(async (hosts: string[], _o, cmd: Command) => runCheck(hosts, cmd.optsWithGlobals<CheckOptions>(), ctx));
 }
 
@@ -38,10 +43,12 @@ export async function runCheck(hosts: string[], o: CheckOptions, ctx: Context): 
     if (hosts.length) throw (await import('../../core/services/endpoints.js')).notFound(hosts[0]!);
     return o.json ? void ctx.io.stdout.write('[]\n') : ctx.info('No WebSocket servers are saved.');
   }
-  let results;
+  let results: Awaited<ReturnType<typeof checkEndpoints>>;
   try {
     const { withSpinner } = await import('../output/spinner.js');
-    results = await withSpinner(ctx, 'Checking certificates', () => checkEndpoints(store, hosts, { days: o.days, fetch: fetchCertificate, fetchOptions: { timeoutMs: o.timeout } }));
+    results = await withSpinner(ctx, 'Checking certificates', () =>
+      checkEndpoints(store, hosts, { days: o.days, fetch: fetchCertificate, fetchOptions: { timeoutMs: o.timeout } }),
+    );
   } finally {
     store.close();
   }
@@ -50,12 +57,22 @@ export async function runCheck(hosts: string[], o: CheckOptions, ctx: Context): 
   else {
     const { renderTable } = await import('../output/table.js');
     const paint = (s: string) => (s === 'OK' ? ctx.style.green(s) : s === 'EXPIRING' ? ctx.style.yellow(s) : ctx.style.red(s));
-    ctx.io.stdout.write(`${await renderTable(['Host Name', 'Status', 'Detail'], results.map((r) => [r.hostName, ctx.io.colorOut ? paint(r.status) : r.status, r.detail]), ctx.io)}\n`);
+    ctx.io.stdout.write(
+      `${await renderTable(
+        ['Host Name', 'Status', 'Detail'],
+        results.map((r) => [r.hostName, ctx.io.colorOut ? paint(r.status) : r.status, r.detail]),
+        ctx.io,
+      )}\n`,
+    );
   }
   const bad = results.filter((r) => r.status !== 'OK');
   if (bad.length === 0) return;
   const code = bad.some((r) => r.status === 'UNREACHABLE') ? 'NETWORK' : 'CERTIFICATE';
-  throw new NbwssError(code, `${bad.length} of ${results.length} endpoint${results.length === 1 ? '' : 's'} not OK: ${bad.map((r) => `${r.hostName} ${r.status}`).join(', ')}`, {
-    hint: bad.some((r) => r.status === 'CHANGED') ? 'For a CHANGED certificate, verify it with the cloud provider, then run: nbwss repin HOST' : undefined,
-  });
+  throw new NbwssError(
+    code,
+    `${bad.length} of ${results.length} endpoint${results.length === 1 ? '' : 's'} not OK: ${bad.map((r) => `${r.hostName} ${r.status}`).join(', ')}`,
+    {
+      hint: bad.some((r) => r.status === 'CHANGED') ? 'For a CHANGED certificate, verify it with the cloud provider, then run: nbwss repin HOST' : undefined,
+    },
+  );
 }

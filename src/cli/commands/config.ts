@@ -4,12 +4,15 @@ import { safeJson } from '../../core/text.js';
 
 export function configCommand(ctx: Context): Command {
   const config = new Command('config')
-    .description('Read and edit nbwss.properties in the store directory (the guide\'s Table 2-4; the daemon reads it)')
-    .addHelpText('after', `
+    .description("Read and edit nbwss.properties in the store directory (the guide's Table 2-4; the daemon reads it)")
+    .addHelpText(
+      'after',
+      `
 Examples:
   nbwss config list
   nbwss config set connectionInfo.period 30
-  nbwss config unset connectionInfo.period`);
+  nbwss config unset connectionInfo.period`,
+    );
   const home = (cmd: Command) => ctx.home(cmd.optsWithGlobals<GlobalOptions>());
   config.addCommand(
     new Command('list')
@@ -21,7 +24,13 @@ Examples:
         const views = listProperties(home(cmd));
         if (o.json) return void ctx.io.stdout.write(`${safeJson(views)}\n`);
         const { renderTable } = await import('../output/table.js');
-        const rows = views.map((v) => [v.key, String(v.value) + (v.valid ? '' : ' (NOT VALID)'), v.default === null ? '-' : String(v.default), v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default', v.unit ?? '']);
+        const rows = views.map((v) => [
+          v.key,
+          String(v.value) + (v.valid ? '' : ' (NOT VALID)'),
+          v.default === null ? '-' : String(v.default),
+          v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default',
+          v.unit ?? '',
+        ]);
         ctx.io.stdout.write(`${await renderTable(['Key', 'Value', 'Default', 'Source', 'Unit'], rows, ctx.io)}\n`);
       }),
   );

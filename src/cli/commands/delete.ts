@@ -13,10 +13,13 @@ export function deleteCommand(ctx: Context): Command {
     .description('Remove saved WebSocket servers: entry, pinned certificate and token')
     .argument('<host...>', 'host names of the endpoints')
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   nbwss delete cloudhost7.nebula.com
-  nbwss delete ep1.acme.com ep2.acme.com --yes`)
+  nbwss delete ep1.acme.com ep2.acme.com --yes`,
+    )
     .action(async (hosts: string[], _o, cmd: Command) => runDelete(hosts, cmd.optsWithGlobals<DeleteOptions>(), ctx));
 }
 
@@ -38,7 +41,9 @@ export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context)
     const { removed, tokensLeft } = deleteEndpoints(store, secrets, hosts);
     for (const h of removed) ctx.info(`Deleted ${h}.`);
     if (tokensLeft) {
-      ctx.warn(`the entries are deleted, but their tokens are left in the ${secrets.name} secret store, which failed: ${tokensLeft.message}. Remove them once it answers again with: nbwss doctor --fix`);
+      ctx.warn(
+        `the entries are deleted, but their tokens are left in the ${secrets.name} secret store, which failed: ${tokensLeft.message}. Remove them once it answers again with: nbwss doctor --fix`,
+      );
     }
     await ctx.changed?.(o, { command: 'delete', hosts: removed, ...(tokensLeft ? { detail: `tokens left in the ${secrets.name} secret store` } : {}) });
   } finally {

@@ -16,12 +16,15 @@ export function doctorCommand(ctx: Context): Command {
     .option('--fix', 'tighten permissions, and (after confirmation) remove orphan tokens')
     .option('-y, --yes', 'with --fix: remove orphan tokens without asking')
     .option('--json', 'print {ok, checks: [{name, status, detail, fix, fixed}]}')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit status: 0 when nothing is wrong (warnings allowed), 8 otherwise.
 
 Examples:
   nbwss doctor
-  nbwss doctor --fix`)
+  nbwss doctor --fix`,
+    )
     .action(async (_o, cmd: Command) => {
       const o = cmd.optsWithGlobals<DoctorCliOptions>();
       const { runDoctor } = await import('../../core/services/doctor.js');
@@ -48,7 +51,18 @@ Examples:
           if (c.status !== 'ok' && c.fix) ctx.io.stdout.write(`         ${c.fix}\n`);
         }
       }
-      if (o.fix && checks.some((c) => c.fixed)) await ctx.changed?.(o, { command: 'doctor --fix', hosts: [], detail: checks.filter((c) => c.fixed).map((c) => c.fixed).join('; ') });
-      if (problems.length) throw new NbwssError('STORE', `${problems.length} problem${problems.length > 1 ? 's' : ''} found: ${problems.map((p) => p.name).join(', ')}`, { hint: o.fix ? undefined : 'Some can be mended with: nbwss doctor --fix' });
+      if (o.fix && checks.some((c) => c.fixed))
+        await ctx.changed?.(o, {
+          command: 'doctor --fix',
+          hosts: [],
+          detail: checks
+            .filter((c) => c.fixed)
+            .map((c) => c.fixed)
+            .join('; '),
+        });
+      if (problems.length)
+        throw new NbwssError('STORE', `${problems.length} problem${problems.length > 1 ? 's' : ''} found: ${problems.map((p) => p.name).join(', ')}`, {
+          hint: o.fix ? undefined : 'Some can be mended with: nbwss doctor --fix',
+        });
     });
 }

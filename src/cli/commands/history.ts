@@ -17,10 +17,13 @@ export function historyCommand(ctx: Context): Command {
       if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError('expected a whole number of 1 or more.');
       return Number(v);
     })
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   nbwss history
-  nbwss history --host cloudhost7.nebula.com --json`)
+  nbwss history --host cloudhost7.nebula.com --json`,
+    )
     .action(async (o: HistoryOptions, cmd: Command) => {
       const g = cmd.optsWithGlobals<HistoryOptions>();
       const { readAudit } = await import('../../core/audit.js');
@@ -33,7 +36,13 @@ Examples:
       if (o.json) return void ctx.io.stdout.write(`${safeJson(entries)}\n`);
       if (entries.length === 0) return ctx.info('No changes recorded.');
       const { renderTable } = await import('../output/table.js');
-      const rows = entries.map((e) => [e.time, e.user, e.command, [...e.hosts, ...(e.detail ? [e.detail] : [])].join(', '), e.outcome === 'ok' ? 'ok' : `${e.error?.code ?? 'error'}: ${e.error?.message ?? ''}`]);
+      const rows = entries.map((e) => [
+        e.time,
+        e.user,
+        e.command,
+        [...e.hosts, ...(e.detail ? [e.detail] : [])].join(', '),
+        e.outcome === 'ok' ? 'ok' : `${e.error?.code ?? 'error'}: ${e.error?.message ?? ''}`,
+      ]);
       ctx.io.stdout.write(`${await renderTable(['Time', 'User', 'Command', 'Target', 'Outcome'], rows, ctx.io)}\n`);
     });
 }

@@ -18,17 +18,21 @@ export function listCommand(ctx: Context): Command {
     .option('-q, --names', 'print only the host names, one per line (for loops and shell completion)')
     .option('--group <id>', 'only endpoints of this group')
     .addOption(new Option('--state <state>', 'only ACTIVATED or DEACTIVATED endpoints').choices(['activated', 'deactivated']))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   nbwss list
   nbwss list --group sg1 --state activated
   nbwss list --json | jq -r '.[].hostName'
-  for h in $(nbwss list -q --state deactivated); do nbwss activate "$h"; done`)
+  for h in $(nbwss list -q --state deactivated); do nbwss activate "$h"; done`,
+    )
     .action(async (_o, cmd: Command) => runList(cmd.optsWithGlobals<ListOptions>(), ctx));
 }
 
 export async function runList(o: ListOptions, ctx: Context): Promise<void> {
-  if (o.names && o.json) throw new NbwssError('USAGE', '--names and --json cannot be used together', { hint: 'Use --json for details, --names for host names only.' });
+  if (o.names && o.json)
+    throw new NbwssError('USAGE', '--names and --json cannot be used together', { hint: 'Use --json for details, --names for host names only.' });
   const filter = { groupId: o.group, state: o.state ? (o.state.toUpperCase() as 'ACTIVATED' | 'DEACTIVATED') : undefined };
   // Read-only: listing never creates or changes a store (completion runs list --names on every TAB).
   const store = await ctx.readStore(o);

@@ -13,10 +13,13 @@ export function showCommand(ctx: Context): Command {
     .argument('<host>', 'host name of the endpoint (any case)')
     .option('--json', 'print JSON')
     .option('--show-token', 'also print the token and the full URL (the dialog\'s "Token: View")')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   nbwss show cloudhost7.nebula.com
-  nbwss show cloudhost7.nebula.com --json --show-token`)
+  nbwss show cloudhost7.nebula.com --json --show-token`,
+    )
     .action(async (host: string, _o, cmd: Command) => runShow(host, cmd.optsWithGlobals<ShowOptions>(), ctx));
 }
 
@@ -34,7 +37,13 @@ export async function runShow(host: string, o: ShowOptions, ctx: Context): Promi
       ...(o.showToken ? { url: r.url } : {}),
       pinType: r.pinType,
       spkiFingerprint: r.spkiFingerprint,
-      certificate: { subject: v.certificate.subject, issuer: v.certificate.issuer, sans: v.certificate.sans, notBefore: v.certificate.notBefore, notAfter: v.certificate.notAfter },
+      certificate: {
+        subject: v.certificate.subject,
+        issuer: v.certificate.issuer,
+        sans: v.certificate.sans,
+        notBefore: v.certificate.notBefore,
+        notAfter: v.certificate.notAfter,
+      },
       connectionSince: r.connectionSince,
       lastError: r.lastError,
       createdAt: r.createdAt,
@@ -51,7 +60,10 @@ export async function runShow(host: string, o: ShowOptions, ctx: Context): Promi
       ['Group ID', data.groupId],
       ['Priority', String(data.priority)],
       ['State', data.state],
-      ['Connection State', `${data.connectionState}${r.connectionSince ? ` since ${r.connectionSince}` : ''}${r.lastError ? ` (last error: ${r.lastError})` : ''}`],
+      [
+        'Connection State',
+        `${data.connectionState}${r.connectionSince ? ` since ${r.connectionSince}` : ''}${r.lastError ? ` (last error: ${r.lastError})` : ''}`,
+      ],
       ['Token', v.token ?? '******** (use --show-token to view)'],
       ['Pinned', `${r.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${r.pinType === 'spki' ? r.spkiFingerprint : r.fingerprint}`],
       ['Subject', data.certificate.subject],

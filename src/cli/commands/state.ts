@@ -6,9 +6,12 @@ export function stateCommand(ctx: Context, verb: 'activate' | 'deactivate'): Com
   return new Command(verb)
     .description(verb === 'activate' ? 'Activate endpoints: NBWSS may connect to them' : 'Deactivate endpoints: NBWSS does not connect to them')
     .argument('<host...>', 'host names of the endpoints')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Example:
-  nbwss ${verb} cloudhost7.nebula.com`)
+  nbwss ${verb} cloudhost7.nebula.com`,
+    )
     .action(async (hosts: string[], _o, cmd: Command) => {
       const { setEndpointState } = await import('../../core/services/endpoints.js');
       const g = cmd.optsWithGlobals<GlobalOptions>();

@@ -4,19 +4,25 @@ import type { Context, GlobalOptions } from '../context.js';
 import { canPrompt } from '../io.js';
 
 export function tokenCommand(ctx: Context): Command {
-  const token = new Command('token').description('Manage endpoint tokens').addHelpText('after', `
+  const token = new Command('token').description('Manage endpoint tokens').addHelpText(
+    'after',
+    `
 Example:
-  nbwss token set cloudhost7.nebula.com < token.txt`);
+  nbwss token set cloudhost7.nebula.com < token.txt`,
+  );
   token.addCommand(
     new Command('set')
       .description('Store a new token for a saved endpoint, read from standard input (never from the command line)')
       .argument('<host>', 'host name of the endpoint')
       // A token typed after the host is refused with the way to give it, not with "too many arguments".
       .allowExcessArguments(true)
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
   nbwss token set cloudhost7.nebula.com < token.txt
-  nbwss token set cloudhost7.nebula.com          # asks for it, echoed as *`)
+  nbwss token set cloudhost7.nebula.com          # asks for it, echoed as *`,
+      )
       .action(async (host: string, _o, cmd: Command) => {
         if (cmd.args.length > 1) {
           throw new NbwssError('USAGE', 'nbwss token set takes the host name only: the token is read from standard input, never from the command line', {
@@ -33,7 +39,8 @@ async function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<st
   let s = '';
   for await (const chunk of stream) {
     s += String(chunk);
-    if (s.length > limit) throw new NbwssError('INVALID_DETAILS', 'JSON contents not valid: the token is longer than 64 KiB', { hint: 'Give the token alone on standard input.' });
+    if (s.length > limit)
+      throw new NbwssError('INVALID_DETAILS', 'JSON contents not valid: the token is longer than 64 KiB', { hint: 'Give the token alone on standard input.' });
   }
   return s;
 }

@@ -11,24 +11,37 @@ export interface ValidateOptions extends GlobalOptions, SourceOptions {
 }
 
 export function validateCommand(ctx: Context): Command {
-  const c = new Command('validate').description('Everything add does before saving, and nothing written: details checked, certificate fetched and shown (the dialog\'s Validate button)');
+  const c = new Command('validate').description(
+    "Everything add does before saving, and nothing written: details checked, certificate fetched and shown (the dialog's Validate button)",
+  );
   sourceOptions(c);
   return c
     .option('--json', 'print {details (token masked), certificate, warnings} as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   nbwss validate --file endpoint.json
-  nbwss validate --url 'https://cloud.example.com/nbu/details?otp=...' --json`)
+  nbwss validate --url 'https://cloud.example.com/nbu/details?otp=...' --json`,
+    )
     .action(async (_o, cmd: Command) => runValidate(cmd.optsWithGlobals<ValidateOptions>(), ctx));
 }
 
 export async function runValidate(o: ValidateOptions, ctx: Context): Promise<void> {
   sourceConflict(o);
   if (o.file === undefined && o.url === undefined) {
-    throw new NbwssError('USAGE', 'nbwss validate needs the endpoint details: --file PATH (- for standard input) or --url URL', { hint: 'Example: nbwss validate --file endpoint.json' });
+    throw new NbwssError('USAGE', 'nbwss validate needs the endpoint details: --file PATH (- for standard input) or --url URL', {
+      hint: 'Example: nbwss validate --file endpoint.json',
+    });
   }
   const warnings: string[] = [];
-  const collecting: Context = { ...ctx, warn: (m) => (warnings.push(m), ctx.warn(m)) };
+  const collecting: Context = {
+    ...ctx,
+    warn: (m) => {
+      warnings.push(m);
+      ctx.warn(m);
+    },
+  };
   const loaded = await loadDetails(o, collecting);
   const [{ fetchCertificate }, { formatCertificate }, { entityExists }, { maskUrl, parseWssUrl }, { FETCH_CONCURRENCY, mapLimit }] = await Promise.all([
     import('../../core/tls/fetch.js'),
@@ -62,10 +75,9 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   for (const { d, c } of results) {
     const u = new URL(d.url);
     ctx.io.stdout.write(
-      `${[
-        serverInformation(d),
-        formatCertificate(d.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)),
-      ].join('\n')}\n`,
+      `${[serverInformation(d), formatCertificate(d.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG))].join(
+        '\n',
+      )}\n`,
     );
   }
   ctx.info(ctx.style.green(`Valid: nbwss add would save ${loaded.endpoints.map((d) => d.hostName).join(', ')} once the certificate is accepted.`));

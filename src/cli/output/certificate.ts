@@ -6,7 +6,9 @@ export function formatCertificate(host: string, target: string, c: PresentedCert
   const expired = new Date(c.notAfter) < now;
   const notYet = new Date(c.notBefore) > now;
   const validity = `${c.notBefore} to ${c.notAfter}${expired ? ` ${s.red('(EXPIRED)')}` : notYet ? ` ${s.red('(NOT YET VALID)')}` : ''}`;
-  const trust = c.trusted ? s.green('yes, chains to a system CA') : s.yellow(`no${c.trustError ? ` — ${describeTrustError(c.trustError)}${debug ? ` (${c.trustError})` : ''}` : ''}`);
+  const trust = c.trusted
+    ? s.green('yes, chains to a system CA')
+    : s.yellow(`no${c.trustError ? ` — ${describeTrustError(c.trustError)}${debug ? ` (${c.trustError})` : ''}` : ''}`);
   const match = c.hostnameMatches ? s.green('yes') : s.yellow(`no, the certificate does not name ${hostOf(target)}`);
   const rows: [string, string][] = [
     ['Subject', c.subject],

@@ -22,12 +22,39 @@ interface Spec {
 
 export const PROPERTY_SPECS = {
   'exception.ignoreDecoder': { type: 'boolean', default: false, description: 'ignore a message NBWSS cannot decode instead of closing the connection' },
-  'notification.sendTimeout': { type: 'integer', default: 2000, unit: 'ms', min: 1, max: 600_000, description: 'how long a notification task waits to communicate with an endpoint' },
-  'notification.scheduledRate': { type: 'integer', default: 5, unit: 's', min: 1, max: 86_400, description: 'how often to query for notifications, and to resend an unacknowledged one' },
+  'notification.sendTimeout': {
+    type: 'integer',
+    default: 2000,
+    unit: 'ms',
+    min: 1,
+    max: 600_000,
+    description: 'how long a notification task waits to communicate with an endpoint',
+  },
+  'notification.scheduledRate': {
+    type: 'integer',
+    default: 5,
+    unit: 's',
+    min: 1,
+    max: 86_400,
+    description: 'how often to query for notifications, and to resend an unacknowledged one',
+  },
   'keepAlive.scheduledRate': { type: 'integer', default: 30, unit: 's', min: 1, max: 86_400, description: 'how often a ping is sent to each endpoint' },
   'keepAlive.maxPongMissAllowed': { type: 'integer', default: 10, min: 1, max: 10_000, description: 'missed pongs in a row before the connection is closed' },
-  'connectionInfo.period': { type: 'integer', default: 60, unit: 's', min: 1, max: 86_400, description: 'seconds between connection updates (connect new, drop removed endpoints)' },
-  'scheduledExecutor.threadPoolSize': { type: 'integer', default: 1, min: 1, max: 64, description: 'threads that maintain connections and handle notifications' },
+  'connectionInfo.period': {
+    type: 'integer',
+    default: 60,
+    unit: 's',
+    min: 1,
+    max: 86_400,
+    description: 'seconds between connection updates (connect new, drop removed endpoints)',
+  },
+  'scheduledExecutor.threadPoolSize': {
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: 64,
+    description: 'threads that maintain connections and handle notifications',
+  },
 } as const satisfies Record<string, Spec>;
 
 export type PropertyKey = keyof typeof PROPERTY_SPECS;
@@ -95,7 +122,12 @@ function read(home: string): Parsed {
   }
   const pairs = parseLines(text, true)
     .filter((n): n is typeof n & { type: 'PAIR'; key: string; value: string } => n.type === 'PAIR')
-    .map((n) => ({ key: (n as unknown as { key: string }).key, value: (n as unknown as { value: string }).value, start: n.range[0], end: n.range[n.range.length - 1]! }));
+    .map((n) => ({
+      key: (n as unknown as { key: string }).key,
+      value: (n as unknown as { value: string }).value,
+      start: n.range[0],
+      end: n.range[n.range.length - 1]!,
+    }));
   return { text, pairs };
 }
 
@@ -128,7 +160,9 @@ export function loadProperties(home: string): NbwssProperties {
     try {
       out[p.key] = parseValue(p.key, p.value);
     } catch (e) {
-      throw new NbwssError('STORE', `${join(home, PROPERTIES_FILE)}: ${(e as NbwssError).message}`, { hint: `Fix it with: nbwss config set ${p.key} VALUE (or nbwss config unset ${p.key})` });
+      throw new NbwssError('STORE', `${join(home, PROPERTIES_FILE)}: ${(e as NbwssError).message}`, {
+        hint: `Fix it with: nbwss config set ${p.key} VALUE (or nbwss config unset ${p.key})`,
+      });
     }
   }
   return out as NbwssProperties;
@@ -153,7 +187,9 @@ export function listProperties(home: string): PropertyView[] {
     }
     return { key: k, value, valid, default: spec.default, set: raw !== undefined, vendorOnly: false, unit: spec.unit ?? null, description: spec.description };
   });
-  for (const [k, v] of last) if (isVendorKey(k)) views.push({ key: k, value: v, valid: true, default: null, set: true, vendorOnly: true, unit: null, description: 'for Veritas Support; kept as it is' });
+  for (const [k, v] of last)
+    if (isVendorKey(k))
+      views.push({ key: k, value: v, valid: true, default: null, set: true, vendorOnly: true, unit: null, description: 'for Veritas Support; kept as it is' });
   return views;
 }
 
@@ -171,17 +207,17 @@ export function setProperty(home: string, key: string, raw: string): boolean | n
   const value = parseValue(key, raw);
   // Read, change and write under a lock: concurrent sets of different keys all land.
   return withLock(join(home, CONFIG_LOCK), () => {
-  const { text, pairs } = read(home);
-  const at = pairs.filter((p) => p.key === key).pop();
-  let next: string;
-  if (at) {
-    next = `${text.slice(0, at.start)}${key}=${value}${text.slice(at.end)}`;
-  } else {
-    const header = text === '' ? '#Properties file for NetBackup WebSocket Service\n' : '';
-    next = `${text}${text !== '' && !text.endsWith('\n') ? '\n' : ''}${header}${key}=${value}\n`;
-  }
-  write(home, next);
-  return value;
+    const { text, pairs } = read(home);
+    const at = pairs.filter((p) => p.key === key).pop();
+    let next: string;
+    if (at) {
+      next = `${text.slice(0, at.start)}${key}=${value}${text.slice(at.end)}`;
+    } else {
+      const header = text === '' ? '#Properties file for NetBackup WebSocket Service\n' : '';
+      next = `${text}${text !== '' && !text.endsWith('\n') ? '\n' : ''}${header}${key}=${value}\n`;
+    }
+    write(home, next);
+    return value;
   });
 }
 
@@ -190,17 +226,17 @@ export function unsetProperty(home: string, key: string): boolean {
   specOf(key);
   if (!existsSync(home)) return false;
   return withLock(join(home, CONFIG_LOCK), () => {
-  const { text, pairs } = read(home);
-  const hits = pairs.filter((p) => p.key === key);
-  if (hits.length === 0) return false;
-  let next = text;
-  for (const p of [...hits].reverse()) {
-    const lineStart = next.lastIndexOf('\n', p.start - 1) + 1;
-    let lineEnd = next.indexOf('\n', p.end);
-    lineEnd = lineEnd === -1 ? next.length : lineEnd + 1;
-    next = next.slice(0, lineStart) + next.slice(lineEnd);
-  }
-  write(home, next);
-  return true;
+    const { text, pairs } = read(home);
+    const hits = pairs.filter((p) => p.key === key);
+    if (hits.length === 0) return false;
+    let next = text;
+    for (const p of [...hits].reverse()) {
+      const lineStart = next.lastIndexOf('\n', p.start - 1) + 1;
+      let lineEnd = next.indexOf('\n', p.end);
+      lineEnd = lineEnd === -1 ? next.length : lineEnd + 1;
+      next = next.slice(0, lineStart) + next.slice(lineEnd);
+    }
+    write(home, next);
+    return true;
   });
 }

@@ -40,7 +40,10 @@ const unparsable = (e: NbwssError) =>
 /** Strict UTF-8: an invalid byte is an error, not U+FFFD. A BOM is dropped. */
 export function decodeDetails(bytes: Uint8Array): string {
   if (bytes.byteLength > MAX_DETAILS_BYTES) {
-    throw invalid(`the details are larger than 1 MiB (${bytes.byteLength} bytes)`, 'Endpoint details are a few hundred bytes; check that this is the right file.');
+    throw invalid(
+      `the details are larger than 1 MiB (${bytes.byteLength} bytes)`,
+      'Endpoint details are a few hundred bytes; check that this is the right file.',
+    );
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -82,7 +85,11 @@ const text = (field: string, visibleOnly = false) =>
     .refine((s) => s.trim().length > 0, { error: `${field} is blank` })
     .superRefine((s, ctx) => {
       const m = CONTROL.exec(s) ?? (visibleOnly ? INVISIBLE.exec(s) : null);
-      if (m) ctx.addIssue({ code: 'custom', message: `${field} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})` });
+      if (m)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`,
+        });
       else if (LONE_SURROGATE.test(s)) ctx.addIssue({ code: 'custom', message: `${field} contains an unpaired UTF-16 surrogate escape` });
     });
 
@@ -162,7 +169,8 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
   try {
     value = parseJson(textIn);
   } catch (e) {
-    if (e instanceof JsonSyntaxError && e.duplicate) throw invalid(`${e.message}; each field may appear only once`, 'Remove the duplicate so the details say one thing.');
+    if (e instanceof JsonSyntaxError && e.duplicate)
+      throw invalid(`${e.message}; each field may appear only once`, 'Remove the duplicate so the details say one thing.');
     if (e instanceof JsonSyntaxError && from === 'url') throw unparsable(invalid(`not valid JSON: ${e.message}`));
     if (e instanceof JsonSyntaxError) throw invalid(`not valid JSON: ${e.message}`, 'Correct the JSON syntax at that position.');
     throw e;
@@ -175,14 +183,18 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
   }
 
   for (const [s, where] of strings(value, 'the details')) {
-    if (s.includes("'")) throw invalid(`an escaped apostrophe (\\u0027) in ${where}; NetBackup does not support an apostrophe anywhere in the endpoint details`);
+    if (s.includes("'"))
+      throw invalid(`an escaped apostrophe (\\u0027) in ${where}; NetBackup does not support an apostrophe anywhere in the endpoint details`);
   }
 
   const many = Array.isArray(value);
   const items: Json[] = Array.isArray(value) ? value : [value];
   if (many && items.length === 0) throw invalid('the array of endpoints is empty');
   if (items.length > MAX_ENDPOINTS) {
-    throw invalid(`the array holds ${items.length} endpoints; at most ${MAX_ENDPOINTS} can be added at once`, `Split the details into files of at most ${MAX_ENDPOINTS} endpoints.`);
+    throw invalid(
+      `the array holds ${items.length} endpoints; at most ${MAX_ENDPOINTS} can be added at once`,
+      `Split the details into files of at most ${MAX_ENDPOINTS} endpoints.`,
+    );
   }
 
   const warnings: string[] = [];
@@ -202,7 +214,9 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
     const unknown = Object.keys(item).filter((k) => !(FIELDS as readonly string[]).includes(k));
     if (unknown.length > 0) warnings.push(`${label}ignoring unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
     if (!sameHost(d.hostName, urlHost(u))) {
-      warnings.push(`${label}hostName ${d.hostName} differs from the host of the url (${urlHost(u)}); the certificate is fetched from the url (${maskUrl(d.url)})`);
+      warnings.push(
+        `${label}hostName ${d.hostName} differs from the host of the url (${urlHost(u)}); the certificate is fetched from the url (${maskUrl(d.url)})`,
+      );
     }
     // The host as stored: its canonical form (lower case, no trailing dot, punycode, compressed IPv6).
     endpoints.push({ token: d.token, priority: d.priority, groupId: d.groupId, hostName: canonicalHost(d.hostName), url: d.url });
@@ -220,7 +234,11 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
 
 /** The token rules of the details file, for a token given on its own (nbwss token set). */
 export function validateToken(token: string): void {
-  if (token.includes("'")) throw invalid('the token contains an apostrophe (\'); NetBackup does not support an apostrophe anywhere in the endpoint details', 'Ask the cloud provider for a token without an apostrophe.');
+  if (token.includes("'"))
+    throw invalid(
+      "the token contains an apostrophe ('); NetBackup does not support an apostrophe anywhere in the endpoint details",
+      'Ask the cloud provider for a token without an apostrophe.',
+    );
   const r = text('token').safeParse(token);
   if (!r.success) throw invalid(r.error.issues[0]!.message, 'Give the token alone on standard input, for example: nbwss token set HOST < token.txt');
 }

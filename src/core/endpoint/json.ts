@@ -124,14 +124,30 @@ export function parseJson(text: string): Json {
         out += text.slice(runStart, i);
         const e = text[i + 1];
         switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
+          case '"':
+            out += '"';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '/':
+            out += '/';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
           case 'u': {
             const hex = text.slice(i + 2, i + 6);
             if (!/^[0-9a-fA-F]{4}$/.test(hex)) return fail('invalid \\u escape: four hexadecimal digits expected');
@@ -188,7 +204,7 @@ export function parseJson(text: string): Json {
       if (text[i] !== '"') return fail(`unexpected ${describe(i)}, a property name in double quotes was expected`);
       const keyAt = i;
       const key = string();
-      if (Object.prototype.hasOwnProperty.call(out, key)) return fail(`duplicate property "${key}"`, keyAt, true);
+      if (Object.hasOwn(out, key)) return fail(`duplicate property "${key}"`, keyAt, true);
       ws();
       if (text[i] !== ':') return fail(`unexpected ${describe(i)}, ':' was expected`);
       i++;

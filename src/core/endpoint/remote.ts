@@ -20,14 +20,17 @@ export function parseDetailsUrl(raw: string): URL {
   try {
     u = new URL(raw);
   } catch {
-    throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), { hint: 'Give the https:// URL that the cloud provider generated for the endpoint details.' });
+    throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), {
+      hint: 'Give the https:// URL that the cloud provider generated for the endpoint details.',
+    });
   }
   if (u.protocol !== 'https:') {
     throw new NbwssError('INVALID_DETAILS', GUIDE.invalidParameter, {
       hint: `The details URL ${maskUrl(raw)} must start with https:// (the token travels in the answer).`,
     });
   }
-  if (u.username || u.password) throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), { hint: 'The details URL must not contain user:password@.' });
+  if (u.username || u.password)
+    throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), { hint: 'The details URL must not contain user:password@.' });
   return u;
 }
 
@@ -37,7 +40,9 @@ function loadCas(files: string[], env: NodeJS.ProcessEnv): string[] | undefined 
     try {
       return readFileSync(f, 'utf8');
     } catch (e) {
-      throw new NbwssError('USAGE', `Cannot read ${what} ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'Give a readable PEM file.' });
+      throw new NbwssError('USAGE', `Cannot read ${what} ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+        hint: 'Give a readable PEM file.',
+      });
     }
   };
   const extra = env.NODE_EXTRA_CA_CERTS ? [read(env.NODE_EXTRA_CA_CERTS, 'NODE_EXTRA_CA_CERTS')] : [];
@@ -45,9 +50,24 @@ function loadCas(files: string[], env: NodeJS.ProcessEnv): string[] | undefined 
 }
 
 const remoteError = (why: string, cause?: unknown) =>
-  new NbwssError('NETWORK', GUIDE.remoteObject, { hint: `${why}. Make sure the URL is right and the server has a valid SSL certificate (add its CA with --ca-file).`, cause });
+  new NbwssError('NETWORK', GUIDE.remoteObject, {
+    hint: `${why}. Make sure the URL is right and the server has a valid SSL certificate (add its CA with --ca-file).`,
+    cause,
+  });
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
 
 /**
  * Fetch endpoint details from an https URL: TLS verified against the system
@@ -93,7 +113,8 @@ export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<
         } catch {
           throw remoteError(`${maskUrl(url.href)} redirected to an invalid location`);
         }
-        if (next.protocol !== 'https:') throw remoteError(`${maskUrl(url.href)} redirected to ${maskUrl(next.href)}, which is not https; the details are never fetched over plain http`);
+        if (next.protocol !== 'https:')
+          throw remoteError(`${maskUrl(url.href)} redirected to ${maskUrl(next.href)}, which is not https; the details are never fetched over plain http`);
         if (seen.has(next.href)) throw remoteError(`redirect loop at ${maskUrl(next.href)}`);
         if (hop + 1 > MAX_REDIRECTS) throw remoteError(`more than ${MAX_REDIRECTS} redirects`);
         seen.add(url.href);
@@ -111,7 +132,9 @@ export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<
           n += (chunk as Buffer).length;
           if (n > MAX_DETAILS_BYTES) {
             res.body.destroy();
-            throw new NbwssError('INVALID_DETAILS', `${GUIDE.jsonNotValid}: the details are larger than 1 MiB`, { hint: 'The URL does not serve endpoint details; check it with the cloud provider.' });
+            throw new NbwssError('INVALID_DETAILS', `${GUIDE.jsonNotValid}: the details are larger than 1 MiB`, {
+              hint: 'The URL does not serve endpoint details; check it with the cloud provider.',
+            });
           }
           chunks.push(chunk as Buffer);
         }
@@ -139,7 +162,12 @@ function classify(e: unknown, host: string): NbwssError {
   if (e instanceof NbwssError) return e;
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err.code ?? err.cause?.code ?? '';
-  if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError || e instanceof undiciErrors.ConnectTimeoutError || CONNECT_CODES.has(code)) {
+  if (
+    e instanceof undiciErrors.HeadersTimeoutError ||
+    e instanceof undiciErrors.BodyTimeoutError ||
+    e instanceof undiciErrors.ConnectTimeoutError ||
+    CONNECT_CODES.has(code)
+  ) {
     return new NbwssError('NETWORK', GUIDE.unableToConnect(host), {
       hint: `${describe(code, e)}. Make sure the host name and port are correct, that you can reach it (or set HTTPS_PROXY), and that DNS lookup works.`,
       cause: e,

@@ -29,11 +29,14 @@ export function readDetailsFile(path: string): DetailsBytes {
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new NbwssError('USAGE', `Cannot read the endpoint details file ${path}: it is a directory`, { hint: 'Check the path given to --file.' });
+    if (st.isDirectory())
+      throw new NbwssError('USAGE', `Cannot read the endpoint details file ${path}: it is a directory`, { hint: 'Check the path given to --file.' });
     if (st.isFile() && st.size > MAX_DETAILS_BYTES) throw tooBig(st.size);
     const warnings: string[] = [];
     if (st.isFile() && (st.mode & 0o044) !== 0) {
-      warnings.push(`${path} is readable by ${st.mode & 0o004 ? 'other users' : 'its group'} and holds a token; restrict it with: chmod 600 ${path} (or delete it once the endpoint is added)`);
+      warnings.push(
+        `${path} is readable by ${st.mode & 0o004 ? 'other users' : 'its group'} and holds a token; restrict it with: chmod 600 ${path} (or delete it once the endpoint is added)`,
+      );
     }
     // Read at most one byte past the limit (a FIFO or device has no size up front).
     const buf = Buffer.alloc(MAX_DETAILS_BYTES + 1);
@@ -43,7 +46,8 @@ export function readDetailsFile(path: string): DetailsBytes {
       try {
         r = readSync(fd, buf, n, buf.length - n, null);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new NbwssError('USAGE', `Cannot read the endpoint details file ${path}: it is a directory`, { hint: 'Check the path given to --file.' });
+        if ((e as NodeJS.ErrnoException).code === 'EISDIR')
+          throw new NbwssError('USAGE', `Cannot read the endpoint details file ${path}: it is a directory`, { hint: 'Check the path given to --file.' });
         throw e;
       }
       if (r === 0) break;

@@ -37,7 +37,9 @@ export class FileSecretStore implements SecretStore {
       const key = this.key(false);
       if (!key) {
         throw new NbwssError('STORE', `The secret key file ${this.keyFile} is missing`, {
-          hint: existsSync(this.path) ? 'Restore it from your backup (or point NBWSS_SECRET_KEY_FILE at it); without it the stored tokens cannot be read.' : 'It is created by the first add that stores a token.',
+          hint: existsSync(this.path)
+            ? 'Restore it from your backup (or point NBWSS_SECRET_KEY_FILE at it); without it the stored tokens cannot be read.'
+            : 'It is created by the first add that stores a token.',
         });
       }
       this.read(key);
@@ -86,7 +88,10 @@ export class FileSecretStore implements SecretStore {
       raw = readPrivateFile(this.keyFile, 32);
     } catch (e) {
       if (e instanceof NbwssError) throw e;
-      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new NbwssError('STORE', `Refusing to use ${this.keyFile}: it is a symbolic link`, { hint: 'Point NBWSS_SECRET_KEY_FILE at the key file itself.' });
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP')
+        throw new NbwssError('STORE', `Refusing to use ${this.keyFile}: it is a symbolic link`, {
+          hint: 'Point NBWSS_SECRET_KEY_FILE at the key file itself.',
+        });
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(`Cannot read the secret key file ${this.keyFile}`, e);
       if (!create) return undefined;
       return this.createKey();

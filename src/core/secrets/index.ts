@@ -22,7 +22,9 @@ export function defaultKeyFile(env: NodeJS.ProcessEnv = process.env, uid = proce
 
 export function parseBackendName(v: string, source: string): SecretBackendName {
   if ((SECRET_BACKENDS as readonly string[]).includes(v)) return v as SecretBackendName;
-  throw new NbwssError('USAGE', `${source} must be keychain or file, not "${v}"`, { hint: 'Use --secret-store keychain (the OS keychain) or --secret-store file (an encrypted file).' });
+  throw new NbwssError('USAGE', `${source} must be keychain or file, not "${v}"`, {
+    hint: 'Use --secret-store keychain (the OS keychain) or --secret-store file (an encrypted file).',
+  });
 }
 
 /**

@@ -6,7 +6,8 @@ import type { SecretStore } from './types.js';
 // the kernel keyutils keyring, which forgets everything at reboot.
 const OPTIONS = { linux: { store: 'secret-service' as const } };
 
-const WAY_OUT = 'Start a keychain (on Linux: a Secret Service such as gnome-keyring on the session D-Bus), or use the encrypted file store: --secret-store file or NBWSS_SECRET_STORE=file.';
+const WAY_OUT =
+  'Start a keychain (on Linux: a Secret Service such as gnome-keyring on the session D-Bus), or use the encrypted file store: --secret-store file or NBWSS_SECRET_STORE=file.';
 
 /** The OS keychain: macOS Keychain, Windows Credential Manager, Secret Service. */
 export class KeychainSecretStore implements SecretStore {
@@ -58,10 +59,16 @@ export class KeychainSecretStore implements SecretStore {
 export function keychainError(e: unknown): NbwssError {
   const msg = (e as Error).message ?? String(e);
   let what: string | undefined;
-  if (/autolaunch|\$DISPLAY|DBUS_SESSION_BUS_ADDRESS|Failed to connect to socket|session bus/i.test(msg)) what = 'no D-Bus session bus is running, so no Secret Service can answer';
-  else if (/ServiceUnknown|org\.freedesktop\.secrets|secret service|not provided by any \.service/i.test(msg)) what = 'no Secret Service (such as gnome-keyring) runs on the session D-Bus';
+  if (/autolaunch|\$DISPLAY|DBUS_SESSION_BUS_ADDRESS|Failed to connect to socket|session bus/i.test(msg))
+    what = 'no D-Bus session bus is running, so no Secret Service can answer';
+  else if (/ServiceUnknown|org\.freedesktop\.secrets|secret service|not provided by any \.service/i.test(msg))
+    what = 'no Secret Service (such as gnome-keyring) runs on the session D-Bus';
   else if (/dbus|platform failure|no such|not available|unavailable/i.test(msg)) what = 'the keychain service did not answer';
   if (what) return new NbwssError('STORE', `No OS keychain is reachable: ${what}`, { hint: WAY_OUT, cause: e });
-  if (/locked|dismissed|prompt/i.test(msg)) return new NbwssError('STORE', 'The OS keychain is locked', { hint: 'Unlock the keychain and try again, or use --secret-store file.', cause: e });
-  return new NbwssError('STORE', 'The OS keychain refused the request', { hint: 'Run again with NBWSS_DEBUG=1 to see its answer; unlock the keychain, or use --secret-store file.', cause: e });
+  if (/locked|dismissed|prompt/i.test(msg))
+    return new NbwssError('STORE', 'The OS keychain is locked', { hint: 'Unlock the keychain and try again, or use --secret-store file.', cause: e });
+  return new NbwssError('STORE', 'The OS keychain refused the request', {
+    hint: 'Run again with NBWSS_DEBUG=1 to see its answer; unlock the keychain, or use --secret-store file.',
+    cause: e,
+  });
 }

@@ -139,7 +139,11 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
     if (written.length > 0) {
       const replaced = written.filter((h) => previous.has(h));
       restoreTokens(o.secrets, replaced, previous);
-      removeTokensOfAbsentHosts(o.store, o.secrets, written.filter((h) => !previous.has(h)));
+      removeTokensOfAbsentHosts(
+        o.store,
+        o.secrets,
+        written.filter((h) => !previous.has(h)),
+      );
     }
     throw e;
   }

@@ -22,7 +22,10 @@ export interface CheckResult {
 }
 
 /** Whether a presented certificate satisfies an entry's pin. */
-export function matchesPin(r: Pick<EndpointRecord, 'pinType' | 'fingerprint' | 'spkiFingerprint'>, c: Pick<PresentedCertificate, 'fingerprint' | 'spkiFingerprint'>): boolean {
+export function matchesPin(
+  r: Pick<EndpointRecord, 'pinType' | 'fingerprint' | 'spkiFingerprint'>,
+  c: Pick<PresentedCertificate, 'fingerprint' | 'spkiFingerprint'>,
+): boolean {
   return r.pinType === 'spki' ? r.spkiFingerprint === c.spkiFingerprint : r.fingerprint === c.fingerprint;
 }
 
@@ -44,12 +47,26 @@ export async function checkEndpoints(
     try {
       c = await o.fetch(parseWssUrl(r.url), o.fetchOptions ?? {});
     } catch (e) {
-      return { ...base, status: 'UNREACHABLE', presented: null, notAfter: null, daysLeft: null, detail: e instanceof NbwssError ? `${e.message}${e.hint ? `: ${e.hint}` : ''}` : String(e) };
+      return {
+        ...base,
+        status: 'UNREACHABLE',
+        presented: null,
+        notAfter: null,
+        daysLeft: null,
+        detail: e instanceof NbwssError ? `${e.message}${e.hint ? `: ${e.hint}` : ''}` : String(e),
+      };
     }
     const daysLeft = Math.floor((Date.parse(c.notAfter) - now.getTime()) / 86_400_000);
     const seen = { presented: r.pinType === 'spki' ? c.spkiFingerprint : c.fingerprint, notAfter: c.notAfter, daysLeft };
-    if (!matchesPin(r, c)) return { ...base, ...seen, status: 'CHANGED', detail: `the endpoint presents a different ${r.pinType === 'spki' ? 'public key' : 'certificate'}; verify it, then run: nbwss repin ${r.hostName}` };
-    if (Date.parse(c.notAfter) <= now.getTime()) return { ...base, ...seen, status: 'EXPIRED', detail: `expired on ${c.notAfter}; the endpoint must renew its certificate` };
+    if (!matchesPin(r, c))
+      return {
+        ...base,
+        ...seen,
+        status: 'CHANGED',
+        detail: `the endpoint presents a different ${r.pinType === 'spki' ? 'public key' : 'certificate'}; verify it, then run: nbwss repin ${r.hostName}`,
+      };
+    if (Date.parse(c.notAfter) <= now.getTime())
+      return { ...base, ...seen, status: 'EXPIRED', detail: `expired on ${c.notAfter}; the endpoint must renew its certificate` };
     if (daysLeft < o.days) return { ...base, ...seen, status: 'EXPIRING', detail: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${c.notAfter})` };
     const weak = certificateWeaknesses(c.pem, now);
     return { ...base, ...seen, status: 'OK', detail: `valid until ${c.notAfter}${weak.length ? `; but ${weak.join('; ')}` : ''}` };
@@ -72,7 +89,13 @@ export interface RepinResult {
 export async function repinEndpoint(
   store: EndpointStore,
   host: string,
-  o: { fetch: FetchFn; fetchOptions?: FetchOptions; pinType?: PinType; accept: (r: EndpointRecord, c: PresentedCertificate) => Promise<boolean>; now?: () => Date },
+  o: {
+    fetch: FetchFn;
+    fetchOptions?: FetchOptions;
+    pinType?: PinType;
+    accept: (r: EndpointRecord, c: PresentedCertificate) => Promise<boolean>;
+    now?: () => Date;
+  },
 ): Promise<RepinResult> {
   const r = getEndpoint(store, host);
   const url = parseWssUrl(r.url);
@@ -83,11 +106,15 @@ export async function repinEndpoint(
     return { hostName: r.hostName, before, after: before, samePublicKey: true, changed: false };
   }
   if (!(await o.accept(r, c))) {
-    throw new NbwssError('CERTIFICATE', `The certificate of ${r.hostName} was not accepted; the pin is unchanged`, { hint: 'Verify the fingerprint with the cloud provider, then run the command again.' });
+    throw new NbwssError('CERTIFICATE', `The certificate of ${r.hostName} was not accepted; the pin is unchanged`, {
+      hint: 'Verify the fingerprint with the cloud provider, then run the command again.',
+    });
   }
   const again = await o.fetch(url, o.fetchOptions ?? {});
   if (again.fingerprint !== c.fingerprint) {
-    throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, { hint: `The certificate of ${r.hostName} changed after it was accepted (now ${again.fingerprint}); the pin is unchanged.` });
+    throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, {
+      hint: `The certificate of ${r.hostName} changed after it was accepted (now ${again.fingerprint}); the pin is unchanged.`,
+    });
   }
   const stamp = (o.now ?? (() => new Date()))().toISOString();
   store.write(() => {

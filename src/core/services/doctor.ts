@@ -67,7 +67,13 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     chmodPrivate(o.home, 0o700);
     for (const f of FILES) chmodPrivate(join(o.home, f), 0o600);
     add({ name: 'permissions', status: 'ok', detail: 'store directory 0700, files 0600', fixed: `tightened ${loose.join(', ')}` });
-  } else add({ name: 'permissions', status: 'problem', detail: `readable by others: ${loose.join(', ')}`, fix: 'Run nbwss doctor --fix (directory 0700, files 0600).' });
+  } else
+    add({
+      name: 'permissions',
+      status: 'problem',
+      detail: `readable by others: ${loose.join(', ')}`,
+      fix: 'Run nbwss doctor --fix (directory 0700, files 0600).',
+    });
   if (owned.length > 0) return checks; // nothing else is read from a store someone else controls
 
   // A diagnosis changes nothing: without --fix the store is opened read-only.
@@ -82,8 +88,16 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
   }
   try {
     const integrity = store.db.pragma('integrity_check', { simple: true });
-    add(integrity === 'ok' ? { name: 'integrity', status: 'ok', detail: 'SQLite integrity check passed' } : { name: 'integrity', status: 'problem', detail: `SQLite integrity check: ${String(integrity)}`, fix: 'Restore nbwss.db from a backup.' });
-    add({ name: 'schema', status: store.schemaVersion === SCHEMA_VERSION ? 'ok' : 'problem', detail: `schema version ${store.schemaVersion} (this nbwss: ${SCHEMA_VERSION})` });
+    add(
+      integrity === 'ok'
+        ? { name: 'integrity', status: 'ok', detail: 'SQLite integrity check passed' }
+        : { name: 'integrity', status: 'problem', detail: `SQLite integrity check: ${String(integrity)}`, fix: 'Restore nbwss.db from a backup.' },
+    );
+    add({
+      name: 'schema',
+      status: store.schemaVersion === SCHEMA_VERSION ? 'ok' : 'problem',
+      detail: `schema version ${store.schemaVersion} (this nbwss: ${SCHEMA_VERSION})`,
+    });
     const pairs = store.hostConflicts();
     if (pairs.length === 0) add({ name: 'host names', status: 'ok', detail: 'every entry is one host' });
     else {
@@ -97,7 +111,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
 
     try {
       loadProperties(o.home);
-      add({ name: 'properties', status: 'ok', detail: existsSync(join(o.home, PROPERTIES_FILE)) ? `${PROPERTIES_FILE} is valid` : `no ${PROPERTIES_FILE}: the defaults are in force` });
+      add({
+        name: 'properties',
+        status: 'ok',
+        detail: existsSync(join(o.home, PROPERTIES_FILE)) ? `${PROPERTIES_FILE} is valid` : `no ${PROPERTIES_FILE}: the defaults are in force`,
+      });
     } catch (e) {
       add({ name: 'properties', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
     }
@@ -112,26 +130,38 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
       add({ name: 'secret store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
     }
 
-    if (secrets) try {
-      const missing = records.filter((r) => secrets.get(accountFor(r.hostName)) === undefined).map((r) => r.hostName);
-      add(
-        missing.length === 0
-          ? { name: 'tokens', status: 'ok', detail: `every entry (${records.length}) has its token` }
-          : { name: 'tokens', status: 'problem', detail: `no token for: ${missing.join(', ')}`, fix: `Store one with: nbwss token set ${missing[0]} < token.txt` },
-      );
-      const known = new Set(records.map((r) => accountFor(r.hostName)));
-      const orphans = secrets.accounts().filter((a) => a !== 'nbwss-probe' && !known.has(a));
-      if (orphans.length === 0) add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry' });
-      else if (o.fix && (await o.confirmRemoveOrphans(orphans))) {
-        const s = secrets;
-        store.write(() => {
-          for (const a of orphans) if (!store.get(a)) s.delete(a);
-        });
-        add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry', fixed: `removed the tokens of ${orphans.join(', ')}` });
-      } else add({ name: 'orphan tokens', status: 'problem', detail: `tokens without an entry: ${orphans.join(', ')}`, fix: 'Remove them with: nbwss doctor --fix' });
-    } catch (e) {
-      add({ name: 'tokens', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
-    }
+    if (secrets)
+      try {
+        const missing = records.filter((r) => secrets.get(accountFor(r.hostName)) === undefined).map((r) => r.hostName);
+        add(
+          missing.length === 0
+            ? { name: 'tokens', status: 'ok', detail: `every entry (${records.length}) has its token` }
+            : {
+                name: 'tokens',
+                status: 'problem',
+                detail: `no token for: ${missing.join(', ')}`,
+                fix: `Store one with: nbwss token set ${missing[0]} < token.txt`,
+              },
+        );
+        const known = new Set(records.map((r) => accountFor(r.hostName)));
+        const orphans = secrets.accounts().filter((a) => a !== 'nbwss-probe' && !known.has(a));
+        if (orphans.length === 0) add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry' });
+        else if (o.fix && (await o.confirmRemoveOrphans(orphans))) {
+          const s = secrets;
+          store.write(() => {
+            for (const a of orphans) if (!store.get(a)) s.delete(a);
+          });
+          add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry', fixed: `removed the tokens of ${orphans.join(', ')}` });
+        } else
+          add({
+            name: 'orphan tokens',
+            status: 'problem',
+            detail: `tokens without an entry: ${orphans.join(', ')}`,
+            fix: 'Remove them with: nbwss doctor --fix',
+          });
+      } catch (e) {
+        add({ name: 'tokens', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+      }
 
     const bad: string[] = [];
     const expired: string[] = [];
@@ -148,9 +178,22 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
         bad.push(r.hostName);
       }
     }
-    if (bad.length) add({ name: 'pinned certificates', status: 'problem', detail: `cannot be parsed: ${bad.join(', ')}`, fix: `Re-pin with: nbwss repin ${bad[0]}` });
-    else if (expired.length) add({ name: 'pinned certificates', status: 'problem', detail: `expired: ${expired.join(', ')}`, fix: 'Check the endpoints with nbwss check, then nbwss repin HOST once they present a renewed certificate.' });
-    else if (soon.length) add({ name: 'pinned certificates', status: 'warn', detail: `expire within ${days} days: ${soon.join(', ')}`, fix: 'Plan the renewal with the cloud provider; then nbwss repin HOST.' });
+    if (bad.length)
+      add({ name: 'pinned certificates', status: 'problem', detail: `cannot be parsed: ${bad.join(', ')}`, fix: `Re-pin with: nbwss repin ${bad[0]}` });
+    else if (expired.length)
+      add({
+        name: 'pinned certificates',
+        status: 'problem',
+        detail: `expired: ${expired.join(', ')}`,
+        fix: 'Check the endpoints with nbwss check, then nbwss repin HOST once they present a renewed certificate.',
+      });
+    else if (soon.length)
+      add({
+        name: 'pinned certificates',
+        status: 'warn',
+        detail: `expire within ${days} days: ${soon.join(', ')}`,
+        fix: 'Plan the renewal with the cloud provider; then nbwss repin HOST.',
+      });
     else add({ name: 'pinned certificates', status: 'ok', detail: `${records.length} parse, none expires within ${days} days` });
   } finally {
     store.close();

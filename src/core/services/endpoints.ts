@@ -46,7 +46,13 @@ export function showEndpoint(store: EndpointStore, hostName: string, secrets?: S
 
 /** All named hosts must exist; returns their records (stored spelling). */
 function requireAll(store: EndpointStore, hosts: string[]): EndpointRecord[] {
-  return hosts.map((h) => store.get(h) ?? (() => { throw notFound(h); })());
+  return hosts.map(
+    (h) =>
+      store.get(h) ??
+      (() => {
+        throw notFound(h);
+      })(),
+  );
 }
 
 /**

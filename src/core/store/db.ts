@@ -31,7 +31,10 @@ export interface EndpointRecord {
 }
 
 /** What listing and checking need; fewer columns read faster (nbwss list runs in loops and completions). */
-export type EndpointSummary = Pick<EndpointRecord, 'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'pinType' | 'fingerprint' | 'spkiFingerprint' | 'notAfter' | 'connectionState'>;
+export type EndpointSummary = Pick<
+  EndpointRecord,
+  'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'pinType' | 'fingerprint' | 'spkiFingerprint' | 'notAfter' | 'connectionState'
+>;
 
 export type NewEndpoint = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'connectionState' | 'connectionSince' | 'lastError'>;
 
@@ -303,7 +306,9 @@ export class EndpointStore {
   }
 
   private savePem(hostName: string, pem: string): void {
-    this.db.prepare('INSERT INTO pinned_certificates (host_name, cert_pem) VALUES (?, ?) ON CONFLICT (host_name) DO UPDATE SET cert_pem = excluded.cert_pem').run(hostName, pem);
+    this.db
+      .prepare('INSERT INTO pinned_certificates (host_name, cert_pem) VALUES (?, ?) ON CONFLICT (host_name) DO UPDATE SET cert_pem = excluded.cert_pem')
+      .run(hostName, pem);
   }
 
   setPin(hostName: string, pin: Pick<EndpointRecord, 'pinType' | 'certPem' | 'fingerprint' | 'spkiFingerprint' | 'notAfter'>, now: string): void {
@@ -324,7 +329,9 @@ export class EndpointStore {
 
   /** The daemon's record of a connection: state, since when, and the last error (null clears it). */
   setConnection(hostName: string, state: ConnectionState, since: string, lastError: string | null): void {
-    this.db.prepare('UPDATE endpoints SET connection_state = ?, connection_since = ?, last_error = ? WHERE host_name = ?').run(state, since, lastError, hostName);
+    this.db
+      .prepare('UPDATE endpoints SET connection_state = ?, connection_since = ?, last_error = ? WHERE host_name = ?')
+      .run(state, since, lastError, hostName);
   }
 
   /** At daemon start: whatever a previous daemon left, nothing is connected now. */
@@ -362,7 +369,8 @@ function untilNotBusy(timeoutMs: number, fn: () => void): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
     try {
-      return fn();
+      fn();
+      return;
     } catch (e) {
       const code = (e as { code?: string }).code;
       if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() + wait > deadline) throw e;

@@ -65,9 +65,14 @@ export function ownershipProblem(path: string, kind: 'dir' | 'file' | 'socket' =
   if (kind === 'dir' && !st.isDirectory()) return unsafe(path, 'it is not a directory', 'Point --home or NBWSS_HOME at a directory.');
   if (kind === 'file' && !st.isFile() && !st.isDirectory()) return unsafe(path, 'it is not a regular file', `Remove it (rm ${path}).`);
   if (st.uid !== euid()) {
-    return unsafe(path, `it is owned by ${ownerName(st.uid)}, not by ${me} who runs nbwss${euid() === 0 ? ' (root uses a root-owned store only)' : ''}`, `If it is yours: chown ${me} ${path}. Otherwise use a store of your own (--home).`);
+    return unsafe(
+      path,
+      `it is owned by ${ownerName(st.uid)}, not by ${me} who runs nbwss${euid() === 0 ? ' (root uses a root-owned store only)' : ''}`,
+      `If it is yours: chown ${me} ${path}. Otherwise use a store of your own (--home).`,
+    );
   }
-  if (st.mode & 0o022) return unsafe(path, `group or others may write to it (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${path} (nbwss doctor --fix does it)`);
+  if (st.mode & 0o022)
+    return unsafe(path, `group or others may write to it (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${path} (nbwss doctor --fix does it)`);
   return undefined;
 }
 
@@ -82,8 +87,10 @@ export function parentsProblem(dir: string): NbwssError | undefined {
   for (let p = dirname(resolve(dir)); ; p = dirname(p)) {
     const st = lstatOrUndefined(p);
     if (st) {
-      if (st.uid !== euid() && st.uid !== 0) return unsafe(dir, `its parent ${p} is owned by ${ownerName(st.uid)}`, 'Use a store whose parent directories belong to you or to root (--home).');
-      if (st.mode & 0o022 && !(st.mode & 0o1000)) return unsafe(dir, `its parent ${p} may be written by group or others (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${p}`);
+      if (st.uid !== euid() && st.uid !== 0)
+        return unsafe(dir, `its parent ${p} is owned by ${ownerName(st.uid)}`, 'Use a store whose parent directories belong to you or to root (--home).');
+      if (st.mode & 0o022 && !(st.mode & 0o1000))
+        return unsafe(dir, `its parent ${p} may be written by group or others (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${p}`);
       if (st.uid === 0 && euid() !== 0) return undefined;
     }
     if (dirname(p) === p) return undefined;
@@ -162,11 +169,16 @@ export function readPrivateFile(path: string, maxBytes: number): Buffer {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw unsafe(path, 'it is not a regular file', 'Point it at the 32-byte key file nbwss created.');
-    if (euid() !== -1 && st.uid !== euid()) throw unsafe(path, `it is owned by ${ownerName(st.uid)}, not by ${ownerName(euid())}`, `chown ${ownerName(euid())} ${path}, or use your own key file.`);
+    if (euid() !== -1 && st.uid !== euid())
+      throw unsafe(path, `it is owned by ${ownerName(st.uid)}, not by ${ownerName(euid())}`, `chown ${ownerName(euid())} ${path}, or use your own key file.`);
     if (st.mode & 0o077) throw unsafe(path, `group or others may read it (mode ${(st.mode & 0o7777).toString(8)})`, `chmod 600 ${path}`);
     const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;
-    for (let r; n <= maxBytes && (r = readSync(fd, buf, n, maxBytes + 1 - n, null)) > 0; ) n += r;
+    while (n <= maxBytes) {
+      const read = readSync(fd, buf, n, maxBytes + 1 - n, null);
+      if (read === 0) break;
+      n += read;
+    }
     return buf.subarray(0, n);
   } finally {
     closeSync(fd);

@@ -18,7 +18,10 @@ export function acquireLock(path: string, busyTimeoutMs: number): { release(): v
   } catch (e) {
     db?.close();
     if (e instanceof NbwssError) throw e;
-    throw Object.assign(new NbwssError('STORE', `Cannot lock ${path}: ${(e as Error).message}`, { hint: 'Another nbwss run held the lock too long; try again.', cause: e }), { busy: (e as { code?: string }).code === 'SQLITE_BUSY' });
+    throw Object.assign(
+      new NbwssError('STORE', `Cannot lock ${path}: ${(e as Error).message}`, { hint: 'Another nbwss run held the lock too long; try again.', cause: e }),
+      { busy: (e as { code?: string }).code === 'SQLITE_BUSY' },
+    );
   }
   const held = db;
   return {

@@ -57,7 +57,10 @@ export const summarizePem = (pem: string) => summarize(new X509Certificate(pem))
 const oneLine = (dn: string) => dn.split('\n').filter(Boolean).join(', ');
 
 function toPem(raw: Buffer): string {
-  const b64 = raw.toString('base64').match(/.{1,64}/g)!.join('\n');
+  const b64 = raw
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
@@ -94,7 +97,9 @@ export function fetchCertificate(url: URL, opts: FetchOptions = {}): Promise<Pre
     const timer = setTimeout(() => {
       finish(
         tcpUp
-          ? new NbwssError('NETWORK', GUIDE.sslSetup, { hint: `${host}:${port} accepted the connection but did not complete a TLS handshake within ${timeoutMs} ms. Check that the port speaks TLS (wss://).` })
+          ? new NbwssError('NETWORK', GUIDE.sslSetup, {
+              hint: `${host}:${port} accepted the connection but did not complete a TLS handshake within ${timeoutMs} ms. Check that the port speaks TLS (wss://).`,
+            })
           : new NbwssError('NETWORK', GUIDE.unableToConnect(host), { hint: `No connection to ${host}:${port} within ${timeoutMs} ms. ${NETWORK_HINT}` }),
       );
     }, timeoutMs);
@@ -104,7 +109,7 @@ export function fetchCertificate(url: URL, opts: FetchOptions = {}): Promise<Pre
     socket.once('secureConnect', () => {
       try {
         const peer = socket.getPeerCertificate(true);
-        if (!peer || !peer.raw) throw new Error('the endpoint presented no certificate');
+        if (!peer?.raw) throw new Error('the endpoint presented no certificate');
         const chainRaw = collectChain(peer);
         const leaf = new X509Certificate(chainRaw[0]!);
         const identity = checkServerIdentity(host, peer as PeerCertificate);
@@ -114,7 +119,11 @@ export function fetchCertificate(url: URL, opts: FetchOptions = {}): Promise<Pre
           pem: toPem(chainRaw[0]!),
           chain: chainRaw.map((r) => summarize(new X509Certificate(r))),
           trusted: socket.authorized,
-          trustError: socket.authorized ? undefined : authErr ? String(authErr instanceof Error ? ((authErr as NodeJS.ErrnoException).code ?? authErr.message) : authErr) : undefined,
+          trustError: socket.authorized
+            ? undefined
+            : authErr
+              ? String(authErr instanceof Error ? ((authErr as NodeJS.ErrnoException).code ?? authErr.message) : authErr)
+              : undefined,
           hostnameMatches: identity === undefined,
         });
       } catch (e) {
@@ -124,7 +133,10 @@ export function fetchCertificate(url: URL, opts: FetchOptions = {}): Promise<Pre
     socket.once('error', (e: NodeJS.ErrnoException) => {
       finish(
         tcpUp
-          ? new NbwssError('NETWORK', GUIDE.sslSetup, { hint: `The TLS handshake with ${host}:${port} failed (${describeTlsError(e)}). Make sure the WebSocket server has a valid SSL certificate and that the port speaks TLS.`, cause: e })
+          ? new NbwssError('NETWORK', GUIDE.sslSetup, {
+              hint: `The TLS handshake with ${host}:${port} failed (${describeTlsError(e)}). Make sure the WebSocket server has a valid SSL certificate and that the port speaks TLS.`,
+              cause: e,
+            })
           : new NbwssError('NETWORK', GUIDE.unableToConnect(host), { hint: `${describeNetError(e, host, port)}. ${NETWORK_HINT}`, cause: e }),
       );
     });
@@ -161,7 +173,7 @@ function collectChain(leaf: DetailedPeerCertificate): Buffer[] {
   const out: Buffer[] = [];
   const seen = new Set<string>();
   let c: DetailedPeerCertificate | undefined = leaf;
-  while (c && c.raw && !seen.has(c.fingerprint256)) {
+  while (c?.raw && !seen.has(c.fingerprint256)) {
     seen.add(c.fingerprint256);
     out.push(c.raw);
     c = c.issuerCertificate;

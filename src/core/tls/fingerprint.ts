@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 
 /** Uppercase colon-separated hex, as openssl prints it: AB:CD:... */
 export function formatHex(digest: Buffer): string {
