@@ -1,20 +1,18 @@
-import { EventEmitter } from 'node:events';
 import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import type { EndpointStore } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
 import { ConnectError, EndpointConnection, type ConnectTarget, type Logger } from './connection.js';
+import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan } from './plan.js';
 
 export interface DaemonOptions {
   store: EndpointStore;
   secrets: SecretStore;
   log: Logger;
   properties: () => NbwssProperties;
+  /** Wall clock, for what is written and shown. */
   now?: () => Date;
-}
-
-interface Failure {
-  count: number;
-  nextAt: number;
+  /** Monotonic clock in ms, for every delay (default performance.now()). */
+  monotonic?: () => number;
 }
 
 export interface GroupStatus {
@@ -24,22 +22,31 @@ export interface GroupStatus {
   endpoints: { hostName: string; priority: number; connection: 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED'; lastError: string | null }[];
 }
 
-/** A connection that ends within this long counts as a failure (backoff), so a flapping endpoint cannot cause a storm. */
-const SHORT_LIVED_MS = 5_000;
-const BASE_BACKOFF_MS = 1_000;
+const pinOf = (t: ConnectTarget) => `${t.pinType}|${t.fingerprint}|${t.spkiFingerprint}`;
+const toPlanEndpoint = (account: string, t: ConnectTarget): PlanEndpoint => ({
+  account,
+  groupId: t.groupId,
+  priority: t.priority,
+  url: t.url,
+  pin: pinOf(t),
+  token: t.token,
+});
 
 /**
- * The connection side of NBWSS (guide chapter 1, "Notes on NetBackup
- * connections"): per group at most one connection, to its ACTIVATED
- * endpoints in priority order (lower first, ties by host name); at most one
- * connection per endpoint; never drops a working connection because a
- * higher-priority endpoint came back; fails over at once when a connection
- * ends; retries failing endpoints with growing delays bounded by the period.
+ * The connection side of NBWSS. Every decision (which endpoint to connect,
+ * which connection to close, when to look again) is made by plan() in
+ * plan.ts, a pure function of the store, the live connections, the failure
+ * history and a monotonic clock; this class only applies its actions and
+ * feeds the outcomes back.
  */
-export class Daemon extends EventEmitter {
+export class Daemon {
   private readonly conns = new Map<string, EndpointConnection>();
   private readonly failures = new Map<string, Failure>();
   private readonly lastErrors = new Map<string, string>();
+  /** Monotonic ms at which each live connection was established. */
+  private readonly establishedAt = new Map<string, number>();
+  /** What the last reconcile read from the store (failover between reconciles plans from it). */
+  private targetsSeen = new Map<string, ConnectTarget>();
   private periodTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -50,12 +57,15 @@ export class Daemon extends EventEmitter {
   readonly startedAt: Date;
 
   constructor(private readonly o: DaemonOptions) {
-    super();
     this.startedAt = this.now();
   }
 
   private now(): Date {
     return this.o.now ? this.o.now() : new Date();
+  }
+
+  private mono(): number {
+    return this.o.monotonic ? this.o.monotonic() : performance.now();
   }
 
   start(): Promise<void> {
@@ -82,11 +92,12 @@ export class Daemon extends EventEmitter {
       this.again = true;
       return this.running;
     }
-    this.running = (async () => {
+    // The body runs after the assignment (it awaits nothing itself, and would otherwise finish first).
+    this.running = Promise.resolve().then(() => {
       try {
         do {
           this.again = false;
-          await this.reconcileOnce();
+          this.reconcileOnce();
         } while (this.again && !this.stopped);
       } catch (e) {
         this.o.log.error({ err: (e as Error).message }, 'reconcile failed');
@@ -94,9 +105,9 @@ export class Daemon extends EventEmitter {
         this.running = undefined;
       }
       const connected = [...this.conns.values()].filter((c) => c.state === 'established').length;
-      this.o.log.info({ groups: this.lastGroups.size, connected, attempting: this.inFlight.size }, 'reconciled');
-      this.emit('reconciled');
-    })();
+      const groups = new Set([...this.targetsSeen.values()].map((t) => t.groupId)).size;
+      this.o.log.info({ groups, connected, attempting: this.inFlight.size }, 'reconciled');
+    });
     return this.running;
   }
 
@@ -137,51 +148,44 @@ export class Daemon extends EventEmitter {
     return out;
   }
 
-  private async reconcileOnce(): Promise<void> {
-    const targets = this.targets();
-    // Close what is no longer wanted: deleted, deactivated, or its url, pin or token changed.
-    for (const [account, conn] of this.conns) {
-      const t = targets.get(account);
-      const why = !t ? 'deactivated or deleted' : changed(conn.target, t);
-      if (why) {
-        this.o.log.info({ host: conn.target.hostName, why }, 'closing connection');
-        this.conns.delete(account);
-        conn.close(1000, why);
+  /** The planner's view of now. */
+  private plan(): Action[] {
+    const connections: PlanConnection[] = [...this.conns].map(([account, c]) => ({
+      account,
+      groupId: c.target.groupId,
+      state: c.state === 'established' ? 'established' : 'connecting',
+      url: c.target.url,
+      pin: pinOf(c.target),
+      token: c.target.token,
+    }));
+    const endpoints = [...this.targetsSeen].map(([account, t]) => toPlanEndpoint(account, t));
+    return plan({ endpoints, connections, failures: this.failures, now: this.mono() });
+  }
+
+  private reconcileOnce(): void {
+    this.targetsSeen = this.targets();
+    for (const a of this.plan()) {
+      if (a.kind === 'close') {
+        const conn = this.conns.get(a.account)!;
+        this.o.log.info({ host: conn.target.hostName, why: a.why }, 'closing connection');
+        this.conns.delete(a.account);
+        this.establishedAt.delete(a.account);
+        conn.close(1000, a.why);
         this.writeState(conn.target.hostName, 'DISCONNECTED', null);
       }
     }
-    const groups = new Map<string, ConnectTarget[]>();
-    for (const t of targets.values()) groups.set(t.groupId, [...(groups.get(t.groupId) ?? []), t]);
     // Attempts run on their own: a slow endpoint never holds up the next reconcile (a nudge takes effect at once).
-    this.lastGroups = groups;
-    for (const groupId of groups.keys()) this.startGroup(groupId);
+    for (const a of this.plan()) if (a.kind === 'connect') this.startGroup(a.groupId);
     this.scheduleRetry();
   }
 
-  private lastGroups = new Map<string, ConnectTarget[]>();
-
-  /** Resolves when no connection attempt is under way (tests, benchmarks). */
-  async settled(): Promise<void> {
-    while (this.running || this.inFlight.size) {
-      await this.running;
-      await Promise.all(this.inFlight.values());
-    }
-  }
-
-  private busyGroup(groupId: string): boolean {
-    for (const c of this.conns.values()) if (c.target.groupId === groupId && c.state !== 'closed') return true;
-    return false;
-  }
-
-  /** Connect a group without a live connection: candidates in priority order, the next one when one fails. */
-  private async serveGroup(groupId: string, members: ConnectTarget[]): Promise<void> {
-    const now = this.now().getTime();
-    const candidates = members
-      .filter((t) => (this.failures.get(accountFor(t.hostName))?.nextAt ?? 0) <= now)
-      .sort((a, b) => a.priority - b.priority || (a.hostName.toLowerCase() < b.hostName.toLowerCase() ? -1 : 1));
-    for (const t of candidates) {
-      if (this.stopped || this.busyGroup(groupId)) return;
-      const account = accountFor(t.hostName);
+  /** Serve a group: connect its first candidate; after a failure the planner names the next. */
+  private async serveGroup(groupId: string): Promise<void> {
+    while (!this.stopped) {
+      const next = this.plan().find((a): a is Extract<Action, { kind: 'connect' }> => a.kind === 'connect' && a.groupId === groupId);
+      if (!next) return;
+      const account = next.candidates[0]!;
+      const t = this.targetsSeen.get(account)!;
       const conn = new EndpointConnection(t, this.settings(), this.o.log);
       this.conns.set(account, conn);
       try {
@@ -198,6 +202,7 @@ export class Daemon extends EventEmitter {
       }
       this.failures.delete(account);
       this.lastErrors.delete(account);
+      this.establishedAt.set(account, this.mono());
       this.o.log.info({ host: t.hostName, group: groupId, priority: t.priority }, 'connected');
       this.writeState(t.hostName, 'CONNECTED', null);
       conn.once('closed', (reason: string) => this.onClosed(account, conn, reason));
@@ -208,9 +213,10 @@ export class Daemon extends EventEmitter {
   private onClosed(account: string, conn: EndpointConnection, reason: string): void {
     if (this.conns.get(account) !== conn) return; // closed by us, already accounted for
     this.conns.delete(account);
-    const lived = this.now().getTime() - conn.since.getTime();
-    this.o.log.warn({ host: conn.target.hostName, reason, livedMs: lived }, 'connection ended; the group picks again');
-    if (lived < SHORT_LIVED_MS || /pongs missed|decoder error/.test(reason)) this.fail(conn.target.hostName, reason);
+    const lived = this.mono() - (this.establishedAt.get(account) ?? this.mono());
+    this.establishedAt.delete(account);
+    this.o.log.warn({ host: conn.target.hostName, reason, livedMs: Math.round(lived) }, 'connection ended; the group picks again');
+    if (endedAsFailure(lived, reason)) this.fail(conn.target.hostName, reason);
     else {
       this.lastErrors.set(account, reason);
       this.writeState(conn.target.hostName, 'DISCONNECTED', reason);
@@ -221,22 +227,20 @@ export class Daemon extends EventEmitter {
   }
 
   private startGroup(groupId: string): void {
-    const members = this.lastGroups.get(groupId);
-    if (this.stopped || !members || this.inFlight.has(groupId) || this.busyGroup(groupId)) return;
-    const attempt = this.serveGroup(groupId, members).finally(() => {
+    if (this.stopped || this.inFlight.has(groupId)) return;
+    const attempt = this.serveGroup(groupId).finally(() => {
       this.inFlight.delete(groupId);
       this.scheduleRetry();
-      this.emit('attempted', groupId);
     });
     this.inFlight.set(groupId, attempt);
   }
 
   private fail(hostName: string, reason: string): void {
     const account = accountFor(hostName);
-    const prev = this.failures.get(account)?.count ?? 0;
-    const delay = Math.min(this.o.properties()['connectionInfo.period'] * 1000, BASE_BACKOFF_MS * 2 ** prev);
-    this.failures.set(account, { count: prev + 1, nextAt: this.now().getTime() + delay });
-    this.o.log.warn({ host: hostName, reason, retryInMs: delay }, 'connection attempt failed');
+    const now = this.mono();
+    const f = nextFailure(this.failures.get(account), now, this.o.properties()['connectionInfo.period'] * 1000);
+    this.failures.set(account, f);
+    this.o.log.warn({ host: hostName, reason, retryInMs: Math.round(f.nextAt - now) }, 'connection attempt failed');
     this.recordError(hostName, reason);
   }
 
@@ -247,17 +251,13 @@ export class Daemon extends EventEmitter {
     this.writeState(hostName, 'DISCONNECTED', reason);
   }
 
-  /** Wake up when the earliest backoff of a group without a connection ends. */
+  /** Wake up when the planner says the earliest back-off of a group without a connection ends. */
   private scheduleRetry(): void {
     clearTimeout(this.retryTimer);
     if (this.stopped) return;
-    let earliest = Infinity;
-    for (const [groupId, members] of this.lastGroups) {
-      if (this.busyGroup(groupId) || this.inFlight.has(groupId)) continue;
-      for (const t of members) earliest = Math.min(earliest, this.failures.get(accountFor(t.hostName))?.nextAt ?? Infinity);
-    }
-    if (earliest === Infinity) return;
-    this.retryTimer = setTimeout(() => void this.reconcile(), Math.max(0, earliest - this.now().getTime()) + 10);
+    const retry = this.plan().find((a): a is Extract<Action, { kind: 'retryAt' }> => a.kind === 'retryAt');
+    if (!retry) return;
+    this.retryTimer = setTimeout(() => void this.reconcile(), Math.max(0, retry.at - this.mono()) + 10);
   }
 
   private writeState(hostName: string, state: 'CONNECTED' | 'DISCONNECTED', lastError: string | null): void {
@@ -310,12 +310,4 @@ export class Daemon extends EventEmitter {
     await this.running;
     await Promise.all(this.inFlight.values());
   }
-}
-
-function changed(a: ConnectTarget, b: ConnectTarget): string | undefined {
-  if (a.url !== b.url) return 'url changed';
-  if (a.pinType !== b.pinType || a.fingerprint !== b.fingerprint || a.spkiFingerprint !== b.spkiFingerprint) return 'pin changed';
-  if (a.token !== b.token) return 'token changed';
-  if (a.groupId !== b.groupId) return 'group changed';
-  return undefined;
 }

@@ -228,7 +228,7 @@ describe('a store only its owner controls', () => {
 describe('no escape sequence from outside reaches the terminal', () => {
   const hostile = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202egnp.exe';
 
-  it('an endpoint close reason: stored and shown escaped by show, list and status (piped and on a real terminal)', async () => {
+  it('an endpoint close reason: escaped by the daemon before it is logged, stored or reported by status', async () => {
     const e = await endpoint('T');
     const h = home();
     expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
@@ -236,17 +236,35 @@ describe('no escape sequence from outside reaches the terminal', () => {
     await d.waitFor((l) => l.msg === 'connected');
     const from = d.mark();
     for (const c of e.clients()) c.close(4000, hostile.slice(0, 40));
-    await d.waitFor((l) => l.msg === 'connection ended; the group picks again', 10_000, from);
+    const ended = await d.waitFor((l) => l.msg === 'connection ended; the group picks again', 10_000, from);
+    // The same string is what the daemon stores as last_error and keeps for status.
+    expect(ended.reason).toBe(
+      `closed by the endpoint (4000 ${hostile.slice(0, 40).replace(/[\u0000-\u001f\u009b\u202e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)})`,
+    );
+    for (const args of [['status'], ['status', '--json']]) {
+      const r = await runCli(args, { ...h.env, NO_COLOR: '1' });
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(RAW);
+    }
+    expect(readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8')).not.toMatch(/\u001b|\u009b|\u202e/);
+  });
+
+  it('a last error stored raw (by an older nbwss) is shown escaped by show and list, piped and on a real terminal', async () => {
+    const e = await endpoint('T');
+    const h = home();
+    expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g\u00e9', priority: 1 })).code).toBe(0);
+    const db = new Database(join(h.dir, 'nbwss.db'));
+    db.prepare('UPDATE endpoints SET last_error = ?, group_id = ?').run(`closed by the endpoint (4000 ${hostile})`, `g${hostile}`);
+    db.close();
     const env = { ...h.env, NO_COLOR: '1' };
-    for (const args of [['show', 'a.test'], ['status'], ['list'], ['show', 'a.test', '--json'], ['status', '--json']]) {
+    for (const args of [['show', 'a.test'], ['list'], ['show', 'a.test', '--json'], ['list', '--json']]) {
       const r = await runCli(args, env);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(RAW);
     }
     expect((await runCli(['show', 'a.test'], env)).stdout).toContain('\\u001b]0;pwned\\u0007');
     const tty = await runInPty(['show', 'a.test'], env).done;
     expect(tty.output).toContain('\\u001b]0;pwned');
     expect(tty.output.replace(/\r\n/g, '\n')).not.toMatch(RAW); // the terminal's own line ends aside
-    expect(readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8')).not.toMatch(/\u001b|\u009b|\u202e/);
   });
 
   it('a details file: unknown keys, duplicate keys and a string priority are shown escaped, in messages, the audit log and history', async () => {
