@@ -7,21 +7,9 @@ import { systemIO, type IO } from './io.js';
 import { makeStyle } from './output/style.js';
 import { makeContext } from './default-context.js';
 import type { Context } from './context.js';
-import { addCommand } from './commands/add.js';
-import { listCommand } from './commands/list.js';
-import { showCommand } from './commands/show.js';
-import { deleteCommand } from './commands/delete.js';
-import { stateCommand } from './commands/state.js';
-import { validateCommand } from './commands/validate.js';
-import { repinCommand } from './commands/repin.js';
-import { checkCommand } from './commands/check.js';
-import { tokenCommand } from './commands/token.js';
-import { configCommand } from './commands/config.js';
-import { historyCommand } from './commands/history.js';
-import { doctorCommand } from './commands/doctor.js';
-import { completionCommand } from './commands/completion.js';
-import { daemonCommand, statusCommand } from './commands/daemon.js';
 import type { GlobalOptions } from './context.js';
+import { COMMANDS } from './commands/index.js';
+import { changeSpecOf } from './changes.js';
 
 declare const NBWSS_VERSION: string;
 export const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
@@ -33,12 +21,7 @@ export function buildProgram(ctx: Context): Command {
     .addOption(new Option('--home <dir>', 'store directory (default: $NBWSS_HOME, /var/lib/nbwss for root, else ~/.local/share/nbwss)'))
     .addOption(new Option('--secret-store <kind>', 'where tokens go: keychain (default) or file; recorded by the first add').choices(['keychain', 'file']))
     .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: ${ENVIRONMENT.map(([name]) => name).join(', ')}`);
-  for (const make of [addCommand, listCommand, showCommand, deleteCommand]) program.addCommand(make(ctx));
-  program.addCommand(stateCommand(ctx, 'activate'));
-  program.addCommand(stateCommand(ctx, 'deactivate'));
-  for (const make of [validateCommand, repinCommand, checkCommand, tokenCommand, configCommand, historyCommand, doctorCommand, daemonCommand, statusCommand])
-    program.addCommand(make(ctx));
-  program.addCommand(completionCommand(ctx, () => program));
+  for (const make of COMMANDS) program.addCommand(make(ctx, () => program));
   // Every command writes through the injected IO, throws instead of exiting,
   // suggests, lists the global options in its --help, and words its usage
   // errors as nbwss's own errors are worded (Error: …, then what to do).
@@ -58,19 +41,6 @@ export function buildProgram(ctx: Context): Command {
   return program;
 }
 
-/** Commands that change the store; each run of one appends a line to the audit log. Those taking hosts as arguments say so. */
-const CHANGES: Record<string, { hostArgs: boolean }> = {
-  add: { hostArgs: false },
-  delete: { hostArgs: true },
-  activate: { hostArgs: true },
-  deactivate: { hostArgs: true },
-  repin: { hostArgs: true },
-  'token set': { hostArgs: true },
-  'config set': { hostArgs: false },
-  'config unset': { hostArgs: false },
-  doctor: { hostArgs: false }, // only with --fix
-};
-
 const fullName = (c: Command): string => (c.parent?.parent ? `${fullName(c.parent)} ${c.name()}` : c.name());
 
 /** The only place that turns errors into exit codes. */
@@ -82,18 +52,16 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
   };
   const program = buildProgram(ctx);
   program.hook('preAction', (_root, action) => {
-    const name = fullName(action);
-    const kind = CHANGES[name];
-    if (!kind) return;
-    if (name === 'doctor' && !action.opts().fix) return;
-    change.command = name === 'doctor' ? 'doctor --fix' : name;
+    const spec = changeSpecOf(action);
+    if (!spec || (spec.when && !spec.when(action.opts()))) return;
+    change.command = spec.name ?? fullName(action);
     change.home = ctx.home(action.optsWithGlobals<GlobalOptions>());
     // Only the declared arguments name hosts (an extra word may be a secret typed by mistake).
     const declared = action.registeredArguments;
     const hostArgs = declared.at(-1)?.variadic ? action.args : action.args.slice(0, declared.length);
     // The audit log names hosts by their one identity, however they were typed.
-    if (kind.hostArgs) change.hosts = hostArgs.filter((a) => typeof a === 'string').map(canonicalHost);
-    if (name.startsWith('config ')) change.detail = action.args.join('=');
+    if (spec.hostArgs) change.hosts = hostArgs.filter((a) => typeof a === 'string').map(canonicalHost);
+    if (spec.detail) change.detail = spec.detail(action.args);
   });
   let code: number;
   let error: unknown;

@@ -9,6 +9,7 @@ import { canPrompt } from '../io.js';
 import { collect, parseTimeout } from '../options.js';
 import { safeJson } from '../../core/text.js';
 import { maskUrl } from '../../core/endpoint/url.js';
+import { changesStore } from '../changes.js';
 
 export interface AddOptions extends GlobalOptions, SourceOptions {
   fingerprint?: string[];
@@ -49,6 +50,7 @@ export function addCommand(ctx: Context): Command {
   );
   sourceOptions(c);
   acceptOptions(c);
+  changesStore(c);
   return c
     .option('--deactivated', 'save the endpoint DEACTIVATED (the daemon will not connect to it)')
     .option('--replace', 're-add hosts that exist with new details and token, keeping their state (token expired, endpoint moved)')

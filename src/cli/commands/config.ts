@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
 import { safeJson } from '../../core/text.js';
+import { changesStore } from '../changes.js';
 
 export function configCommand(ctx: Context): Command {
   const config = new Command('config')
@@ -47,33 +48,39 @@ Examples:
       }),
   );
   config.addCommand(
-    new Command('set')
-      .description('Set a property; the file keeps its comments, order and other keys')
-      .argument('<key>')
-      .argument('<value>')
-      .addHelpText('after', '\nExample:\n  nbwss config set exception.ignoreDecoder true')
-      .action(async (key: string, value: string, _o, cmd: Command) => {
-        const { setProperty, parseValue } = await import('../../core/config/properties.js');
-        const { ensurePrivateDir } = await import('../../core/store/fs.js');
-        const dir = home(cmd);
-        parseValue(key, value); // refuse before creating anything
-        ensurePrivateDir(dir);
-        const v = setProperty(dir, key, value);
-        ctx.info(`${key}=${v}`);
-        await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config set', hosts: [], detail: `${key}=${v}` });
-      }),
+    changesStore(
+      new Command('set')
+        .description('Set a property; the file keeps its comments, order and other keys')
+        .argument('<key>')
+        .argument('<value>')
+        .addHelpText('after', '\nExample:\n  nbwss config set exception.ignoreDecoder true')
+        .action(async (key: string, value: string, _o, cmd: Command) => {
+          const { setProperty, parseValue } = await import('../../core/config/properties.js');
+          const { ensurePrivateDir } = await import('../../core/store/fs.js');
+          const dir = home(cmd);
+          parseValue(key, value); // refuse before creating anything
+          ensurePrivateDir(dir);
+          const v = setProperty(dir, key, value);
+          ctx.info(`${key}=${v}`);
+          await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config set', hosts: [], detail: `${key}=${v}` });
+        }),
+      { detail: ([key, value]) => `${key}=${value}` },
+    ),
   );
   config.addCommand(
-    new Command('unset')
-      .description('Remove a property from the file: its default is in force again')
-      .argument('<key>')
-      .addHelpText('after', '\nExample:\n  nbwss config unset notification.sendTimeout')
-      .action(async (key: string, _o, cmd: Command) => {
-        const { unsetProperty } = await import('../../core/config/properties.js');
-        const was = unsetProperty(home(cmd), key);
-        ctx.info(was ? `${key} unset; the default is in force.` : `${key} was not set; the default is in force.`);
-        await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config unset', hosts: [], detail: key });
-      }),
+    changesStore(
+      new Command('unset')
+        .description('Remove a property from the file: its default is in force again')
+        .argument('<key>')
+        .addHelpText('after', '\nExample:\n  nbwss config unset notification.sendTimeout')
+        .action(async (key: string, _o, cmd: Command) => {
+          const { unsetProperty } = await import('../../core/config/properties.js');
+          const was = unsetProperty(home(cmd), key);
+          ctx.info(was ? `${key} unset; the default is in force.` : `${key} was not set; the default is in force.`);
+          await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config unset', hosts: [], detail: key });
+        }),
+      { detail: ([key]) => key! },
+    ),
   );
   return config;
 }

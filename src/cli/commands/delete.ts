@@ -2,13 +2,14 @@ import { Command } from 'commander';
 import { NbwssError } from '../../core/errors.js';
 import { canPrompt } from '../io.js';
 import type { Context, GlobalOptions } from '../context.js';
+import { changesStore } from '../changes.js';
 
 export interface DeleteOptions extends GlobalOptions {
   yes?: boolean;
 }
 
 export function deleteCommand(ctx: Context): Command {
-  return new Command('delete')
+  const command = new Command('delete')
     .alias('rm')
     .description('Remove saved WebSocket servers: entry, pinned certificate and token')
     .argument('<host...>', 'host names of the endpoints')
@@ -21,6 +22,7 @@ Examples:
   nbwss delete ep1.acme.com ep2.acme.com --yes`,
     )
     .action(async (hosts: string[], _o, cmd: Command) => runDelete(hosts, cmd.optsWithGlobals<DeleteOptions>(), ctx));
+  return changesStore(command, { hostArgs: true });
 }
 
 export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context): Promise<void> {

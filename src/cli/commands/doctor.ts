@@ -3,6 +3,7 @@ import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { canPrompt } from '../io.js';
 import { safeJson } from '../../core/text.js';
+import { changesStore } from '../changes.js';
 
 export interface DoctorCliOptions extends GlobalOptions {
   fix?: boolean;
@@ -11,7 +12,7 @@ export interface DoctorCliOptions extends GlobalOptions {
 }
 
 export function doctorCommand(ctx: Context): Command {
-  return new Command('doctor')
+  const command = new Command('doctor')
     .description('Check the store: integrity, schema, permissions, secret store, tokens and orphans, pinned certificates, properties')
     .option('--fix', 'tighten permissions, and (after confirmation) remove orphan tokens')
     .option('-y, --yes', 'with --fix: remove orphan tokens without asking')
@@ -65,4 +66,5 @@ Examples:
           hint: o.fix ? undefined : 'Some can be mended with: nbwss doctor --fix',
         });
     });
+  return changesStore(command, { when: (o) => Boolean(o.fix), name: 'doctor --fix' });
 }

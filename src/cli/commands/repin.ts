@@ -5,6 +5,7 @@ import type { Context, GlobalOptions } from '../context.js';
 import { collect, parseTimeout } from '../options.js';
 import { sideBySide, terminalWidth } from '../output/side-by-side.js';
 import { safeJson } from '../../core/text.js';
+import { changesStore } from '../changes.js';
 
 export interface RepinOptions extends GlobalOptions {
   fingerprint?: string[];
@@ -15,7 +16,7 @@ export interface RepinOptions extends GlobalOptions {
 }
 
 export function repinCommand(ctx: Context): Command {
-  return new Command('repin')
+  const command = new Command('repin')
     .description('Pin the certificate an endpoint presents now (after a renewal): old and new shown side by side, replaced once accepted')
     .argument('<host>', 'host name of the endpoint')
     .addOption(new Option('--fingerprint <sha256>', 'accept only the certificate with this SHA-256 fingerprint').argParser(collect).conflicts('yes'))
@@ -31,6 +32,7 @@ Examples:
   nbwss repin cloudhost7.nebula.com --fingerprint AB:CD:...:EF --pin spki`,
     )
     .action(async (host: string, _o, cmd: Command) => runRepin(host, cmd.optsWithGlobals<RepinOptions>(), ctx));
+  return changesStore(command, { hostArgs: true });
 }
 
 export async function runRepin(host: string, o: RepinOptions, ctx: Context): Promise<void> {

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
+import { changesStore } from '../changes.js';
 
 export function stateCommand(ctx: Context, verb: 'activate' | 'deactivate'): Command {
   const state = verb === 'activate' ? 'ACTIVATED' : 'DEACTIVATED';
-  return new Command(verb)
+  const command = new Command(verb)
     .description(verb === 'activate' ? 'Activate endpoints: NBWSS may connect to them' : 'Deactivate endpoints: NBWSS does not connect to them')
     .argument('<host...>', 'host names of the endpoints')
     .addHelpText(
@@ -24,4 +25,5 @@ Example:
         store.close();
       }
     });
+  return changesStore(command, { hostArgs: true });
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { canPrompt } from '../io.js';
+import { changesStore } from '../changes.js';
 
 export function tokenCommand(ctx: Context): Command {
   const token = new Command('token').description('Manage endpoint tokens').addHelpText(
@@ -11,26 +12,29 @@ Example:
   nbwss token set cloudhost7.nebula.com < token.txt`,
   );
   token.addCommand(
-    new Command('set')
-      .description('Store a new token for a saved endpoint, read from standard input (never from the command line)')
-      .argument('<host>', 'host name of the endpoint')
-      // A token typed after the host is refused with the way to give it, not with "too many arguments".
-      .allowExcessArguments(true)
-      .addHelpText(
-        'after',
-        `
+    changesStore(
+      new Command('set')
+        .description('Store a new token for a saved endpoint, read from standard input (never from the command line)')
+        .argument('<host>', 'host name of the endpoint')
+        // A token typed after the host is refused with the way to give it, not with "too many arguments".
+        .allowExcessArguments(true)
+        .addHelpText(
+          'after',
+          `
 Examples:
   nbwss token set cloudhost7.nebula.com < token.txt
   nbwss token set cloudhost7.nebula.com          # asks for it, echoed as *`,
-      )
-      .action(async (host: string, _o, cmd: Command) => {
-        if (cmd.args.length > 1) {
-          throw new NbwssError('USAGE', 'nbwss token set takes the host name only: the token is read from standard input, never from the command line', {
-            hint: `A token on the command line shows in ps and in your shell history. Give it on standard input: nbwss token set ${host} < token.txt (or run it at a terminal and type it when asked).`,
-          });
-        }
-        return runTokenSet(host, cmd.optsWithGlobals<GlobalOptions>(), ctx);
-      }),
+        )
+        .action(async (host: string, _o, cmd: Command) => {
+          if (cmd.args.length > 1) {
+            throw new NbwssError('USAGE', 'nbwss token set takes the host name only: the token is read from standard input, never from the command line', {
+              hint: `A token on the command line shows in ps and in your shell history. Give it on standard input: nbwss token set ${host} < token.txt (or run it at a terminal and type it when asked).`,
+            });
+          }
+          return runTokenSet(host, cmd.optsWithGlobals<GlobalOptions>(), ctx);
+        }),
+      { hostArgs: true },
+    ),
   );
   return token;
 }

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+
+/**
+ * What a command that changes the store declares about itself, next to its
+ * definition: main reads it to append the audit line and nudge a running
+ * daemon, so a new command needs no entry anywhere else.
+ */
+export interface ChangeSpec {
+  /** Whether this run changes anything (doctor only with --fix); default: always. */
+  when?: (options: Record<string, unknown>) => boolean;
+  /** The command as the audit log names it; default: its full name (`token set`). */
+  name?: string;
+  /** Its declared arguments are host names. */
+  hostArgs?: boolean;
+  /** The audit line's detail, from the arguments (config set KEY VALUE -> KEY=VALUE). */
+  detail?: (args: string[]) => string;
+}
+
+const specs = new WeakMap<Command, ChangeSpec>();
+
+/** Mark a command as one that changes the store. */
+export function changesStore(command: Command, spec: ChangeSpec = {}): Command {
+  specs.set(command, spec);
+  return command;
+}
+
+export const changeSpecOf = (command: Command): ChangeSpec | undefined => specs.get(command);
