@@ -30,27 +30,18 @@ export function makeContext(io: IO, env: NodeJS.ProcessEnv, style: Style): Conte
       return EndpointStore.openExisting(resolveHome(g.home, env));
     },
     async secrets(store, g) {
-      const { chooseBackend, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
-      const name = chooseBackend(store.secretBackend, await requested(g));
+      const { backendFor, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
+      const name = backendFor(store.secretBackend, g.secretStore, env);
       return openSecretStore(name, { home: store.home, storeId: store.storeId, keyFile: defaultKeyFile(env) });
     },
     async probeBeforeCreating(g) {
       const { EndpointStore } = await import('../core/store/db.js');
       const home = resolveHome(g.home, env);
       if (EndpointStore.exists(home)) return;
-      const r = await requested(g);
-      if ((r?.value ?? 'keychain') !== 'keychain') return;
+      const { backendFor, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
+      if (backendFor(undefined, g.secretStore, env) !== 'keychain') return;
       // A new store would use the keychain: ask it before a store is created for nothing.
-      const { openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
       (await openSecretStore('keychain', { home, storeId: 'probe', keyFile: defaultKeyFile(env) })).probe();
     },
   };
-
-  /** The secret store asked for by --secret-store or NBWSS_SECRET_STORE, if any. */
-  async function requested(g: GlobalOptions) {
-    const { parseBackendName } = await import('../core/secrets/index.js');
-    if (g.secretStore) return { value: parseBackendName(g.secretStore, '--secret-store'), source: '--secret-store' };
-    if (env.NBWSS_SECRET_STORE) return { value: parseBackendName(env.NBWSS_SECRET_STORE, 'NBWSS_SECRET_STORE'), source: 'NBWSS_SECRET_STORE' };
-    return undefined;
-  }
 }

@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { X509Certificate } from 'node:crypto';
 import WebSocket from 'ws';
 import { connectRequest, decodeMessage, epochSeconds, type NbwssMessage } from '../core/nbwss-message.js';
 import type { PinType } from '../core/store/db.js';
-import { formatHex, sha256, spkiFingerprint } from '../core/tls/fingerprint.js';
+import { derMatchesPin } from '../core/tls/fingerprint.js';
 import { safeText } from '../core/text.js';
 
 export interface ConnectTarget {
@@ -50,12 +49,6 @@ function daemonSideReason(e: Error & { code?: string }): string {
 
 export class ConnectError extends Error {
   override readonly name = 'ConnectError';
-}
-
-/** Whether a peer certificate (DER) satisfies an entry's pin. */
-export function pinMatches(raw: Buffer, t: Pick<ConnectTarget, 'pinType' | 'fingerprint' | 'spkiFingerprint'>): boolean {
-  if (t.pinType === 'spki') return spkiFingerprint(new X509Certificate(raw)) === t.spkiFingerprint;
-  return formatHex(sha256(raw)) === t.fingerprint;
 }
 
 /**
@@ -107,7 +100,7 @@ export class EndpointConnection extends EventEmitter {
             const tls = socket as TLSSocket;
             const check = () => {
               const raw = tls.getPeerCertificate()?.raw;
-              if (raw && pinMatches(raw, t)) return void req.end();
+              if (raw && derMatchesPin(t, raw)) return void req.end();
               pinError = `certificate does not match the pin (${t.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${t.pinType === 'spki' ? t.spkiFingerprint : t.fingerprint}); run nbwss check ${t.hostName}`;
               req.destroy(new Error(pinError));
             };

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLines } from 'dot-properties';
 import { NbwssError } from '../errors.js';
-import { storeFileProblem } from '../store/fs.js';
+import { replaceFileAtomically, storeFileProblem } from '../store/fs.js';
 import { withLock } from '../store/lock.js';
 
 /** nbwss.properties in NBWSS_HOME: the guide's Table 2-4. */
@@ -133,16 +132,9 @@ function read(home: string): Parsed {
 
 function write(home: string, text: string): void {
   const path = join(home, PROPERTIES_FILE);
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, text, { encoding: 'latin1', mode: 0o600, flag: 'wx' });
-    renameSync(tmp, path);
+    replaceFileAtomically(path, text);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone */
-    }
     throw new NbwssError('STORE', `Cannot write ${path}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NbwssError } from '../errors.js';
 import type { SecretStore } from './types.js';
-import { readPrivateFile } from '../store/fs.js';
+import { readPrivateFile, replaceFileAtomically, writeNewFileDurably } from '../store/fs.js';
 import { withLock } from '../store/lock.js';
 
 export const SECRETS_FILE = 'secrets.enc';
@@ -110,7 +110,7 @@ export class FileSecretStore implements SecretStore {
       mkdirSync(dirname(this.keyFile), { recursive: true, mode: 0o700 });
       // Write to a private temp file, then link(): atomic, and fails if another run won the race.
       const tmp = `${this.keyFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      writeDurably(tmp, key);
+      writeNewFileDurably(tmp, key);
       try {
         linkSync(tmp, this.keyFile);
       } catch (e) {
@@ -170,28 +170,11 @@ export class FileSecretStore implements SecretStore {
     const c = createCipheriv('aes-256-gcm', key, iv);
     c.setAAD(MAGIC);
     const ct = Buffer.concat([c.update(JSON.stringify({ v: 1, secrets }), 'utf8'), c.final()]);
-    const tmp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      writeDurably(tmp, Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
-      renameSync(tmp, this.path);
+      replaceFileAtomically(this.path, Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
     } catch (e) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* already gone */
-      }
       throw fileError(`Cannot write ${this.path}`, e);
     }
-  }
-}
-
-function writeDurably(path: string, data: Buffer): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -40,6 +40,22 @@ export function chooseBackend(recorded: SecretBackendName | undefined, requested
   return recorded ?? requested?.value ?? 'keychain';
 }
 
+/** The secret store asked for: the --secret-store flag, else NBWSS_SECRET_STORE, else nothing. */
+export function requestedBackend(flag: string | undefined, env: NodeJS.ProcessEnv): { value: SecretBackendName; source: string } | undefined {
+  if (flag) return { value: parseBackendName(flag, '--secret-store'), source: '--secret-store' };
+  if (env.NBWSS_SECRET_STORE) return { value: parseBackendName(env.NBWSS_SECRET_STORE, 'NBWSS_SECRET_STORE'), source: 'NBWSS_SECRET_STORE' };
+  return undefined;
+}
+
+/**
+ * The one rule for which secret store a run uses, for every front end (the
+ * CLI and the daemon): what the store recorded, else what was asked for, else
+ * the keychain; asking for the other one than recorded is refused.
+ */
+export function backendFor(recorded: SecretBackendName | undefined, flag: string | undefined, env: NodeJS.ProcessEnv): SecretBackendName {
+  return chooseBackend(recorded, requestedBackend(flag, env));
+}
+
 export async function openSecretStore(name: SecretBackendName, opts: { home: string; storeId: string; keyFile: string }): Promise<SecretStore> {
   if (name === 'file') {
     const { FileSecretStore } = await import('./file.js');

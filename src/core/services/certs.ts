@@ -21,13 +21,9 @@ export interface CheckResult {
   detail: string;
 }
 
-/** Whether a presented certificate satisfies an entry's pin. */
-export function matchesPin(
-  r: Pick<EndpointRecord, 'pinType' | 'fingerprint' | 'spkiFingerprint'>,
-  c: Pick<PresentedCertificate, 'fingerprint' | 'spkiFingerprint'>,
-): boolean {
-  return r.pinType === 'spki' ? r.spkiFingerprint === c.spkiFingerprint : r.fingerprint === c.fingerprint;
-}
+import { matchesPin } from '../tls/fingerprint.js';
+
+export { matchesPin };
 
 /**
  * Fetch each endpoint's certificate (concurrently, bounded) and compare it

@@ -1,4 +1,19 @@
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { NbwssError } from '../errors.js';
@@ -182,5 +197,32 @@ export function readPrivateFile(path: string, maxBytes: number): Buffer {
     return buf.subarray(0, n);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Write a new private file (0600) and fsync it; fails if the path exists. */
+export function writeNewFileDurably(path: string, data: Buffer | string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Replace a file atomically: a private temporary file beside it, written and
+ * fsynced, then renamed over it (a reader sees the old file or the new one,
+ * never half of one). The temporary file is removed if anything fails.
+ */
+export function replaceFileAtomically(path: string, data: Buffer | string): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeNewFileDurably(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 
 /** Uppercase colon-separated hex, as openssl prints it: AB:CD:... */
 export function formatHex(digest: Buffer): string {
@@ -33,4 +33,23 @@ export function parseFingerprint(input: string): string | undefined {
   const hex = s.replace(/^sha-?256\s*(fingerprint)?\s*[=:]?\s*/i, '').replace(/[:\s]/g, '');
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
   return formatHex(Buffer.from(hex, 'hex'));
+}
+
+/** What a pin names: the certificate's SHA-256, or its public key's (spki). */
+export interface Pin {
+  pinType: 'cert' | 'spki';
+  fingerprint: string;
+  spkiFingerprint: string;
+}
+
+/** The one rule for whether a certificate satisfies a pin (add's re-check, check, repin, and the daemon before any HTTP byte). */
+export function matchesPin(pin: Pin, presented: { fingerprint: string; spkiFingerprint: string }): boolean {
+  return pin.pinType === 'spki' ? pin.spkiFingerprint === presented.spkiFingerprint : pin.fingerprint === presented.fingerprint;
+}
+
+/** matchesPin for a peer certificate as DER (only the fingerprint the pin needs is computed). */
+export function derMatchesPin(pin: Pin, der: Buffer): boolean {
+  return pin.pinType === 'spki'
+    ? matchesPin(pin, { fingerprint: '', spkiFingerprint: spkiFingerprint(new X509Certificate(der)) })
+    : matchesPin(pin, { fingerprint: formatHex(sha256(der)), spkiFingerprint: '' });
 }
