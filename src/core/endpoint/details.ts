@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GUIDE, NbwssError } from '../errors.js';
-import { JsonSyntaxError, parseJson, type Json } from './json.js';
+import { JsonSyntaxError, parseJson, position, type Json } from './json.js';
 import { canonicalHost, isValidHostName, parseWssUrl, sameHost, urlHost, maskUrl } from './url.js';
 
 /** One set of endpoint details, as the cloud provider hands them over (guide table 2-2). */
@@ -126,19 +126,6 @@ function describeValue(v: unknown): string {
   if (typeof v === 'string') return `the string "${v.length > 20 ? `${v.slice(0, 20)}…` : v}"`;
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;
-}
-
-/** Line and column of a character offset. */
-function position(textIn: string, at: number): { line: number; column: number } {
-  let line = 1;
-  let column = 1;
-  for (let k = 0; k < at; k++) {
-    if (textIn.charCodeAt(k) === 10) {
-      line++;
-      column = 1;
-    } else column++;
-  }
-  return { line, column };
 }
 
 /** Every string in a JSON value, keys included, with a label of where it is. */

@@ -23,21 +23,25 @@ export class JsonSyntaxError extends Error {
 
 const MAX_DEPTH = 64;
 
+/** Line and column (both from 1) of a character offset: the one routine for every message that points into a text. */
+export function position(text: string, at: number): { line: number; column: number } {
+  let line = 1;
+  let column = 1;
+  for (let k = 0; k < at && k < text.length; k++) {
+    if (text.charCodeAt(k) === 10) {
+      line++;
+      column = 1;
+    } else column++;
+  }
+  return { line, column };
+}
+
 export function parseJson(text: string): Json {
   let i = 0;
 
   const fail = (reason: string, at = i, duplicate = false): never => {
-    let line = 1;
-    let col = 1;
-    for (let k = 0; k < at && k < text.length; k++) {
-      if (text.charCodeAt(k) === 10) {
-        line++;
-        col = 1;
-      } else {
-        col++;
-      }
-    }
-    throw new JsonSyntaxError(reason, line, col, duplicate);
+    const { line, column } = position(text, at);
+    throw new JsonSyntaxError(reason, line, column, duplicate);
   };
 
   const describe = (at: number): string => {
