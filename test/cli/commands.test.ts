@@ -1,37 +1,13 @@
 import { X509Certificate } from 'node:crypto';
-import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { IO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { details, detailsFile, newHome } from '../helpers/cli.js';
 import { useTlsEndpoint } from '../helpers/fixtures.js';
+import { injectedIO as io } from '../helpers/io.js';
 
 // add, list, show, delete and config run in-process with injected IO, piped
 // and at a terminal, with the exact output expected (beside the e2e tests).
 const ep = useTlsEndpoint();
-
-function io(tty: boolean) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (c, _e, cb) => {
-        f(String(c));
-        cb();
-      },
-    });
-  const streams: IO = {
-    stdin: new PassThrough(),
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-    stdinTTY: false,
-    stdoutTTY: tty,
-    stderrTTY: tty,
-    color: false,
-    colorOut: false,
-  };
-  return { streams, out: () => out, err: () => err };
-}
 
 async function run(tty: boolean, args: string[], env: NodeJS.ProcessEnv) {
   const x = io(tty);

@@ -1,36 +1,12 @@
-import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { IO } from '../../src/cli/io.js';
 import { details, detailsFile, newHome } from '../helpers/cli.js';
 import { useTlsEndpoint } from '../helpers/fixtures.js';
+import { injectedIO as io } from '../helpers/io.js';
 
 // The CLI in-process with injected IO: the same command in terminal and
 // non-terminal mode, and the one exit boundary.
 const ep = useTlsEndpoint();
-
-function io(tty: boolean, color = false, stdoutWrite?: (s: string) => void) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (c, _e, cb) => {
-        f(String(c));
-        cb();
-      },
-    });
-  const streams: IO = {
-    stdin: new PassThrough(),
-    stdout: sink(stdoutWrite ?? ((s) => (out += s))),
-    stderr: sink((s) => (err += s)),
-    stdinTTY: false,
-    stdoutTTY: tty,
-    stderrTTY: tty,
-    color,
-    colorOut: color,
-  };
-  return { streams, out: () => out, err: () => err };
-}
 
 describe('main() with injected IO', () => {
   it('list: plain columns when piped, a bordered table on a terminal; the same data', async () => {

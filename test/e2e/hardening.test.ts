@@ -35,6 +35,22 @@ function home(): Home {
 }
 
 const addDetails = (h: Home, d: object, ...flags: string[]) => runCli(['add', '--file', detailsFile(d), '--yes', ...flags], h.env);
+
+/** A reference endpoint (token T) and a store holding it as a.test, group g. */
+async function storeWithOne() {
+  const e = await endpoint('T');
+  const h = home();
+  expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
+  return { e, h };
+}
+
+/** storeWithOne, and its daemon connected to a.test. */
+async function connectedDaemon() {
+  const { e, h } = await storeWithOne();
+  const d = startDaemon(h.env);
+  await d.waitFor((l) => l.msg === 'connected');
+  return { e, h, d };
+}
 const tokensSent = (e: ReferenceEndpoint) =>
   e.received.filter((m) => (m as { type?: string }).type === 'CONNECT').map((m) => (m as { payload: { token: string } }).payload.token);
 /** Any raw control byte, C1 control, bidi or zero-width character reaching the terminal. */
@@ -197,9 +213,7 @@ describe('a store only its owner controls', () => {
   });
 
   it('doctor reports ownership; --fix never "fixes" a file it does not own', async () => {
-    const e = await endpoint('T');
-    const h = home();
-    expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
+    const { h } = await storeWithOne();
     const audit = join(h.dir, 'audit.log');
     chownSync(audit, NOBODY, NOBODY);
     chmodSync(audit, 0o644);
@@ -212,9 +226,7 @@ describe('a store only its owner controls', () => {
   });
 
   it('doctor without --fix creates nothing: a missing key file is named as missing, not created', async () => {
-    const e = await endpoint('T');
-    const h = home();
-    expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
+    const { h } = await storeWithOne();
     const missing = join(tempDir('nbwss-nokey-'), 'secret.key');
     const r = await runCli(['doctor', '--json'], { ...h.env, NBWSS_SECRET_KEY_FILE: missing });
     expect(r.code).toBe(8);
@@ -229,11 +241,7 @@ describe('no escape sequence from outside reaches the terminal', () => {
   const hostile = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202egnp.exe';
 
   it('an endpoint close reason: escaped by the daemon before it is logged, stored or reported by status', async () => {
-    const e = await endpoint('T');
-    const h = home();
-    expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
-    const d = startDaemon(h.env);
-    await d.waitFor((l) => l.msg === 'connected');
+    const { e, h, d } = await connectedDaemon();
     const from = d.mark();
     for (const c of e.clients()) c.close(4000, hostile.slice(0, 40));
     const ended = await d.waitFor((l) => l.msg === 'connection ended; the group picks again', 10_000, from);
@@ -297,11 +305,7 @@ describe('no escape sequence from outside reaches the terminal', () => {
 
 describe('bounds', () => {
   it('the daemon refuses a message over 1 MiB with close code 1009, said as its own close, and stays up', async () => {
-    const e = await endpoint('T');
-    const h = home();
-    expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
-    const d = startDaemon(h.env);
-    await d.waitFor((l) => l.msg === 'connected');
+    const { e, h, d } = await connectedDaemon();
     const from = d.mark();
     e.sendToClients('x'.repeat(2 * 1024 * 1024));
     expect(await e.closedCode(1)).toBe(1009);
@@ -366,11 +370,7 @@ describe('writes that neither lose nor misreport', () => {
   });
 
   it('delete when the secret store fails after the entries are gone: says so truthfully, and the daemon lets go', async () => {
-    const e = await endpoint('T');
-    const h = home();
-    expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
-    const d = startDaemon(h.env);
-    await d.waitFor((l) => l.msg === 'connected');
+    const { h, d } = await connectedDaemon();
     const from = d.mark();
     const r = await runCli(['delete', 'a.test', '--yes'], { ...h.env, NBWSS_SECRET_KEY_FILE: join(tempDir('nbwss-gone-'), 'secret.key') });
     expect(r.code).toBe(0);
@@ -398,11 +398,7 @@ describe('writes that neither lose nor misreport', () => {
   });
 
   it('a second SIGTERM during shutdown waits for the graceful stop: exit 0, nothing left CONNECTED', async () => {
-    const e = await endpoint('T');
-    const h = home();
-    expect((await addDetails(h, { hostName: 'a.test', url: e.url, token: 'T', groupId: 'g', priority: 1 })).code).toBe(0);
-    const d = startDaemon(h.env);
-    await d.waitFor((l) => l.msg === 'connected');
+    const { h, d } = await connectedDaemon();
     d.child.kill('SIGTERM');
     d.child.kill('SIGTERM');
     const r = await d.exited;
