@@ -6,6 +6,7 @@ import { connectRequest, decodeMessage, epochSeconds, type NbwssMessage } from '
 import type { PinType } from '../core/store/db.js';
 import { derMatchesPin } from '../core/tls/fingerprint.js';
 import { safeText } from '../core/text.js';
+import { describeSocketError } from '../core/net-errors.js';
 
 export interface ConnectTarget {
   hostName: string;
@@ -243,15 +244,5 @@ export class EndpointConnection extends EventEmitter {
 }
 
 function describe(e: Error & { code?: string }): string {
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `DNS lookup failed (${e.code})`;
-    case 'ECONNRESET':
-      return 'connection reset';
-    default:
-      return e.message || String(e);
-  }
+  return describeSocketError(e.code) ?? (e.message || String(e));
 }

@@ -4,6 +4,7 @@ import { EnvHttpProxyAgent, request, errors as undiciErrors } from 'undici';
 import { GUIDE, NbwssError } from '../errors.js';
 import { MAX_DETAILS_BYTES } from './details.js';
 import { maskUrl, urlHost } from './url.js';
+import { describeSocketError } from '../net-errors.js';
 
 export interface RemoteOptions {
   timeoutMs?: number;
@@ -180,7 +181,5 @@ function describe(code: string, e: unknown): string {
   if (e instanceof undiciErrors.BodyTimeoutError) return 'the server stopped sending the details (timed out)';
   if (e instanceof undiciErrors.HeadersTimeoutError) return 'the server did not answer in time';
   if (e instanceof undiciErrors.ConnectTimeoutError) return 'connecting timed out';
-  if (code === 'ECONNREFUSED') return 'the connection was refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS lookup failed (${code})`;
-  return code;
+  return describeSocketError(code) ?? code;
 }

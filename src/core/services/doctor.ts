@@ -87,7 +87,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     return checks;
   }
   try {
-    const integrity = store.db.pragma('integrity_check', { simple: true });
+    const integrity = store.integrityCheck();
     add(
       integrity === 'ok'
         ? { name: 'integrity', status: 'ok', detail: 'SQLite integrity check passed' }

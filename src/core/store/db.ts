@@ -7,36 +7,9 @@ import { NbwssError } from '../errors.js';
 import { assertStoreOwnership, ensurePrivateDir, tightenFile } from './fs.js';
 import { canonicalHost } from '../endpoint/host.js';
 
-export type EndpointState = 'ACTIVATED' | 'DEACTIVATED';
-export type ConnectionState = 'CONNECTED' | 'DISCONNECTED';
-export type PinType = 'cert' | 'spki';
-export type SecretBackendName = 'keychain' | 'file';
+import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
 
-export interface EndpointRecord {
-  hostName: string;
-  url: string;
-  groupId: string;
-  priority: number;
-  state: EndpointState;
-  pinType: PinType;
-  certPem: string;
-  fingerprint: string;
-  spkiFingerprint: string;
-  notAfter: string;
-  createdAt: string;
-  updatedAt: string;
-  connectionState: ConnectionState;
-  connectionSince: string | null;
-  lastError: string | null;
-}
-
-/** What listing and checking need; fewer columns read faster (nbwss list runs in loops and completions). */
-export type EndpointSummary = Pick<
-  EndpointRecord,
-  'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'pinType' | 'fingerprint' | 'spkiFingerprint' | 'notAfter' | 'connectionState'
->;
-
-export type NewEndpoint = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'connectionState' | 'connectionSince' | 'lastError'>;
+export type { ConnectionState, EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
 
 export const DB_FILE = 'nbwss.db';
 
@@ -108,7 +81,7 @@ export interface ListFilter {
  */
 export class EndpointStore {
   private constructor(
-    readonly db: Database.Database,
+    private readonly db: Database.Database,
     readonly home: string,
   ) {}
 
@@ -218,6 +191,11 @@ export class EndpointStore {
     throw new NbwssError('STORE', `The store holds entries that are one host under different names: ${named}`, {
       hint: `nbwss will not guess which one is meant (they share one token). Delete the one you do not want with: nbwss delete '${pairs[0]![0]}', then set the other's token again with: nbwss token set ${canonicalHost(pairs[0]![0]!)} < token.txt`,
     });
+  }
+
+  /** SQLite's integrity check: 'ok', or what is wrong. */
+  integrityCheck(): string {
+    return String(reading(this.home, () => this.db.pragma('integrity_check', { simple: true })));
   }
 
   get schemaVersion(): number {

@@ -5,6 +5,7 @@ import type { LookupFunction } from 'node:net';
 import { GUIDE, NbwssError } from '../errors.js';
 import { urlHost, urlPort } from '../endpoint/url.js';
 import { certFingerprint, spkiFingerprint } from './fingerprint.js';
+import { describeSocketError } from '../net-errors.js';
 
 export interface CertificateSummary {
   subject: string;
@@ -146,27 +147,11 @@ export function fetchCertificate(url: URL, opts: FetchOptions = {}): Promise<Pre
 const NETWORK_HINT = "Make sure the WebSocket server's host name (or IP address) and port are correct, that you can reach it, and that DNS lookup works.";
 
 function describeNetError(e: NodeJS.ErrnoException, host: string, port: number): string {
-  switch (e.code) {
-    case 'ECONNREFUSED':
-      return `${host}:${port} refused the connection`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EAI_NONAME':
-      return `DNS lookup of ${host} failed (${e.code})`;
-    case 'ETIMEDOUT':
-      return `the connection to ${host}:${port} timed out`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `${host} is unreachable (${e.code})`;
-    default:
-      return `${e.code ?? e.message}`;
-  }
+  return describeSocketError(e.code, { host, port }) ?? `${e.code ?? e.message}`;
 }
 
 function describeTlsError(e: NodeJS.ErrnoException): string {
-  if (e.code === 'ECONNRESET') return 'the server closed the connection';
-  if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER') return 'the server does not speak TLS';
-  return e.code ?? e.message;
+  return (e.code === 'ECONNRESET' || e.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? describeSocketError(e.code) : undefined) ?? e.code ?? e.message;
 }
 
 function collectChain(leaf: DetailedPeerCertificate): Buffer[] {

@@ -1,0 +1,32 @@
+/** The store's domain types, apart from how a backend keeps them. */
+
+export type EndpointState = 'ACTIVATED' | 'DEACTIVATED';
+export type ConnectionState = 'CONNECTED' | 'DISCONNECTED';
+export type PinType = 'cert' | 'spki';
+export type SecretBackendName = 'keychain' | 'file';
+
+export interface EndpointRecord {
+  hostName: string;
+  url: string;
+  groupId: string;
+  priority: number;
+  state: EndpointState;
+  pinType: PinType;
+  certPem: string;
+  fingerprint: string;
+  spkiFingerprint: string;
+  notAfter: string;
+  createdAt: string;
+  updatedAt: string;
+  connectionState: ConnectionState;
+  connectionSince: string | null;
+  lastError: string | null;
+}
+
+/** What listing and checking need; fewer columns read faster (nbwss list runs in loops and completions). */
+export type EndpointSummary = Pick<
+  EndpointRecord,
+  'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'pinType' | 'fingerprint' | 'spkiFingerprint' | 'notAfter' | 'connectionState'
+>;
+
+export type NewEndpoint = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'connectionState' | 'connectionSince' | 'lastError'>;
