@@ -144,11 +144,53 @@ for (const sh of ['zsh', 'fish']) {
   }
 }
 
-describe.skipIf(!hasShell('zsh'))('zsh completion', () => {
+describe.skipIf(!hasShell('zsh'))('zsh completion (driven in a real interactive zsh through zpty)', () => {
+  /**
+   * Types `line` and TAB into an interactive zsh with the completion file on
+   * its fpath (compinit), reads the screen until `until` shows (an event, not
+   * a sleep; bounded by the spawn timeout) and returns it without escapes.
+   */
+  const zsh = (line: string, until: string, tabs = 1): string => {
+    const script = [
+      'zmodload zsh/zpty',
+      'zpty z zsh -f -i',
+      `zpty -w z "PS1='> '; unset zle_bracketed_paste; fpath=(${join(ROOT, 'completions')} \\$fpath); autoload -U compinit; compinit -u -D; zstyle ':completion:*' menu no; print READY\\$((6*7))"`,
+      "zpty -r z ready '*READY42*'",
+      `zpty -w -n z $'${line}${'\\t'.repeat(tabs)}'`,
+      `zpty -r z out '*${until}*'`,
+      'print -r -- "$out"',
+      'zpty -d z',
+    ].join('\n');
+    const r = spawnSync('zsh', ['-f', '-c', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: `${binDir}:${process.env.PATH}`, TERM: 'xterm', ...home.env },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  };
+
   it('parses', () => {
     const r = spawnSync('zsh', ['-n', join(ROOT, 'completions/_nbwss')], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it('completes a command', () => {
+    expect(zsh('nbwss sh', 'nbwss show')).toContain('nbwss show');
+  });
+
+  it('offers the stored host names, without regard to case', () => {
+    const lower = zsh('nbwss show b', 'bravo.test');
+    expect(lower).toMatch(/beta\.test +bravo\.test/);
+    expect(lower).not.toContain('alpha.test');
+    // The first TAB turns B into b (the only prefix all of them share), the second lists them.
+    expect(zsh('nbwss delete B', 'bravo.test', 2)).toMatch(/beta\.test +bravo\.test/);
+  });
+
+  it('offers flags and property keys', () => {
+    expect(zsh('nbwss list --st', 'state')).toContain('nbwss list --state');
+    expect(zsh('nbwss config set keepAlive.', 'scheduledRate')).toMatch(/keepAlive\.maxPongMissAllowed +keepAlive\.scheduledRate/);
   });
 });
 
