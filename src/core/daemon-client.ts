@@ -2,6 +2,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { NbwssError } from './errors.js';
+import { W } from './hints.js';
 
 export const SOCKET_FILE = 'daemon.sock';
 export const daemonSocket = (home: string) => join(home, SOCKET_FILE);
@@ -24,7 +25,7 @@ export function socketAddress(home: string): { path: string; release(): void } {
     throw new NbwssError(
       'STORE',
       `The store path ${home} is too long for the daemon's socket (${Buffer.byteLength(full)} bytes; at most ${MAX_SOCKET_PATH_BYTES})`,
-      { hint: 'Use a store with a shorter path (--home).' },
+      { hint: `Use a store with a shorter path (${W.home}).` },
     );
   }
   const fd = openSync(home, constants.O_RDONLY | constants.O_DIRECTORY);

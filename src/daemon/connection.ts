@@ -1,3 +1,4 @@
+import { W } from '../core/hints.js';
 import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -102,7 +103,7 @@ export class EndpointConnection extends EventEmitter {
             const check = () => {
               const raw = tls.getPeerCertificate()?.raw;
               if (raw && derMatchesPin(t, raw)) return void req.end();
-              pinError = `certificate does not match the pin (${t.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${t.pinType === 'spki' ? t.spkiFingerprint : t.fingerprint}); run nbwss check ${t.hostName}`;
+              pinError = `certificate does not match the pin (${t.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${t.pinType === 'spki' ? t.spkiFingerprint : t.fingerprint}); run ${W.check} ${t.hostName}`;
               req.destroy(new Error(pinError));
             };
             if (tls.encrypted && !tls.connecting && tls.getPeerCertificate()?.raw) check();

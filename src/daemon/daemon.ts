@@ -1,3 +1,4 @@
+import { W } from '../core/hints.js';
 import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import type { EndpointStore } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
@@ -120,7 +121,7 @@ export class Daemon {
       const account = accountFor(r.hostName);
       const pair = conflicted.get(r.hostName);
       if (pair) {
-        this.recordError(r.hostName, `not connected: ${pair.map((h) => `"${h}"`).join(' and ')} are one host under two names; delete one (nbwss doctor)`);
+        this.recordError(r.hostName, `not connected: ${pair.map((h) => `"${h}"`).join(' and ')} are one host under two names; delete one (${W.doctor})`);
         continue;
       }
       let token: string | undefined;

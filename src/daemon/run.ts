@@ -10,6 +10,7 @@ import { EndpointStore } from '../core/store/db.js';
 import { acquireLock } from '../core/store/lock.js';
 import { ownershipProblem, tightenFile } from '../core/store/fs.js';
 import { Daemon } from './daemon.js';
+import { W } from '../core/hints.js';
 
 export const LOCK_FILE = 'daemon.lock';
 export const PID_FILE = 'daemon.pid';
@@ -44,7 +45,7 @@ function takeLock(home: string) {
       /* no pid file */
     }
     throw new NbwssError('STORE', `An NBWSS daemon is already running for the store ${home} (pid ${pid})`, {
-      hint: 'See it with: nbwss status. One daemon per store; stop it first (SIGTERM) to start another.',
+      hint: `See it with: ${W.status}. One daemon per store; stop it first (SIGTERM) to start another.`,
     });
   }
 }

@@ -4,6 +4,7 @@ import { parseLines } from 'dot-properties';
 import { NbwssError } from '../errors.js';
 import { replaceFileAtomically, storeFileProblem } from '../store/fs.js';
 import { withLock } from '../store/lock.js';
+import { W } from '../hints.js';
 
 /** nbwss.properties in NBWSS_HOME: the guide's Table 2-4. */
 export const PROPERTIES_FILE = 'nbwss.properties';
@@ -94,10 +95,11 @@ export function parseValue(key: string, raw: string): boolean | number {
   const v = raw.trim();
   if (spec.type === 'boolean') {
     if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
-    throw new NbwssError('USAGE', `${key} must be true or false, not "${raw}"`, { hint: `Example: nbwss config set ${key} false` });
+    throw new NbwssError('USAGE', `${key} must be true or false, not "${raw}"`, { hint: `Example: ${W.configSet(key, 'false')}` });
   }
   const range = `a whole number${spec.unit ? ` of ${spec.unit === 'ms' ? 'milliseconds' : 'seconds'}` : ''} from ${spec.min} to ${spec.max}`;
-  if (!/^[0-9]+$/.test(v)) throw new NbwssError('USAGE', `${key} must be ${range}, not "${raw}"`, { hint: `Example: nbwss config set ${key} ${spec.default}` });
+  if (!/^[0-9]+$/.test(v))
+    throw new NbwssError('USAGE', `${key} must be ${range}, not "${raw}"`, { hint: `Example: ${W.configSet(key, String(spec.default))}` });
   const n = Number(v);
   if (n < spec.min! || n > spec.max!) throw new NbwssError('USAGE', `${key} must be ${range}, not ${n}`, { hint: `The default is ${spec.default}.` });
   return n;
@@ -153,7 +155,7 @@ export function loadProperties(home: string): NbwssProperties {
       out[p.key] = parseValue(p.key, p.value);
     } catch (e) {
       throw new NbwssError('STORE', `${join(home, PROPERTIES_FILE)}: ${(e as NbwssError).message}`, {
-        hint: `Fix it with: nbwss config set ${p.key} VALUE (or nbwss config unset ${p.key})`,
+        hint: `Fix it with: ${W.configSet(p.key, 'VALUE')} (or ${W.configUnset(p.key)})`,
       });
     }
   }

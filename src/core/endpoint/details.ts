@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GUIDE, NbwssError } from '../errors.js';
 import { JsonSyntaxError, parseJson, position, type Json } from './json.js';
 import { canonicalHost, isValidHostName, parseWssUrl, sameHost, urlHost, maskUrl } from './url.js';
+import { W } from '../hints.js';
 
 /** One set of endpoint details, as the cloud provider hands them over (guide table 2-2). */
 export interface EndpointDetails {
@@ -227,5 +228,5 @@ export function validateToken(token: string): void {
       'Ask the cloud provider for a token without an apostrophe.',
     );
   const r = text('token').safeParse(token);
-  if (!r.success) throw invalid(r.error.issues[0]!.message, 'Give the token alone on standard input, for example: nbwss token set HOST < token.txt');
+  if (!r.success) throw invalid(r.error.issues[0]!.message, `Give the token alone on standard input, for example: ${W.tokenSet('HOST')} < token.txt`);
 }

@@ -5,6 +5,7 @@ import { GUIDE, NbwssError } from '../errors.js';
 import { MAX_DETAILS_BYTES } from './details.js';
 import { maskUrl, urlHost } from './url.js';
 import { describeSocketError } from '../net-errors.js';
+import { W } from '../hints.js';
 
 export interface RemoteOptions {
   timeoutMs?: number;
@@ -52,7 +53,7 @@ function loadCas(files: string[], env: NodeJS.ProcessEnv): string[] | undefined 
 
 const remoteError = (why: string, cause?: unknown) =>
   new NbwssError('NETWORK', GUIDE.remoteObject, {
-    hint: `${why}. Make sure the URL is right and the server has a valid SSL certificate (add its CA with --ca-file).`,
+    hint: `${why}. Make sure the URL is right and the server has a valid SSL certificate (add its CA with ${W.caFile}).`,
     cause,
   });
 
@@ -148,7 +149,7 @@ export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<
   } catch (e) {
     if (deadline.signal.aborted && !(e instanceof NbwssError && e.code === 'INVALID_DETAILS')) {
       throw new NbwssError('NETWORK', GUIDE.unableToConnect(host), {
-        hint: `The details did not arrive within ${timeout} ms (--timeout bounds the whole fetch). Make sure the URL is right and the server answers, or give a longer --timeout.`,
+        hint: `The details did not arrive within ${timeout} ms (${W.timeout} bounds the whole fetch). Make sure the URL is right and the server answers, or give a longer ${W.timeout}.`,
         cause: e,
       });
     }

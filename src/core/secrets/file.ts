@@ -5,6 +5,7 @@ import { NbwssError } from '../errors.js';
 import type { SecretStore } from './types.js';
 import { readPrivateFile, replaceFileAtomically, writeNewFileDurably } from '../store/fs.js';
 import { withLock } from '../store/lock.js';
+import { W } from '../hints.js';
 
 export const SECRETS_FILE = 'secrets.enc';
 export const LOCK_FILE = 'secrets.lock';
@@ -38,7 +39,7 @@ export class FileSecretStore implements SecretStore {
       if (!key) {
         throw new NbwssError('STORE', `The secret key file ${this.keyFile} is missing`, {
           hint: existsSync(this.path)
-            ? 'Restore it from your backup (or point NBWSS_SECRET_KEY_FILE at it); without it the stored tokens cannot be read.'
+            ? `Restore it from your backup (or point ${W.keyFileVar} at it); without it the stored tokens cannot be read.`
             : 'It is created by the first add that stores a token.',
         });
       }
@@ -90,7 +91,7 @@ export class FileSecretStore implements SecretStore {
       if (e instanceof NbwssError) throw e;
       if ((e as NodeJS.ErrnoException).code === 'ELOOP')
         throw new NbwssError('STORE', `Refusing to use ${this.keyFile}: it is a symbolic link`, {
-          hint: 'Point NBWSS_SECRET_KEY_FILE at the key file itself.',
+          hint: `Point ${W.keyFileVar} at the key file itself.`,
         });
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(`Cannot read the secret key file ${this.keyFile}`, e);
       if (!create) return undefined;
@@ -142,7 +143,7 @@ export class FileSecretStore implements SecretStore {
     }
     if (!key) {
       throw new NbwssError('STORE', `The secret key file ${this.keyFile} is missing, so ${this.path} cannot be read`, {
-        hint: 'Restore the key file, or point NBWSS_SECRET_KEY_FILE at it.',
+        hint: `Restore the key file, or point ${W.keyFileVar} at it.`,
       });
     }
     try {
@@ -180,7 +181,7 @@ export class FileSecretStore implements SecretStore {
 
 function fileError(what: string, e: unknown): NbwssError {
   return new NbwssError('STORE', `${what}: ${(e as Error).message}`, {
-    hint: 'Check the permissions of NBWSS_HOME and of the key file (NBWSS_SECRET_KEY_FILE).',
+    hint: `Check the permissions of ${W.homeVar} and of the key file (${W.keyFileVar}).`,
     cause: e,
   });
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { NbwssError } from '../errors.js';
 import type { SecretBackendName } from '../store/db.js';
 import type { SecretStore } from './types.js';
+import { W } from '../hints.js';
 
 export type { SecretStore } from './types.js';
 export { accountFor } from './types.js';
@@ -23,7 +24,7 @@ export function defaultKeyFile(env: NodeJS.ProcessEnv = process.env, uid = proce
 export function parseBackendName(v: string, source: string): SecretBackendName {
   if ((SECRET_BACKENDS as readonly string[]).includes(v)) return v as SecretBackendName;
   throw new NbwssError('USAGE', `${source} must be keychain or file, not "${v}"`, {
-    hint: 'Use --secret-store keychain (the OS keychain) or --secret-store file (an encrypted file).',
+    hint: `Use ${W.secretStore('keychain')} (the OS keychain) or ${W.secretStore('file')} (an encrypted file).`,
   });
 }
 
@@ -34,7 +35,7 @@ export function parseBackendName(v: string, source: string): SecretBackendName {
 export function chooseBackend(recorded: SecretBackendName | undefined, requested: { value: SecretBackendName; source: string } | undefined): SecretBackendName {
   if (recorded && requested && requested.value !== recorded) {
     throw new NbwssError('STORE', `This store keeps its tokens in the ${recorded} secret store, but ${requested.source} asks for ${requested.value}`, {
-      hint: `Drop ${requested.source}, or use another store (--home) for the ${requested.value} secret store.`,
+      hint: `Drop ${requested.source}, or use another store (${W.home}) for the ${requested.value} secret store.`,
     });
   }
   return recorded ?? requested?.value ?? 'keychain';

@@ -1,13 +1,14 @@
 import { Entry, findCredentials } from '@napi-rs/keyring';
 import { NbwssError } from '../errors.js';
 import type { SecretStore } from './types.js';
+import { W } from '../hints.js';
 
 // Always the Secret Service on Linux: keyring's default silently falls back to
 // the kernel keyutils keyring, which forgets everything at reboot.
 const OPTIONS = { linux: { store: 'secret-service' as const } };
 
-const WAY_OUT =
-  'Start a keychain (on Linux: a Secret Service such as gnome-keyring on the session D-Bus), or use the encrypted file store: --secret-store file or NBWSS_SECRET_STORE=file.';
+const wayOut = () =>
+  `Start a keychain (on Linux: a Secret Service such as gnome-keyring on the session D-Bus), or use the encrypted file store: ${W.secretStoreFlags}.`;
 
 /** The OS keychain: macOS Keychain, Windows Credential Manager, Secret Service. */
 export class KeychainSecretStore implements SecretStore {
@@ -64,11 +65,11 @@ export function keychainError(e: unknown): NbwssError {
   else if (/ServiceUnknown|org\.freedesktop\.secrets|secret service|not provided by any \.service/i.test(msg))
     what = 'no Secret Service (such as gnome-keyring) runs on the session D-Bus';
   else if (/dbus|platform failure|no such|not available|unavailable/i.test(msg)) what = 'the keychain service did not answer';
-  if (what) return new NbwssError('STORE', `No OS keychain is reachable: ${what}`, { hint: WAY_OUT, cause: e });
+  if (what) return new NbwssError('STORE', `No OS keychain is reachable: ${what}`, { hint: wayOut(), cause: e });
   if (/locked|dismissed|prompt/i.test(msg))
-    return new NbwssError('STORE', 'The OS keychain is locked', { hint: 'Unlock the keychain and try again, or use --secret-store file.', cause: e });
+    return new NbwssError('STORE', 'The OS keychain is locked', { hint: `Unlock the keychain and try again, or use ${W.secretStore('file')}.`, cause: e });
   return new NbwssError('STORE', 'The OS keychain refused the request', {
-    hint: 'Run again with NBWSS_DEBUG=1 to see its answer; unlock the keychain, or use --secret-store file.',
+    hint: `Run again with ${W.debug} to see its answer; unlock the keychain, or use ${W.secretStore('file')}.`,
     cause: e,
   });
 }

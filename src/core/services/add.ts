@@ -5,6 +5,7 @@ import { accountFor, type SecretStore } from '../secrets/index.js';
 import type { EndpointState, EndpointStore, PinType } from '../store/db.js';
 import type { FetchOptions, PresentedCertificate } from '../tls/fetch.js';
 import { FETCH_CONCURRENCY, mapLimit } from './limit.js';
+import { W } from '../hints.js';
 
 export interface Candidate {
   details: EndpointDetails;
@@ -45,7 +46,7 @@ export interface AddedEndpoint {
 
 export function entityExists(hostName: string): NbwssError {
   return new NbwssError('EXISTS', GUIDE.exists, {
-    hint: `An endpoint with the host name ${hostName} is already saved. See it with: nbwss show ${hostName}`,
+    hint: `An endpoint with the host name ${hostName} is already saved. See it with: ${W.show(hostName)}`,
   });
 }
 
@@ -95,7 +96,7 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
       const inForce = o.store.recordSecretBackend(o.secrets.name);
       if (inForce !== o.secrets.name) {
         throw new NbwssError('STORE', `This store keeps its tokens in the ${inForce} secret store; another run recorded it just now`, {
-          hint: `Run again with --secret-store ${inForce}.`,
+          hint: `Run again with ${W.secretStore(inForce)}.`,
         });
       }
       for (const { details: d, certificate: c } of candidates) {

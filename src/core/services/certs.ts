@@ -22,6 +22,7 @@ export interface CheckResult {
 }
 
 import { matchesPin } from '../tls/fingerprint.js';
+import { W } from '../hints.js';
 
 export { matchesPin };
 
@@ -59,7 +60,7 @@ export async function checkEndpoints(
         ...base,
         ...seen,
         status: 'CHANGED',
-        detail: `the endpoint presents a different ${r.pinType === 'spki' ? 'public key' : 'certificate'}; verify it, then run: nbwss repin ${r.hostName}`,
+        detail: `the endpoint presents a different ${r.pinType === 'spki' ? 'public key' : 'certificate'}; verify it, then run: ${W.repin(r.hostName)}`,
       };
     if (Date.parse(c.notAfter) <= now.getTime())
       return { ...base, ...seen, status: 'EXPIRED', detail: `expired on ${c.notAfter}; the endpoint must renew its certificate` };

@@ -8,6 +8,8 @@ import { LOCK_FILE, SECRETS_FILE } from '../secrets/file.js';
 import { accountFor, type SecretStore } from '../secrets/index.js';
 import { DB_FILE, EndpointStore, SCHEMA_VERSION } from '../store/db.js';
 import { chmodPrivate, storeOwnershipProblems } from '../store/fs.js';
+import { W } from '../hints.js';
+import { canonicalHost } from '../endpoint/host.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'problem';
 
@@ -41,7 +43,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
   const now = o.now ?? new Date();
 
   if (!existsSync(join(o.home, DB_FILE))) {
-    add({ name: 'store', status: 'warn', detail: `no store at ${o.home} yet`, fix: 'Add an endpoint with: nbwss add --file endpoint.json' });
+    add({ name: 'store', status: 'warn', detail: `no store at ${o.home} yet`, fix: `Add an endpoint with: ${W.addFile}` });
     return checks;
   }
 
@@ -72,7 +74,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
       name: 'permissions',
       status: 'problem',
       detail: `readable by others: ${loose.join(', ')}`,
-      fix: 'Run nbwss doctor --fix (directory 0700, files 0600).',
+      fix: `Run ${W.doctorFix} (directory 0700, files 0600).`,
     });
   if (owned.length > 0) return checks; // nothing else is read from a store someone else controls
 
@@ -105,7 +107,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
         name: 'host names',
         status: 'problem',
         detail: `entries that are one host under two names (they share one token; the daemon connects to neither): ${pairs.map((p) => p.join(' and ')).join('; ')}`,
-        fix: `Delete the one you do not want: nbwss delete '${pairs[0]![0]}', then set the other's token again with nbwss token set`,
+        fix: `Delete the one you do not want: ${W.deleteHost(`'${pairs[0]![0]}'`)}, then set the other's token again with ${W.tokenSet(canonicalHost(pairs[0]![0]!))} < token.txt`,
       });
     }
 
@@ -140,7 +142,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
                 name: 'tokens',
                 status: 'problem',
                 detail: `no token for: ${missing.join(', ')}`,
-                fix: `Store one with: nbwss token set ${missing[0]} < token.txt`,
+                fix: `Store one with: ${W.tokenSet(missing[0]!)} < token.txt`,
               },
         );
         const known = new Set(records.map((r) => accountFor(r.hostName)));
@@ -157,7 +159,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
             name: 'orphan tokens',
             status: 'problem',
             detail: `tokens without an entry: ${orphans.join(', ')}`,
-            fix: 'Remove them with: nbwss doctor --fix',
+            fix: `Remove them with: ${W.doctorFix}`,
           });
       } catch (e) {
         add({ name: 'tokens', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
@@ -179,20 +181,20 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
       }
     }
     if (bad.length)
-      add({ name: 'pinned certificates', status: 'problem', detail: `cannot be parsed: ${bad.join(', ')}`, fix: `Re-pin with: nbwss repin ${bad[0]}` });
+      add({ name: 'pinned certificates', status: 'problem', detail: `cannot be parsed: ${bad.join(', ')}`, fix: `Re-pin with: ${W.repin(bad[0]!)}` });
     else if (expired.length)
       add({
         name: 'pinned certificates',
         status: 'problem',
         detail: `expired: ${expired.join(', ')}`,
-        fix: 'Check the endpoints with nbwss check, then nbwss repin HOST once they present a renewed certificate.',
+        fix: `Check the endpoints with ${W.check}, then ${W.repin('HOST')} once they present a renewed certificate.`,
       });
     else if (soon.length)
       add({
         name: 'pinned certificates',
         status: 'warn',
         detail: `expire within ${days} days: ${soon.join(', ')}`,
-        fix: 'Plan the renewal with the cloud provider; then nbwss repin HOST.',
+        fix: `Plan the renewal with the cloud provider; then ${W.repin('HOST')}.`,
       });
     else add({ name: 'pinned certificates', status: 'ok', detail: `${records.length} parse, none expires within ${days} days` });
   } finally {

@@ -4,10 +4,11 @@ import { accountFor, type SecretStore } from '../secrets/index.js';
 import type { EndpointRecord, EndpointState, EndpointStore } from '../store/db.js';
 import { summarize, type CertificateSummary } from '../tls/fetch.js';
 import { removeTokensOfAbsentHosts } from './add.js';
+import { W } from '../hints.js';
 
 export function notFound(hostName: string): NbwssError {
   return new NbwssError('NOT_FOUND', GUIDE.notFound, {
-    hint: `No endpoint with the host name ${hostName} is saved. See the saved ones with: nbwss list`,
+    hint: `No endpoint with the host name ${hostName} is saved. See the saved ones with: ${W.list}`,
   });
 }
 
@@ -30,7 +31,7 @@ export function showEndpoint(store: EndpointStore, hostName: string, secrets?: S
     certificate = summarize(new X509Certificate(record.certPem));
   } catch (e) {
     throw new NbwssError('STORE', `The pinned certificate of ${record.hostName} cannot be read from the store`, {
-      hint: `Pin the endpoint's certificate again with: nbwss repin ${record.hostName} (nbwss doctor lists every such entry)`,
+      hint: `Pin the endpoint's certificate again with: ${W.repin(record.hostName)} (${W.doctor} lists every such entry)`,
       cause: e,
     });
   }
@@ -38,7 +39,7 @@ export function showEndpoint(store: EndpointStore, hostName: string, secrets?: S
   const token = secrets.get(accountFor(record.hostName));
   if (token === undefined) {
     throw new NbwssError('STORE', `The token of ${record.hostName} is missing from the ${secrets.name} secret store`, {
-      hint: `Re-add the endpoint with its details: nbwss delete ${record.hostName} --yes, then nbwss add --file DETAILS.json`,
+      hint: `Re-add the endpoint with its details: ${W.deleteHost(record.hostName)} --yes, then ${W.addFile}`,
     });
   }
   return { record, certificate, token };

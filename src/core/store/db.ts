@@ -8,6 +8,7 @@ import { assertStoreOwnership, ensurePrivateDir, tightenFile } from './fs.js';
 import { canonicalHost } from '../endpoint/host.js';
 
 import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
+import { W } from '../hints.js';
 
 export type { ConnectionState, EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
 
@@ -144,7 +145,7 @@ export class EndpointStore {
     try {
       if (version() > SCHEMA_VERSION) {
         throw new NbwssError('STORE', `The store ${path} has schema version ${version()}, newer than this nbwss understands (${SCHEMA_VERSION})`, {
-          hint: 'Upgrade nbwss, or point --home at another store.',
+          hint: `Upgrade nbwss, or point ${W.home} at another store.`,
         });
       }
       if (version() === SCHEMA_VERSION) return;
@@ -189,7 +190,7 @@ export class EndpointStore {
     if (pairs.length === 0) return;
     const named = pairs.map((p) => p.map((h) => `"${h}"`).join(' and ')).join('; ');
     throw new NbwssError('STORE', `The store holds entries that are one host under different names: ${named}`, {
-      hint: `nbwss will not guess which one is meant (they share one token). Delete the one you do not want with: nbwss delete '${pairs[0]![0]}', then set the other's token again with: nbwss token set ${canonicalHost(pairs[0]![0]!)} < token.txt`,
+      hint: `nbwss will not guess which one is meant (they share one token). Delete the one you do not want with: ${W.deleteHost(`'${pairs[0]![0]}'`)}, then set the other's token again with: ${W.tokenSet(canonicalHost(pairs[0]![0]!))} < token.txt`,
     });
   }
 
@@ -363,9 +364,9 @@ function storeError(what: string, e: unknown): NbwssError {
     code === 'SQLITE_BUSY'
       ? 'Another nbwss run held the store too long; try again.'
       : code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB'
-        ? 'The store file is damaged; restore it from a backup (nbwss doctor checks it).'
+        ? `The store file is damaged; restore it from a backup (${W.doctor} checks it).`
         : code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY'
-          ? 'The store cannot be opened here: is NBWSS_HOME on a read-only mount? (nbwss doctor checks it)'
-          : 'Check that NBWSS_HOME is writable and the disk is not full.';
+          ? `The store cannot be opened here: is ${W.homeVar} on a read-only mount? (${W.doctor} checks it)`
+          : `Check that ${W.homeVar} is writable and the disk is not full.`;
   return new NbwssError('STORE', `${what}: ${(e as Error).message}`, { hint, cause: e });
 }

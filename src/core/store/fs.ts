@@ -17,6 +17,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { NbwssError } from '../errors.js';
+import { W } from '../hints.js';
 
 /**
  * The store's ownership rule, like sshd's StrictModes: NBWSS_HOME and every
@@ -77,17 +78,17 @@ export function ownershipProblem(path: string, kind: 'dir' | 'file' | 'socket' =
   if (!st) return undefined;
   const me = ownerName(euid());
   if (st.isSymbolicLink()) return unsafe(path, 'it is a symbolic link', `Remove the link (rm ${path}); nbwss creates its own file there.`);
-  if (kind === 'dir' && !st.isDirectory()) return unsafe(path, 'it is not a directory', 'Point --home or NBWSS_HOME at a directory.');
+  if (kind === 'dir' && !st.isDirectory()) return unsafe(path, 'it is not a directory', `Point ${W.home} or ${W.homeVar} at a directory.`);
   if (kind === 'file' && !st.isFile() && !st.isDirectory()) return unsafe(path, 'it is not a regular file', `Remove it (rm ${path}).`);
   if (st.uid !== euid()) {
     return unsafe(
       path,
       `it is owned by ${ownerName(st.uid)}, not by ${me} who runs nbwss${euid() === 0 ? ' (root uses a root-owned store only)' : ''}`,
-      `If it is yours: chown ${me} ${path}. Otherwise use a store of your own (--home).`,
+      `If it is yours: chown ${me} ${path}. Otherwise use a store of your own (${W.home}).`,
     );
   }
   if (st.mode & 0o022)
-    return unsafe(path, `group or others may write to it (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${path} (nbwss doctor --fix does it)`);
+    return unsafe(path, `group or others may write to it (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${path} (${W.doctorFix} does it)`);
   return undefined;
 }
 
@@ -103,7 +104,7 @@ export function parentsProblem(dir: string): NbwssError | undefined {
     const st = lstatOrUndefined(p);
     if (st) {
       if (st.uid !== euid() && st.uid !== 0)
-        return unsafe(dir, `its parent ${p} is owned by ${ownerName(st.uid)}`, 'Use a store whose parent directories belong to you or to root (--home).');
+        return unsafe(dir, `its parent ${p} is owned by ${ownerName(st.uid)}`, `Use a store whose parent directories belong to you or to root (${W.home}).`);
       if (st.mode & 0o022 && !(st.mode & 0o1000))
         return unsafe(dir, `its parent ${p} may be written by group or others (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${p}`);
       if (st.uid === 0 && euid() !== 0) return undefined;
@@ -145,7 +146,7 @@ export function ensurePrivateDir(dir: string): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new NbwssError('STORE', `Cannot create the store directory ${dir}: ${(e as Error).message}`, {
-      hint: 'Choose a writable directory with --home or NBWSS_HOME.',
+      hint: `Choose a writable directory with ${W.home} or ${W.homeVar}.`,
       cause: e,
     });
   }
