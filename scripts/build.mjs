@@ -95,6 +95,19 @@ writeFileSync(new URL('../dist/version.cjs', import.meta.url), `module.exports =
   // Written under the CLI's umask (077); every user of an installed nbwss may read it.
   else chmodSync(new URL('../dist/cli.cjs.cache', import.meta.url), 0o644);
 }
+// Seeding a store through its API, for the benchmarks and tests (not part of the package).
+await build({
+  entryPoints: { 'store-seed': 'src/store-seed.ts' },
+  outfile: 'dist/store-seed.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.18',
+  external: ['bindings'],
+  define: { 'import.meta.url': '__nbwssFileUrl' },
+  banner: { js: "const __nbwssFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
 // The reference endpoint (tests, demo): not part of the CLI.
 await build({
   entryPoints: { 'reference-endpoint': 'src/reference-endpoint/index.ts', 'reference-endpoint-cli': 'src/reference-endpoint/cli.ts' },

@@ -1,0 +1,34 @@
+// Seeding a store through its own API, for the benchmarks and the tests that
+// need many entries (built to dist/store-seed.cjs by npm run build; not part
+// of the package): no schema is repeated outside src/core/store.
+import { EndpointStore } from './core/store/db.js';
+
+/** Add `n` ACTIVATED entries (two per group, priorities 1 and 2) pinned to `certPem`. */
+export function seedEntries(home: string, n: number, certPem: string): void {
+  const store = EndpointStore.open(home);
+  try {
+    const now = new Date().toISOString();
+    store.write(() => {
+      for (let i = 0; i < n; i++) {
+        const host = `host${String(i).padStart(4, '0')}.bench.test`;
+        store.insert(
+          {
+            hostName: host,
+            url: `wss://${host}:8443/nbwss`,
+            groupId: `group${Math.floor(i / 2)}`,
+            priority: (i % 2) + 1,
+            state: 'ACTIVATED',
+            pinType: 'cert',
+            certPem,
+            fingerprint: `${'AA:'.repeat(31)}AA`,
+            spkiFingerprint: `${'BB:'.repeat(31)}BB`,
+            notAfter: '2030-01-01T00:00:00.000Z',
+          },
+          now,
+        );
+      }
+    });
+  } finally {
+    store.close();
+  }
+}
