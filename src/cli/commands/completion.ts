@@ -13,9 +13,11 @@ Examples:
   nbwss completion zsh > "\${fpath[1]}/_nbwss"
   nbwss completion fish > ~/.config/fish/completions/nbwss.fish`,
     )
-    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
-      const [gen, { PROPERTY_KEYS }] = await Promise.all([import('../completion.js'), import('../../core/config/properties.js')]);
-      const text = { bash: gen.bashCompletion, zsh: gen.zshCompletion, fish: gen.fishCompletion }[shell](program(), PROPERTY_KEYS);
-      ctx.io.stdout.write(text);
-    });
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => runCompletion(shell, program(), ctx));
+}
+
+export async function runCompletion(shell: 'bash' | 'zsh' | 'fish', program: Command, ctx: Context): Promise<void> {
+  const [gen, { PROPERTY_KEYS }] = await Promise.all([import('../completion.js'), import('../../core/config/properties.js')]);
+  const text = { bash: gen.bashCompletion, zsh: gen.zshCompletion, fish: gen.fishCompletion }[shell](program, PROPERTY_KEYS);
+  ctx.io.stdout.write(text);
 }

@@ -14,26 +14,12 @@ Examples:
   nbwss config set connectionInfo.period 30
   nbwss config unset connectionInfo.period`,
     );
-  const home = (cmd: Command) => ctx.home(cmd.optsWithGlobals<GlobalOptions>());
   config.addCommand(
     new Command('list')
       .description('Every property: value in force, default, and whether it is set in the file')
       .option('--json', 'print a JSON array')
       .addHelpText('after', '\nExample:\n  nbwss config list --json')
-      .action(async (o: { json?: boolean }, cmd: Command) => {
-        const { listProperties } = await import('../../core/config/properties.js');
-        const views = listProperties(home(cmd));
-        if (o.json) return void ctx.io.stdout.write(`${safeJson(views)}\n`);
-        const { renderTable } = await import('../output/table.js');
-        const rows = views.map((v) => [
-          v.key,
-          String(v.value) + (v.valid ? '' : ' (NOT VALID)'),
-          v.default === null ? '-' : String(v.default),
-          v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default',
-          v.unit ?? '',
-        ]);
-        ctx.io.stdout.write(`${await renderTable(['Key', 'Value', 'Default', 'Source', 'Unit'], rows, ctx.io)}\n`);
-      }),
+      .action(async (_o, cmd: Command) => runConfigList(cmd.optsWithGlobals<ConfigOptions>(), ctx)),
   );
   config.addCommand(
     new Command('get')
@@ -41,11 +27,7 @@ Examples:
       .argument('<key>')
       .option('--json', 'print the property as JSON')
       .addHelpText('after', '\nExample:\n  nbwss config get keepAlive.scheduledRate')
-      .action(async (key: string, o: { json?: boolean }, cmd: Command) => {
-        const { getProperty } = await import('../../core/config/properties.js');
-        const v = getProperty(home(cmd), key);
-        ctx.io.stdout.write(o.json ? `${safeJson(v)}\n` : `${v.value}\n`);
-      }),
+      .action(async (key: string, _o, cmd: Command) => runConfigGet(key, cmd.optsWithGlobals<ConfigOptions>(), ctx)),
   );
   config.addCommand(
     changesStore(
@@ -54,16 +36,7 @@ Examples:
         .argument('<key>')
         .argument('<value>')
         .addHelpText('after', '\nExample:\n  nbwss config set exception.ignoreDecoder true')
-        .action(async (key: string, value: string, _o, cmd: Command) => {
-          const { setProperty, parseValue } = await import('../../core/config/properties.js');
-          const { ensurePrivateDir } = await import('../../core/store/fs.js');
-          const dir = home(cmd);
-          parseValue(key, value); // refuse before creating anything
-          ensurePrivateDir(dir);
-          const v = setProperty(dir, key, value);
-          ctx.info(`${key}=${v}`);
-          await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config set', hosts: [], detail: `${key}=${v}` });
-        }),
+        .action(async (key: string, value: string, _o, cmd: Command) => runConfigSet(key, value, cmd.optsWithGlobals<GlobalOptions>(), ctx)),
       { detail: ([key, value]) => `${key}=${value}` },
     ),
   );
@@ -73,14 +46,52 @@ Examples:
         .description('Remove a property from the file: its default is in force again')
         .argument('<key>')
         .addHelpText('after', '\nExample:\n  nbwss config unset notification.sendTimeout')
-        .action(async (key: string, _o, cmd: Command) => {
-          const { unsetProperty } = await import('../../core/config/properties.js');
-          const was = unsetProperty(home(cmd), key);
-          ctx.info(was ? `${key} unset; the default is in force.` : `${key} was not set; the default is in force.`);
-          await ctx.changed?.(cmd.optsWithGlobals<GlobalOptions>(), { command: 'config unset', hosts: [], detail: key });
-        }),
+        .action(async (key: string, _o, cmd: Command) => runConfigUnset(key, cmd.optsWithGlobals<GlobalOptions>(), ctx)),
       { detail: ([key]) => key! },
     ),
   );
   return config;
+}
+
+export interface ConfigOptions extends GlobalOptions {
+  json?: boolean;
+}
+
+export async function runConfigList(o: ConfigOptions, ctx: Context): Promise<void> {
+  const { listProperties } = await import('../../core/config/properties.js');
+  const views = listProperties(ctx.home(o));
+  if (o.json) return void ctx.io.stdout.write(`${safeJson(views)}\n`);
+  const { renderTable } = await import('../output/table.js');
+  const rows = views.map((v) => [
+    v.key,
+    String(v.value) + (v.valid ? '' : ' (NOT VALID)'),
+    v.default === null ? '-' : String(v.default),
+    v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default',
+    v.unit ?? '',
+  ]);
+  ctx.io.stdout.write(`${await renderTable(['Key', 'Value', 'Default', 'Source', 'Unit'], rows, ctx.io)}\n`);
+}
+
+export async function runConfigGet(key: string, o: ConfigOptions, ctx: Context): Promise<void> {
+  const { getProperty } = await import('../../core/config/properties.js');
+  const v = getProperty(ctx.home(o), key);
+  ctx.io.stdout.write(o.json ? `${safeJson(v)}\n` : `${v.value}\n`);
+}
+
+export async function runConfigSet(key: string, value: string, o: GlobalOptions, ctx: Context): Promise<void> {
+  const { setProperty, parseValue } = await import('../../core/config/properties.js');
+  const { ensurePrivateDir } = await import('../../core/store/fs.js');
+  const dir = ctx.home(o);
+  parseValue(key, value); // refuse before creating anything
+  ensurePrivateDir(dir);
+  const v = setProperty(dir, key, value);
+  ctx.info(`${key}=${v}`);
+  await ctx.changed?.(o, { command: 'config set', hosts: [], detail: `${key}=${v}` });
+}
+
+export async function runConfigUnset(key: string, o: GlobalOptions, ctx: Context): Promise<void> {
+  const { unsetProperty } = await import('../../core/config/properties.js');
+  const was = unsetProperty(ctx.home(o), key);
+  ctx.info(was ? `${key} unset; the default is in force.` : `${key} was not set; the default is in force.`);
+  await ctx.changed?.(o, { command: 'config unset', hosts: [], detail: key });
 }

@@ -30,17 +30,7 @@ In the background:
 Examples:
   nbwss daemon --log-stderr`,
     )
-    .action(async (_o, cmd: Command) => {
-      const o = cmd.optsWithGlobals<DaemonCliOptions>();
-      const { runDaemon } = await import('../../daemon/run.js');
-      const running = await runDaemon({
-        home: ctx.home(o),
-        logStderr: Boolean(o.logStderr || o.foreground),
-        openSecrets: (store) => ctx.secrets(store, o),
-        stderr: ctx.io.stderr as NodeJS.WritableStream,
-      });
-      await running.stopped;
-    });
+    .action(async (_o, cmd: Command) => runDaemonCommand(cmd.optsWithGlobals<DaemonCliOptions>(), ctx));
 }
 
 export function statusCommand(ctx: Context): Command {
@@ -54,36 +44,48 @@ Examples:
   nbwss status
   nbwss status --json | jq '.groups[] | {groupId, connected}'`,
     )
-    .action(async (o: { json?: boolean }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const { askDaemon } = await import('../../core/daemon-client.js');
-      const s = await askDaemon<{
-        pid: number;
-        startedAt: string;
-        uptimeSeconds: number;
-        secretStore: string;
-        properties: Record<string, unknown>;
-        groups: {
-          groupId: string;
-          connected: string | null;
-          since: string | null;
-          endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[];
-        }[];
-      }>(ctx.home(g), { cmd: 'status' });
-      if (o.json) return void ctx.io.stdout.write(`${safeJson(s ? { running: true, ...s, ok: undefined } : { running: false })}\n`);
-      if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)\n');
-      const lines = [
-        `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
-        `properties: ${Object.entries(s.properties)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ')}`,
-      ];
-      if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
-      for (const grp of s.groups) {
-        lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
-        for (const e of grp.endpoints)
-          lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
-      }
-      ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
-    });
+    .action(async (_o, cmd: Command) => runStatus(cmd.optsWithGlobals<GlobalOptions & { json?: boolean }>(), ctx));
+}
+
+export async function runDaemonCommand(o: DaemonCliOptions, ctx: Context): Promise<void> {
+  const { runDaemon } = await import('../../daemon/run.js');
+  const running = await runDaemon({
+    home: ctx.home(o),
+    logStderr: Boolean(o.logStderr || o.foreground),
+    openSecrets: (store) => ctx.secrets(store, o),
+    stderr: ctx.io.stderr as NodeJS.WritableStream,
+  });
+  await running.stopped;
+}
+
+export async function runStatus(o: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {
+  const { askDaemon } = await import('../../core/daemon-client.js');
+  const s = await askDaemon<{
+    pid: number;
+    startedAt: string;
+    uptimeSeconds: number;
+    secretStore: string;
+    properties: Record<string, unknown>;
+    groups: {
+      groupId: string;
+      connected: string | null;
+      since: string | null;
+      endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[];
+    }[];
+  }>(ctx.home(o), { cmd: 'status' });
+  if (o.json) return void ctx.io.stdout.write(`${safeJson(s ? { running: true, ...s, ok: undefined } : { running: false })}\n`);
+  if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)\n');
+  const lines = [
+    `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
+    `properties: ${Object.entries(s.properties)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  ];
+  if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
+  for (const grp of s.groups) {
+    lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
+    for (const e of grp.endpoints)
+      lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
+  }
+  ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
 }

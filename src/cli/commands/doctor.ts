@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { NbwssError } from '../../core/errors.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { canPrompt } from '../io.js';
-import { safeJson } from '../../core/text.js';
+import { safeJson, safeText } from '../../core/text.js';
 import { changesStore } from '../changes.js';
 
 export interface DoctorCliOptions extends GlobalOptions {
@@ -26,45 +26,46 @@ Examples:
   nbwss doctor
   nbwss doctor --fix`,
     )
-    .action(async (_o, cmd: Command) => {
-      const o = cmd.optsWithGlobals<DoctorCliOptions>();
-      const { runDoctor } = await import('../../core/services/doctor.js');
-      const checks = await runDoctor({
-        home: ctx.home(o),
-        fix: Boolean(o.fix),
-        secrets: (store) => ctx.secrets(store, o),
-        confirmRemoveOrphans: async (accounts) => {
-          if (o.yes) return true;
-          if (!canPrompt(ctx.io)) {
-            ctx.warn(`not removing ${accounts.length} orphan token(s) without confirmation; pass --yes`);
-            return false;
-          }
-          return (await ctx.prompter()).confirm(`Remove the tokens of ${accounts.join(', ')} (they have no entry)?`, false);
-        },
-      });
-      const problems = checks.filter((c) => c.status === 'problem');
-      if (o.json) ctx.io.stdout.write(`${safeJson({ ok: problems.length === 0, checks })}\n`);
-      else {
-        const mark = { ok: ctx.style.green('ok     '), warn: ctx.style.yellow('warn   '), problem: ctx.style.red('PROBLEM') };
-        for (const c of checks) {
-          ctx.io.stdout.write(`${mark[c.status]}  ${c.name}: ${c.detail}\n`);
-          if (c.fixed) ctx.io.stdout.write(`         fixed: ${c.fixed}\n`);
-          if (c.status !== 'ok' && c.fix) ctx.io.stdout.write(`         ${c.fix}\n`);
-        }
-      }
-      if (o.fix && checks.some((c) => c.fixed))
-        await ctx.changed?.(o, {
-          command: 'doctor --fix',
-          hosts: [],
-          detail: checks
-            .filter((c) => c.fixed)
-            .map((c) => c.fixed)
-            .join('; '),
-        });
-      if (problems.length)
-        throw new NbwssError('STORE', `${problems.length} problem${problems.length > 1 ? 's' : ''} found: ${problems.map((p) => p.name).join(', ')}`, {
-          hint: o.fix ? undefined : 'Some can be mended with: nbwss doctor --fix',
-        });
-    });
+    .action(async (_o, cmd: Command) => runDoctorCommand(cmd.optsWithGlobals<DoctorCliOptions>(), ctx));
   return changesStore(command, { when: (o) => Boolean(o.fix), name: 'doctor --fix' });
+}
+
+export async function runDoctorCommand(o: DoctorCliOptions, ctx: Context): Promise<void> {
+  const { runDoctor } = await import('../../core/services/doctor.js');
+  const checks = await runDoctor({
+    home: ctx.home(o),
+    fix: Boolean(o.fix),
+    secrets: (store) => ctx.secrets(store, o),
+    confirmRemoveOrphans: async (accounts) => {
+      if (o.yes) return true;
+      if (!canPrompt(ctx.io)) {
+        ctx.warn(`not removing ${accounts.length} orphan token(s) without confirmation; pass --yes`);
+        return false;
+      }
+      return (await ctx.prompter()).confirm(`Remove the tokens of ${accounts.join(', ')} (they have no entry)?`, false);
+    },
+  });
+  const problems = checks.filter((c) => c.status === 'problem');
+  if (o.json) ctx.io.stdout.write(`${safeJson({ ok: problems.length === 0, checks })}\n`);
+  else {
+    const mark = { ok: ctx.style.green('ok     '), warn: ctx.style.yellow('warn   '), problem: ctx.style.red('PROBLEM') };
+    for (const c of checks) {
+      ctx.io.stdout.write(`${mark[c.status]}  ${c.name}: ${safeText(c.detail)}\n`);
+      if (c.fixed) ctx.io.stdout.write(`         fixed: ${safeText(c.fixed)}\n`);
+      if (c.status !== 'ok' && c.fix) ctx.io.stdout.write(`         ${safeText(c.fix)}\n`);
+    }
+  }
+  if (o.fix && checks.some((c) => c.fixed))
+    await ctx.changed?.(o, {
+      command: 'doctor --fix',
+      hosts: [],
+      detail: checks
+        .filter((c) => c.fixed)
+        .map((c) => c.fixed)
+        .join('; '),
+    });
+  if (problems.length)
+    throw new NbwssError('STORE', `${problems.length} problem${problems.length > 1 ? 's' : ''} found: ${problems.map((p) => p.name).join(', ')}`, {
+      hint: o.fix ? undefined : 'Some can be mended with: nbwss doctor --fix',
+    });
 }
