@@ -2,7 +2,7 @@ import type { EndpointDetails } from '../endpoint/details.js';
 import { parseWssUrl } from '../endpoint/url.js';
 import { GUIDE, NbwssError } from '../errors.js';
 import { accountFor, type SecretStore } from '../secrets/index.js';
-import type { EndpointState, EndpointStore, PinType } from '../store/db.js';
+import type { EndpointRecord, EndpointState, EndpointStore, PinType } from '../store/db.js';
 import type { FetchOptions, PresentedCertificate } from '../tls/fetch.js';
 import { FETCH_CONCURRENCY, mapLimit } from './limit.js';
 import { W } from '../hints.js';
@@ -32,16 +32,9 @@ export interface AddOptions {
   replace?: boolean;
 }
 
-export interface AddedEndpoint {
-  hostName: string;
-  url: string;
-  groupId: string;
-  priority: number;
-  state: EndpointState;
-  pinType: PinType;
+/** What add saved, per endpoint (add --json prints it): the entry's fields, and whether it replaced one. */
+export interface AddedEndpoint extends Pick<EndpointRecord, 'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'pinType' | 'fingerprint' | 'notAfter'> {
   replaced: boolean;
-  fingerprint: string;
-  notAfter: string;
 }
 
 export function entityExists(hostName: string): NbwssError {
