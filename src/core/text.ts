@@ -15,9 +15,6 @@ export function safeText(s: string): string {
   return s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Whether a string holds any character safeText would escape. */
-export const hasUnsafeText = (s: string): boolean => new RegExp(UNSAFE.source).test(s);
-
 /** safeText for each line of a message of several lines (our own line breaks kept). */
 export const safeLines = (s: string): string => s.split('\n').map(safeText).join('\n');
 
