@@ -110,7 +110,11 @@ await build({
 });
 // The reference endpoint (tests, demo): not part of the CLI.
 await build({
-  entryPoints: { 'reference-endpoint': 'src/reference-endpoint/index.ts', 'reference-endpoint-cli': 'src/reference-endpoint/cli.ts' },
+  entryPoints: {
+    'reference-endpoint': 'src/reference-endpoint/index.ts',
+    'reference-endpoint-cli': 'src/reference-endpoint/cli.ts',
+    'netbackup-api': 'src/reference-endpoint/netbackup-api.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,

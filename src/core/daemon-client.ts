@@ -37,7 +37,11 @@ export function socketAddress(home: string): { path: string; release(): void } {
  * each way). Resolves undefined when no daemon is running: that is not an
  * error for the CLI.
  */
-export function askDaemon<T = unknown>(home: string, request: { cmd: 'reconcile' | 'status' }, timeoutMs = 2000): Promise<T | undefined> {
+export function askDaemon<T = unknown>(
+  home: string,
+  request: { cmd: 'reconcile' | 'status' } | { cmd: 'notify'; refused: { groupId: string; pending: number }[] },
+  timeoutMs = 2000,
+): Promise<T | undefined> {
   let address: { path: string; release(): void };
   try {
     address = socketAddress(home);

@@ -25,6 +25,8 @@ export interface Words {
   keyFileVar: string;
   homeVar: string;
   debug: string;
+  apiPin: string;
+  notify: string;
 }
 
 const CLI_WORDS: Words = {
@@ -48,6 +50,8 @@ const CLI_WORDS: Words = {
   keyFileVar: 'NBWSS_SECRET_KEY_FILE',
   homeVar: 'NBWSS_HOME',
   debug: 'NBWSS_DEBUG=1',
+  apiPin: 'nbwss api pin',
+  notify: 'nbwss notify',
 };
 
 /** The words in force (the CLI's unless a front end said otherwise). */

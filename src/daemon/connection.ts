@@ -1,4 +1,5 @@
 import { W } from '../core/hints.js';
+import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -8,6 +9,7 @@ import type { PinType } from '../core/store/db.js';
 import { derMatchesPin } from '../core/tls/fingerprint.js';
 import { safeText } from '../core/text.js';
 import { describeSocketError } from '../core/net-errors.js';
+import { type CommandResponsePayload, mapCommand, maskedPath, syntheticResponse } from '../core/api/command.js';
 
 export interface ConnectTarget {
   hostName: string;
@@ -21,7 +23,7 @@ export interface ConnectTarget {
 }
 
 export interface ConnectionSettings {
-  /** notification.sendTimeout: how long to wait for the CONNECT RESPONSE. */
+  /** notification.sendTimeout: how long a NOTIFICATION REQUEST may take to be written to the endpoint. */
   sendTimeoutMs: number;
   /** keepAlive.scheduledRate in ms. */
   keepAliveMs: number;
@@ -29,8 +31,17 @@ export interface ConnectionSettings {
   maxPongMiss: number;
   /** exception.ignoreDecoder */
   ignoreDecoder: boolean;
-  /** Bound on TCP + TLS + the HTTP upgrade. */
+  /** connect.timeout: bound on TCP + TLS + the HTTP upgrade, and then on the CONNECT RESPONSE. */
   connectTimeoutMs: number;
+  /** REST calls in flight on this connection; more wait in order. */
+  maxCommandsInFlight: number;
+}
+
+/** Where COMMAND REQUESTs go: the daemon's REST client. */
+export interface CommandHandler {
+  /** The path every uri must lie under (api.baseUrl's). */
+  basePath(): string;
+  call(request: import('../core/api/command.js').RestRequest, signal: AbortSignal): Promise<CommandResponsePayload>;
 }
 
 export interface Logger {
@@ -53,27 +64,55 @@ export class ConnectError extends Error {
   override readonly name = 'ConnectError';
 }
 
+/** The close code for a message that is not a valid NBWSS message, before and after the CONNECT RESPONSE alike (RFC 6455: 1007). */
+export const BAD_MESSAGE_CLOSE = 1007;
+/** The close code when the endpoint stopped answering pings (RFC 6455: 1001, going away). */
+export const PONG_MISS_CLOSE = 1001;
+
 /**
  * One connection to one endpoint: wss with exactly the pinned certificate
  * (or public key) trusted — checked after the TLS handshake and before a
- * single HTTP byte is sent — then CONNECT REQUEST / RESPONSE, then pings.
- * Emits 'closed' (reason) once, whatever ends it.
+ * single HTTP byte is sent — then CONNECT REQUEST / RESPONSE, then pings,
+ * COMMAND REQUESTs answered through the REST client, NOTIFICATION REQUESTs
+ * sent for the delivery side. Emits 'closed' (reason) once, whatever ends
+ * an established connection, and 'notification-response' (message).
  */
 export class EndpointConnection extends EventEmitter {
   state: 'connecting' | 'established' | 'closed' = 'connecting';
   since = new Date();
   private ws: WebSocket | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
+  private keepAliveMs = 0;
   private missed = 0;
   private awaitingPong = false;
   private closeReason: string | undefined;
+  private settings: ConnectionSettings;
+  /** Aborts the REST calls of this connection when it closes. */
+  private readonly calls = new AbortController();
+  private commandsInFlight = 0;
+  private readonly commandQueue: (() => void)[] = [];
 
   constructor(
     readonly target: ConnectTarget,
-    private readonly settings: ConnectionSettings,
+    settings: ConnectionSettings,
     private readonly log: Logger,
+    private readonly commands?: CommandHandler,
   ) {
     super();
+    this.settings = settings;
+  }
+
+  /** What this connection uses now (status shows it). */
+  get inForce(): ConnectionSettings {
+    return this.settings;
+  }
+
+  /** Property changes reach live connections: a new ping rate restarts the keep-alive timer. */
+  applySettings(next: ConnectionSettings): void {
+    const before = this.settings;
+    this.settings = next;
+    if (this.state === 'established' && next.keepAliveMs !== before.keepAliveMs) this.startKeepAlive();
+    this.drainCommands();
   }
 
   /** Resolves once the endpoint accepted the token; rejects with why not. */
@@ -81,11 +120,11 @@ export class EndpointConnection extends EventEmitter {
     const t = this.target;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const fail = (reason: string) => {
+      const fail = (reason: string, code = 1000) => {
         if (settled) return;
         settled = true;
         clearTimeout(responseTimer);
-        this.shutdown(reason, 1000);
+        this.shutdown(reason, code);
         reject(new ConnectError(reason));
       };
       let responseTimer: NodeJS.Timeout | undefined;
@@ -96,6 +135,8 @@ export class EndpointConnection extends EventEmitter {
         perMessageDeflate: false,
         // NBWSS messages are small: a larger one is refused with close code 1009, never buffered.
         maxPayload: MAX_MESSAGE_BYTES,
+        // With exception.ignoreDecoder=true invalid UTF-8 is a message to ignore, not a reason to close: checked here instead.
+        skipUTF8Validation: this.settings.ignoreDecoder,
         finishRequest: (req: ClientRequest) => {
           // Send the upgrade request only once the certificate matches the pin.
           req.on('socket', (socket) => {
@@ -113,13 +154,13 @@ export class EndpointConnection extends EventEmitter {
       });
       this.ws = ws;
       ws.on('error', (e: Error & { code?: string }) => {
-        // After the handshake ws reports what it refused itself (too large, invalid UTF-8) and closes:
-        // a daemon-side close, never blamed on the endpoint.
+        // ws reports what it refused itself (too large, invalid UTF-8) and closes: a daemon-side close, never blamed on the endpoint.
+        const own = daemonSideReason(e);
         if (settled) {
-          this.closeReason ??= daemonSideReason(e);
+          this.closeReason ??= own;
           return;
         }
-        fail(pinError ?? safeText(describe(e)));
+        fail(pinError ?? (own.startsWith('closed by nbwss (') ? own : safeText(describe(e))));
       });
       ws.on('unexpected-response', (_req, res) => fail(`the endpoint answered HTTP ${res.statusCode} instead of a WebSocket upgrade`));
       ws.on('close', (code, why) => {
@@ -130,19 +171,21 @@ export class EndpointConnection extends EventEmitter {
       });
       ws.on('open', () => {
         const req = connectRequest(t.token);
-        responseTimer = setTimeout(() => fail('no CONNECT RESPONSE'), this.settings.sendTimeoutMs);
+        responseTimer = setTimeout(
+          () => fail(`no CONNECT RESPONSE within connect.timeout (${this.settings.connectTimeoutMs} ms)`),
+          this.settings.connectTimeoutMs,
+        );
         ws.send(JSON.stringify(req));
         const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
-          const d = decodeMessage(isBinary ? '' : data.toString());
-          if (!d.ok) {
-            if (this.settings.ignoreDecoder)
-              return this.log.warn(
-                { host: t.hostName, reason: safeText(d.reason) },
-                'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)',
-              );
-            return fail(`decoder error during CONNECT: ${safeText(d.reason)}`);
-          }
+          const d = this.decode(data, isBinary);
+          if (!d) return; // ignored (exception.ignoreDecoder=true)
+          if (!d.ok) return fail(`closed by nbwss (${BAD_MESSAGE_CLOSE}): not a valid NBWSS message during CONNECT: ${safeText(d.reason)}`, BAD_MESSAGE_CLOSE);
           const m = d.message;
+          if (m.type === 'COMMAND' && m.subType === 'REQUEST') {
+            // Not silently dropped: the cloud hears that the connection is not established yet.
+            this.log.warn({ host: t.hostName, id: safeText(m.id) }, 'COMMAND REQUEST before the CONNECT RESPONSE answered 425');
+            return this.respond(m.id, syntheticResponse('NBWSS_NOT_CONNECTED', 'the connection is not established yet: answer the CONNECT REQUEST first'));
+          }
           if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE' || m.id !== req.id)
             return this.log.debug({ host: t.hostName, type: m.type, subType: m.subType }, 'message before the CONNECT RESPONSE ignored');
           clearTimeout(responseTimer);
@@ -160,71 +203,158 @@ export class EndpointConnection extends EventEmitter {
     });
   }
 
+  /** Decode a frame; undefined when it is to be ignored (exception.ignoreDecoder=true), logged. */
+  private decode(data: WebSocket.RawData, isBinary: boolean): ReturnType<typeof decodeMessage> | undefined {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const d: ReturnType<typeof decodeMessage> = isBinary
+      ? { ok: false, reason: 'a binary frame' }
+      : !isUtf8(buf)
+        ? { ok: false, reason: 'not valid UTF-8' }
+        : decodeMessage(buf.toString('utf8'));
+    if (d.ok || !this.settings.ignoreDecoder) return d;
+    this.log.warn(
+      { host: this.target.hostName, reason: safeText(d.reason) },
+      'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)',
+    );
+    return undefined;
+  }
+
   private startKeepAlive(): void {
     const ws = this.ws!;
-    ws.on('pong', () => {
-      this.awaitingPong = false;
-      this.missed = 0;
-    });
+    clearInterval(this.keepAlive);
+    if (this.keepAliveMs === 0)
+      ws.on('pong', () => {
+        this.awaitingPong = false;
+        this.missed = 0;
+      });
+    this.keepAliveMs = this.settings.keepAliveMs;
     this.keepAlive = setInterval(() => {
       if (this.awaitingPong) {
         this.missed++;
-        if (this.missed > this.settings.maxPongMiss) {
+        // Closed when the maximum is reached, with a close frame: the endpoint hears why.
+        if (this.missed >= this.settings.maxPongMiss) {
           this.log.warn({ host: this.target.hostName, missed: this.missed }, 'pongs missed; closing');
-          this.closeReason = `${this.missed} pongs missed in a row`;
-          ws.terminate();
+          this.close(PONG_MISS_CLOSE, `closed by nbwss (${PONG_MISS_CLOSE}): ${this.missed} pong${this.missed === 1 ? '' : 's'} missed in a row`);
           return;
         }
       }
       this.awaitingPong = true;
       ws.ping();
-    }, this.settings.keepAliveMs);
+    }, this.keepAliveMs);
   }
 
   private onMessage(raw: WebSocket.RawData, isBinary: boolean): void {
-    const d = decodeMessage(isBinary ? '' : raw.toString());
+    const d = this.decode(raw, isBinary);
+    if (!d) return;
     if (!d.ok) {
-      if (this.settings.ignoreDecoder) {
-        this.log.warn(
-          { host: this.target.hostName, reason: safeText(d.reason) },
-          'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)',
-        );
-        return;
-      }
       this.log.warn({ host: this.target.hostName, reason: safeText(d.reason) }, 'closing: a message that is not a valid NBWSS message');
-      this.close(1007, `decoder error: ${safeText(d.reason)}`);
+      this.close(BAD_MESSAGE_CLOSE, `closed by nbwss (${BAD_MESSAGE_CLOSE}): not a valid NBWSS message: ${safeText(d.reason)}`);
       return;
     }
     this.handle(d.message);
   }
 
   private handle(m: NbwssMessage): void {
-    if (m.type === 'COMMAND' && m.subType === 'REQUEST') {
-      // The REST proxy comes with the daemon's second part: answer, so the application is not left waiting.
-      this.send({
-        version: '1.0',
-        id: m.id,
-        type: 'COMMAND',
-        subType: 'RESPONSE',
-        timeStamp: epochSeconds(),
-        payload: {
-          headers: { 'content-type': 'application/json' },
-          responseCode: 501,
-          body: JSON.stringify({ errorMessage: 'REST API calls over NBWSS are not available in this version of nbwss' }),
-        },
-      });
-      this.log.info({ host: this.target.hostName, id: m.id }, 'COMMAND REQUEST answered 501 (REST proxy not available yet)');
-      return;
-    }
-    // NOTIFICATION RESPONSEs acknowledge notifications (the daemon's second part sends them); anything else is not for us.
+    if (m.type === 'COMMAND' && m.subType === 'REQUEST') return void this.command(m);
+    if (m.type === 'NOTIFICATION' && m.subType === 'RESPONSE') return void this.emit('notification-response', m);
     this.log.debug({ host: this.target.hostName, type: m.type, subType: m.subType }, 'message ignored');
+  }
+
+  /** One COMMAND REQUEST, one COMMAND RESPONSE with its id, whatever happens. */
+  private async command(m: NbwssMessage): Promise<void> {
+    const started = performance.now();
+    const base = this.commands?.basePath() ?? '/netbackup';
+    const mapped = mapCommand(m.payload, base);
+    const p = m.payload as { method?: unknown; uri?: unknown };
+    const logged = {
+      host: this.target.hostName,
+      id: safeText(m.id),
+      method: typeof p.method === 'string' ? safeText(p.method.slice(0, 10)) : null,
+      path: typeof p.uri === 'string' ? safeText(maskedPath(p.uri).slice(0, 200)) : null,
+    };
+    let answer: CommandResponsePayload;
+    if (!mapped.ok) answer = mapped.response;
+    else if (!this.commands) answer = syntheticResponse('NBWSS_API_UNREACHABLE', 'no REST client');
+    else {
+      await this.slot();
+      if (this.isClosed()) return this.releaseSlot();
+      try {
+        answer = await this.commands.call(mapped.request, this.calls.signal);
+      } finally {
+        this.releaseSlot();
+      }
+      if (this.isClosed()) {
+        this.log.info({ ...logged, ms: Math.round(performance.now() - started) }, 'COMMAND abandoned: the connection closed');
+        return;
+      }
+    }
+    this.respond(m.id, answer);
+    const level = answer.headers['x-nbwss-error'] ? 'warn' : 'info';
+    this.log[level](
+      {
+        ...logged,
+        responseCode: answer.responseCode,
+        ...(answer.headers['x-nbwss-error'] ? { errorCode: answer.headers['x-nbwss-error'] } : {}),
+        ms: Math.round(performance.now() - started),
+      },
+      'COMMAND answered',
+    );
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private slot(): Promise<void> {
+    if (this.commandsInFlight < this.settings.maxCommandsInFlight) {
+      this.commandsInFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.commandQueue.push(r));
+  }
+
+  private releaseSlot(): void {
+    this.commandsInFlight--;
+    this.drainCommands();
+  }
+
+  private drainCommands(): void {
+    while (this.commandQueue.length && (this.commandsInFlight < this.settings.maxCommandsInFlight || this.state === 'closed')) {
+      this.commandsInFlight++;
+      this.commandQueue.shift()!();
+    }
+  }
+
+  private respond(id: string, payload: CommandResponsePayload): void {
+    this.send({ version: '1.0', id, type: 'COMMAND', subType: 'RESPONSE', timeStamp: epochSeconds(), payload });
   }
 
   private send(m: NbwssMessage): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
   }
 
-  /** Close with a normal close code (or another), once. */
+  /**
+   * Send a NOTIFICATION REQUEST (text built by the delivery side). Resolves
+   * when it is written to the socket; after notification.sendTimeout
+   * without that the connection is not usable and is closed (1011).
+   */
+  sendNotification(text: string): Promise<boolean> {
+    const ws = this.ws;
+    if (this.state !== 'established' || ws?.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.warn({ host: this.target.hostName, sendTimeoutMs: this.settings.sendTimeoutMs }, 'a notification could not be sent in time; closing');
+        this.close(1011, `closed by nbwss (1011): a notification was not sent within notification.sendTimeout (${this.settings.sendTimeoutMs} ms)`);
+        resolve(false);
+      }, this.settings.sendTimeoutMs);
+      ws.send(text, (err) => {
+        clearTimeout(timer);
+        resolve(!err);
+      });
+    });
+  }
+
+  /** Close with a close code (normal unless said otherwise), once. */
   close(code = 1000, reason = 'closed by nbwss'): void {
     this.closeReason = reason;
     this.shutdown(reason, code);
@@ -235,8 +365,10 @@ export class EndpointConnection extends EventEmitter {
     const wasEstablished = this.state === 'established';
     this.state = 'closed';
     clearInterval(this.keepAlive);
+    this.calls.abort();
+    this.drainCommands();
     const ws = this.ws;
-    if (ws && code !== undefined && ws.readyState === WebSocket.OPEN) ws.close(code, reason.slice(0, 120));
+    if (ws && code !== undefined && ws.readyState === WebSocket.OPEN) ws.close(code, Buffer.from(reason).subarray(0, 120).toString());
     else if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
     // Force the socket down if the endpoint does not finish the closing handshake.
     if (ws) setTimeout(() => ws.readyState !== WebSocket.CLOSED && ws.terminate(), 2000).unref();

@@ -1,8 +1,15 @@
 import { W } from '../core/hints.js';
+import { safeText } from '../core/text.js';
 import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import type { EndpointStore } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
-import { ConnectError, EndpointConnection, type ConnectTarget, type Logger } from './connection.js';
+import { ConnectError, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
+import { readFileSync } from 'node:fs';
+import { appendAudit } from '../core/audit.js';
+import { RestClient } from './api.js';
+import { API_PIN_META, apiTrust } from '../core/api/trust.js';
+import { Deliveries, type GroupDelivery } from './delivery.js';
+import type { GroupOutbox } from '../core/store/outbox.js';
 import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan } from './plan.js';
 
 export interface DaemonOptions {
@@ -21,6 +28,10 @@ export interface GroupStatus {
   connected: string | null;
   since: string | null;
   endpoints: { hostName: string; priority: number; connection: 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED'; lastError: string | null }[];
+  /** The group's notifications: pending, the oldest pending's age, the message in flight, acknowledged/refused/dropped. */
+  notifications: Omit<GroupOutbox, 'groupId'> & GroupDelivery & { oldestPendingAgeSeconds: number | null };
+  /** What the connected endpoint's connection uses now (property changes reach live connections). */
+  inForce: { keepAliveMs: number; maxPongMiss: number; maxCommandsInFlight: number } | null;
 }
 
 const pinOf = (t: ConnectTarget) => `${t.pinType}|${t.fingerprint}|${t.spkiFingerprint}`;
@@ -56,10 +67,59 @@ export class Daemon {
   private again = false;
   private stopped = false;
   readonly startedAt: Date;
+  readonly deliveries: Deliveries;
+  private api: RestClient;
+  private apiKey = '';
+  private pollTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: DaemonOptions) {
     this.startedAt = this.now();
+    this.deliveries = new Deliveries({
+      store: o.store,
+      log: o.log,
+      connectionFor: (g) => this.connectionOf(g),
+      resendMs: () => this.o.properties()['notification.scheduledRate'] * 1000,
+      now: () => this.now(),
+      mono: () => this.mono(),
+    });
+    this.api = this.makeApi();
   }
+
+  /** The group's established connection. */
+  private connectionOf(groupId: string): EndpointConnection | undefined {
+    for (const c of this.conns.values()) if (c.state === 'established' && c.target.groupId === groupId) return c;
+    return undefined;
+  }
+
+  /** The REST client for the properties and the pin in force (made again when either changes). */
+  private makeApi(): RestClient {
+    const p = this.o.properties();
+    const pin = this.o.store.getMeta(API_PIN_META);
+    this.apiKey = JSON.stringify([p['api.baseUrl'], p['api.caFile'], p['api.timeout'], p['api.maxBodyBytes'], pin]);
+    const baseUrl = new URL(p['api.baseUrl']);
+    const trust = apiTrust(baseUrl, p['api.caFile'], pin, (f) => readFileSync(f, 'utf8'));
+    if (trust.kind === 'none')
+      this.o.log.warn(
+        { baseUrl: baseUrl.origin + baseUrl.pathname, why: trust.why },
+        'COMMAND REQUESTs will be answered 502 until the REST service is trusted',
+      );
+    return new RestClient({ baseUrl, trust, timeoutMs: p['api.timeout'], maxBodyBytes: p['api.maxBodyBytes'] });
+  }
+
+  private refreshApi(): void {
+    const p = this.o.properties();
+    const key = JSON.stringify([p['api.baseUrl'], p['api.caFile'], p['api.timeout'], p['api.maxBodyBytes'], this.o.store.getMeta(API_PIN_META)]);
+    if (key === this.apiKey) return;
+    const old = this.api;
+    this.api = this.makeApi();
+    this.o.log.info({ baseUrl: this.o.properties()['api.baseUrl'] }, 'REST client settings changed');
+    void old.close();
+  }
+
+  private readonly commands = {
+    basePath: () => this.api.settings.baseUrl.pathname,
+    call: (r: Parameters<RestClient['call']>[0], signal: AbortSignal) => this.api.call(r, signal),
+  };
 
   private now(): Date {
     return this.o.now ? this.o.now() : new Date();
@@ -75,15 +135,36 @@ export class Daemon {
     return this.reconcile();
   }
 
-  /** Re-read the properties (SIGHUP) and reconcile. */
+  /** Re-read the properties (SIGHUP) and reconcile; live connections take the new values at once. */
   reload(): Promise<void> {
     this.schedulePeriod();
+    const s = this.settings();
+    for (const c of this.conns.values()) c.applySettings(s);
     return this.reconcile();
+  }
+
+  /** Notifications were queued (nbwss notify): send to idle groups now. */
+  notified(refused: { groupId: string; pending: number }[] = []): void {
+    for (const r of refused)
+      this.o.log.warn(
+        { group: safeGroup(r.groupId), pending: r.pending },
+        'notifications refused for a group: its outbox is full (notification.maxQueued); its cloud has been away',
+      );
+    this.deliveries.pumpAll();
   }
 
   private schedulePeriod(): void {
     clearInterval(this.periodTimer);
     this.periodTimer = setInterval(() => void this.reconcile(), this.o.properties()['connectionInfo.period'] * 1000);
+    // The guide's design polls for notifications every scheduledRate: the safety net under the nudges.
+    clearInterval(this.pollTimer);
+    this.pollTimer = setInterval(() => {
+      try {
+        this.deliveries.pumpAll();
+      } catch (e) {
+        this.o.log.error({ err: (e as Error).message }, 'notification poll failed');
+      }
+    }, this.o.properties()['notification.scheduledRate'] * 1000);
   }
 
   /** Reconcile now; a request while one runs makes one more run after it. */
@@ -165,6 +246,8 @@ export class Daemon {
 
   private reconcileOnce(): void {
     this.targetsSeen = this.targets();
+    this.refreshApi();
+    this.dropOrphanedOutboxes();
     for (const a of this.plan()) {
       if (a.kind === 'close') {
         const conn = this.conns.get(a.account)!;
@@ -187,7 +270,7 @@ export class Daemon {
       if (!next) return;
       const account = next.candidates[0]!;
       const t = this.targetsSeen.get(account)!;
-      const conn = new EndpointConnection(t, this.settings(), this.o.log);
+      const conn = new EndpointConnection(t, this.settings(), this.o.log, this.commands);
       this.conns.set(account, conn);
       try {
         await conn.connect();
@@ -207,6 +290,9 @@ export class Daemon {
       this.o.log.info({ host: t.hostName, group: groupId, priority: t.priority }, 'connected');
       this.writeState(t.hostName, 'CONNECTED', null);
       conn.once('closed', (reason: string) => this.onClosed(account, conn, reason));
+      conn.on('notification-response', (m) => this.deliveries.onResponse(groupId, m));
+      // The message in flight (or the next batch) goes to the group's new connection at once.
+      this.deliveries.pump(groupId);
       return;
     }
   }
@@ -269,40 +355,106 @@ export class Daemon {
     }
   }
 
-  private settings() {
+  private settings(): ConnectionSettings {
     const p = this.o.properties();
     return {
       sendTimeoutMs: p['notification.sendTimeout'],
       keepAliveMs: p['keepAlive.scheduledRate'] * 1000,
       maxPongMiss: p['keepAlive.maxPongMissAllowed'],
       ignoreDecoder: p['exception.ignoreDecoder'],
-      connectTimeoutMs: Math.max(5_000, p['notification.sendTimeout']),
+      connectTimeoutMs: p['connect.timeout'],
+      maxCommandsInFlight: p['api.maxInFlight'] || p['scheduledExecutor.threadPoolSize'] * 8,
     };
   }
 
-  status(): { groups: GroupStatus[] } {
+  /**
+   * A group whose endpoints are all deactivated or deleted stops collecting:
+   * its pending notifications are dropped, said in the log and the audit log.
+   */
+  private dropOrphanedOutboxes(): void {
+    const outbox = this.o.store.outbox;
+    const collecting = new Set(outbox.collectingGroups());
+    for (const g of outbox.pendingGroups()) {
+      if (collecting.has(g)) continue;
+      const n = this.o.store.write(() => (collecting.has(g) ? 0 : outbox.drop(g)));
+      this.deliveries.forget(g);
+      if (n === 0) continue;
+      const detail = `dropped ${n} pending notification${n === 1 ? '' : 's'} of group ${g}: it has no ACTIVATED endpoint`;
+      this.o.log.warn({ group: safeGroup(g), dropped: n }, 'notifications dropped: the group has no ACTIVATED endpoint');
+      try {
+        appendAudit(this.o.store.home, { command: 'daemon', hosts: [], detail, outcome: 'ok' });
+      } catch (e) {
+        this.o.log.error({ err: (e as Error).message }, 'could not append to the audit log');
+      }
+    }
+  }
+
+  status(): { groups: GroupStatus[]; api: { baseUrl: string; trust: string } } {
     const byGroup = new Map<string, GroupStatus>();
+    const outboxes = new Map(this.o.store.outbox.groups().map((g) => [g.groupId, g]));
+    const now = this.now().getTime();
+    const group = (groupId: string): GroupStatus => {
+      const known = byGroup.get(groupId);
+      if (known) return known;
+      const { groupId: _, ...ob } = outboxes.get(groupId) ?? {
+        groupId,
+        pending: 0,
+        oldestAcceptedAt: null,
+        acknowledged: 0,
+        lastAcknowledgedAt: null,
+        refused: 0,
+        lastRefusedAt: null,
+        dropped: 0,
+      };
+      const g: GroupStatus = {
+        groupId,
+        connected: null,
+        since: null,
+        endpoints: [],
+        notifications: {
+          ...ob,
+          oldestPendingAgeSeconds: ob.oldestAcceptedAt ? Math.max(0, Math.round((now - Date.parse(ob.oldestAcceptedAt)) / 1000)) : null,
+          ...this.deliveries.status(groupId),
+        },
+        inForce: null,
+      };
+      byGroup.set(groupId, g);
+      return g;
+    };
     for (const r of this.o.store.list()) {
       if (r.state !== 'ACTIVATED') continue;
       const account = accountFor(r.hostName);
       const c = this.conns.get(account);
-      const g = byGroup.get(r.groupId) ?? { groupId: r.groupId, connected: null, since: null, endpoints: [] };
+      const g = group(r.groupId);
       const connection = c?.state === 'established' ? 'CONNECTED' : c?.state === 'connecting' ? 'CONNECTING' : 'DISCONNECTED';
       if (connection === 'CONNECTED') {
         g.connected = r.hostName;
         g.since = c!.since.toISOString();
+        const s = c!.inForce;
+        g.inForce = { keepAliveMs: s.keepAliveMs, maxPongMiss: s.maxPongMiss, maxCommandsInFlight: s.maxCommandsInFlight };
       }
       g.endpoints.push({ hostName: r.hostName, priority: r.priority, connection, lastError: this.lastErrors.get(account) ?? null });
-      byGroup.set(r.groupId, g);
     }
-    return { groups: [...byGroup.values()] };
+    // Groups that still hold notifications without an ACTIVATED endpoint (about to be dropped).
+    for (const [g, ob] of outboxes) if (ob.pending > 0) group(g);
+    const t = this.api.settings.trust;
+    const base = this.api.settings.baseUrl;
+    return {
+      groups: [...byGroup.values()],
+      api: {
+        baseUrl: base.origin + base.pathname,
+        trust: t.kind === 'ca' ? 'api.caFile' : t.kind === 'pin' ? `pinned ${t.pin.fingerprint}` : `none: ${t.why}`,
+      },
+    };
   }
 
   /** Close every connection with a normal close code and record it. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.periodTimer);
+    clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
+    this.deliveries.stop();
     const conns = [...this.conns.values()];
     this.conns.clear(); // first: these closes are ours, not the endpoints'
     for (const conn of conns) conn.close(1000, 'NBWSS daemon stopping');
@@ -310,5 +462,9 @@ export class Daemon {
     for (const h of hosts) this.writeState(h, 'DISCONNECTED', null);
     await this.running;
     await Promise.all(this.inFlight.values());
+    await this.api.close();
   }
 }
+
+/** Group ids come from details files: text from outside. */
+const safeGroup = (g: string) => safeText(g);

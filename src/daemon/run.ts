@@ -99,7 +99,7 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
         return;
       }
       answered = true;
-      let req: { cmd?: string };
+      let req: { cmd?: string; refused?: unknown };
       try {
         req = JSON.parse(buf.slice(0, nl));
       } catch {
@@ -108,6 +108,12 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
       if (req.cmd === 'reconcile') {
         log.info({}, 'nudged by the CLI: re-reading properties and reconciling');
         reload();
+        c.end('{"ok":true}\n');
+      } else if (req.cmd === 'notify') {
+        const refused = Array.isArray(req.refused)
+          ? req.refused.filter((r): r is { groupId: string; pending: number } => typeof r?.groupId === 'string' && typeof r?.pending === 'number')
+          : [];
+        daemon.notified(refused);
         c.end('{"ok":true}\n');
       } else if (req.cmd === 'status') {
         c.end(

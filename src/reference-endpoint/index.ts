@@ -3,7 +3,7 @@
  * the daemon): a wss server on loopback with a throwaway self-signed
  * certificate that answers NBWSS CONNECT requests by checking the token.
  */
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
@@ -25,6 +25,28 @@ export interface ReferenceEndpointOptions {
   certDays?: number;
   /** Use this certificate instead of a throwaway one. */
   tls?: { key: string; cert: string };
+  /** Answer a CONNECT REQUEST only after this many ms (a cloud that checks tokens slowly). */
+  connectDelayMs?: number;
+  /** Acknowledge NOTIFICATION REQUESTs (default true). */
+  ackNotifications?: boolean;
+}
+
+/** A message as the endpoint received it. */
+export interface ReceivedMessage {
+  version?: string;
+  id?: string;
+  type?: string;
+  subType?: string;
+  timeStamp?: number;
+  payload?: unknown;
+}
+
+/** One notification as delivered: the object type and its data element. */
+export interface DeliveredNotification {
+  messageId: string;
+  object: string;
+  notificationType: string;
+  data: Record<string, unknown>;
 }
 
 export interface ReferenceEndpoint {
@@ -42,7 +64,20 @@ export interface ReferenceEndpoint {
     url: string;
   };
   /** Messages received, parsed. */
-  received: unknown[];
+  received: ReceivedMessage[];
+  /** Every notification data element received, in order (a resent message appears again). */
+  notifications(): DeliveredNotification[];
+  /** Resolves once `n` notification data elements (resends included) have been received. */
+  waitForNotifications(n: number, timeoutMs?: number): Promise<DeliveredNotification[]>;
+  /** Resolves with the first received message (past or future) that matches. */
+  waitForMessage(match: (m: ReceivedMessage) => boolean, timeoutMs?: number): Promise<ReceivedMessage>;
+  setAckNotifications(v: boolean): void;
+  /** Pings received so far. */
+  pings: number;
+  /** Resolves at the next ping received. */
+  waitForPing(timeoutMs?: number): Promise<void>;
+  /** Send a COMMAND REQUEST to the (first) connected client and resolve with its COMMAND RESPONSE. */
+  command(payload: unknown, o?: { id?: string; timeoutMs?: number }): Promise<ReceivedMessage>;
   clients(): Set<WebSocket>;
   setRejectToken(v: boolean): void;
   setSilentToPings(v: boolean): void;
@@ -84,8 +119,28 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   let rejectToken = o.rejectToken ?? false;
   let silent = o.silentToPings ?? false;
   let silentToConnect = o.silentToConnect ?? false;
+  let ack = o.ackNotifications ?? true;
   const closeWaiters: (() => void)[] = [];
-  const received: unknown[] = [];
+  const received: ReceivedMessage[] = [];
+  const messageWaiters = new Set<() => void>();
+  const delivered: DeliveredNotification[] = [];
+  const waitUntil = <T>(ready: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const now = ready();
+      if (now !== undefined) return resolve(now);
+      const check = () => {
+        const v = ready();
+        if (v === undefined) return;
+        messageWaiters.delete(check);
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        messageWaiters.delete(check);
+        reject(new Error(`reference endpoint: ${what} not received within ${timeoutMs} ms`));
+      }, timeoutMs);
+      messageWaiters.add(check);
+    });
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint: connect with wss://\n');
   });
@@ -98,10 +153,12 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
       for (const w of closeWaiters.splice(0)) w();
     });
     ws.on('ping', (data) => {
+      result.pings++;
+      for (const w of [...messageWaiters]) w();
       if (!silent) ws.pong(data);
     });
     ws.on('message', (raw) => {
-      let m: { id?: string; type?: string; subType?: string; payload?: { token?: string } };
+      let m: ReceivedMessage;
       try {
         m = JSON.parse(String(raw));
       } catch {
@@ -109,11 +166,28 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
       }
       received.push(m);
       if (m.type === 'CONNECT' && m.subType === 'REQUEST' && !silentToConnect) {
-        const valid = !rejectToken && m.payload?.token === o.token;
-        ws.send(
-          JSON.stringify({ version: '1.0', id: m.id, type: 'CONNECT', subType: 'RESPONSE', timeStamp: Math.floor(Date.now() / 1000), payload: { valid } }),
-        );
+        const valid = !rejectToken && (m.payload as { token?: string } | undefined)?.token === o.token;
+        const answer = JSON.stringify({
+          version: '1.0',
+          id: m.id,
+          type: 'CONNECT',
+          subType: 'RESPONSE',
+          timeStamp: Math.floor(Date.now() / 1000),
+          payload: { valid },
+        });
+        if (o.connectDelayMs) setTimeout(() => ws.send(answer), o.connectDelayMs);
+        else ws.send(answer);
       }
+      if (m.type === 'NOTIFICATION' && m.subType === 'REQUEST' && Array.isArray(m.payload)) {
+        for (const e of m.payload as { notificationType: string; object: string; data: Record<string, unknown>[] }[])
+          for (const d of e.data ?? []) delivered.push({ messageId: m.id!, object: e.object, notificationType: e.notificationType, data: d });
+        // The guide's NOTIFICATION RESPONSE: the same id, an empty payload.
+        if (ack)
+          ws.send(
+            JSON.stringify({ version: '1.0', id: m.id, type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: Math.floor(Date.now() / 1000), payload: [] }),
+          );
+      }
+      for (const w of [...messageWaiters]) w();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -130,6 +204,28 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     certPem: tls.cert,
     details: (extra = {}) => ({ token: o.token, priority: extra.priority ?? 1, groupId: extra.groupId ?? 'demo-group', hostName: extra.hostName ?? host, url }),
     received,
+    notifications: () => delivered,
+    waitForNotifications: (n, timeoutMs = 10_000) => waitUntil(() => (delivered.length >= n ? delivered : undefined), timeoutMs, `${n} notifications`),
+    waitForMessage: (match, timeoutMs = 10_000) => waitUntil(() => received.find(match), timeoutMs, 'a matching message'),
+    pings: 0,
+    waitForPing: (timeoutMs = 10_000) => {
+      const seen = result.pings;
+      return waitUntil(() => (result.pings > seen ? true : undefined), timeoutMs, 'a ping').then(() => undefined);
+    },
+    setAckNotifications: (v) => {
+      ack = v;
+    },
+    command: (payload, c = {}) => {
+      const client = [...wss.clients][0];
+      if (!client) return Promise.reject(new Error('reference endpoint: no client connected'));
+      const id = c.id ?? randomUUID().toUpperCase();
+      client.send(JSON.stringify({ version: '1.0', id, type: 'COMMAND', subType: 'REQUEST', timeStamp: Math.floor(Date.now() / 1000), payload }));
+      return waitUntil(
+        () => received.find((m) => m.type === 'COMMAND' && m.subType === 'RESPONSE' && m.id === id),
+        c.timeoutMs ?? 10_000,
+        `the COMMAND RESPONSE ${id}`,
+      );
+    },
     clients: () => wss.clients,
     setRejectToken: (v) => {
       rejectToken = v;

@@ -80,6 +80,8 @@ describe('nbwss daemon: connecting', () => {
           expect.objectContaining({ hostName: 'ep1.test', connection: 'CONNECTED' }),
           expect.objectContaining({ hostName: 'ep2.test', connection: 'DISCONNECTED' }),
         ],
+        notifications: expect.objectContaining({ pending: 0, inFlight: null }),
+        inForce: { keepAliveMs: 30_000, maxPongMiss: 10, maxCommandsInFlight: 8 },
       },
     ]);
     // One connection per group, one per endpoint.
@@ -138,15 +140,24 @@ describe('nbwss daemon: connecting', () => {
     expect((await runCli(['show', 'ep1.test'], h.env)).stdout).toContain('(last error: token rejected)');
   });
 
-  it('no CONNECT RESPONSE within notification.sendTimeout: the next endpoint', async () => {
+  it('no CONNECT RESPONSE within connect.timeout: the next endpoint', async () => {
     const ep1 = await endpoint({ silentToConnect: true });
     const ep2 = await endpoint();
-    const h = home({ 'notification.sendTimeout': 300 });
+    const h = home({ 'connect.timeout': 300 });
     await add(h, 'ep1.test', ep1.url, { priority: 1 });
     await add(h, 'ep2.test', ep2.url, { priority: 2 });
     const d = startDaemon(h.env);
-    expect((await d.waitFor(failed('ep1.test'))).reason).toBe('no CONNECT RESPONSE');
+    expect((await d.waitFor(failed('ep1.test'))).reason).toBe('no CONNECT RESPONSE within connect.timeout (300 ms)');
     await d.waitFor(connected('ep2.test'));
+  });
+
+  it('a cloud that takes longer than notification.sendTimeout to check the token still connects (connect.timeout is the bound)', async () => {
+    const ep1 = await endpoint({ connectDelayMs: 600 });
+    const h = home({ 'notification.sendTimeout': 100 });
+    await add(h, 'ep1.test', ep1.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    expect(d.lines.some(failed('ep1.test'))).toBe(false);
   });
 
   it('a certificate swapped on the server is refused before the token is sent; the next endpoint', async () => {
@@ -187,18 +198,36 @@ describe('nbwss daemon: connecting', () => {
 });
 
 describe('nbwss daemon: keeping connections', () => {
-  it('pongs withheld: more than maxPongMissAllowed in a row closes, the group fails over', async () => {
+  it('pongs withheld: maxPongMissAllowed misses in a row close with a close frame (1001), the group fails over', async () => {
     const ep1 = await endpoint();
     const ep2 = await endpoint();
-    const h = home({ 'keepAlive.scheduledRate': 1, 'keepAlive.maxPongMissAllowed': 1 });
+    const h = home({ 'keepAlive.scheduledRate': 1, 'keepAlive.maxPongMissAllowed': 2 });
     await add(h, 'ep1.test', ep1.url, { priority: 1 });
     await add(h, 'ep2.test', ep2.url, { priority: 2 });
     const d = startDaemon(h.env);
     await d.waitFor(connected('ep1.test'));
     ep1.setSilentToPings(true);
     const ended = await d.waitFor((l) => l.msg === 'connection ended; the group picks again' && l.host === 'ep1.test', 15_000);
-    expect(ended.reason).toBe('2 pongs missed in a row');
+    expect(ended.reason).toBe('closed by nbwss (1001): 2 pongs missed in a row');
+    // The endpoint got a close frame saying so, not a dropped socket (1006).
+    expect(await ep1.closedCode(1)).toBe(1001);
     await d.waitFor(connected('ep2.test'), 15_000);
+  });
+
+  it('keepAlive.scheduledRate changed while connected reaches the live connection; status shows what it uses', async () => {
+    const ep1 = await endpoint();
+    const h = home({ 'keepAlive.scheduledRate': 3600 });
+    await add(h, 'ep1.test', ep1.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const before = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(before.groups[0].inForce.keepAliveMs).toBe(3_600_000);
+    expect((await runCli(['config', 'set', 'keepAlive.scheduledRate', '1'], h.env)).code).toBe(0);
+    // The config change nudges the daemon; the live connection pings at the new rate.
+    await ep1.waitForPing(10_000);
+    const after = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(after.groups[0].inForce.keepAliveMs).toBe(1000);
+    expect(ep1.connections).toBe(1);
   });
 
   it.each([
@@ -243,7 +272,8 @@ describe('nbwss daemon: keeping connections', () => {
         payload: { uri: '/netbackup/admin/jobs', method: 'GET', headers: {} },
       }),
     );
-    expect(await answered).toMatchObject({ id: 'CMD-1', type: 'COMMAND', subType: 'RESPONSE', payload: { responseCode: 501 } });
+    // No REST service is trusted in this store: nbwss's own answer, not silence.
+    expect(await answered).toMatchObject({ id: 'CMD-1', type: 'COMMAND', subType: 'RESPONSE', payload: { responseCode: 502 } });
     // A NOTIFICATION RESPONSE (an acknowledgement) is taken quietly.
     const from2 = d.mark();
     ep1.sendToClients(JSON.stringify({ version: '1.0', id: 'N-1', type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 1, payload: [] }));

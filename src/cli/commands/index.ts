@@ -9,6 +9,8 @@ import { deleteCommand } from './delete.js';
 import { doctorCommand } from './doctor.js';
 import { historyCommand } from './history.js';
 import { listCommand } from './list.js';
+import { notifyCommand } from './notify.js';
+import { apiCommand } from './api.js';
 import { repinCommand } from './repin.js';
 import { showCommand } from './show.js';
 import { stateCommand } from './state.js';
@@ -37,5 +39,7 @@ export const COMMANDS: ((ctx: Context, program: () => Command) => Command)[] = [
   doctorCommand,
   daemonCommand,
   statusCommand,
+  notifyCommand,
+  apiCommand,
   completionCommand,
 ];

@@ -12,12 +12,35 @@ export const PROPERTIES_FILE = 'nbwss.properties';
 export const CONFIG_LOCK = 'config.lock';
 
 interface Spec {
-  type: 'boolean' | 'integer';
-  default: boolean | number;
-  unit?: 'ms' | 's';
+  type: 'boolean' | 'integer' | 'string';
+  default: boolean | number | string;
+  unit?: 'ms' | 's' | 'bytes';
   min?: number;
   max?: number;
+  /** For a string: why a value is not valid (undefined when it is). */
+  check?: (v: string) => string | undefined;
+  /** Not in the guide's Table 2-4: a property of nbwss's own. */
+  nbwss?: true;
   description: string;
+}
+
+/** api.baseUrl: an https:// URL with a host and a path, nothing else (no user, query or fragment). */
+export function checkBaseUrl(v: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return 'an https:// URL';
+  }
+  if (u.protocol !== 'https:') return 'an https:// URL (the REST service is reached over TLS only)';
+  if (u.username || u.password) return 'a URL without user:password@';
+  if (u.search || u.hash || v.includes('?') || v.includes('#')) return 'a URL without a query string or fragment';
+  return undefined;
+}
+
+/** api.caFile: empty (none) or an absolute path. */
+function checkCaFile(v: string): string | undefined {
+  return v === '' || v.startsWith('/') ? undefined : 'an absolute path to a PEM file, or empty';
 }
 
 export const PROPERTY_SPECS = {
@@ -55,10 +78,68 @@ export const PROPERTY_SPECS = {
     max: 64,
     description: 'threads that maintain connections and handle notifications',
   },
+  'connect.timeout': {
+    type: 'integer',
+    default: 10_000,
+    unit: 'ms',
+    min: 100,
+    max: 600_000,
+    nbwss: true,
+    description: 'how long to wait for the TLS handshake, the upgrade and the CONNECT RESPONSE',
+  },
+  'notification.maxQueued': {
+    type: 'integer',
+    default: 100_000,
+    min: 1,
+    max: 100_000_000,
+    nbwss: true,
+    description: 'notifications kept per server group while its cloud is away; beyond it nbwss notify refuses',
+  },
+  'api.baseUrl': {
+    type: 'string',
+    default: 'https://localhost:1556/netbackup',
+    check: checkBaseUrl,
+    nbwss: true,
+    description: 'the NetBackup REST service a COMMAND REQUEST is sent to; its uri must lie under this path',
+  },
+  'api.caFile': {
+    type: 'string',
+    default: '',
+    check: checkCaFile,
+    nbwss: true,
+    description: "PEM file of the CA that signed the REST service's certificate (else pin it: nbwss api pin)",
+  },
+  'api.timeout': {
+    type: 'integer',
+    default: 60_000,
+    unit: 'ms',
+    min: 100,
+    max: 3_600_000,
+    nbwss: true,
+    description: 'how long a REST call may take before it is answered 504',
+  },
+  'api.maxBodyBytes': {
+    type: 'integer',
+    default: 16 * 1024 * 1024,
+    unit: 'bytes',
+    min: 1024,
+    max: 512 * 1024 * 1024,
+    nbwss: true,
+    description: 'the largest REST response body passed back; a larger one is answered 413',
+  },
+  'api.maxInFlight': {
+    type: 'integer',
+    default: 0,
+    min: 0,
+    max: 10_000,
+    nbwss: true,
+    description: 'REST calls in flight per connection, more wait in order (0: scheduledExecutor.threadPoolSize x 8)',
+  },
 } as const satisfies Record<string, Spec>;
 
 export type PropertyKey = keyof typeof PROPERTY_SPECS;
-export type NbwssProperties = { [K in PropertyKey]: (typeof PROPERTY_SPECS)[K]['default'] extends boolean ? boolean : number };
+type ValueOf<D> = D extends boolean ? boolean : D extends number ? number : string;
+export type NbwssProperties = { [K in PropertyKey]: ValueOf<(typeof PROPERTY_SPECS)[K]['default']> };
 
 export const PROPERTY_KEYS = Object.keys(PROPERTY_SPECS) as PropertyKey[];
 export const isVendorKey = (k: string) => k.startsWith('hibernate.');
@@ -71,6 +152,8 @@ export interface PropertyView {
   default: string | number | boolean | null;
   set: boolean;
   vendorOnly: boolean;
+  /** A property of nbwss's own, not in the guide's Table 2-4. */
+  nbwss: boolean;
   unit: string | null;
   description: string;
 }
@@ -90,14 +173,23 @@ function specOf(key: string): Spec {
 }
 
 /** Parse a value by the property's type and range; a usage error that says what is allowed. */
-export function parseValue(key: string, raw: string): boolean | number {
+export function parseValue(key: string, raw: string): boolean | number | string {
   const spec = specOf(key);
   const v = raw.trim();
+  if (spec.type === 'string') {
+    const why = spec.check?.(v);
+    if (why)
+      throw new NbwssError('USAGE', `${key} must be ${why}, not "${raw}"`, {
+        hint: `Example: ${W.configSet(key, String(spec.default) || '/etc/nbwss/netbackup-ca.pem')}`,
+      });
+    return v;
+  }
   if (spec.type === 'boolean') {
     if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
     throw new NbwssError('USAGE', `${key} must be true or false, not "${raw}"`, { hint: `Example: ${W.configSet(key, 'false')}` });
   }
-  const range = `a whole number${spec.unit ? ` of ${spec.unit === 'ms' ? 'milliseconds' : 'seconds'}` : ''} from ${spec.min} to ${spec.max}`;
+  const units = { ms: 'milliseconds', s: 'seconds', bytes: 'bytes' } as const;
+  const range = `a whole number${spec.unit ? ` of ${units[spec.unit]}` : ''} from ${spec.min} to ${spec.max}`;
   if (!/^[0-9]+$/.test(v))
     throw new NbwssError('USAGE', `${key} must be ${range}, not "${raw}"`, { hint: `Example: ${W.configSet(key, String(spec.default))}` });
   const n = Number(v);
@@ -147,7 +239,7 @@ function write(home: string, text: string): void {
  * guess); unknown and vendor keys are ignored.
  */
 export function loadProperties(home: string): NbwssProperties {
-  const out: Record<string, boolean | number> = {};
+  const out: Record<string, boolean | number | string> = {};
   for (const k of PROPERTY_KEYS) out[k] = PROPERTY_SPECS[k].default;
   for (const p of read(home).pairs) {
     if (!(p.key in PROPERTY_SPECS)) continue;
@@ -179,11 +271,31 @@ export function listProperties(home: string): PropertyView[] {
         valid = false;
       }
     }
-    return { key: k, value, valid, default: spec.default, set: raw !== undefined, vendorOnly: false, unit: spec.unit ?? null, description: spec.description };
+    return {
+      key: k,
+      value,
+      valid,
+      default: spec.default,
+      set: raw !== undefined,
+      vendorOnly: false,
+      nbwss: spec.nbwss === true,
+      unit: spec.unit ?? null,
+      description: spec.description,
+    };
   });
   for (const [k, v] of last)
     if (isVendorKey(k))
-      views.push({ key: k, value: v, valid: true, default: null, set: true, vendorOnly: true, unit: null, description: 'for Veritas Support; kept as it is' });
+      views.push({
+        key: k,
+        value: v,
+        valid: true,
+        default: null,
+        set: true,
+        vendorOnly: true,
+        nbwss: false,
+        unit: null,
+        description: 'for Veritas Support; kept as it is',
+      });
   return views;
 }
 
@@ -197,7 +309,7 @@ export function getProperty(home: string, key: string): PropertyView {
  * byte: the value of its last occurrence is replaced in place, or the line is
  * appended. The file is untouched if the value is not valid.
  */
-export function setProperty(home: string, key: string, raw: string): boolean | number {
+export function setProperty(home: string, key: string, raw: string): boolean | number | string {
   const value = parseValue(key, raw);
   // Read, change and write under a lock: concurrent sets of different keys all land.
   return withLock(join(home, CONFIG_LOCK), () => {

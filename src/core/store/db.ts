@@ -9,6 +9,7 @@ import { canonicalHost } from '../endpoint/host.js';
 
 import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
 import { W } from '../hints.js';
+import { createOutbox, Outbox } from './outbox.js';
 
 export type { ConnectionState, EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
 
@@ -50,6 +51,8 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
   // 2: host names in their canonical form (src/core/endpoint/host.ts). Names that
   // are one host are left as they are, for the administrator to choose (hostConflicts).
   (db) => canonicalizeHosts(db),
+  // 3: the notification outbox (src/core/store/outbox.ts).
+  (db) => createOutbox(db),
 ];
 
 /** Rename entries to their canonical host name, except where two entries are one host. */
@@ -86,7 +89,12 @@ export class EndpointStore {
     readonly home: string,
   ) {}
 
-  static open(home: string, opts: { busyTimeoutMs?: number } = {}): EndpointStore {
+  /**
+   * `durable`: every commit is synced to disk (synchronous=FULL), for writes
+   * that promise the caller their data survives a power loss (nbwss notify).
+   * Otherwise a commit survives a crash of the process, not of the machine.
+   */
+  static open(home: string, opts: { busyTimeoutMs?: number; durable?: boolean } = {}): EndpointStore {
     ensurePrivateDir(home); // and the ownership rule: ours, not writable by others, no links
     const path = join(home, DB_FILE);
     const busyTimeoutMs = opts.busyTimeoutMs ?? 30_000;
@@ -99,7 +107,7 @@ export class EndpointStore {
       untilNotBusy(busyTimeoutMs, () => {
         if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
       });
-      db.pragma('synchronous = NORMAL');
+      db.pragma(opts.durable ? 'synchronous = FULL' : 'synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
     } catch (e) {
       throw storeError(`Cannot open the store ${path}`, e);
@@ -168,6 +176,13 @@ export class EndpointStore {
     this.db.close();
   }
 
+  private outboxHandle: Outbox | undefined;
+  /** The notification outbox (writes inside write()). */
+  get outbox(): Outbox {
+    this.outboxHandle ??= new Outbox(this.db);
+    return this.outboxHandle;
+  }
+
   /**
    * Entries that are one host under different names (a store from before host
    * names were canonical: `cloud.example.` beside `cloud.example`). They
@@ -210,6 +225,12 @@ export class EndpointStore {
   getMeta(key: string): string | undefined {
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
+  }
+
+  /** Set (or with undefined, remove) a meta value; inside write(). */
+  setMeta(key: string, value: string | undefined): void {
+    if (value === undefined) this.db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+    else this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** The secret store recorded by the first run that wrote a token. */

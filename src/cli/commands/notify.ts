@@ -1,0 +1,113 @@
+import { readFileSync, statSync } from 'node:fs';
+import { Command } from 'commander';
+import type { Context, GlobalOptions } from '../context.js';
+import { safeJson } from '../../core/text.js';
+import { NbwssError } from '../../core/errors.js';
+
+export interface NotifyOptions extends GlobalOptions {
+  file?: string;
+  json?: boolean;
+}
+
+export function notifyCommand(ctx: Context): Command {
+  return new Command('notify')
+    .description('Queue JOB and IMAGE notifications for every server group with an ACTIVATED endpoint; the daemon delivers them, in order, until acknowledged')
+    .option('-f, --file <path>', 'read the notifications from a file (- for stdin, the default when stdin is not a terminal)')
+    .option('--json', 'print what was queued as JSON')
+    .addHelpText(
+      'after',
+      `
+Input: one notification, a JSON array of them, or one per line (JSON lines):
+  {"object": "JOB", "data": {"jobId": 146, "parentJobId": 145, "jobType": "BACKUP",
+    "state": "DONE", "status": 0, "startTime": 1459829698, "policyName": "vmware2",
+    "policyType": "VMWARE", "scheduleType": "ST_FULL", "clientName": "DummyTestVM"}}
+  {"object": "IMAGE", "data": {"backupId": "DummyTestVM_1459811698", "clientName": "DummyTestVM",
+    "clientType": "VMWARE", "backupTime": 1459811698, "createdTime": 1459829720, "operationId": "CREATE"}}
+"data" may also be an array, as in the guide's payloads. Every field the guide
+shows is required; more fields are passed on as they are.
+
+Exit 0 once the notifications are on disk (they survive a crash and a power
+loss); exit 3 and nothing queued if any is not valid; exit 8 naming the groups
+whose outbox is full (notification.maxQueued) — the other groups still get them.
+
+Examples:
+  nbwss notify --file job-done.json
+  jq -c '.[]' notifications.json | nbwss notify`,
+    )
+    .action(async (_o, cmd: Command) => runNotify(cmd.optsWithGlobals<NotifyOptions>(), ctx));
+}
+
+async function readInput(o: NotifyOptions, ctx: Context): Promise<string> {
+  const { MAX_INPUT_BYTES } = await import('../../core/notify/notification.js');
+  if (o.file && o.file !== '-') {
+    let size: number;
+    try {
+      size = statSync(o.file).size;
+    } catch (e) {
+      throw new NbwssError(
+        'USAGE',
+        `Cannot read the notifications file ${o.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        {
+          hint: 'Check the path given to --file.',
+        },
+      );
+    }
+    if (size > MAX_INPUT_BYTES)
+      throw new NbwssError('INVALID_DETAILS', `${o.file} is larger than ${MAX_INPUT_BYTES} bytes; nothing was queued`, { hint: 'Split it into several runs.' });
+    return readFileSync(o.file, 'utf8');
+  }
+  if (!o.file && ctx.io.stdinTTY)
+    throw new NbwssError('USAGE', 'No notifications given: stdin is a terminal', {
+      hint: 'Give --file PATH, or pipe the notifications in: ... | nbwss notify',
+    });
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of ctx.io.stdin) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    n += b.length;
+    if (n > MAX_INPUT_BYTES)
+      throw new NbwssError('INVALID_DETAILS', `The input is larger than ${MAX_INPUT_BYTES} bytes; nothing was queued`, { hint: 'Split it into several runs.' });
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
+  const [{ parseNotifications }, { queueNotifications, refusedError }, { loadProperties }, { EndpointStore }, { askDaemon }] = await Promise.all([
+    import('../../core/notify/notification.js'),
+    import('../../core/services/notify.js'),
+    import('../../core/config/properties.js'),
+    import('../../core/store/db.js'),
+    import('../../core/daemon-client.js'),
+  ]);
+  const items = parseNotifications(await readInput(o, ctx));
+  const home = ctx.home(o);
+  const maxQueued = loadProperties(home)['notification.maxQueued'];
+  // Durable: exit 0 promises the notifications survive a crash and a power loss.
+  const store = EndpointStore.open(home, { durable: true });
+  let result: import('../../core/services/notify.js').NotifyResult;
+  try {
+    result = queueNotifications(store, items, maxQueued);
+  } finally {
+    store.close();
+  }
+  if (result.queued.length || result.refused.length)
+    await askDaemon(home, { cmd: 'notify', refused: result.refused.slice(0, 20).map((r) => ({ groupId: r.groupId.slice(0, 100), pending: r.pending })) }, 1000);
+  if (o.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
+  if (result.queued.length)
+    ctx.info(
+      `Queued ${items.length} notification${items.length === 1 ? '' : 's'} for ${result.queued.length} server group${result.queued.length === 1 ? '' : 's'} (${result.queued.join(', ')}).`,
+    );
+  const refused = refusedError(result, maxQueued);
+  if (refused) {
+    const { appendAudit } = await import('../../core/audit.js');
+    try {
+      appendAudit(home, { command: 'notify', hosts: [], detail: refused.message, outcome: 'error', error: { code: refused.code, message: refused.message } });
+    } catch (e) {
+      ctx.warn(`could not append to the audit log: ${(e as Error).message}`);
+    }
+    throw refused;
+  }
+  if (result.queued.length === 0)
+    ctx.warn(`no server group has an ACTIVATED endpoint: the ${items.length} notification${items.length === 1 ? ' was' : 's were'} not queued for anyone`);
+}

@@ -1,0 +1,110 @@
+import type { TLSSocket } from 'node:tls';
+import { Agent, buildConnector, request, errors as undiciErrors } from 'undici';
+import { type CommandResponsePayload, flattenHeaders, type RestRequest, syntheticResponse } from '../core/api/command.js';
+import { describeSocketError } from '../core/net-errors.js';
+import { derMatchesPin } from '../core/tls/fingerprint.js';
+import type { ApiTrust } from '../core/api/trust.js';
+import { W } from '../core/hints.js';
+
+export interface ApiSettings {
+  baseUrl: URL;
+  trust: ApiTrust;
+  timeoutMs: number;
+  maxBodyBytes: number;
+}
+
+class PinMismatch extends Error {
+  readonly code = 'NBWSS_PIN_MISMATCH';
+}
+class BodyTooLarge extends Error {}
+
+/**
+ * The daemon's client of the NetBackup REST service: one connection pool
+ * for every endpoint connection, scheme/host/port from api.baseUrl only, the
+ * certificate checked by CA or pin before a byte of the request is sent.
+ * `call` always resolves: a REST answer, or nbwss's synthetic one.
+ */
+export class RestClient {
+  private readonly agent: Agent | undefined;
+
+  constructor(readonly settings: ApiSettings) {
+    const t = settings.trust;
+    if (t.kind === 'ca') {
+      this.agent = new Agent({ connect: { ca: t.caPem, rejectUnauthorized: true }, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
+    } else if (t.kind === 'pin') {
+      // The pin decides, not a CA: the connection is handed to undici only once the certificate matches.
+      const base = buildConnector({ rejectUnauthorized: false });
+      this.agent = new Agent({
+        headersTimeout: settings.timeoutMs,
+        bodyTimeout: settings.timeoutMs,
+        connect: (opts, cb) =>
+          base(opts, (err, socket) => {
+            if (err) return cb(err, null);
+            const raw = (socket as TLSSocket).getPeerCertificate?.()?.raw;
+            if (raw && derMatchesPin(t.pin, raw)) return cb(null, socket);
+            socket.destroy();
+            cb(new PinMismatch('the REST service presents a certificate that does not match the pin'), null);
+          }),
+      });
+    }
+  }
+
+  get origin(): string {
+    return this.settings.baseUrl.origin;
+  }
+
+  async call(r: RestRequest, signal: AbortSignal): Promise<CommandResponsePayload> {
+    if (!this.agent) return syntheticResponse('NBWSS_API_TLS', this.settings.trust.kind === 'none' ? this.settings.trust.why : 'not trusted');
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.settings.timeoutMs);
+    const both = AbortSignal.any([signal, timeout.signal]);
+    try {
+      const res = await request(new URL(r.path, this.origin), {
+        method: r.method,
+        headers: r.headers,
+        body: r.body,
+        dispatcher: this.agent,
+        signal: both,
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const c of res.body) {
+          size += (c as Buffer).length;
+          if (size > this.settings.maxBodyBytes) throw new BodyTooLarge();
+          chunks.push(c as Buffer);
+        }
+      } catch (e) {
+        res.body.destroy();
+        throw e;
+      }
+      return { headers: flattenHeaders(res.headers), responseCode: res.statusCode, body: Buffer.concat(chunks).toString('utf8') };
+    } catch (e) {
+      if (e instanceof BodyTooLarge)
+        return syntheticResponse('NBWSS_RESPONSE_TOO_LARGE', `the REST response body is larger than api.maxBodyBytes (${this.settings.maxBodyBytes} bytes)`);
+      if (timeout.signal.aborted || e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError)
+        return syntheticResponse('NBWSS_API_TIMEOUT', `the REST service did not answer within api.timeout (${this.settings.timeoutMs} ms)`);
+      return failure(e, this.settings.baseUrl);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent?.destroy();
+  }
+}
+
+function failure(e: unknown, base: URL): CommandResponsePayload {
+  const err = e as Error & { code?: string; cause?: Error & { code?: string } };
+  const code = err.code ?? err.cause?.code;
+  const where = { host: base.hostname, port: Number(base.port || 443) };
+  if (err instanceof PinMismatch || err.cause instanceof PinMismatch)
+    return syntheticResponse('NBWSS_API_TLS', `the REST service at ${base.host} presents a certificate that does not match the pin (${W.apiPin})`);
+  if (code && (/^ERR_TLS|^ERR_SSL|CERT|SELF_SIGNED|UNABLE_TO/.test(code) || code === 'DEPTH_ZERO_SELF_SIGNED_CERT'))
+    return syntheticResponse('NBWSS_API_TLS', `TLS with the REST service at ${base.host} failed (${code})`);
+  return syntheticResponse(
+    'NBWSS_API_UNREACHABLE',
+    `the REST service at ${base.host} cannot be reached: ${describeSocketError(code, where) ?? code ?? err.message}`,
+  );
+}

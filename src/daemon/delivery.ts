@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { epochSeconds, type NbwssMessage } from '../core/nbwss-message.js';
+import { BATCH_LIMITS, buildPayload } from '../core/notify/notification.js';
+import type { EndpointStore } from '../core/store/db.js';
+import type { Delivery } from '../core/store/outbox.js';
+import { safeText } from '../core/text.js';
+import type { EndpointConnection, Logger } from './connection.js';
+
+export interface DeliveryOptions {
+  store: EndpointStore;
+  log: Logger;
+  /** The group's established connection, if any. */
+  connectionFor(groupId: string): EndpointConnection | undefined;
+  /** notification.scheduledRate in ms: an unacknowledged message is sent again after it. */
+  resendMs(): number;
+  now(): Date;
+  mono(): number;
+}
+
+interface InFlight extends Delivery {
+  /** The connection it was last sent on (undefined after a restart). */
+  sentOn: EndpointConnection | undefined;
+  sentAtMono: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface GroupDelivery {
+  inFlight: { id: string; count: number; attempts: number; since: string } | null;
+}
+
+/**
+ * Guaranteed delivery, stop-and-wait, per server group: the oldest pending
+ * notifications of a group go out as one NOTIFICATION REQUEST on its
+ * established connection; nothing newer goes to that group until a
+ * NOTIFICATION RESPONSE with the same id and an empty payload arrives; the
+ * same message (same id) is sent again every notification.scheduledRate
+ * until then, and on whichever connection of the group comes up next —
+ * also after a restart, since the message in flight is in the store.
+ * Acknowledged notifications leave the outbox. At least once, in order.
+ */
+export class Deliveries {
+  private readonly flights = new Map<string, InFlight>();
+  private stopped = false;
+
+  constructor(private readonly o: DeliveryOptions) {
+    for (const d of o.store.outbox.deliveries()) this.flights.set(d.groupId, { ...d, sentOn: undefined, sentAtMono: 0, timer: undefined });
+  }
+
+  /** Send what is due to every group with something pending or in flight. */
+  pumpAll(): void {
+    for (const g of new Set([...this.flights.keys(), ...this.o.store.outbox.pendingGroups()])) this.pump(g);
+  }
+
+  /** Send what is due to one group: the message in flight if this connection has not had it, else the next batch. */
+  pump(groupId: string): void {
+    if (this.stopped) return;
+    const conn = this.o.connectionFor(groupId);
+    if (!conn) return;
+    const f = this.flights.get(groupId);
+    if (f) {
+      if (f.sentOn !== conn) this.send(f, conn);
+      return;
+    }
+    const rows = this.o.store.outbox.pending(groupId, BATCH_LIMITS.maxElements);
+    if (rows.length === 0) return;
+    const { payload, taken } = buildPayload(rows);
+    const id = randomUUID().toUpperCase();
+    const message = `{"version":"1.0","id":"${id}","type":"NOTIFICATION","subType":"REQUEST","timeStamp":${epochSeconds(this.o.now())},"payload":${payload}}`;
+    const d: Delivery = { groupId, messageId: id, upToSeq: rows[taken - 1]!.seq, count: taken, message, attempts: 0, firstSentAt: this.o.now().toISOString() };
+    this.o.store.write(() => this.o.store.outbox.startDelivery(d));
+    const flight: InFlight = { ...d, sentOn: undefined, sentAtMono: 0, timer: undefined };
+    this.flights.set(groupId, flight);
+    this.send(flight, conn);
+  }
+
+  private send(f: InFlight, conn: EndpointConnection): void {
+    clearTimeout(f.timer);
+    f.attempts++;
+    f.sentOn = conn;
+    f.sentAtMono = this.o.mono();
+    if (f.attempts > 1) {
+      this.o.log.info(
+        { group: f.groupId, host: conn.target.hostName, id: f.messageId, count: f.count, attempts: f.attempts },
+        'notifications sent again (same id)',
+      );
+      try {
+        this.o.store.write(() => this.o.store.outbox.recordAttempts(f.groupId, f.messageId, f.attempts));
+      } catch (e) {
+        this.o.log.error({ group: f.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
+      }
+    } else this.o.log.debug({ group: f.groupId, host: conn.target.hostName, id: f.messageId, count: f.count }, 'notifications sent');
+    void conn.sendNotification(f.message);
+    // No acknowledgement within notification.scheduledRate: the same message again, on the group's connection then.
+    f.timer = setTimeout(() => {
+      if (this.flights.get(f.groupId) !== f || this.stopped) return;
+      const now = this.o.connectionFor(f.groupId);
+      if (now) this.send(f, now);
+      else f.sentOn = undefined; // sent again as soon as the group connects
+    }, this.o.resendMs());
+  }
+
+  /** A NOTIFICATION RESPONSE arrived on a connection of `groupId`. */
+  onResponse(groupId: string, m: NbwssMessage): void {
+    const f = this.flights.get(groupId);
+    if (!f || f.messageId !== m.id) {
+      this.o.log.debug({ group: groupId, id: safeText(m.id) }, 'NOTIFICATION RESPONSE for no message in flight ignored');
+      return;
+    }
+    if (!Array.isArray(m.payload) || m.payload.length !== 0) {
+      this.o.log.warn({ group: groupId, id: f.messageId }, 'NOTIFICATION RESPONSE with a non-empty payload: not taken as an acknowledgement');
+      return;
+    }
+    clearTimeout(f.timer);
+    this.flights.delete(groupId);
+    let removed = 0;
+    try {
+      removed = this.o.store.write(() => this.o.store.outbox.acknowledge(groupId, f.messageId, this.o.now().toISOString()));
+    } catch (e) {
+      // Not removed: sent again after a restart (at least once).
+      this.o.log.error({ group: groupId, err: (e as Error).message }, 'could not record an acknowledgement');
+    }
+    this.o.log.info(
+      { group: groupId, id: f.messageId, count: removed, attempts: f.attempts, ms: Math.round(this.o.mono() - f.sentAtMono) },
+      'notifications acknowledged',
+    );
+    this.pump(groupId);
+  }
+
+  /** The group no longer collects (no ACTIVATED endpoint): forget what was in flight. */
+  forget(groupId: string): void {
+    const f = this.flights.get(groupId);
+    if (f) clearTimeout(f.timer);
+    this.flights.delete(groupId);
+  }
+
+  status(groupId: string): GroupDelivery {
+    const f = this.flights.get(groupId);
+    return { inFlight: f ? { id: f.messageId, count: f.count, attempts: f.attempts, since: f.firstSentAt } : null };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const f of this.flights.values()) clearTimeout(f.timer);
+  }
+}
