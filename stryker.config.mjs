@@ -16,6 +16,8 @@ export default {
     'src/core/secrets/index.ts',
     'src/core/text.ts',
     'src/daemon/plan.ts',
+    'src/core/api/command.ts',
+    'src/core/notify/notification.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -45,7 +45,7 @@ _nbwss() {
     esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor daemon status completion --version -V --home --secret-store --help -h" -- "$cur") )
+    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor daemon status notify api completion --version -V --home --secret-store --help -h" -- "$cur") )
     return
   fi
   case "$cmd" in
@@ -76,11 +76,11 @@ _nbwss() {
     "config list")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "config get")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes api.maxInFlight" -- "$cur") ); fi ;;
     "config set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes api.maxInFlight" -- "$cur") ); fi ;;
     "config unset")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes api.maxInFlight" -- "$cur") ); fi ;;
     "history")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "doctor")
@@ -88,6 +88,16 @@ _nbwss() {
     "daemon")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--log-stderr --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "status")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "notify")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "pin unpin show" -- "$cur") ); fi ;;
+    "api pin")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --timeout --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api unpin")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api show")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "completion")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;

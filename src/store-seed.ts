@@ -2,6 +2,7 @@
 // need many entries (built to dist/store-seed.cjs by npm run build; not part
 // of the package): no schema is repeated outside src/core/store.
 import { EndpointStore } from './core/store/db.js';
+import { queueNotifications } from './core/services/notify.js';
 
 /** Add `n` ACTIVATED entries (two per group, priorities 1 and 2) pinned to `certPem`. */
 export function seedEntries(home: string, n: number, certPem: string): void {
@@ -28,6 +29,35 @@ export function seedEntries(home: string, n: number, certPem: string): void {
         );
       }
     });
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Queue notifications through the store's API, as nbwss notify does
+ * (durable), without a process per call: for bench:notify, which measures
+ * the daemon's side from the commit on.
+ */
+export function queueJobs(home: string, firstJobId: number, n: number): { queued: number } {
+  const items = Array.from({ length: n }, (_, i) => ({
+    object: 'JOB' as const,
+    data: JSON.stringify({
+      jobId: firstJobId + i,
+      parentJobId: firstJobId + i,
+      jobType: 'BACKUP',
+      state: 'DONE',
+      status: 0,
+      startTime: 1459829674,
+      policyName: 'bench',
+      policyType: 'VMWARE',
+      scheduleType: 'ST_FULL',
+      clientName: 'bench-client',
+    }),
+  }));
+  const store = EndpointStore.open(home, { durable: true });
+  try {
+    return { queued: queueNotifications(store, items, 100_000_000).queued.length };
   } finally {
     store.close();
   }

@@ -19,12 +19,12 @@ export const EXIT_CODES: readonly [number, string][] = [
   [EXIT.OK, 'success'],
   [EXIT.UNEXPECTED, 'unexpected error'],
   [EXIT.USAGE, 'usage error (unknown command or flag, bad flag value)'],
-  [EXIT.INVALID_DETAILS, 'invalid endpoint details'],
+  [EXIT.INVALID_DETAILS, 'invalid input (endpoint details, notifications)'],
   [EXIT.NETWORK, 'network or TLS failure'],
   [EXIT.CERTIFICATE, 'certificate not accepted or did not match'],
   [EXIT.EXISTS, 'the entity already exists'],
   [EXIT.NOT_FOUND, 'no entity was found'],
-  [EXIT.STORE, 'store or keychain failure'],
+  [EXIT.STORE, 'store or keychain failure, or an outbox full (notify)'],
   [EXIT.CANCELLED, 'cancelled (Ctrl-C)'],
 ];
 

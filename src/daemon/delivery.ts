@@ -48,29 +48,52 @@ export class Deliveries {
 
   /** Send what is due to every group with something pending or in flight. */
   pumpAll(): void {
-    for (const g of new Set([...this.flights.keys(), ...this.o.store.outbox.pendingGroups()])) this.pump(g);
+    this.pumpMany(new Set([...this.flights.keys(), ...this.o.store.outbox.pendingGroups()]));
   }
 
-  /** Send what is due to one group: the message in flight if this connection has not had it, else the next batch. */
   pump(groupId: string): void {
+    this.pumpMany([groupId]);
+  }
+
+  /**
+   * Send what is due to each group: the message in flight if the group's
+   * connection has not had it, else the next batch. The new messages of all
+   * the groups are recorded in one transaction, before any is sent.
+   */
+  private pumpMany(groups: Iterable<string>): void {
     if (this.stopped) return;
-    const conn = this.o.connectionFor(groupId);
-    if (!conn) return;
-    const f = this.flights.get(groupId);
-    if (f) {
-      if (f.sentOn !== conn) this.send(f, conn);
-      return;
+    const sends: [InFlight, EndpointConnection][] = [];
+    const started: Delivery[] = [];
+    for (const groupId of groups) {
+      const conn = this.o.connectionFor(groupId);
+      if (!conn) continue;
+      const f = this.flights.get(groupId);
+      if (f) {
+        if (f.sentOn !== conn) sends.push([f, conn]);
+        continue;
+      }
+      const rows = this.o.store.outbox.pending(groupId, BATCH_LIMITS.maxElements);
+      if (rows.length === 0) continue;
+      const { payload, taken } = buildPayload(rows);
+      const id = randomUUID().toUpperCase();
+      const message = `{"version":"1.0","id":"${id}","type":"NOTIFICATION","subType":"REQUEST","timeStamp":${epochSeconds(this.o.now())},"payload":${payload}}`;
+      const d: Delivery = {
+        groupId,
+        messageId: id,
+        upToSeq: rows[taken - 1]!.seq,
+        count: taken,
+        message,
+        attempts: 0,
+        firstSentAt: this.o.now().toISOString(),
+      };
+      started.push(d);
+      sends.push([{ ...d, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn]);
     }
-    const rows = this.o.store.outbox.pending(groupId, BATCH_LIMITS.maxElements);
-    if (rows.length === 0) return;
-    const { payload, taken } = buildPayload(rows);
-    const id = randomUUID().toUpperCase();
-    const message = `{"version":"1.0","id":"${id}","type":"NOTIFICATION","subType":"REQUEST","timeStamp":${epochSeconds(this.o.now())},"payload":${payload}}`;
-    const d: Delivery = { groupId, messageId: id, upToSeq: rows[taken - 1]!.seq, count: taken, message, attempts: 0, firstSentAt: this.o.now().toISOString() };
-    this.o.store.write(() => this.o.store.outbox.startDelivery(d));
-    const flight: InFlight = { ...d, sentOn: undefined, sentAtMono: 0, timer: undefined };
-    this.flights.set(groupId, flight);
-    this.send(flight, conn);
+    if (started.length) this.o.store.write(() => started.forEach((d) => this.o.store.outbox.startDelivery(d)));
+    for (const [f, conn] of sends) {
+      this.flights.set(f.groupId, f);
+      this.send(f, conn);
+    }
   }
 
   private send(f: InFlight, conn: EndpointConnection): void {
@@ -112,18 +135,30 @@ export class Deliveries {
     }
     clearTimeout(f.timer);
     this.flights.delete(groupId);
-    let removed = 0;
+    // Acknowledgements that arrive together (several groups under load) are recorded in one transaction.
+    this.acks.push(f);
+    if (this.acks.length === 1) setImmediate(() => this.recordAcks());
+  }
+
+  private readonly acks: InFlight[] = [];
+
+  private recordAcks(): void {
+    const acks = this.acks.splice(0);
+    const now = this.o.now().toISOString();
+    let removed: number[] = [];
     try {
-      removed = this.o.store.write(() => this.o.store.outbox.acknowledge(groupId, f.messageId, this.o.now().toISOString()));
+      removed = this.o.store.write(() => acks.map((f) => this.o.store.outbox.acknowledge(f.groupId, f.messageId, now)));
     } catch (e) {
       // Not removed: sent again after a restart (at least once).
-      this.o.log.error({ group: groupId, err: (e as Error).message }, 'could not record an acknowledgement');
+      this.o.log.error({ err: (e as Error).message }, 'could not record acknowledgements');
     }
-    this.o.log.info(
-      { group: groupId, id: f.messageId, count: removed, attempts: f.attempts, ms: Math.round(this.o.mono() - f.sentAtMono) },
-      'notifications acknowledged',
+    acks.forEach((f, i) =>
+      this.o.log.info(
+        { group: f.groupId, id: f.messageId, count: removed[i] ?? 0, attempts: f.attempts, ms: Math.round(this.o.mono() - f.sentAtMono) },
+        'notifications acknowledged',
+      ),
     );
-    this.pump(groupId);
+    this.pumpMany(acks.map((f) => f.groupId));
   }
 
   /** The group no longer collects (no ACTIVATED endpoint): forget what was in flight. */

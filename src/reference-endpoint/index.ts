@@ -77,7 +77,7 @@ export interface ReferenceEndpoint {
   /** Resolves at the next ping received. */
   waitForPing(timeoutMs?: number): Promise<void>;
   /** Send a COMMAND REQUEST to the (first) connected client and resolve with its COMMAND RESPONSE. */
-  command(payload: unknown, o?: { id?: string; timeoutMs?: number }): Promise<ReceivedMessage>;
+  command(payload: unknown, o?: { id?: string; timeoutMs?: number; via?: WebSocket }): Promise<ReceivedMessage>;
   clients(): Set<WebSocket>;
   setRejectToken(v: boolean): void;
   setSilentToPings(v: boolean): void;
@@ -86,6 +86,8 @@ export interface ReferenceEndpoint {
   setCertificate(tls: { key: string; cert: string }): void;
   /** Send raw text to every connected client (e.g. a malformed message). */
   sendToClients(text: string): void;
+  /** Send bytes as a text frame, valid UTF-8 or not. */
+  sendBytesToClients(bytes: Buffer): void;
   /** Close every client connection from the endpoint's side (the cloud application closing it). */
   closeClients(code?: number): void;
   /** Resolves with the close code of the n-th closed client connection (1-based), once it has closed. */
@@ -124,6 +126,8 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   const received: ReceivedMessage[] = [];
   const messageWaiters = new Set<() => void>();
   const delivered: DeliveredNotification[] = [];
+  /** COMMAND RESPONSEs awaited, by id. */
+  const responders = new Map<string, (m: ReceivedMessage) => void>();
   const waitUntil = <T>(ready: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const now = ready();
@@ -165,6 +169,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
         return;
       }
       received.push(m);
+      if (m.type === 'COMMAND' && m.subType === 'RESPONSE' && typeof m.id === 'string') responders.get(m.id)?.(m);
       if (m.type === 'CONNECT' && m.subType === 'REQUEST' && !silentToConnect) {
         const valid = !rejectToken && (m.payload as { token?: string } | undefined)?.token === o.token;
         const answer = JSON.stringify({
@@ -216,7 +221,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
       ack = v;
     },
     command: (payload, c = {}) => {
-      const client = [...wss.clients][0];
+      const client = c.via ?? [...wss.clients][0];
       if (!client) return Promise.reject(new Error('reference endpoint: no client connected'));
       const id = c.id ?? randomUUID().toUpperCase();
       client.send(JSON.stringify({ version: '1.0', id, type: 'COMMAND', subType: 'REQUEST', timeStamp: Math.floor(Date.now() / 1000), payload }));
@@ -239,6 +244,9 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     setCertificate: (t) => server.setSecureContext({ key: t.key, cert: t.cert }),
     sendToClients: (text) => {
       for (const c of wss.clients) c.send(text);
+    },
+    sendBytesToClients: (bytes) => {
+      for (const c of wss.clients) c.send(bytes, { binary: false });
     },
     closeClients: (code = 1000) => {
       for (const c of wss.clients) c.close(code, 'closed by the cloud application');

@@ -32,6 +32,8 @@ export interface NetBackupApi {
   fingerprint: string;
   certPem: string;
   requests: RecordedRequest[];
+  /** Present another certificate from now on (open connections are closed). */
+  setCertificate(tls: { key: string; cert: string }): void;
   close(): Promise<void>;
 }
 
@@ -119,6 +121,11 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     fingerprint: new X509Certificate(tls.cert).fingerprint256,
     certPem: tls.cert,
     requests,
+    setCertificate: (t) => {
+      // As a restarted web service would: the new certificate for every connection from now on.
+      server.setSecureContext({ key: t.key, cert: t.cert });
+      server.closeAllConnections();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -98,14 +98,21 @@ describe.each([
     const list = await run(tty, ['config', 'list'], h.env);
     expect(list.code).toBe(0);
     const rows = [
-      ['Key', 'Value', 'Default', 'Source', 'Unit'],
-      ['exception.ignoreDecoder', 'false', 'false', 'default', ''],
-      ['notification.sendTimeout', '2000', '2000', 'default', 'ms'],
-      ['notification.scheduledRate', '5', '5', 'default', 's'],
-      ['keepAlive.scheduledRate', '30', '30', 'default', 's'],
-      ['keepAlive.maxPongMissAllowed', '10', '10', 'default', ''],
-      ['connectionInfo.period', '30', '60', 'set', 's'],
-      ['scheduledExecutor.threadPoolSize', '1', '1', 'default', ''],
+      ['Key', 'Value', 'Default', 'Source', 'Unit', 'From'],
+      ['exception.ignoreDecoder', 'false', 'false', 'default', '', 'guide'],
+      ['notification.sendTimeout', '2000', '2000', 'default', 'ms', 'guide'],
+      ['notification.scheduledRate', '5', '5', 'default', 's', 'guide'],
+      ['keepAlive.scheduledRate', '30', '30', 'default', 's', 'guide'],
+      ['keepAlive.maxPongMissAllowed', '10', '10', 'default', '', 'guide'],
+      ['connectionInfo.period', '30', '60', 'set', 's', 'guide'],
+      ['scheduledExecutor.threadPoolSize', '1', '1', 'default', '', 'guide'],
+      ['connect.timeout', '10000', '10000', 'default', 'ms', 'nbwss'],
+      ['notification.maxQueued', '100000', '100000', 'default', '', 'nbwss'],
+      ['api.baseUrl', 'https://localhost:1556/netbackup', 'https://localhost:1556/netbackup', 'default', '', 'nbwss'],
+      ['api.caFile', '(none)', '(none)', 'default', '', 'nbwss'],
+      ['api.timeout', '60000', '60000', 'default', 'ms', 'nbwss'],
+      ['api.maxBodyBytes', '16777216', '16777216', 'default', 'bytes', 'nbwss'],
+      ['api.maxInFlight', '0', '0', 'default', '', 'nbwss'],
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     if (!tty) {

@@ -5,7 +5,7 @@ import { changesStore } from '../changes.js';
 
 export function configCommand(ctx: Context): Command {
   const config = new Command('config')
-    .description("Read and edit nbwss.properties in the store directory (the guide's Table 2-4; the daemon reads it)")
+    .description("Read and edit nbwss.properties in the store directory (the guide's Table 2-4 and nbwss's own; the daemon reads it)")
     .addHelpText(
       'after',
       `
@@ -62,14 +62,16 @@ export async function runConfigList(o: ConfigOptions, ctx: Context): Promise<voi
   const views = listProperties(ctx.home(o));
   if (o.json) return void ctx.io.stdout.write(`${safeJson(views)}\n`);
   const { renderTable } = await import('../output/table.js');
+  const shown = (x: unknown) => (x === '' ? '(none)' : String(x));
   const rows = views.map((v) => [
     v.key,
-    String(v.value) + (v.valid ? '' : ' (NOT VALID)'),
-    v.default === null ? '-' : String(v.default),
+    shown(v.value) + (v.valid ? '' : ' (NOT VALID)'),
+    v.default === null ? '-' : shown(v.default),
     v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default',
     v.unit ?? '',
+    v.vendorOnly ? 'vendor' : v.nbwss ? 'nbwss' : 'guide',
   ]);
-  ctx.io.stdout.write(`${await renderTable(['Key', 'Value', 'Default', 'Source', 'Unit'], rows, ctx.io)}\n`);
+  ctx.io.stdout.write(`${await renderTable(['Key', 'Value', 'Default', 'Source', 'Unit', 'From'], rows, ctx.io)}\n`);
 }
 
 export async function runConfigGet(key: string, o: ConfigOptions, ctx: Context): Promise<void> {

@@ -66,26 +66,59 @@ export async function runStatus(o: GlobalOptions & { json?: boolean }, ctx: Cont
     uptimeSeconds: number;
     secretStore: string;
     properties: Record<string, unknown>;
+    api?: { baseUrl: string; trust: string };
     groups: {
       groupId: string;
       connected: string | null;
       since: string | null;
       endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[];
+      notifications?: {
+        pending: number;
+        oldestPendingAgeSeconds: number | null;
+        inFlight: { id: string; count: number; attempts: number; since: string } | null;
+        acknowledged: number;
+        lastAcknowledgedAt: string | null;
+        refused: number;
+        dropped: number;
+      };
     }[];
   }>(ctx.home(o), { cmd: 'status' });
-  if (o.json) return void ctx.io.stdout.write(`${safeJson(s ? { running: true, ...s, ok: undefined } : { running: false })}\n`);
-  if (!s) return void ctx.io.stdout.write('daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)\n');
+  if (!s) {
+    // No daemon: what waits in the store is still worth knowing.
+    const store = await ctx.readStore(o);
+    let outbox: { groupId: string; pending: number; oldestAcceptedAt: string | null; refused: number }[] = [];
+    try {
+      outbox = store && store.schemaVersion >= 3 ? store.outbox.groups().filter((g) => g.pending > 0 || g.refused > 0) : [];
+    } finally {
+      store?.close();
+    }
+    if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: false, outbox })}\n`);
+    const lines = ['daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)'];
+    for (const g of outbox) lines.push(`group ${g.groupId}: ${g.pending} notification${g.pending === 1 ? '' : 's'} pending since ${g.oldestAcceptedAt ?? '-'}`);
+    return void ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
+  }
+  if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...s, ok: undefined })}\n`);
   const lines = [
     `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
     `properties: ${Object.entries(s.properties)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   ];
+  if (s.api) lines.push(`REST service: ${s.api.baseUrl}, trust: ${s.api.trust}`);
   if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
   for (const grp of s.groups) {
     lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
     for (const e of grp.endpoints)
       lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
+    const n = grp.notifications;
+    if (n) {
+      const parts = [`${n.pending} pending${n.oldestPendingAgeSeconds !== null ? ` (oldest ${n.oldestPendingAgeSeconds}s)` : ''}`];
+      if (n.inFlight) parts.push(`in flight ${n.inFlight.id} (${n.inFlight.count}, attempt ${n.inFlight.attempts}, since ${n.inFlight.since})`);
+      parts.push(`${n.acknowledged} acknowledged${n.lastAcknowledgedAt ? ` (last ${n.lastAcknowledgedAt})` : ''}`);
+      if (n.refused) parts.push(`${n.refused} refused (outbox full)`);
+      if (n.dropped) parts.push(`${n.dropped} dropped`);
+      lines.push(`  notifications: ${parts.join(', ')}`);
+    }
   }
   ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
 }

@@ -118,9 +118,18 @@ export class Outbox {
     return first;
   }
 
-  /** Groups with notifications pending. */
+  /** Groups with notifications pending (one index seek per group, not a scan of every row). */
   pendingGroups(): string[] {
-    return (this.db.prepare('SELECT DISTINCT group_id AS g FROM outbox').all() as { g: string }[]).map((r) => r.g);
+    return (
+      this.db
+        .prepare(
+          `WITH RECURSIVE g(id) AS (
+             SELECT (SELECT MIN(group_id) FROM outbox)
+             UNION ALL SELECT (SELECT MIN(group_id) FROM outbox WHERE group_id > g.id) FROM g WHERE g.id IS NOT NULL)
+           SELECT id AS g FROM g WHERE id IS NOT NULL`,
+        )
+        .all() as { g: string }[]
+    ).map((r) => r.g);
   }
 
   /** The oldest pending notifications of a group, in order. */
