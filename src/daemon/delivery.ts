@@ -65,6 +65,8 @@ export class Deliveries {
     const sends: [InFlight, EndpointConnection][] = [];
     const started: Delivery[] = [];
     for (const groupId of groups) {
+      // Acknowledged but not yet recorded: its rows are still pending; recordAcks() pumps it next.
+      if (this.acks.some((a) => a.groupId === groupId)) continue;
       const conn = this.o.connectionFor(groupId);
       if (!conn) continue;
       const f = this.flights.get(groupId);
@@ -143,7 +145,7 @@ export class Deliveries {
   private readonly acks: InFlight[] = [];
 
   private recordAcks(): void {
-    const acks = this.acks.splice(0);
+    const acks = [...this.acks];
     const now = this.o.now().toISOString();
     let removed: number[] = [];
     try {
@@ -152,6 +154,7 @@ export class Deliveries {
       // Not removed: sent again after a restart (at least once).
       this.o.log.error({ err: (e as Error).message }, 'could not record acknowledgements');
     }
+    this.acks.splice(0, acks.length);
     acks.forEach((f, i) =>
       this.o.log.info(
         { group: f.groupId, id: f.messageId, count: removed[i] ?? 0, attempts: f.attempts, ms: Math.round(this.o.mono() - f.sentAtMono) },

@@ -207,7 +207,12 @@ describe('the command line', () => {
   it("--help lists the exit codes; every command's help has an example", async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const line of ['3    invalid input (endpoint details, notifications)', '5    certificate not accepted or did not match', '8    store or keychain failure, or an outbox full (notify)', '130  cancelled'])
+    for (const line of [
+      '3    invalid input (endpoint details, notifications)',
+      '5    certificate not accepted or did not match',
+      '8    store or keychain failure, or an outbox full (notify)',
+      '130  cancelled',
+    ])
       expect(r.stdout).toContain(line);
     for (const c of [
       'add',

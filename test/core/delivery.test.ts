@@ -1,0 +1,171 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { EndpointStore } from '../../src/core/store/db.js';
+import type { EndpointConnection } from '../../src/daemon/connection.js';
+import { Deliveries } from '../../src/daemon/delivery.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+// The delivery side against a real SQLite store and a stand-in connection
+// that records what it is asked to send: stop-and-wait, the same message on
+// resend, and acknowledgements that race a nudge.
+
+afterAll(cleanupTempDirs);
+const open: EndpointStore[] = [];
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+const silent = { info() {}, warn() {}, error() {}, debug() {} };
+
+function setUp(groups = ['sg1']) {
+  const store = EndpointStore.open(join(tempDir(), 'store'));
+  open.push(store);
+  store.write(() =>
+    groups.forEach((g, i) =>
+      store.insert(
+        {
+          hostName: `h${i}.test`,
+          url: `wss://h${i}.test/nbwss`,
+          groupId: g,
+          priority: 1,
+          state: 'ACTIVATED',
+          pinType: 'cert',
+          certPem: 'x',
+          fingerprint: 'AA',
+          spkiFingerprint: 'BB',
+          notAfter: '2030-01-01T00:00:00.000Z',
+        },
+        new Date().toISOString(),
+      ),
+    ),
+  );
+  const sent = new Map<string, string[]>();
+  const waiters = new Set<() => void>();
+  /** Resolves once `n` messages were sent to group g. */
+  const waitSent = (g: string, n: number) =>
+    new Promise<void>((r) => {
+      const w = () => (sent.get(g)?.length ?? 0) >= n && (waiters.delete(w), r());
+      waiters.add(w);
+      w();
+    });
+  const conns = new Map(
+    groups.map((g) => [
+      g,
+      {
+        target: { hostName: `${g}-host`, groupId: g },
+        sendNotification: (text: string) => {
+          sent.set(g, [...(sent.get(g) ?? []), text]);
+          for (const w of [...waiters]) w();
+          return Promise.resolve(true);
+        },
+      } as unknown as EndpointConnection,
+    ]),
+  );
+  let resendMs = 60_000;
+  const d = new Deliveries({
+    store,
+    log: silent,
+    connectionFor: (g) => conns.get(g),
+    resendMs: () => resendMs,
+    now: () => new Date(),
+    mono: () => performance.now(),
+  });
+  const queue = (ids: number[]) =>
+    store.write(() =>
+      store.outbox.enqueue(
+        ids.map((jobId) => ({ object: 'JOB' as const, data: JSON.stringify({ jobId }) })),
+        1000,
+        new Date().toISOString(),
+      ),
+    );
+  const ack = (g: string, text: string) =>
+    d.onResponse(g, { version: '1.0', id: JSON.parse(text).id, type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 0, payload: [] });
+  const jobIds = (text: string) => (JSON.parse(text).payload as { data: { jobId: number }[] }[]).flatMap((e) => e.data.map((x) => x.jobId));
+  return { store, d, sent, queue, ack, jobIds, waitSent, setResend: (ms: number) => (resendMs = ms) };
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('Deliveries', () => {
+  it('stop-and-wait: nothing newer until the acknowledgement, then the next batch at once', async () => {
+    const { d, sent, queue, ack, jobIds, store } = setUp();
+    queue([1, 2]);
+    d.pumpAll();
+    queue([3]);
+    d.pumpAll();
+    expect(sent.get('sg1')!.map(jobIds)).toEqual([[1, 2]]);
+    ack('sg1', sent.get('sg1')![0]!);
+    await tick();
+    expect(sent.get('sg1')!.map(jobIds)).toEqual([[1, 2], [3]]);
+    ack('sg1', sent.get('sg1')![1]!);
+    await tick();
+    expect(store.outbox.groups()[0]).toMatchObject({ pending: 0, acknowledged: 3 });
+    d.stop();
+  });
+
+  it('an acknowledgement racing a nudge: the acknowledged batch is never built again', async () => {
+    const { d, sent, queue, ack, jobIds } = setUp();
+    queue([1, 2, 3]);
+    d.pumpAll();
+    ack('sg1', sent.get('sg1')![0]!);
+    queue([4]);
+    d.pumpAll(); // before the acknowledgement is recorded
+    await tick();
+    expect(sent.get('sg1')!.map(jobIds)).toEqual([[1, 2, 3], [4]]);
+    d.stop();
+  });
+
+  it('a wrong id, or a payload that is not empty, acknowledges nothing', async () => {
+    const { d, sent, queue, jobIds } = setUp();
+    queue([1]);
+    d.pumpAll();
+    const id = JSON.parse(sent.get('sg1')![0]!).id;
+    d.onResponse('sg1', { version: '1.0', id: 'OTHER', type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 0, payload: [] });
+    d.onResponse('sg1', { version: '1.0', id, type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 0, payload: [{}] });
+    d.onResponse('sg2', { version: '1.0', id, type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 0, payload: [] });
+    await tick();
+    expect(d.status('sg1').inFlight).toMatchObject({ id, count: 1, attempts: 1 });
+    queue([2]);
+    d.pumpAll();
+    expect(sent.get('sg1')!.map(jobIds)).toEqual([[1]]);
+    d.stop();
+  });
+
+  it('no acknowledgement within the resend time: the very same text again, and the attempt recorded for a restart', async () => {
+    const { d, sent, queue, store, setResend, waitSent } = setUp();
+    setResend(20);
+    queue([1]);
+    d.pumpAll();
+    await waitSent('sg1', 2);
+    expect(sent.get('sg1')![1]).toBe(sent.get('sg1')![0]);
+    expect(store.outbox.deliveries()[0]).toMatchObject({ attempts: 2, message: sent.get('sg1')![0] });
+    d.stop();
+    // A new daemon on the same store sends the recorded message again, same id.
+    const again = new Deliveries({
+      store,
+      log: silent,
+      connectionFor: () =>
+        ({ target: { hostName: 'x', groupId: 'sg1' }, sendNotification: (t: string) => (sent.get('sg1')!.push(t), Promise.resolve(true)) }) as never,
+      resendMs: () => 60_000,
+      now: () => new Date(),
+      mono: () => performance.now(),
+    });
+    const before = sent.get('sg1')!.length;
+    again.pumpAll();
+    expect(sent.get('sg1')!.slice(before)).toEqual([sent.get('sg1')![0]]);
+    again.stop();
+  });
+
+  it('several groups: each gets its own stop-and-wait, acknowledgements recorded together', async () => {
+    const { d, sent, queue, ack, jobIds, store } = setUp(['a', 'b', 'c']);
+    queue([1]);
+    d.pumpAll();
+    queue([2]);
+    for (const g of ['a', 'b', 'c']) ack(g, sent.get(g)![0]!);
+    d.pumpAll();
+    await tick();
+    for (const g of ['a', 'b', 'c']) expect(sent.get(g)!.map(jobIds)).toEqual([[1], [2]]);
+    expect(store.outbox.groups().map((g) => g.acknowledged)).toEqual([1, 1, 1]);
+    d.stop();
+  });
+});
