@@ -36,7 +36,7 @@ await build({
   platform: 'node',
   target: 'node20.18',
   // better-sqlite3's JavaScript is bundled; its native addon is loaded by path (src/core/store/sqlite.ts).
-  external: ['@napi-rs/keyring', 'bindings', 'undici', 'zod', '@inquirer/prompts', 'cli-table3', 'ws', 'pino'],
+  external: ['@napi-rs/keyring', 'bindings', 'undici', 'zod', '@inquirer/prompts', 'cli-table3', 'ws', 'pino', 'prom-client'],
   // Less to parse at every start (completions run nbwss on each TAB); names kept for error classes.
   minify: true,
   keepNames: true,

@@ -39,3 +39,14 @@ export const ENVIRONMENT: readonly [string, string][] = [
   ['NO_COLOR', 'no colour'],
   ['FORCE_COLOR', 'colour even when not on a terminal'],
 ];
+
+/**
+ * A command that has said everything on stdout and must end with a status of
+ * its own convention (`nbwss status --check`: the Nagios plugin codes): main
+ * prints nothing more and exits with `exitCode`.
+ */
+export class ExitWith extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { NbwssError } from '../core/errors.js';
 import { safeLines } from '../core/text.js';
 import { canonicalHost } from '../core/endpoint/host.js';
-import { ENVIRONMENT, EXIT, EXIT_HELP } from './exit-codes.js';
+import { ENVIRONMENT, EXIT, EXIT_HELP, ExitWith } from './exit-codes.js';
 import { systemIO, type IO } from './io.js';
 import { makeStyle } from './output/style.js';
 import { makeContext } from './default-context.js';
@@ -98,6 +98,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
 
 function report(ctx: Context, e: unknown): number {
   const { io, style } = ctx;
+  if (e instanceof ExitWith) return e.exitCode;
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
     // Help shown because a sub-command is missing (nbwss config) is a usage error; nbwss help is not.

@@ -8,8 +8,8 @@ export const SOCKET_FILE = 'daemon.sock';
 export const daemonSocket = (home: string) => join(home, SOCKET_FILE);
 /** A unix socket's path has room for about 107 bytes; longer ones are reached another way. */
 const MAX_SOCKET_PATH_BYTES = 100;
-/** A request line on the control socket is a few bytes; a longer one is dropped. */
-export const MAX_CONTROL_REQUEST_BYTES = 4096;
+/** A request line on the control socket is at most 32 KiB (a notify nudge names up to 100 groups); a longer one is dropped. */
+export const MAX_CONTROL_REQUEST_BYTES = 32 * 1024;
 
 /**
  * The address of a store's daemon socket, always the file daemon.sock in the
@@ -39,7 +39,7 @@ export function socketAddress(home: string): { path: string; release(): void } {
  */
 export function askDaemon<T = unknown>(
   home: string,
-  request: { cmd: 'reconcile' | 'status' } | { cmd: 'notify'; refused: { groupId: string; pending: number }[] },
+  request: { cmd: 'reconcile' | 'status' } | { cmd: 'notify'; count: number; queued: string[]; refused: { groupId: string; pending: number }[] },
   timeoutMs = 2000,
 ): Promise<T | undefined> {
   let address: { path: string; release(): void };
@@ -71,5 +71,82 @@ export function askDaemon<T = unknown>(
         done(undefined);
       }
     });
+  });
+}
+
+/**
+ * Follow the daemon's status: `onStatus` with the status now and again at
+ * every change, until close() or the daemon goes away (`onEnd`). Returns
+ * undefined when no daemon is running.
+ */
+export function watchDaemon<T = unknown>(home: string, onStatus: (s: T) => void, onEnd: () => void, timeoutMs = 2000): Promise<{ close(): void } | undefined> {
+  let address: { path: string; release(): void };
+  try {
+    address = socketAddress(home);
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    const sock = connect(address.path);
+    let buf = '';
+    let started = false;
+    const timer = setTimeout(() => {
+      if (started) return;
+      sock.destroy();
+      resolve(undefined);
+    }, timeoutMs);
+    sock.on('error', () => {
+      if (!started) {
+        clearTimeout(timer);
+        resolve(undefined);
+      }
+    });
+    sock.on('close', () => {
+      address.release();
+      if (started) onEnd();
+    });
+    sock.on('connect', () => sock.write('{"cmd":"watch"}\n'));
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let s: T;
+        try {
+          s = JSON.parse(line) as T;
+        } catch {
+          continue;
+        }
+        if (!started) {
+          started = true;
+          clearTimeout(timer);
+          resolve({ close: () => sock.destroy() });
+        }
+        onStatus(s);
+      }
+    });
+  });
+}
+
+/** Whether something accepts connections on the store's daemon socket (a daemon that may not answer). */
+export function socketAccepts(home: string, timeoutMs = 1000): Promise<boolean> {
+  let address: { path: string; release(): void };
+  try {
+    address = socketAddress(home);
+  } catch {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    const sock = connect(address.path);
+    const done = (v: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      address.release();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.on('connect', () => done(true));
+    sock.on('error', () => done(false));
   });
 }

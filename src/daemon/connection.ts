@@ -9,7 +9,7 @@ import type { PinType } from '../core/store/db.js';
 import { derMatchesPin } from '../core/tls/fingerprint.js';
 import { safeText } from '../core/text.js';
 import { describeSocketError } from '../core/net-errors.js';
-import { type CommandResponsePayload, mapCommand, maskedPath, syntheticResponse } from '../core/api/command.js';
+import { type CommandResponsePayload, mapCommand, maskedPath, METHODS, syntheticResponse } from '../core/api/command.js';
 
 export interface ConnectTarget {
   hostName: string;
@@ -42,6 +42,8 @@ export interface CommandHandler {
   /** The path every uri must lie under (api.baseUrl's). */
   basePath(): string;
   call(request: import('../core/api/command.js').RestRequest, signal: AbortSignal): Promise<CommandResponsePayload>;
+  /** Told of every COMMAND answered (metrics). */
+  answered?(method: string, responseCode: number, errorCode: string | undefined, seconds: number): void;
 }
 
 export interface Logger {
@@ -289,6 +291,12 @@ export class EndpointConnection extends EventEmitter {
       }
     }
     this.respond(m.id, answer);
+    this.commands?.answered?.(
+      typeof p.method === 'string' && (METHODS as readonly string[]).includes(p.method) ? p.method : 'OTHER',
+      answer.responseCode,
+      answer.headers['x-nbwss-error'],
+      (performance.now() - started) / 1000,
+    );
     const level = answer.headers['x-nbwss-error'] ? 'warn' : 'info';
     this.log[level](
       {

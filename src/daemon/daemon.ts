@@ -10,6 +10,7 @@ import { RestClient } from './api.js';
 import { API_PIN_META, apiTrust } from '../core/api/trust.js';
 import { Deliveries, type GroupDelivery } from './delivery.js';
 import type { GroupOutbox } from '../core/store/outbox.js';
+import { failureKind, type Metrics } from './metrics.js';
 import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan } from './plan.js';
 
 export interface DaemonOptions {
@@ -21,6 +22,8 @@ export interface DaemonOptions {
   now?: () => Date;
   /** Monotonic clock in ms, for every delay (default performance.now()). */
   monotonic?: () => number;
+  /** Prometheus metrics (metrics.listen set). */
+  metrics?: Metrics;
 }
 
 export interface GroupStatus {
@@ -81,8 +84,30 @@ export class Daemon {
       resendMs: () => this.o.properties()['notification.scheduledRate'] * 1000,
       now: () => this.now(),
       mono: () => this.mono(),
+      events: {
+        sent: (g, first) => {
+          (first ? o.metrics?.messagesSent : o.metrics?.messagesResent)?.inc({ group: g });
+          this.changed();
+        },
+        acknowledged: (g, n, oldest) => {
+          o.metrics?.acknowledged.inc({ group: g }, n);
+          if (oldest) o.metrics?.ackLatency.observe(Math.max(0, (this.now().getTime() - Date.parse(oldest)) / 1000));
+          this.changed();
+        },
+      },
     });
     this.api = this.makeApi();
+  }
+
+  private readonly watchers = new Set<() => void>();
+  /** Be told when something `status` shows may have changed (the live view). Returns how to stop. */
+  onChange(fn: () => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  private changed(): void {
+    for (const w of this.watchers) w();
   }
 
   /** The group's established connection. */
@@ -119,6 +144,10 @@ export class Daemon {
   private readonly commands = {
     basePath: () => this.api.settings.baseUrl.pathname,
     call: (r: Parameters<RestClient['call']>[0], signal: AbortSignal) => this.api.call(r, signal),
+    answered: (method: string, code: number, errorCode: string | undefined, seconds: number) => {
+      this.o.metrics?.commands.inc({ method, code: String(code), nbwss_error: errorCode ?? '' });
+      this.o.metrics?.commandDuration.observe({ method }, seconds);
+    },
   };
 
   private now(): Date {
@@ -130,6 +159,7 @@ export class Daemon {
   }
 
   start(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.o.store.write(() => this.o.store.resetConnections(this.now().toISOString()));
     this.schedulePeriod();
     return this.reconcile();
@@ -144,7 +174,9 @@ export class Daemon {
   }
 
   /** Notifications were queued (nbwss notify): send to idle groups now. */
-  notified(refused: { groupId: string; pending: number }[] = []): void {
+  notified(refused: { groupId: string; pending: number }[] = [], queued: string[] = [], count = 0): void {
+    for (const g of queued) this.o.metrics?.notificationsAccepted.inc({ group: g }, count);
+    for (const r of refused) this.o.metrics?.notificationsRefused.inc({ group: r.groupId }, count);
     for (const r of refused)
       this.o.log.warn(
         { group: safeGroup(r.groupId), pending: r.pending },
@@ -189,6 +221,7 @@ export class Daemon {
       const connected = [...this.conns.values()].filter((c) => c.state === 'established').length;
       const groups = new Set([...this.targetsSeen.values()].map((t) => t.groupId)).size;
       this.o.log.info({ groups, connected, attempting: this.inFlight.size }, 'reconciled');
+      this.changed();
     });
     return this.running;
   }
@@ -272,14 +305,19 @@ export class Daemon {
       const t = this.targetsSeen.get(account)!;
       const conn = new EndpointConnection(t, this.settings(), this.o.log, this.commands);
       this.conns.set(account, conn);
+      this.o.metrics?.connectAttempts.inc();
+      const started = this.mono();
       try {
         await conn.connect();
       } catch (e) {
         if (this.conns.get(account) !== conn) continue; // closed by a reconcile (deactivated, deleted, changed)
         this.conns.delete(account);
-        this.fail(t.hostName, e instanceof ConnectError ? e.message : String(e));
+        const reason = e instanceof ConnectError ? e.message : String(e);
+        this.o.metrics?.connectFailures.inc({ reason: failureKind(reason) });
+        this.fail(t.hostName, reason);
         continue;
       }
+      this.o.metrics?.connectDuration.observe((this.mono() - started) / 1000);
       if (this.conns.get(account) !== conn || this.stopped) {
         conn.close(1000, 'no longer wanted');
         return;
@@ -302,6 +340,7 @@ export class Daemon {
     this.conns.delete(account);
     const lived = this.mono() - (this.establishedAt.get(account) ?? this.mono());
     this.establishedAt.delete(account);
+    this.o.metrics?.connectionsEnded.inc({ by: reason.startsWith('closed by nbwss') ? 'nbwss' : 'endpoint' });
     this.o.log.warn({ host: conn.target.hostName, reason, livedMs: Math.round(lived) }, 'connection ended; the group picks again');
     if (endedAsFailure(lived, reason)) this.fail(conn.target.hostName, reason);
     else {
@@ -353,6 +392,7 @@ export class Daemon {
     } catch (e) {
       this.o.log.error({ host: hostName, err: (e as Error).message }, 'could not record the connection state');
     }
+    this.changed();
   }
 
   private settings(): ConnectionSettings {

@@ -15,9 +15,16 @@ export interface DeliveryOptions {
   resendMs(): number;
   now(): Date;
   mono(): number;
+  /** What happened, for metrics and the live status view. */
+  events?: {
+    sent?(groupId: string, firstTime: boolean): void;
+    acknowledged?(groupId: string, count: number, oldestAcceptedAt: string | undefined): void;
+  };
 }
 
 interface InFlight extends Delivery {
+  /** When its oldest notification was accepted (unknown after a restart). */
+  oldestAcceptedAt?: string;
   /** The connection it was last sent on (undefined after a restart). */
   sentOn: EndpointConnection | undefined;
   sentAtMono: number;
@@ -89,9 +96,12 @@ export class Deliveries {
         firstSentAt: this.o.now().toISOString(),
       };
       started.push(d);
-      sends.push([{ ...d, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn]);
+      sends.push([{ ...d, oldestAcceptedAt: rows[0]!.acceptedAt, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn]);
     }
-    if (started.length) this.o.store.write(() => started.forEach((d) => this.o.store.outbox.startDelivery(d)));
+    if (started.length)
+      this.o.store.write(() => {
+        for (const d of started) this.o.store.outbox.startDelivery(d);
+      });
     for (const [f, conn] of sends) {
       this.flights.set(f.groupId, f);
       this.send(f, conn);
@@ -114,6 +124,7 @@ export class Deliveries {
         this.o.log.error({ group: f.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
       }
     } else this.o.log.debug({ group: f.groupId, host: conn.target.hostName, id: f.messageId, count: f.count }, 'notifications sent');
+    this.o.events?.sent?.(f.groupId, f.attempts === 1);
     void conn.sendNotification(f.message);
     // No acknowledgement within notification.scheduledRate: the same message again, on the group's connection then.
     f.timer = setTimeout(() => {
@@ -155,12 +166,13 @@ export class Deliveries {
       this.o.log.error({ err: (e as Error).message }, 'could not record acknowledgements');
     }
     this.acks.splice(0, acks.length);
-    acks.forEach((f, i) =>
+    acks.forEach((f, i) => {
       this.o.log.info(
         { group: f.groupId, id: f.messageId, count: removed[i] ?? 0, attempts: f.attempts, ms: Math.round(this.o.mono() - f.sentAtMono) },
         'notifications acknowledged',
-      ),
-    );
+      );
+      this.o.events?.acknowledged?.(f.groupId, removed[i] ?? 0, f.oldestAcceptedAt);
+    });
     this.pumpMany(acks.map((f) => f.groupId));
   }
 

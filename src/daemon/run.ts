@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -10,6 +10,8 @@ import { EndpointStore } from '../core/store/db.js';
 import { acquireLock } from '../core/store/lock.js';
 import { ownershipProblem, tightenFile } from '../core/store/fs.js';
 import { Daemon } from './daemon.js';
+import { parseListen } from '../core/config/properties.js';
+import type { Metrics } from './metrics.js';
 import { W } from '../core/hints.js';
 
 export const LOCK_FILE = 'daemon.lock';
@@ -50,16 +52,9 @@ function takeLock(home: string) {
   }
 }
 
-/**
- * Run the daemon for a store until SIGTERM/SIGINT: JSON-line logs to
- * NBWSS_HOME/logs/nbwss.log (and stderr with --log-stderr), never a token;
- * a local socket for the CLI's nudges and `nbwss status`; SIGHUP re-reads
- * nbwss.properties and reconciles.
- */
-export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
-  const store = EndpointStore.open(o.home);
-  const lock = takeLock(o.home);
-  const logDir = join(o.home, LOG_DIR);
+/** The log file, checked and created as ours (0600, no links followed) before pino opens it; again at each reopen. */
+function prepareLogFile(home: string): string {
+  const logDir = join(home, LOG_DIR);
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const logPath = join(logDir, LOG_FILE);
   // Links refused, not followed; a file of ours, 0600 (checked through the descriptor).
@@ -72,19 +67,145 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
   }
   closeSync(openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
   tightenFile(logPath);
-  const file = pino.destination({ dest: logPath, sync: false });
-  const streams: pino.StreamEntry[] = [{ stream: file }];
-  if (o.logStderr) streams.push({ stream: o.stderr as NodeJS.WriteStream });
-  const log = pino({ base: { pid: process.pid }, redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } }, pino.multistream(streams));
+  return logPath;
+}
 
+/** systemd's journal is on stderr: JOURNAL_STREAM names stderr's device and inode (systemd.exec(5)). */
+export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
+  const js = env.JOURNAL_STREAM;
+  if (!js) return false;
+  try {
+    const st = fstatSync(2);
+    return js === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Run the daemon for a store until SIGTERM/SIGINT: JSON-line logs to
+ * NBWSS_HOME/logs/nbwss.log (and stderr with --log-stderr; stderr only under
+ * systemd's journal), never a token; a local socket for the CLI's nudges,
+ * `nbwss status` and its live view; SIGHUP re-reads nbwss.properties and
+ * reconciles; SIGUSR1 (and SIGHUP) reopen the log file for logrotate;
+ * Prometheus metrics when metrics.listen is set.
+ */
+export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
+  // A SIGTERM while starting (systemctl stop right after start) waits for the start, then stops gracefully.
+  // One listener for the whole run: removing a signal's last listener drops a signal already on its way.
+  const signals: Signals = { early: undefined, handle: undefined };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signals.handle) signals.handle(signal);
+    else signals.early = signal;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const off = () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  try {
+    return await start(o, signals, off);
+  } catch (e) {
+    off();
+    throw e;
+  }
+}
+
+interface Signals {
+  /** A SIGTERM or SIGINT that came before the daemon could stop gracefully. */
+  early: NodeJS.Signals | undefined;
+  handle: ((signal: NodeJS.Signals) => void) | undefined;
+}
+
+async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promise<RunningDaemon> {
+  const store = EndpointStore.open(o.home);
+  const lock = takeLock(o.home);
   let props: NbwssProperties = loadProperties(o.home);
-  const secrets = await o.openSecrets(store);
-  const daemon = new Daemon({ store, secrets, log, properties: () => props });
+  const journal = stderrIsJournal();
+  // Under systemd the journal keeps and rotates the log: no file of our own then.
+  const file = journal ? undefined : pino.destination({ dest: prepareLogFile(o.home), sync: false });
+  const streams: pino.StreamEntry[] = file ? [{ stream: file }] : [];
+  if (o.logStderr || journal) streams.push({ stream: o.stderr as NodeJS.WriteStream });
+  const log = pino(
+    { base: { pid: process.pid }, level: props['log.level'], redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } },
+    pino.multistream(streams.map((x) => ({ ...x, level: 'trace' as const }))),
+  );
+  /** Everything logged is on disk; the file may still be opening when a stop comes right after the start. */
+  const flushLog = async () => {
+    if (!file) return;
+    if ((file as unknown as { fd: number }).fd < 0) {
+      await Promise.race([new Promise((r) => file.once('ready', r)), new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+    try {
+      file.flushSync();
+    } catch {
+      /* not open: nothing was written to it */
+    }
+  };
+  const reopenLog = () => {
+    if (!file) return;
+    try {
+      prepareLogFile(o.home);
+      file.reopen();
+      log.info({}, 'log file reopened');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'could not reopen the log file; logging on to the old one');
+    }
+  };
 
+  const secrets = await o.openSecrets(store);
+  let metrics: Metrics | undefined;
+  let metricsAt = '';
+  const applyMetrics = async () => {
+    const want = props['metrics.listen'];
+    if (want === metricsAt) return;
+    await metrics?.close();
+    metricsAt = want;
+    const at = parseListen(want);
+    if (!at) return;
+    const { Metrics } = await import('./metrics.js');
+    metrics ??= new Metrics(store, () => new Date());
+    try {
+      const bound = await metrics.listen(at.host, at.port);
+      log.info({ address: bound.address, port: bound.port }, 'serving Prometheus metrics at /metrics');
+    } catch (e) {
+      log.error({ listen: want, err: (e as Error).message }, 'cannot serve metrics on metrics.listen');
+    }
+  };
+  if (parseListen(props['metrics.listen'])) {
+    const { Metrics } = await import('./metrics.js');
+    metrics = new Metrics(store, () => new Date());
+  }
+  const daemon = new Daemon({
+    store,
+    secrets,
+    log,
+    properties: () => props,
+    get metrics() {
+      return metrics;
+    },
+  });
+
+  const MAX_WATCHERS = 32;
+  let watchers = 0;
+  const statusOf = () => ({
+    ok: true,
+    pid: process.pid,
+    startedAt: daemon.startedAt.toISOString(),
+    uptimeSeconds: Math.round(process.uptime()),
+    home: o.home,
+    secretStore: secrets.name,
+    properties: props,
+    ...daemon.status(),
+  });
   const sockPath = daemonSocket(o.home);
   rmSync(sockPath, { force: true }); // a stale socket from a killed daemon; we hold the lock
   const address = socketAddress(o.home); // inside the store, however long its path
+  const clients = new Set<import('node:net').Socket>();
   const server: Server = createServer((c) => {
+    clients.add(c);
+    c.on('close', () => clients.delete(c));
     let buf = '';
     let answered = false;
     c.setEncoding('utf8');
@@ -99,7 +220,7 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
         return;
       }
       answered = true;
-      let req: { cmd?: string; refused?: unknown };
+      let req: { cmd?: string; refused?: unknown; queued?: unknown; count?: unknown };
       try {
         req = JSON.parse(buf.slice(0, nl));
       } catch {
@@ -113,12 +234,33 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
         const refused = Array.isArray(req.refused)
           ? req.refused.filter((r): r is { groupId: string; pending: number } => typeof r?.groupId === 'string' && typeof r?.pending === 'number')
           : [];
-        daemon.notified(refused);
+        const queued = Array.isArray(req.queued) ? req.queued.filter((g): g is string => typeof g === 'string') : [];
+        daemon.notified(refused, queued, typeof req.count === 'number' ? req.count : 0);
         c.end('{"ok":true}\n');
+      } else if (req.cmd === 'watch') {
+        // The live view: the status now, then again whenever it may have changed (at most every 100 ms).
+        if (watchers >= MAX_WATCHERS) return void c.end('{"ok":false,"error":"too many watchers"}\n');
+        watchers++;
+        let last = '';
+        let timer: NodeJS.Timeout | undefined;
+        const push = () => {
+          timer = undefined;
+          const line = `${JSON.stringify(statusOf())}\n`;
+          if (line === last || c.destroyed) return;
+          last = line;
+          c.write(line);
+        };
+        const stop = daemon.onChange(() => {
+          timer ??= setTimeout(push, 100);
+        });
+        c.on('close', () => {
+          watchers--;
+          stop();
+          clearTimeout(timer);
+        });
+        push();
       } else if (req.cmd === 'status') {
-        c.end(
-          `${JSON.stringify({ ok: true, pid: process.pid, startedAt: daemon.startedAt.toISOString(), uptimeSeconds: Math.round(process.uptime()), home: o.home, secretStore: secrets.name, properties: props, ...daemon.status() })}\n`,
-        );
+        c.end(`${JSON.stringify(statusOf())}\n`);
       } else c.end('{"ok":false}\n');
     });
   });
@@ -136,17 +278,25 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
     (stopping ??= (async () => {
       log.info({}, 'stopping');
       await daemon.stop();
-      await new Promise<void>((r) => server.close(() => r()));
+      await metrics?.close();
+      // Watchers stay connected: end them, or the server would wait for them forever.
+      for (const c of clients) c.end();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      const force = setTimeout(() => {
+        for (const c of clients) c.destroy();
+      }, 1000);
+      await closed;
+      clearTimeout(force);
       address.release();
       rmSync(sockPath, { force: true });
       rmSync(join(o.home, PID_FILE), { force: true });
       lock.release();
       store.close();
       log.info({}, 'stopped');
-      file.flushSync();
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onTerm);
+      await flushLog();
+      offSignals();
       process.off('SIGHUP', onHup);
+      process.off('SIGUSR1', reopenLog);
       resolveStopped();
     })());
   // A second signal while stopping waits for the same graceful stop (connections closed, state
@@ -157,26 +307,42 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
     if (signals === 2) log.warn({ signal }, 'still stopping gracefully; send the signal once more to force an immediate exit');
     if (signals >= 3) {
       log.error({ signal }, 'forced to exit before the graceful stop finished');
-      file.flushSync();
+      try {
+        file?.flushSync();
+      } catch {
+        /* exiting anyway */
+      }
       process.exit(1);
     }
-    void stop();
+    stop().catch((e: Error) => {
+      // A stop that failed half-way must not leave a process that ignores SIGTERM.
+      log.error({ err: e.message }, 'the graceful stop failed; exiting');
+      process.exit(1);
+    });
   };
   function reload() {
     try {
       props = loadProperties(o.home);
+      log.level = props['log.level'];
     } catch (e) {
       log.error({ err: (e as Error).message }, 'nbwss.properties is not valid; keeping the properties in force');
     }
+    void applyMetrics();
     void daemon.reload();
   }
   const onHup = () => {
-    log.info({}, 'SIGHUP: re-reading properties and reconciling');
+    log.info({}, 'SIGHUP: re-reading properties, reopening the log file and reconciling');
+    reopenLog();
     reload();
   };
-  process.on('SIGTERM', onTerm);
-  process.on('SIGINT', onTerm);
+  sig.handle = onTerm;
   process.on('SIGHUP', onHup);
+  process.on('SIGUSR1', reopenLog);
+  if (sig.early) {
+    onTerm(sig.early);
+    return { daemon, stopped, stop };
+  }
+  await applyMetrics();
 
   log.info({ home: o.home, secretStore: secrets.name, properties: props }, 'NBWSS daemon started');
   await daemon.start();

@@ -20,8 +20,8 @@ const silent = { info() {}, warn() {}, error() {}, debug() {} };
 function setUp(groups = ['sg1']) {
   const store = EndpointStore.open(join(tempDir(), 'store'));
   open.push(store);
-  store.write(() =>
-    groups.forEach((g, i) =>
+  store.write(() => {
+    for (const [i, g] of groups.entries())
       store.insert(
         {
           hostName: `h${i}.test`,
@@ -36,15 +36,18 @@ function setUp(groups = ['sg1']) {
           notAfter: '2030-01-01T00:00:00.000Z',
         },
         new Date().toISOString(),
-      ),
-    ),
-  );
+      );
+  });
   const sent = new Map<string, string[]>();
   const waiters = new Set<() => void>();
   /** Resolves once `n` messages were sent to group g. */
   const waitSent = (g: string, n: number) =>
     new Promise<void>((r) => {
-      const w = () => (sent.get(g)?.length ?? 0) >= n && (waiters.delete(w), r());
+      const w = () => {
+        if ((sent.get(g)?.length ?? 0) < n) return;
+        waiters.delete(w);
+        r();
+      };
       waiters.add(w);
       w();
     });
@@ -145,7 +148,13 @@ describe('Deliveries', () => {
       store,
       log: silent,
       connectionFor: () =>
-        ({ target: { hostName: 'x', groupId: 'sg1' }, sendNotification: (t: string) => (sent.get('sg1')!.push(t), Promise.resolve(true)) }) as never,
+        ({
+          target: { hostName: 'x', groupId: 'sg1' },
+          sendNotification: (t: string) => {
+            sent.get('sg1')!.push(t);
+            return Promise.resolve(true);
+          },
+        }) as never,
       resendMs: () => 60_000,
       now: () => new Date(),
       mono: () => performance.now(),

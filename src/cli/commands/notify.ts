@@ -92,7 +92,16 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
     store.close();
   }
   if (result.queued.length || result.refused.length)
-    await askDaemon(home, { cmd: 'notify', refused: result.refused.slice(0, 20).map((r) => ({ groupId: r.groupId.slice(0, 100), pending: r.pending })) }, 1000);
+    await askDaemon(
+      home,
+      {
+        cmd: 'notify',
+        count: items.length,
+        queued: result.queued.slice(0, 100).map((g) => g.slice(0, 100)),
+        refused: result.refused.slice(0, 100).map((r) => ({ groupId: r.groupId.slice(0, 100), pending: r.pending })),
+      },
+      1000,
+    );
   if (o.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
   if (result.queued.length)
     ctx.info(

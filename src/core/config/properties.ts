@@ -38,6 +38,17 @@ export function checkBaseUrl(v: string): string | undefined {
   return undefined;
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** metrics.listen: empty (off) or HOST:PORT, [IPv6]:PORT. */
+export function parseListen(v: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):([0-9]{1,5})$/.exec(v);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1] ?? m[2]!, port };
+}
+
 /** api.caFile: empty (none) or an absolute path. */
 function checkCaFile(v: string): string | undefined {
   return v === '' || v.startsWith('/') ? undefined : 'an absolute path to a PEM file, or empty';
@@ -126,6 +137,20 @@ export const PROPERTY_SPECS = {
     max: 512 * 1024 * 1024,
     nbwss: true,
     description: 'the largest REST response body passed back; a larger one is answered 413',
+  },
+  'log.level': {
+    type: 'string',
+    default: 'info',
+    check: (v) => ((LOG_LEVELS as readonly string[]).includes(v) ? undefined : `one of ${LOG_LEVELS.join(', ')}`),
+    nbwss: true,
+    description: "the daemon's log level",
+  },
+  'metrics.listen': {
+    type: 'string',
+    default: '',
+    check: (v) => (v === '' || parseListen(v) ? undefined : 'HOST:PORT (e.g. 127.0.0.1:9477), or empty for off'),
+    nbwss: true,
+    description: 'where the daemon serves Prometheus metrics at /metrics (off when empty; loopback unless you name another address)',
   },
   'api.maxInFlight': {
     type: 'integer',

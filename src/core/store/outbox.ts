@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Notification, NotificationObject } from '../notify/notification.js';
+import type { Notification } from '../notify/notification.js';
 
 /** Schema step 3: the notification outbox, one row per notification and server group. */
 export function createOutbox(db: Database.Database): void {
@@ -36,6 +36,7 @@ export function createOutbox(db: Database.Database): void {
 
 export interface PendingRow extends Notification {
   seq: number;
+  acceptedAt: string;
 }
 
 export interface Delivery {
@@ -134,11 +135,9 @@ export class Outbox {
 
   /** The oldest pending notifications of a group, in order. */
   pending(groupId: string, limit: number, afterSeq = 0): PendingRow[] {
-    return this.db.prepare('SELECT seq, object, data FROM outbox WHERE group_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(groupId, afterSeq, limit) as {
-      seq: number;
-      object: NotificationObject;
-      data: string;
-    }[];
+    return this.db
+      .prepare('SELECT seq, object, data, accepted_at AS acceptedAt FROM outbox WHERE group_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(groupId, afterSeq, limit) as PendingRow[];
   }
 
   deliveries(): Delivery[] {

@@ -1,0 +1,214 @@
+import { Command, Option } from 'commander';
+import type { Context, GlobalOptions } from '../context.js';
+import { safeJson, safeText } from '../../core/text.js';
+import { ExitWith } from '../exit-codes.js';
+import { NbwssError } from '../../core/errors.js';
+
+export interface StatusOptions extends GlobalOptions {
+  json?: boolean;
+  watch?: boolean;
+  check?: boolean;
+  maxPendingAge: number;
+}
+
+/** What the daemon answers on its socket (`status` and each line of `watch`). */
+export interface DaemonStatus {
+  pid: number;
+  startedAt: string;
+  uptimeSeconds: number;
+  secretStore: string;
+  properties: Record<string, unknown>;
+  api?: { baseUrl: string; trust: string };
+  groups: {
+    groupId: string;
+    connected: string | null;
+    since: string | null;
+    endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[];
+    notifications?: {
+      pending: number;
+      oldestPendingAgeSeconds: number | null;
+      inFlight: { id: string; count: number; attempts: number; since: string } | null;
+      acknowledged: number;
+      lastAcknowledgedAt: string | null;
+      refused: number;
+      dropped: number;
+    };
+  }[];
+}
+
+/** The Nagios plugin convention. */
+export const CHECK = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+
+const seconds = (v: string) => {
+  if (!/^[0-9]+$/.test(v))
+    throw new NbwssError('USAGE', `--max-pending-age must be a whole number of seconds, not "${v}"`, { hint: 'Example: --max-pending-age 600' });
+  return Number(v);
+};
+
+export function statusCommand(ctx: Context): Command {
+  return new Command('status')
+    .description('Is a daemon running for this store, and per group which endpoint is connected since when and what its notifications are doing')
+    .option('--json', 'print JSON ({running: false, outbox} when no daemon runs); with --watch one JSON object per change')
+    .addOption(
+      new Option('-w, --watch', 'follow the status as it changes (pushed by the daemon): redrawn in place at a terminal, q or Ctrl-C to leave').conflicts(
+        'check',
+      ),
+    )
+    .option('--check', 'one line and the Nagios plugin exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+    .addOption(new Option('--max-pending-age <s>', 'with --check: WARNING when a group has a notification pending longer').argParser(seconds).default(600))
+    .addHelpText(
+      'after',
+      `
+--check is CRITICAL when the daemon is not running or a group with ACTIVATED
+endpoints has no connection, WARNING when a notification has waited longer
+than --max-pending-age seconds, UNKNOWN when the state cannot be read.
+
+Examples:
+  nbwss status
+  nbwss status --watch
+  nbwss status --watch --json | jq -c '.groups[] | {groupId, connected}'
+  nbwss status --check --max-pending-age 900`,
+    )
+    .action(async (_o, cmd: Command) => runStatus(cmd.optsWithGlobals<StatusOptions>(), ctx));
+}
+
+/** The status as lines of text (text from outside escaped). */
+export function statusLines(s: DaemonStatus): string[] {
+  const lines = [
+    `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
+    `properties: ${Object.entries(s.properties)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  ];
+  if (s.api) lines.push(`REST service: ${s.api.baseUrl}, trust: ${s.api.trust}`);
+  if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
+  for (const grp of s.groups) {
+    lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
+    for (const e of grp.endpoints)
+      lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
+    const n = grp.notifications;
+    if (n) {
+      const parts = [`${n.pending} pending${n.oldestPendingAgeSeconds !== null ? ` (oldest ${n.oldestPendingAgeSeconds}s)` : ''}`];
+      if (n.inFlight) parts.push(`in flight ${n.inFlight.id} (${n.inFlight.count}, attempt ${n.inFlight.attempts}, since ${n.inFlight.since})`);
+      parts.push(`${n.acknowledged} acknowledged${n.lastAcknowledgedAt ? ` (last ${n.lastAcknowledgedAt})` : ''}`);
+      if (n.refused) parts.push(`${n.refused} refused (outbox full)`);
+      if (n.dropped) parts.push(`${n.dropped} dropped`);
+      lines.push(`  notifications: ${parts.join(', ')}`);
+    }
+  }
+  return lines.map(safeText);
+}
+
+/** The --check verdict: the Nagios code and its one line (with performance data). */
+export function checkVerdict(s: DaemonStatus | undefined, maxPendingAge: number): { code: number; line: string } {
+  if (!s) return { code: CHECK.CRITICAL, line: 'NBWSS CRITICAL - the daemon is not running' };
+  const groups = s.groups.filter((g) => g.endpoints.length > 0);
+  const down = groups.filter((g) => !g.connected).map((g) => g.groupId);
+  const pending = s.groups.reduce((n, g) => n + (g.notifications?.pending ?? 0), 0);
+  const oldest = Math.max(0, ...s.groups.map((g) => g.notifications?.oldestPendingAgeSeconds ?? 0));
+  const late = s.groups.filter((g) => (g.notifications?.oldestPendingAgeSeconds ?? 0) > maxPendingAge).map((g) => g.groupId);
+  const perf = `| groups=${groups.length} connected=${groups.length - down.length} pending=${pending} oldest_pending_age=${oldest}s;${maxPendingAge}`;
+  if (down.length) return { code: CHECK.CRITICAL, line: safeText(`NBWSS CRITICAL - not connected: group ${down.join(', ')} ${perf}`) };
+  if (late.length)
+    return { code: CHECK.WARNING, line: safeText(`NBWSS WARNING - notifications pending longer than ${maxPendingAge}s: group ${late.join(', ')} ${perf}`) };
+  return { code: CHECK.OK, line: safeText(`NBWSS OK - ${groups.length} group${groups.length === 1 ? '' : 's'} connected, ${pending} pending ${perf}`) };
+}
+
+export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
+  const { askDaemon, socketAccepts } = await import('../../core/daemon-client.js');
+  const home = ctx.home(o);
+  if (o.check) {
+    let verdict: { code: number; line: string };
+    try {
+      const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' });
+      verdict =
+        !s && (await socketAccepts(home))
+          ? { code: CHECK.UNKNOWN, line: 'NBWSS UNKNOWN - the daemon socket does not answer (a hung daemon?)' }
+          : checkVerdict(s, o.maxPendingAge);
+    } catch (e) {
+      verdict = { code: CHECK.UNKNOWN, line: safeText(`NBWSS UNKNOWN - ${(e as Error).message}`) };
+    }
+    ctx.io.stdout.write(`${verdict.line}\n`);
+    if (verdict.code !== CHECK.OK) throw new ExitWith(verdict.code);
+    return;
+  }
+  if (o.watch) return watch(home, o, ctx);
+  const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' });
+  if (!s) return notRunning(o, ctx);
+  if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...s, ok: undefined })}\n`);
+  ctx.io.stdout.write(`${statusLines(s).join('\n')}\n`);
+}
+
+async function notRunning(o: StatusOptions, ctx: Context): Promise<void> {
+  // No daemon: what waits in the store is still worth knowing.
+  const store = await ctx.readStore(o);
+  let outbox: { groupId: string; pending: number; oldestAcceptedAt: string | null; refused: number }[] = [];
+  try {
+    outbox = store && store.schemaVersion >= 3 ? store.outbox.groups().filter((g) => g.pending > 0 || g.refused > 0) : [];
+  } finally {
+    store?.close();
+  }
+  if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: false, outbox })}\n`);
+  const lines = ['daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)'];
+  for (const g of outbox) lines.push(`group ${g.groupId}: ${g.pending} notification${g.pending === 1 ? '' : 's'} pending since ${g.oldestAcceptedAt ?? '-'}`);
+  ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
+}
+
+/** --watch: each status the daemon pushes; at a terminal redrawn in place until q or Ctrl-C. */
+async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void> {
+  const { watchDaemon } = await import('../../core/daemon-client.js');
+  const { stdout, stdin } = ctx.io;
+  const screen = ctx.io.stdoutTTY && !o.json;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let ended = false;
+  const w = await watchDaemon<DaemonStatus>(
+    home,
+    (s) => {
+      // JSON lines: one compact object per change.
+      if (o.json) return void stdout.write(`${safeJson({ running: true, ...s, ok: undefined }).replace(/\n\s*/g, '')}\n`);
+      const lines = statusLines(s);
+      if (screen) {
+        // Home, the lines (each clearing the rest of its row), then clear below: no flicker.
+        stdout.write(
+          `\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[2m(q or Ctrl-C to leave; updated ${new Date().toLocaleTimeString()})\x1b[0m\x1b[K\n\x1b[J`,
+        );
+      } else stdout.write(`${lines.join('\n')}\n\n`);
+    },
+    () => {
+      ended = true;
+      resolveDone();
+    },
+  );
+  if (!w) return notRunning(o, ctx);
+  const tty = stdin as NodeJS.ReadStream;
+  const keys = (d: Buffer) => {
+    const k = d.toString();
+    if (k === 'q' || k === 'Q' || k === '\x03') resolveDone();
+  };
+  const onSigint = () => resolveDone();
+  if (screen) {
+    stdout.write('\x1b[?1049h\x1b[?25l\x1b[2J'); // the alternate screen, cursor hidden
+    if (ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
+      tty.setRawMode(true);
+      tty.on('data', keys);
+      tty.resume();
+    }
+  }
+  process.on('SIGINT', onSigint);
+  try {
+    await done;
+  } finally {
+    process.off('SIGINT', onSigint);
+    w.close();
+    if (screen) {
+      if (ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
+        tty.off('data', keys);
+        tty.setRawMode(false);
+        tty.pause();
+      }
+      stdout.write('\x1b[?25h\x1b[?1049l'); // the terminal as it was
+    }
+  }
+  if (ended) ctx.info('The daemon stopped.');
+}

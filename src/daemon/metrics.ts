@@ -1,0 +1,251 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EndpointStore } from '../core/store/db.js';
+
+/**
+ * The daemon's Prometheus metrics (prom-client). Names follow Prometheus's
+ * conventions (nbwss_ prefix, _total counters, base units: seconds). Labels
+ * carry only what `nbwss list` already shows (group ids, host names) or a
+ * small fixed set (reason, method, code): never a token, a URL or a query.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly connectAttempts = new Counter({ name: 'nbwss_connection_attempts_total', help: 'Connection attempts to endpoints', registers: [this.registry] });
+  readonly connectFailures = new Counter({
+    name: 'nbwss_connection_failures_total',
+    help: 'Connection attempts that failed, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsEnded = new Counter({
+    name: 'nbwss_connections_ended_total',
+    help: 'Established connections that ended, by who ended them',
+    labelNames: ['by'] as const,
+    registers: [this.registry],
+  });
+  readonly connectDuration = new Histogram({
+    name: 'nbwss_connect_duration_seconds',
+    help: 'From opening the connection to the CONNECT RESPONSE accepting the token',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly commands = new Counter({
+    name: 'nbwss_commands_total',
+    help: 'COMMAND REQUESTs answered, by method and responseCode (nbwss_error names nbwss own answers)',
+    labelNames: ['method', 'code', 'nbwss_error'] as const,
+    registers: [this.registry],
+  });
+  readonly commandDuration = new Histogram({
+    name: 'nbwss_command_duration_seconds',
+    help: 'From a COMMAND REQUEST to its COMMAND RESPONSE',
+    labelNames: ['method'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly notificationsAccepted = new Counter({
+    name: 'nbwss_notifications_accepted_total',
+    help: 'Notifications queued by nbwss notify while this daemon ran, per group',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+  });
+  readonly notificationsRefused = new Counter({
+    name: 'nbwss_notifications_refused_total',
+    help: 'Notifications refused because the group outbox was full',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+  });
+  readonly messagesSent = new Counter({
+    name: 'nbwss_notification_messages_sent_total',
+    help: 'NOTIFICATION REQUESTs sent for the first time',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+  });
+  readonly messagesResent = new Counter({
+    name: 'nbwss_notification_messages_resent_total',
+    help: 'NOTIFICATION REQUESTs sent again (no acknowledgement in time, or another connection)',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+  });
+  readonly acknowledged = new Counter({
+    name: 'nbwss_notifications_acknowledged_total',
+    help: 'Notifications acknowledged by the cloud',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+  });
+  readonly ackLatency = new Histogram({
+    name: 'nbwss_notification_ack_latency_seconds',
+    help: 'From a notification being accepted to its acknowledgement (the oldest of each message)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10, 30, 60, 300, 3600],
+    registers: [this.registry],
+  });
+  private server: Server | undefined;
+
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor(store: EndpointStore, now: () => Date) {
+    const registry = this.registry;
+    this.processMetrics();
+    // Read from the store at scrape time: one query each, whatever the number of groups.
+    new Gauge({
+      name: 'nbwss_endpoints',
+      help: 'Saved endpoints by state and connection state',
+      labelNames: ['state', 'connection_state'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of store.list()) this.inc({ state: r.state, connection_state: r.connectionState });
+      },
+    });
+    new Gauge({
+      name: 'nbwss_group_connected',
+      help: '1 when a group with ACTIVATED endpoints has an established connection, else 0',
+      labelNames: ['group'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const groups = new Map<string, number>();
+        for (const r of store.list({ state: 'ACTIVATED' }))
+          groups.set(r.groupId, Math.max(groups.get(r.groupId) ?? 0, r.connectionState === 'CONNECTED' ? 1 : 0));
+        for (const [group, v] of groups) this.set({ group }, v);
+      },
+    });
+    new Gauge({
+      name: 'nbwss_certificate_expiry_timestamp_seconds',
+      help: "When each endpoint's pinned certificate expires (Unix time)",
+      labelNames: ['host', 'group'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of store.list()) this.set({ host: r.hostName, group: r.groupId }, Math.floor(Date.parse(r.notAfter) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'nbwss_outbox_pending',
+      help: 'Notifications pending per group',
+      labelNames: ['group'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const g of store.outbox.groups()) this.set({ group: g.groupId }, g.pending);
+      },
+    });
+    new Gauge({
+      name: 'nbwss_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest pending notification per group (0 when none)',
+      labelNames: ['group'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const t = now().getTime();
+        for (const g of store.outbox.groups())
+          this.set({ group: g.groupId }, g.oldestAcceptedAt ? Math.max(0, (t - Date.parse(g.oldestAcceptedAt)) / 1000) : 0);
+      },
+    });
+  }
+
+  /**
+   * The usual process metrics, under their usual names (prom-client's own
+   * defaults name gauges *_total, which promtool rejects).
+   */
+  private processMetrics(): void {
+    const registers = [this.registry];
+    const loop = this.loopDelay;
+    loop.enable();
+    new Counter({
+      name: 'process_cpu_seconds_total',
+      help: 'User and system CPU time spent, in seconds',
+      registers,
+      collect() {
+        const u = process.cpuUsage();
+        this.reset();
+        this.inc((u.user + u.system) / 1e6);
+      },
+    });
+    new Gauge({
+      name: 'process_resident_memory_bytes',
+      help: 'Resident memory size, in bytes',
+      registers,
+      collect() {
+        this.set(process.memoryUsage.rss());
+      },
+    });
+    new Gauge({ name: 'process_start_time_seconds', help: 'Start time of the process since the Unix epoch, in seconds', registers }).set(
+      Math.round(Date.now() / 1000 - process.uptime()),
+    );
+    new Gauge({
+      name: 'process_open_fds',
+      help: 'Open file descriptors',
+      registers,
+      collect() {
+        try {
+          this.set(readdirSync('/proc/self/fd').length);
+        } catch {
+          /* not Linux */
+        }
+      },
+    });
+    new Gauge({
+      name: 'nodejs_heap_used_bytes',
+      help: 'V8 heap in use, in bytes',
+      registers,
+      collect() {
+        this.set(process.memoryUsage().heapUsed);
+      },
+    });
+    new Gauge({
+      name: 'nodejs_eventloop_lag_p99_seconds',
+      help: 'The 99th percentile of event loop delay since the last scrape, in seconds',
+      registers,
+      collect() {
+        this.set(loop.percentile(99) / 1e9);
+        loop.reset();
+      },
+    });
+  }
+
+  /** Serve GET /metrics on host:port; resolves with the address bound. */
+  listen(host: string, port: number): Promise<AddressInfo> {
+    this.server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url !== '/metrics' && !req.url?.startsWith('/metrics?'))) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: the metrics are at /metrics\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+      );
+    });
+    const server = this.server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server.address() as AddressInfo));
+    });
+  }
+
+  close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return Promise.resolve();
+    return new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  }
+}
+
+/** A connection failure's reason, as a small fixed set for the reason label. */
+export function failureKind(reason: string): string {
+  if (reason === 'token rejected') return 'token_rejected';
+  if (reason.startsWith('no CONNECT RESPONSE')) return 'no_connect_response';
+  if (reason.startsWith('certificate does not match')) return 'pin_mismatch';
+  if (/refused the connection|connection was refused/.test(reason)) return 'refused';
+  if (/timed out|timeout/i.test(reason)) return 'timeout';
+  if (/DNS|unreachable/.test(reason)) return 'unreachable';
+  if (reason.startsWith('the endpoint answered HTTP')) return 'http_status';
+  if (reason.startsWith('closed by nbwss')) return 'closed_by_nbwss';
+  if (reason.startsWith('closed')) return 'closed_during_handshake';
+  return 'other';
+}

@@ -1,0 +1,317 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startReferenceEndpoint, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { details, detailsFile, newHome, runCli, spawnCli, type Home } from '../helpers/cli.js';
+import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
+import { runInPty } from '../helpers/pty.js';
+import { closedPort } from '../helpers/servers.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+const endpoints: ReferenceEndpoint[] = [];
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  await stopAllDaemons();
+  for (const c of cleanups.splice(0)) c();
+  await Promise.all(endpoints.splice(0).map((e) => e.close()));
+});
+afterAll(cleanupTempDirs);
+
+async function endpoint(o: Partial<Parameters<typeof startReferenceEndpoint>[0]> = {}): Promise<ReferenceEndpoint> {
+  const e = await startReferenceEndpoint({ token: 'good-token', ...o });
+  endpoints.push(e);
+  return e;
+}
+
+function home(props: Record<string, string | number | boolean> = {}): Home {
+  const h = newHome();
+  mkdirSync(h.dir, { recursive: true, mode: 0o700 });
+  const all = { 'connectionInfo.period': 60, ...props };
+  writeFileSync(
+    join(h.dir, 'nbwss.properties'),
+    `${Object.entries(all)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
+  return h;
+}
+
+async function add(h: Home, host: string, url: string, o: { priority?: number; groupId?: string } = {}) {
+  const r = await runCli(
+    ['add', '--file', detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: 'good-token' })), '--yes'],
+    h.env,
+  );
+  expect(r.code, r.stderr).toBe(0);
+}
+
+const connected = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connected' && l.host === host;
+const job = (jobId: number) =>
+  JSON.stringify({
+    object: 'JOB',
+    data: {
+      jobId,
+      parentJobId: jobId,
+      jobType: 'BACKUP',
+      state: 'DONE',
+      status: 0,
+      startTime: 1,
+      policyName: 'p',
+      policyType: 'VMWARE',
+      scheduleType: 'ST_FULL',
+      clientName: 'c',
+    },
+  });
+
+describe('Prometheus metrics (metrics.listen)', () => {
+  it('serves /metrics over HTTP: connections, groups, COMMAND, notifications, outbox, process; no secret; promtool accepts it', async () => {
+    const port = await closedPort();
+    const ep = await endpoint();
+    const h = home({ 'metrics.listen': `127.0.0.1:${port}` });
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor((l) => l.msg === 'serving Prometheus metrics at /metrics');
+    await d.waitFor(connected('ep1.test'));
+    expect((await runCli(['notify'], h.env, `${job(1)}\n${job(2)}\n`)).code).toBe(0);
+    await d.waitFor((l) => l.msg === 'notifications acknowledged');
+    await ep.command({ uri: '/netbackup/admin/jobs?filter=secret-query', method: 'GET', headers: { Authorization: 'jwt-secret' } });
+    await ep.command({ uri: '/etc/passwd', method: 'GET' });
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    for (const line of [
+      'nbwss_connection_attempts_total 1',
+      'nbwss_endpoints{state="ACTIVATED",connection_state="CONNECTED"} 1',
+      'nbwss_group_connected{group="sg1"} 1',
+      'nbwss_notifications_accepted_total{group="sg1"} 2',
+      'nbwss_notification_messages_sent_total{group="sg1"} 1',
+      'nbwss_notifications_acknowledged_total{group="sg1"} 2',
+      'nbwss_outbox_pending{group="sg1"} 0',
+      'nbwss_outbox_oldest_pending_age_seconds{group="sg1"} 0',
+      'nbwss_commands_total{method="GET",code="502",nbwss_error="NBWSS_API_TLS"} 1',
+      'nbwss_commands_total{method="GET",code="403",nbwss_error="NBWSS_URI_REFUSED"} 1',
+      'nbwss_connect_duration_seconds_count 1',
+      'nbwss_notification_ack_latency_seconds_count 1',
+    ])
+      expect(text).toContain(line);
+    expect(text).toMatch(/^nbwss_certificate_expiry_timestamp_seconds\{host="ep1\.test",group="sg1"\} \d{10}$/m);
+    for (const m of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_used_bytes'])
+      expect(text).toMatch(new RegExp(`^${m} \\d`, 'm'));
+    expect(text).toMatch(/^nbwss_command_duration_seconds_bucket\{le="0\.001",method="GET"\} /m);
+    for (const secret of ['good-token', 'secret-query', 'jwt-secret', ep.url]) expect(text).not.toContain(secret);
+    // Prometheus's own checker, on what was scraped.
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(promtool.error, 'promtool (Debian package prometheus) is needed for this test; .ci/run installs it').toBeUndefined();
+    expect(promtool.stdout + promtool.stderr).toBe('');
+    expect(promtool.status).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    // A failed attempt is counted by reason.
+    ep.setRejectToken(true);
+    ep.closeClients();
+    await d.waitFor((l) => l.msg === 'connection attempt failed' && l.reason === 'token rejected');
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('nbwss_connection_failures_total{reason="token_rejected"}');
+  });
+
+  it('off by default; metrics.listen set on a running daemon starts it (SIGHUP or config set)', async () => {
+    const port = await closedPort();
+    const ep = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+    expect((await runCli(['config', 'set', 'metrics.listen', `127.0.0.1:${port}`], h.env)).code).toBe(0);
+    await d.waitFor((l) => l.msg === 'serving Prometheus metrics at /metrics');
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('nbwss_group_connected{group="sg1"} 1');
+    const bad = await runCli(['config', 'set', 'metrics.listen', 'everywhere'], h.env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('metrics.listen must be HOST:PORT (e.g. 127.0.0.1:9477), or empty for off');
+  });
+});
+
+describe('nbwss status --check (Nagios plugin exit codes)', () => {
+  it('CRITICAL without a daemon; OK when every group is connected; CRITICAL naming a group without a connection', async () => {
+    const ep = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep.url, { groupId: 'sg1' });
+    const none = await runCli(['status', '--check'], h.env);
+    expect(none).toMatchObject({ code: 2, stdout: 'NBWSS CRITICAL - the daemon is not running\n' });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const ok = await runCli(['status', '--check'], h.env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('NBWSS OK - 1 group connected, 0 pending | groups=1 connected=1 pending=0 oldest_pending_age=0s;600\n');
+    const ep2 = await endpoint();
+    await add(h, 'dead.test', ep2.url, { groupId: 'sg2' });
+    await d.waitFor(connected('dead.test'));
+    await ep2.close(); // group sg2's only endpoint goes away
+    await d.waitFor((l) => l.msg === 'connection attempt failed' && l.host === 'dead.test');
+    const crit = await runCli(['status', '--check'], h.env);
+    expect(crit.code).toBe(2);
+    expect(crit.stdout).toMatch(/^NBWSS CRITICAL - not connected: group sg2 \| groups=2 connected=1 /);
+  });
+
+  it('WARNING when a notification waits longer than --max-pending-age', async () => {
+    const ep = await endpoint({ ackNotifications: false });
+    const h = home({ 'notification.scheduledRate': 60 });
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    expect((await runCli(['notify'], h.env, job(1))).code).toBe(0);
+    await ep.waitForMessage((m) => m.type === 'NOTIFICATION');
+    // The age is whole seconds: it passes 0 within about a second.
+    let r = await runCli(['status', '--check', '--max-pending-age', '0'], h.env);
+    for (let i = 0; i < 30 && r.code === 0; i++) r = await runCli(['status', '--check', '--max-pending-age', '0'], h.env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^NBWSS WARNING - notifications pending longer than 0s: group sg1 \| groups=1 connected=1 pending=1 oldest_pending_age=\d+s;0$/m);
+    expect((await runCli(['status', '--check', '--max-pending-age', 'soon'], h.env)).code).toBe(2);
+  });
+
+  it('UNKNOWN when something holds the daemon socket but does not answer', async () => {
+    const h = home();
+    const sock = join(h.dir, 'daemon.sock');
+    const server = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => server.listen(sock, () => r()));
+    cleanups.push(() => server.close());
+    const r = await runCli(['status', '--check'], h.env);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('NBWSS UNKNOWN - the daemon socket does not answer (a hung daemon?)\n');
+  });
+});
+
+describe('nbwss status --watch', () => {
+  it('piped with --json: one JSON object per change, pushed through a connect, a failover and a notification', async () => {
+    const ep1 = await endpoint();
+    const ep2 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const w = spawnCli(['status', '--watch', '--json'], h.env);
+    cleanups.push(() => w.kill('SIGKILL'));
+    const seen: { groups: { connected: string | null; notifications: { acknowledged: number } }[] }[] = [];
+    const waiters = new Set<() => void>();
+    createInterface({ input: w.stdout! }).on('line', (l) => {
+      seen.push(JSON.parse(l));
+      for (const x of [...waiters]) x();
+    });
+    const until = (pred: (s: (typeof seen)[number]) => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not seen: ${JSON.stringify(seen.at(-1))}`)), 15_000);
+        const x = () => {
+          if (!seen.some(pred)) return;
+          clearTimeout(timer);
+          waiters.delete(x);
+          resolve();
+        };
+        waiters.add(x);
+        x();
+      });
+    await until((s) => s.groups[0]?.connected === 'ep1.test');
+    await ep1.close();
+    await until((s) => s.groups[0]?.connected === 'ep2.test');
+    expect((await runCli(['notify'], h.env, job(1))).code).toBe(0);
+    await until((s) => s.groups[0]?.notifications.acknowledged === 1);
+    expect(seen[0]).toMatchObject({ running: true, pid: d.child.pid });
+    // The daemon stops: the watch ends by itself, exit 0.
+    const ended = new Promise<number | null>((r) => w.on('close', (code) => r(code)));
+    await d.stop();
+    expect(await ended).toBe(0);
+  });
+
+  it('at a terminal: redrawn in place as things change; q leaves and restores the terminal', async () => {
+    const ep1 = await endpoint();
+    const ep2 = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep1.url, { priority: 1 });
+    await add(h, 'ep2.test', ep2.url, { priority: 2 });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const s = runInPty(['status', '--watch'], h.env);
+    await s.waitFor(/group sg1: connected to ep1\.test since/);
+    await ep1.close();
+    await s.waitFor(/group sg1: connected to ep2\.test since/);
+    await s.waitFor(/ep1\.test {2}DISCONNECTED {2}\(last error: /);
+    expect((await runCli(['notify'], h.env, job(1))).code).toBe(0);
+    await s.waitFor('1 acknowledged');
+    s.type('q');
+    const r = await s.done;
+    expect(r.code).toBe(0);
+    expect(r.output).toContain('\x1b[?1049h'); // the alternate screen...
+    expect(r.output.lastIndexOf('\x1b[?1049l')).toBeGreaterThan(r.output.lastIndexOf('1 acknowledged')); // ...left at the end
+    expect(r.output).toContain('\x1b[?25h'); // the cursor shown again
+  });
+});
+
+describe('logs', () => {
+  it('SIGUSR1 reopens the log file after logrotate moved it; the new file is 0600 and gets the new lines', async () => {
+    const ep = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const log = join(h.dir, 'logs', 'nbwss.log');
+    renameSync(log, `${log}.1`);
+    const from = d.mark();
+    d.child.kill('SIGUSR1');
+    await d.waitFor((l) => l.msg === 'log file reopened', 10_000, from);
+    expect((await runCli(['config', 'set', 'connectionInfo.period', '30'], h.env)).code).toBe(0);
+    await d.waitFor((l) => l.msg === 'reconciled', 10_000, from);
+    await d.stop();
+    const fresh = readFileSync(log, 'utf8');
+    expect(fresh).toContain('"msg":"log file reopened"');
+    expect(fresh).toContain('"msg":"nudged by the CLI: re-reading properties and reconciling"');
+    expect(fresh).not.toContain('"msg":"connected"');
+    expect(readFileSync(`${log}.1`, 'utf8')).toContain('"msg":"connected"');
+    expect(statSync(log).mode & 0o777).toBe(0o600);
+  });
+
+  it('under systemd (JOURNAL_STREAM names stderr) the daemon logs to stderr only, no file of its own', async () => {
+    const ep = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep.url);
+    const errPath = join(h.dir, 'journal.txt');
+    const fd = openSync(errPath, 'w');
+    const st = fstatSync(fd);
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, 'daemon'], { env: { ...h.env, JOURNAL_STREAM: `${st.dev}:${st.ino}` }, stdio: ['ignore', 'ignore', fd] });
+    closeSync(fd);
+    cleanups.push(() => child.kill('SIGKILL'));
+    // Up and connected, as nbwss status tells.
+    const isConnected = async () => JSON.parse((await runCli(['status', '--json'], h.env)).stdout).groups?.[0]?.connected === 'ep1.test';
+    for (let i = 0; i < 50 && !(await isConnected()); i++) await ep.waitForMessage((m) => m.type === 'CONNECT', 200).catch(() => {});
+    const exited = new Promise((r) => child.on('close', r));
+    child.kill('SIGTERM');
+    await exited;
+    expect(readFileSync(errPath, 'utf8')).toContain('"msg":"connected"');
+    expect(existsSync(join(h.dir, 'logs', 'nbwss.log'))).toBe(false);
+  });
+
+  it('a SIGTERM at the first log line (while the daemon is still starting) stops it gracefully, exit 0', async () => {
+    const ep = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(() => true); // the very first line
+    expect(await d.stop('SIGTERM')).toMatchObject({ code: 0, signal: null });
+    expect(readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8')).toContain('"msg":"stopped"');
+  });
+
+  it('log.level=warn: info lines are left out, warnings kept', async () => {
+    const ep = await endpoint();
+    const h = home({ 'log.level': 'warn' });
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor((l) => l.msg.startsWith('COMMAND REQUESTs will be answered 502'));
+    await d.stop();
+    const text = readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8');
+    expect(text).toContain('COMMAND REQUESTs will be answered 502');
+    expect(text).not.toContain('"msg":"NBWSS daemon started"');
+    expect(text).not.toContain('"level":30');
+  });
+});
