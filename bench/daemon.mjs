@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { startReferenceEndpoint } from '../dist/reference-endpoint.js';
 import { BIN } from './seed.mjs';
@@ -40,6 +41,14 @@ try {
   // Two secret-store-heavy writes in one add: the whole array lands at once.
   await run(['add', '--file', file, '--fingerprint', a.fingerprint, '--fingerprint', b.fingerprint, '--timeout', '60000']);
   await run(['config', 'set', 'connectionInfo.period', '60']);
+  // Metrics on a free loopback port, to time a scrape at this scale.
+  const metricsPort = await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+  await run(['config', 'set', 'metrics.listen', `127.0.0.1:${metricsPort}`]);
 
   const connected = new Set();
   let onConnected = () => {};
@@ -71,6 +80,16 @@ try {
   await until(() => [...connected].filter((h) => h.endsWith('-p1.bench.test')).length === GROUPS, 'all groups connected');
   const connectSeconds = (performance.now() - t0) / 1000;
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? NaN);
+  // One scrape of /metrics with every group connected: the median of 21.
+  const scrapes = [];
+  let scrapeBytes = 0;
+  for (let i = 0; i < 21; i++) {
+    const t = performance.now();
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    scrapeBytes = (await res.text()).length;
+    scrapes.push(performance.now() - t);
+  }
+  scrapes.sort((x, y) => x - y);
 
   const t1 = performance.now();
   await a.close(); // every priority-1 endpoint drops at once
@@ -80,6 +99,7 @@ try {
   console.log(`daemon, ${GROUPS} groups x 2 endpoints on loopback`);
   console.log(`  start until all ${GROUPS} groups CONNECTED   ${connectSeconds.toFixed(2)} s`);
   console.log(`  daemon RSS with ${GROUPS} connections        ${(rssKb / 1024).toFixed(1)} MiB`);
+  console.log(`  one /metrics scrape (median of 21)         ${scrapes[10].toFixed(1)} ms (${Math.round(scrapeBytes / 1024)} KiB)`);
   console.log(`  fail over ${GROUPS} groups (priority 1 drops) ${failoverSeconds.toFixed(2)} s`);
 } finally {
   if (daemon && daemon.exitCode === null) {

@@ -36,7 +36,7 @@ _nbwss() {
     w="${COMP_WORDS[i]}"
     if [[ $skip -eq 1 ]]; then skip=0; continue; fi
     case "$w" in
-      --home|--secret-store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--host|--limit|-n) skip=1 ;;
+      --home|--secret-store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--host|--limit|-n|--max-pending-age) skip=1 ;;
       -*) ;;
       *)
         if [[ -z $cmd ]]; then cmd="$w"
@@ -76,11 +76,11 @@ _nbwss() {
     "config list")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "config get")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes api.maxInFlight" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight" -- "$cur") ); fi ;;
     "config set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes api.maxInFlight" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight" -- "$cur") ); fi ;;
     "config unset")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes api.maxInFlight" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight" -- "$cur") ); fi ;;
     "history")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "doctor")
@@ -88,7 +88,7 @@ _nbwss() {
     "daemon")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--log-stderr --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "status")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --watch -w --check --max-pending-age --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "notify")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "api")

@@ -84,10 +84,16 @@ export class Metrics {
   private server: Server | undefined;
 
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** What one scrape reads from the store, read once for all the gauges that need it. */
+  private snapshot: { list: ReturnType<EndpointStore['list']>; outbox: ReturnType<EndpointStore['outbox']['groups']> } | undefined;
 
   constructor(store: EndpointStore, now: () => Date) {
     const registry = this.registry;
     this.processMetrics();
+    const snap = () => {
+      this.snapshot ??= { list: store.list(), outbox: store.outbox.groups() };
+      return this.snapshot;
+    };
     // Read from the store at scrape time: one query each, whatever the number of groups.
     new Gauge({
       name: 'nbwss_endpoints',
@@ -96,7 +102,7 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const r of store.list()) this.inc({ state: r.state, connection_state: r.connectionState });
+        for (const r of snap().list) this.inc({ state: r.state, connection_state: r.connectionState });
       },
     });
     new Gauge({
@@ -119,7 +125,7 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const r of store.list()) this.set({ host: r.hostName, group: r.groupId }, Math.floor(Date.parse(r.notAfter) / 1000));
+        for (const r of snap().list) this.set({ host: r.hostName, group: r.groupId }, Math.floor(Date.parse(r.notAfter) / 1000));
       },
     });
     new Gauge({
@@ -129,7 +135,7 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const g of store.outbox.groups()) this.set({ group: g.groupId }, g.pending);
+        for (const g of snap().outbox) this.set({ group: g.groupId }, g.pending);
       },
     });
     new Gauge({
@@ -140,8 +146,7 @@ export class Metrics {
       collect() {
         this.reset();
         const t = now().getTime();
-        for (const g of store.outbox.groups())
-          this.set({ group: g.groupId }, g.oldestAcceptedAt ? Math.max(0, (t - Date.parse(g.oldestAcceptedAt)) / 1000) : 0);
+        for (const g of snap().outbox) this.set({ group: g.groupId }, g.oldestAcceptedAt ? Math.max(0, (t - Date.parse(g.oldestAcceptedAt)) / 1000) : 0);
       },
     });
   }
@@ -213,10 +218,16 @@ export class Metrics {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: the metrics are at /metrics\n');
         return;
       }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
-      );
+      this.snapshot = undefined;
+      this.registry
+        .metrics()
+        .then(
+          (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+          (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+        )
+        .finally(() => {
+          this.snapshot = undefined;
+        });
     });
     const server = this.server;
     return new Promise((resolve, reject) => {

@@ -112,6 +112,8 @@ describe.each([
       ['api.caFile', '(none)', '(none)', 'default', '', 'nbwss'],
       ['api.timeout', '60000', '60000', 'default', 'ms', 'nbwss'],
       ['api.maxBodyBytes', '16777216', '16777216', 'default', 'bytes', 'nbwss'],
+      ['log.level', 'info', 'info', 'default', '', 'nbwss'],
+      ['metrics.listen', '(none)', '(none)', 'default', '', 'nbwss'],
       ['api.maxInFlight', '0', '0', 'default', '', 'nbwss'],
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
