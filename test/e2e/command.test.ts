@@ -337,6 +337,26 @@ describe('COMMAND: the cloud calls the NetBackup REST API through the daemon', (
     expect(new Set(a.requests.slice(0, 2).map((r) => r.url))).toEqual(new Set(['/netbackup/test/held?n=1', '/netbackup/test/held?n=2']));
   });
 
+  it('calls run side by side on one connection: a quick one is answered while a slow one is still out', async () => {
+    let releaseSlow!: () => void;
+    const slowHeld = new Promise<void>((r) => (releaseSlow = r));
+    const a = await api((req, res) => {
+      if (req.url !== '/netbackup/test/slow-then') return false;
+      void slowHeld.then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('slow'));
+      return true;
+    });
+    const { ep } = await connectedTo(a);
+    const order: string[] = [];
+    const slow = ep
+      .command({ uri: '/netbackup/test/slow-then', method: 'GET', headers: { Authorization: JWT } }, { id: 'SLOW' })
+      .then((m) => order.push(m.id!));
+    const quick = await ep.command({ uri: '/netbackup/config/servers/vmservers', method: 'GET', headers: { Authorization: JWT } }, { id: 'QUICK' });
+    order.push(quick.id!);
+    releaseSlow();
+    await slow;
+    expect(order).toEqual(['QUICK', 'SLOW']);
+  });
+
   it('a connection that closes aborts its calls; each call is logged without header values, bodies or the query', async () => {
     let aborted!: () => void;
     let arrived!: () => void;

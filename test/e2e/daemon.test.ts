@@ -418,7 +418,7 @@ describe('nbwss daemon: its life', () => {
     expect(before.properties['keepAlive.scheduledRate']).toBe(30);
     const from = d.mark();
     d.child.kill('SIGHUP');
-    await d.waitFor((l) => l.msg === 'SIGHUP: re-reading properties and reconciling', 5_000, from);
+    await d.waitFor((l) => l.msg === 'SIGHUP: re-reading properties, reopening the log file and reconciling', 5_000, from);
     const status = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
     expect(status.properties['keepAlive.scheduledRate']).toBe(7);
   });

@@ -99,6 +99,10 @@ describe('nbwss notify → daemon → endpoint: the guide examples', () => {
     expect((await notify(h, [job(1), job(2)])).code).toBe(0);
     const img = GUIDE[3]!.payload[0]!;
     expect((await notify(h, [{ object: 'IMAGE', data: img.data[0] }, job(3)])).code).toBe(0);
+    // No daemon: status still says what waits in the store.
+    const waiting = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(waiting).toMatchObject({ running: false, outbox: [{ groupId: 'sg1', pending: 4, oldestAcceptedAt: expect.any(String) }] });
+    expect((await runCli(['status'], h.env)).stdout).toMatch(/^group sg1: 4 notifications pending since /m);
     const d = startDaemon(h.env);
     await d.waitFor(connected('ep1.test'));
     const got = await ep.waitForNotifications(4);
