@@ -1,14 +1,16 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startReferenceEndpoint, throwawayCertificate, type ReceivedMessage, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { throwawayCertificate, type ReceivedMessage, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
 import { startNetBackupApi, type NetBackupApi } from '../../src/reference-endpoint/netbackup-api.js';
-import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { addEndpoint, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
 import { startDaemon, stopAllDaemons, type DaemonProcess } from '../helpers/daemon.js';
 import { closedPort } from '../helpers/servers.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
+const endpoint = useReferenceEndpoints();
 const started: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await stopAllDaemons();
@@ -39,24 +41,7 @@ async function api(handler?: Handler): Promise<NetBackupApi> {
   return a;
 }
 
-async function endpoint(o: Partial<Parameters<typeof startReferenceEndpoint>[0]> = {}): Promise<ReferenceEndpoint> {
-  const e = await startReferenceEndpoint({ token: 'good-token', ...o });
-  started.push(e);
-  return e;
-}
-
-function home(props: Record<string, string | number | boolean> = {}): Home {
-  const h = newHome();
-  mkdirSync(h.dir, { recursive: true, mode: 0o700 });
-  const all = { 'connectionInfo.period': 60, ...props };
-  writeFileSync(
-    join(h.dir, 'nbwss.properties'),
-    `${Object.entries(all)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
-  return h;
-}
+const home = homeWith;
 
 /** A store whose daemon is connected to a reference endpoint and sends REST calls to `a` (trusted by its CA file unless said otherwise). */
 async function connectedTo(a: NetBackupApi | undefined, props: Record<string, string | number | boolean> = {}, trust: 'ca' | 'none' = 'ca') {
@@ -71,8 +56,7 @@ async function connectedTo(a: NetBackupApi | undefined, props: Record<string, st
       expect((await runCli(['config', 'set', 'api.caFile', ca], h.env)).code).toBe(0);
     }
   }
-  const r = await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], h.env);
-  expect(r.code, r.stderr).toBe(0);
+  await addEndpoint(h, 'ep1.test', ep.url);
   const d = startDaemon(h.env);
   if (!silentToConnect) await d.waitFor((l) => l.msg === 'connected');
   return { ep, h, d };

@@ -1,53 +1,21 @@
-import { appendFileSync, readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startReferenceEndpoint, throwawayCertificate, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
-import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import { startReferenceEndpoint, throwawayCertificate } from '../../src/reference-endpoint/index.js';
+import { details, detailsFile, runCli, type Home } from '../helpers/cli.js';
+import { addEndpoint, connected, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
 import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { closedPort } from '../helpers/servers.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
-const endpoints: ReferenceEndpoint[] = [];
-afterEach(async () => {
-  await stopAllDaemons();
-  await Promise.all(endpoints.splice(0).map((e) => e.close()));
-});
+const endpoint = useReferenceEndpoints();
+afterEach(stopAllDaemons);
 afterAll(cleanupTempDirs);
 
-async function endpoint(o: Partial<Parameters<typeof startReferenceEndpoint>[0]> = {}): Promise<ReferenceEndpoint> {
-  const e = await startReferenceEndpoint({ token: 'good-token', ...o });
-  endpoints.push(e);
-  return e;
-}
+/** A store with nbwss.properties (notification.sendTimeout 1 s unless said). */
+const home = (props: Record<string, string | number | boolean> = {}) => homeWith({ 'notification.sendTimeout': 1000, ...props });
+const add = addEndpoint;
 
-/** A store with nbwss.properties; the period is long so that only a nudge or a failover explains a quick change. */
-function home(props: Record<string, string | number | boolean> = {}): Home {
-  const h = newHome();
-  mkdirSync(h.dir, { recursive: true, mode: 0o700 });
-  const all = { 'connectionInfo.period': 60, 'notification.sendTimeout': 1000, ...props };
-  writeFileSync(
-    join(h.dir, 'nbwss.properties'),
-    `${Object.entries(all)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
-  return h;
-}
-
-async function add(h: Home, host: string, url: string, o: { priority?: number; groupId?: string; token?: string } = {}) {
-  const r = await runCli(
-    [
-      'add',
-      '--file',
-      detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: o.token ?? 'good-token' })),
-      '--yes',
-    ],
-    h.env,
-  );
-  expect(r.code, r.stderr).toBe(0);
-}
-
-const connected = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connected' && l.host === host;
 const failed = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connection attempt failed' && l.host === host;
 const listed = async (h: Home) =>
   Object.fromEntries(

@@ -1,17 +1,15 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startReferenceEndpoint, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
-import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import type { ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { runCli, type Home } from '../helpers/cli.js';
+import { addEndpoint, connected, homeWith, jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
 import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { runInPty } from '../helpers/pty.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
-const endpoints: ReferenceEndpoint[] = [];
-afterEach(async () => {
-  await stopAllDaemons();
-  await Promise.all(endpoints.splice(0).map((e) => e.close()));
-});
+const endpoint = useReferenceEndpoints();
+afterEach(stopAllDaemons);
 afterAll(cleanupTempDirs);
 
 const GUIDE: { name: string; payload: { notificationType: string; object: string; data: Record<string, unknown>[] }[] }[] = JSON.parse(
@@ -19,49 +17,9 @@ const GUIDE: { name: string; payload: { notificationType: string; object: string
 );
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/;
 
-async function endpoint(o: Partial<Parameters<typeof startReferenceEndpoint>[0]> = {}): Promise<ReferenceEndpoint> {
-  const e = await startReferenceEndpoint({ token: 'good-token', ...o });
-  endpoints.push(e);
-  return e;
-}
-
-function home(props: Record<string, string | number | boolean> = {}): Home {
-  const h = newHome();
-  mkdirSync(h.dir, { recursive: true, mode: 0o700 });
-  const all = { 'connectionInfo.period': 60, ...props };
-  writeFileSync(
-    join(h.dir, 'nbwss.properties'),
-    `${Object.entries(all)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
-  return h;
-}
-
-async function add(h: Home, host: string, url: string, o: { priority?: number; groupId?: string } = {}) {
-  const r = await runCli(
-    ['add', '--file', detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: 'good-token' })), '--yes'],
-    h.env,
-  );
-  expect(r.code, r.stderr).toBe(0);
-}
-
-const connected = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connected' && l.host === host;
-const job = (jobId: number, state = 'DONE') => ({
-  object: 'JOB',
-  data: {
-    jobId,
-    parentJobId: jobId,
-    jobType: 'BACKUP',
-    state,
-    status: 0,
-    startTime: 1459829674,
-    policyName: 'p',
-    policyType: 'VMWARE',
-    scheduleType: 'ST_FULL',
-    clientName: 'c',
-  },
-});
+const home = homeWith;
+const add = addEndpoint;
+const job = jobNotification;
 const notify = (h: Home, input: unknown[] | string, args: string[] = []) =>
   runCli(['notify', ...args], h.env, typeof input === 'string' ? input : `${input.map((x) => JSON.stringify(x)).join('\n')}\n`);
 const status = async (h: Home) => JSON.parse((await runCli(['status', '--json'], h.env)).stdout);

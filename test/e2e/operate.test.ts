@@ -1,69 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startReferenceEndpoint, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
-import { details, detailsFile, newHome, runCli, spawnCli, type Home } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
+import { addEndpoint, connected, homeWith, jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
 import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { runInPty } from '../helpers/pty.js';
 import { closedPort } from '../helpers/servers.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
-const endpoints: ReferenceEndpoint[] = [];
+const endpoint = useReferenceEndpoints();
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
   await stopAllDaemons();
   for (const c of cleanups.splice(0)) c();
-  await Promise.all(endpoints.splice(0).map((e) => e.close()));
 });
 afterAll(cleanupTempDirs);
 
-async function endpoint(o: Partial<Parameters<typeof startReferenceEndpoint>[0]> = {}): Promise<ReferenceEndpoint> {
-  const e = await startReferenceEndpoint({ token: 'good-token', ...o });
-  endpoints.push(e);
-  return e;
-}
-
-function home(props: Record<string, string | number | boolean> = {}): Home {
-  const h = newHome();
-  mkdirSync(h.dir, { recursive: true, mode: 0o700 });
-  const all = { 'connectionInfo.period': 60, ...props };
-  writeFileSync(
-    join(h.dir, 'nbwss.properties'),
-    `${Object.entries(all)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
-  return h;
-}
-
-async function add(h: Home, host: string, url: string, o: { priority?: number; groupId?: string } = {}) {
-  const r = await runCli(
-    ['add', '--file', detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: 'good-token' })), '--yes'],
-    h.env,
-  );
-  expect(r.code, r.stderr).toBe(0);
-}
-
-const connected = (host: string) => (l: { msg: string; host?: string }) => l.msg === 'connected' && l.host === host;
-const job = (jobId: number) =>
-  JSON.stringify({
-    object: 'JOB',
-    data: {
-      jobId,
-      parentJobId: jobId,
-      jobType: 'BACKUP',
-      state: 'DONE',
-      status: 0,
-      startTime: 1,
-      policyName: 'p',
-      policyType: 'VMWARE',
-      scheduleType: 'ST_FULL',
-      clientName: 'c',
-    },
-  });
+const home = homeWith;
+const add = addEndpoint;
+const job = (jobId: number) => JSON.stringify(jobNotification(jobId));
 
 describe('Prometheus metrics (metrics.listen)', () => {
   it('serves /metrics over HTTP: connections, groups, COMMAND, notifications, outbox, process; no secret; promtool accepts it', async () => {
