@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -225,6 +225,30 @@ describe('logs', () => {
     expect(fresh).toContain('"msg":"nudged by the CLI: re-reading properties and reconciling"');
     expect(fresh).not.toContain('"msg":"connected"');
     expect(readFileSync(`${log}.1`, 'utf8')).toContain('"msg":"connected"');
+    expect(statSync(log).mode & 0o777).toBe(0o600);
+  });
+
+  it('contrib/logrotate.d/nbwss, run by the real logrotate, rotates under a running daemon and the daemon writes on in the new file', async () => {
+    const ep = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    // The shipped file, pointed at this store instead of /var/lib/nbwss.
+    const conf = join(h.dir, 'logrotate.conf');
+    writeFileSync(conf, readFileSync(new URL('../../contrib/logrotate.d/nbwss', import.meta.url), 'utf8').replaceAll('/var/lib/nbwss', h.dir), { mode: 0o644 });
+    const from = d.mark();
+    const r = spawnSync('logrotate', ['--force', '--state', join(h.dir, 'logrotate.state'), conf], { encoding: 'utf8' });
+    expect(r.error, 'logrotate (Debian package logrotate) is needed for this test; .ci/run installs it').toBeUndefined();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    await d.waitFor((l) => l.msg === 'log file reopened', 10_000, from);
+    await d.stop();
+    const log = join(h.dir, 'logs', 'nbwss.log');
+    expect(readFileSync(`${log}.1`, 'utf8')).toContain('"msg":"connected"');
+    const fresh = readFileSync(log, 'utf8');
+    expect(fresh).toContain('"msg":"log file reopened"');
+    expect(fresh).toContain('"msg":"stopped"');
     expect(statSync(log).mode & 0o777).toBe(0o600);
   });
 
