@@ -207,7 +207,7 @@ export class EndpointConnection extends EventEmitter {
 
   /** Decode a frame; undefined when it is to be ignored (exception.ignoreDecoder=true), logged. */
   private decode(data: WebSocket.RawData, isBinary: boolean): ReturnType<typeof decodeMessage> | undefined {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const buf = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
     const d: ReturnType<typeof decodeMessage> = isBinary
       ? { ok: false, reason: 'a binary frame' }
       : !isUtf8(buf)

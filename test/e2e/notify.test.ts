@@ -291,6 +291,13 @@ describe('nbwss notify: what it refuses', () => {
     const missing = await runCli(['notify', '--file', join(h.dir, 'nope.json')], h.env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
+    const dir = await runCli(['notify', '--file', h.dir], h.env);
+    expect(dir.code).toBe(2);
+    expect(dir.stderr).toContain('it is a directory');
+    // A device without end is read only up to the bound.
+    const endless = await runCli(['notify', '--file', '/dev/zero'], h.env);
+    expect(endless.code).toBe(3);
+    expect(endless.stderr).toContain('The input is larger than 67108864 bytes; nothing was queued');
     // At a terminal, nbwss notify does not sit waiting for input nobody will type.
     const tty = await runInPty(['notify'], h.env).done;
     expect(tty.code).toBe(2);

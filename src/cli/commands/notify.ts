@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
 import { safeJson } from '../../core/text.js';
@@ -37,36 +37,38 @@ Examples:
     .action(async (_o, cmd: Command) => runNotify(cmd.optsWithGlobals<NotifyOptions>(), ctx));
 }
 
+/** The input, at most MAX_INPUT_BYTES whatever it is (a file, a FIFO, /dev/zero, stdin). */
 async function readInput(o: NotifyOptions, ctx: Context): Promise<string> {
   const { MAX_INPUT_BYTES } = await import('../../core/notify/notification.js');
+  let input: NodeJS.ReadableStream = ctx.io.stdin;
   if (o.file && o.file !== '-') {
     let size: number;
     try {
-      size = statSync(o.file).size;
+      const st = statSync(o.file);
+      if (st.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
+      size = st.isFile() ? st.size : 0;
     } catch (e) {
-      throw new NbwssError(
-        'USAGE',
-        `Cannot read the notifications file ${o.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-        {
-          hint: 'Check the path given to --file.',
-        },
-      );
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new NbwssError('USAGE', `Cannot read the notifications file ${o.file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+        hint: 'Check the path given to --file.',
+      });
     }
     if (size > MAX_INPUT_BYTES)
       throw new NbwssError('INVALID_DETAILS', `${o.file} is larger than ${MAX_INPUT_BYTES} bytes; nothing was queued`, { hint: 'Split it into several runs.' });
-    return readFileSync(o.file, 'utf8');
-  }
-  if (!o.file && ctx.io.stdinTTY)
+    input = createReadStream(o.file);
+  } else if (!o.file && ctx.io.stdinTTY)
     throw new NbwssError('USAGE', 'No notifications given: stdin is a terminal', {
       hint: 'Give --file PATH, or pipe the notifications in: ... | nbwss notify',
     });
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const chunk of ctx.io.stdin) {
+  for await (const chunk of input) {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
     n += b.length;
-    if (n > MAX_INPUT_BYTES)
+    if (n > MAX_INPUT_BYTES) {
+      (input as NodeJS.ReadStream).destroy?.();
       throw new NbwssError('INVALID_DETAILS', `The input is larger than ${MAX_INPUT_BYTES} bytes; nothing was queued`, { hint: 'Split it into several runs.' });
+    }
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString('utf8');
