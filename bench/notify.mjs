@@ -68,40 +68,47 @@ async function setUp(groups, props = {}, prepare = () => ({})) {
   for (const [k, v] of Object.entries({ 'connectionInfo.period': 60, ...props, ...prepare(root) })) await run(['config', 'set', k, String(v)]);
   // BENCH_PROFILE=DIR: a V8 CPU profile of each daemon into DIR (open it in Chrome's DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const daemon = spawn(process.execPath, [...profile, BIN, 'daemon', '--log-stderr'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let connected = 0;
-  let onLine = () => {};
-  createInterface({ input: daemon.stderr }).on('line', (line) => {
-    try {
-      if (process.env.BENCH_DEBUG) console.error(line.slice(0, 300));
-      const l = JSON.parse(line);
-      if (l.msg === 'connected') connected++;
-      onLine(l);
-    } catch {
-      /* not a log line */
-    }
-  });
-  await bounded(
-    new Promise((resolve) => {
-      onLine = () => connected === groups && resolve();
-    }),
-    `${groups} groups connected`,
-  );
+  let daemon;
+  /** Start the daemon; resolves once every group is connected. */
+  const startDaemon = async () => {
+    daemon = spawn(process.execPath, [...profile, BIN, 'daemon', '--log-stderr'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let connected = 0;
+    let onLine = () => {};
+    createInterface({ input: daemon.stderr }).on('line', (line) => {
+      try {
+        if (process.env.BENCH_DEBUG) console.error(line.slice(0, 300));
+        const l = JSON.parse(line);
+        if (l.msg === 'connected') connected++;
+        onLine(l);
+      } catch {
+        /* not a log line */
+      }
+    });
+    await bounded(
+      new Promise((resolve) => {
+        onLine = () => connected === groups && resolve();
+      }),
+      `${groups} groups connected`,
+    );
+  };
+  const stopDaemon = async () => {
+    if (daemon.exitCode !== null) return;
+    const exited = new Promise((r) => daemon.on('exit', r));
+    daemon.kill('SIGTERM');
+    await exited;
+  };
+  await startDaemon();
   const home = env.NBWSS_HOME;
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
-    if (daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon.on('exit', r));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
+    await stopDaemon();
     await ep.close();
     rmSync(root, { recursive: true, force: true });
   };
   cleanups.push(cleanup);
-  return { ep, home, cleanup };
+  return { ep, home, cleanup, startDaemon, stopDaemon };
 }
 
 /** What nbwss notify does after its commit: nudge the daemon over its socket. */
@@ -115,7 +122,7 @@ const nudge = (home) =>
   });
 
 async function notifications(groups) {
-  const { ep, home, cleanup } = await setUp(groups);
+  const { ep, home, cleanup, startDaemon, stopDaemon } = await setUp(groups);
   let jobId = 1;
   // Idle latency: one notification at a time, each to every group.
   const latencies = [];
@@ -139,8 +146,28 @@ async function notifications(groups) {
   }
   await bounded(ep.waitForNotifications(before + n * groups, LIMIT_MS), `${n} notifications to ${groups} groups`);
   const seconds = (performance.now() - t0) / 1000;
+  // Draining a backlog already in the store (the cloud was away): from the daemon's start to the last acknowledgement.
+  await stopDaemon();
+  for (let i = 0; i < n; i += 1000) {
+    queueJobs(home, jobId, Math.min(1000, n - i));
+    jobId += 1000;
+  }
+  const drainFrom = ep.notifications().length;
+  const t1 = performance.now();
+  await startDaemon();
+  await bounded(ep.waitForNotifications(drainFrom + n * groups, LIMIT_MS), `a backlog of ${n} to ${groups} groups`);
+  const drainSeconds = (performance.now() - t1) / 1000;
   await cleanup();
-  return { groups, p50: pct(latencies, 50), p99: pct(latencies, 99), rounds, n, perSecond: n / seconds, deliveriesPerSecond: (n * groups) / seconds };
+  return {
+    groups,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    rounds,
+    n,
+    perSecond: n / seconds,
+    deliveriesPerSecond: (n * groups) / seconds,
+    drainPerSecond: n / drainSeconds,
+  };
 }
 
 async function commands() {
@@ -179,7 +206,7 @@ try {
   for (const g of GROUP_COUNTS) {
     const r = await notifications(g);
     console.log(
-      `  ${String(g).padStart(3)} group${g === 1 ? ' ' : 's'}: notify->ack p50 ${ms(r.p50)}  p99 ${ms(r.p99)} (${r.rounds} idle)   backlog of ${r.n}: ${Math.round(r.perSecond)} notifications/s acknowledged by every group (${Math.round(r.deliveriesPerSecond)} deliveries/s)`,
+      `  ${String(g).padStart(3)} group${g === 1 ? ' ' : 's'}: notify->ack p50 ${ms(r.p50)}  p99 ${ms(r.p99)} (${r.rounds} idle); ${r.n} queued while delivering: ${Math.round(r.perSecond)}/s acknowledged by every group (${Math.round(r.deliveriesPerSecond)} deliveries/s); a backlog of ${r.n} drained from the daemon's start: ${Math.round(r.drainPerSecond)}/s`,
     );
   }
   const c = await commands();
