@@ -8,6 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { addEndpoint, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
 import { startDaemon, stopAllDaemons, type DaemonProcess } from '../helpers/daemon.js';
 import { closedPort } from '../helpers/servers.js';
+import { runInPty } from '../helpers/pty.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
 const endpoint = useReferenceEndpoints();
@@ -295,6 +296,28 @@ describe('COMMAND: the cloud calls the NetBackup REST API through the daemon', (
     expect(badCa.responseCode).toBe(502);
     expect(JSON.parse(badCa.body).errorCode).toBe('NBWSS_API_TLS');
     expect((await runCli(['api', 'unpin'], h.env)).stderr).toContain('The pin of the REST service is removed.');
+  });
+
+  it('nbwss api pin at a terminal shows the certificate and pins it once the administrator accepts', async () => {
+    const a = await api();
+    const h = home();
+    expect((await runCli(['config', 'set', 'api.baseUrl', a.baseUrl], h.env)).code).toBe(0);
+    const s = runInPty(['api', 'pin'], h.env);
+    await s.waitFor(`Pin this certificate for the REST service at https://127.0.0.1:${a.port}?`);
+    s.type('y\r');
+    const r = await s.done;
+    expect(r.code).toBe(0);
+    expect(r.output).toContain(a.fingerprint);
+    expect(r.output).toContain('Pinned the certificate of the REST service');
+    expect(JSON.parse((await runCli(['api', 'show', '--json'], h.env)).stdout).pin).toMatchObject({ fingerprint: a.fingerprint });
+    // Declined: nothing pinned, exit 130.
+    const h2 = home();
+    expect((await runCli(['config', 'set', 'api.baseUrl', a.baseUrl], h2.env)).code).toBe(0);
+    const no = runInPty(['api', 'pin'], h2.env);
+    await no.waitFor('Pin this certificate');
+    no.type('n\r');
+    expect((await no.done).code).toBe(130);
+    expect(JSON.parse((await runCli(['api', 'show', '--json'], h2.env)).stdout).pin).toBeNull();
   });
 
   it('at most api.maxInFlight calls per connection at once; the rest wait in order and are all answered', async () => {
