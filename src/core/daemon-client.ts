@@ -32,6 +32,15 @@ export function socketAddress(home: string): { path: string; release(): void } {
   return { path: `/proc/self/fd/${fd}/${SOCKET_FILE}`, release: () => closeSync(fd) };
 }
 
+/** The socket's address, or undefined where there can be no daemon (no store directory). */
+function addressOf(home: string): { path: string; release(): void } | undefined {
+  try {
+    return socketAddress(home);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Ask the daemon of a store something over its local socket (one JSON line
  * each way). Resolves undefined when no daemon is running: that is not an
@@ -42,12 +51,8 @@ export function askDaemon<T = unknown>(
   request: { cmd: 'reconcile' | 'status' } | { cmd: 'notify'; count: number; queued: string[]; refused: { groupId: string; pending: number }[] },
   timeoutMs = 2000,
 ): Promise<T | undefined> {
-  let address: { path: string; release(): void };
-  try {
-    address = socketAddress(home);
-  } catch {
-    return Promise.resolve(undefined); // no store directory: no daemon
-  }
+  const address = addressOf(home);
+  if (!address) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const sock = connect(address.path);
     let buf = '';
@@ -80,12 +85,8 @@ export function askDaemon<T = unknown>(
  * undefined when no daemon is running.
  */
 export function watchDaemon<T = unknown>(home: string, onStatus: (s: T) => void, onEnd: () => void, timeoutMs = 2000): Promise<{ close(): void } | undefined> {
-  let address: { path: string; release(): void };
-  try {
-    address = socketAddress(home);
-  } catch {
-    return Promise.resolve(undefined);
-  }
+  const address = addressOf(home);
+  if (!address) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const sock = connect(address.path);
     let buf = '';
@@ -131,12 +132,8 @@ export function watchDaemon<T = unknown>(home: string, onStatus: (s: T) => void,
 
 /** Whether something accepts connections on the store's daemon socket (a daemon that may not answer). */
 export function socketAccepts(home: string, timeoutMs = 1000): Promise<boolean> {
-  let address: { path: string; release(): void };
-  try {
-    address = socketAddress(home);
-  } catch {
-    return Promise.resolve(false);
-  }
+  const address = addressOf(home);
+  if (!address) return Promise.resolve(false);
   return new Promise((resolve) => {
     const sock = connect(address.path);
     const done = (v: boolean) => {

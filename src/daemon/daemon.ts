@@ -280,7 +280,12 @@ export class Daemon {
   private reconcileOnce(): void {
     this.targetsSeen = this.targets();
     this.refreshApi();
-    this.dropOrphanedOutboxes();
+    try {
+      this.dropOrphanedOutboxes();
+    } catch (e) {
+      // Connecting matters more: the drop is tried again at the next reconcile.
+      this.o.log.error({ err: (e as Error).message }, 'could not drop the notifications of groups without an ACTIVATED endpoint');
+    }
     for (const a of this.plan()) {
       if (a.kind === 'close') {
         const conn = this.conns.get(a.account)!;
