@@ -118,9 +118,8 @@ export class Daemon {
 
   /** The REST client for the properties and the pin in force (made again when either changes). */
   private makeApi(): RestClient {
-    const p = this.o.properties();
-    const pin = this.o.store.getMeta(API_PIN_META);
-    this.apiKey = JSON.stringify([p['api.baseUrl'], p['api.caFile'], p['api.timeout'], p['api.maxBodyBytes'], pin]);
+    const { p, pin, key } = this.apiInputs();
+    this.apiKey = key;
     const baseUrl = new URL(p['api.baseUrl']);
     const trust = apiTrust(baseUrl, p['api.caFile'], pin, (f) => readFileSync(f, 'utf8'));
     if (trust.kind === 'none')
@@ -131,10 +130,15 @@ export class Daemon {
     return new RestClient({ baseUrl, trust, timeoutMs: p['api.timeout'], maxBodyBytes: p['api.maxBodyBytes'] });
   }
 
-  private refreshApi(): void {
+  /** What the REST client is made from, and a key that changes when any of it does. */
+  private apiInputs() {
     const p = this.o.properties();
-    const key = JSON.stringify([p['api.baseUrl'], p['api.caFile'], p['api.timeout'], p['api.maxBodyBytes'], this.o.store.getMeta(API_PIN_META)]);
-    if (key === this.apiKey) return;
+    const pin = this.o.store.getMeta(API_PIN_META);
+    return { p, pin, key: JSON.stringify([p['api.baseUrl'], p['api.caFile'], p['api.timeout'], p['api.maxBodyBytes'], pin]) };
+  }
+
+  private refreshApi(): void {
+    if (this.apiInputs().key === this.apiKey) return;
     const old = this.api;
     this.api = this.makeApi();
     this.o.log.info({ baseUrl: this.o.properties()['api.baseUrl'] }, 'REST client settings changed');
@@ -176,12 +180,13 @@ export class Daemon {
   /** Notifications were queued (nbwss notify): send to idle groups now. */
   notified(refused: { groupId: string; pending: number }[] = [], queued: string[] = [], count = 0): void {
     for (const g of queued) this.o.metrics?.notificationsAccepted.inc({ group: g }, count);
-    for (const r of refused) this.o.metrics?.notificationsRefused.inc({ group: r.groupId }, count);
-    for (const r of refused)
+    for (const r of refused) {
+      this.o.metrics?.notificationsRefused.inc({ group: r.groupId }, count);
       this.o.log.warn(
         { group: safeGroup(r.groupId), pending: r.pending },
         'notifications refused for a group: its outbox is full (notification.maxQueued); its cloud has been away',
       );
+    }
     this.deliveries.pumpAll();
   }
 

@@ -235,7 +235,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
           ? req.refused.filter((r): r is { groupId: string; pending: number } => typeof r?.groupId === 'string' && typeof r?.pending === 'number')
           : [];
         const queued = Array.isArray(req.queued) ? req.queued.filter((g): g is string => typeof g === 'string') : [];
-        daemon.notified(refused, queued, typeof req.count === 'number' ? req.count : 0);
+        daemon.notified(refused, queued, Number.isSafeInteger(req.count) && (req.count as number) >= 0 ? (req.count as number) : 0);
         c.end('{"ok":true}\n');
       } else if (req.cmd === 'watch') {
         // The live view: the status now, then again whenever it may have changed (at most every 100 ms).

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -71,6 +71,26 @@ describe('Prometheus metrics (metrics.listen)', () => {
     ep.closeClients();
     await d.waitFor((l) => l.msg === 'connection attempt failed' && l.reason === 'token rejected');
     expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('nbwss_connection_failures_total{reason="token_rejected"}');
+  });
+
+  it('a notify nudge with a nonsensical count on the control socket neither crashes the daemon nor skews the counters', async () => {
+    const port = await closedPort();
+    const ep = await endpoint();
+    const h = home({ 'metrics.listen': `127.0.0.1:${port}` });
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    const answer = await new Promise<string>((resolve) => {
+      const c = connect(join(h.dir, 'daemon.sock'));
+      let got = '';
+      c.on('connect', () => c.write('{"cmd":"notify","count":-5,"queued":["sg1"],"refused":[{"groupId":"sg1","pending":1}]}\n'));
+      c.on('data', (x) => (got += x));
+      c.on('close', () => resolve(got));
+    });
+    expect(answer).toBe('{"ok":true}\n');
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toContain('nbwss_notifications_accepted_total{group="sg1"} 0');
+    expect((await runCli(['status', '--check'], h.env)).code).toBe(0); // still up and connected
   });
 
   it('off by default; metrics.listen set on a running daemon starts it (SIGHUP or config set)', async () => {
