@@ -114,6 +114,8 @@ await build({
     'reference-endpoint': 'src/reference-endpoint/index.ts',
     'reference-endpoint-cli': 'src/reference-endpoint/cli.ts',
     'netbackup-api': 'src/reference-endpoint/netbackup-api.ts',
+    scenario: 'src/reference-endpoint/scenario.ts',
+    'primary-cli': 'src/reference-endpoint/primary-cli.ts',
   },
   outdir: 'dist',
   bundle: true,

@@ -11,6 +11,7 @@ export const EXIT: Record<ErrorCode | 'OK' | 'UNEXPECTED', number> = {
   EXISTS: 6,
   NOT_FOUND: 7,
   STORE: 8,
+  AUTH: 9,
   CANCELLED: 130,
 };
 
@@ -25,6 +26,7 @@ export const EXIT_CODES: readonly [number, string][] = [
   [EXIT.EXISTS, 'the entity already exists'],
   [EXIT.NOT_FOUND, 'no entity was found'],
   [EXIT.STORE, 'store or keychain failure, or an outbox full (notify)'],
+  [EXIT.AUTH, "NetBackup's REST API refused nbwss's credentials (api key set, api login)"],
   [EXIT.CANCELLED, 'cancelled (Ctrl-C)'],
 ];
 

@@ -48,7 +48,7 @@ function addressOf(home: string): { path: string; release(): void } | undefined 
  */
 export function askDaemon<T = unknown>(
   home: string,
-  request: { cmd: 'reconcile' | 'status' } | { cmd: 'notify'; count: number; queued: string[]; refused: { groupId: string; pending: number }[] },
+  request: { cmd: 'reconcile' | 'status' | 'poll' } | { cmd: 'notify'; count: number; queued: string[]; refused: { groupId: string; pending: number }[] },
   timeoutMs = 2000,
 ): Promise<T | undefined> {
   const address = addressOf(home);

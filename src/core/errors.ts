@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'EXISTS' // the entity already exists
   | 'NOT_FOUND' // no entity was found
   | 'STORE' // store or keychain failure
+  | 'AUTH' // NetBackup's REST API refused nbwss's credentials (401/403)
   | 'CANCELLED'; // the user pressed Ctrl-C or declined
 
 export class NbwssError extends Error {

@@ -27,6 +27,9 @@ export interface Words {
   debug: string;
   apiPin: string;
   notify: string;
+  apiKeySet: string;
+  apiLogin: string;
+  apiTest: string;
 }
 
 const CLI_WORDS: Words = {
@@ -52,6 +55,9 @@ const CLI_WORDS: Words = {
   debug: 'NBWSS_DEBUG=1',
   apiPin: 'nbwss api pin',
   notify: 'nbwss notify',
+  apiKeySet: 'nbwss api key set < key.txt',
+  apiLogin: 'nbwss api login --user NAME',
+  apiTest: 'nbwss api test',
 };
 
 /** The words in force (the CLI's unless a front end said otherwise). */

@@ -6,11 +6,12 @@ import type { NbwssProperties } from '../core/config/properties.js';
 import { ConnectError, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
 import { readFileSync } from 'node:fs';
 import { appendAudit } from '../core/audit.js';
-import { RestClient } from './api.js';
+import { RestClient } from '../core/api/rest.js';
 import { API_PIN_META, apiTrust } from '../core/api/trust.js';
 import { Deliveries, type GroupDelivery } from './delivery.js';
 import type { GroupOutbox } from '../core/store/outbox.js';
 import { failureKind, type Metrics } from './metrics.js';
+import { Poller, type SourceStatus } from './poller.js';
 import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan } from './plan.js';
 
 export interface DaemonOptions {
@@ -97,7 +98,20 @@ export class Daemon {
       },
     });
     this.api = this.makeApi();
+    this.poller = new Poller({
+      store: o.store,
+      secrets: o.secrets,
+      log: o.log,
+      properties: o.properties,
+      api: () => this.api,
+      now: () => this.now(),
+      queued: (r, count) => this.notified(r.refused, r.queued, count),
+      changed: () => this.changed(),
+    });
   }
+
+  /** The REST API poller (where notifications come from without nbwss notify). */
+  readonly poller: Poller;
 
   private readonly watchers = new Set<() => void>();
   /** Be told when something `status` shows may have changed (the live view). Returns how to stop. */
@@ -286,6 +300,11 @@ export class Daemon {
     this.targetsSeen = this.targets();
     this.refreshApi();
     try {
+      this.poller.refresh();
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST API poller');
+    }
+    try {
       this.dropOrphanedOutboxes();
     } catch (e) {
       // Connecting matters more: the drop is tried again at the next reconcile.
@@ -439,7 +458,7 @@ export class Daemon {
     }
   }
 
-  status(): { groups: GroupStatus[]; api: { baseUrl: string; trust: string } } {
+  status(): { groups: GroupStatus[]; api: { baseUrl: string; trust: string; auth: string }; polling: SourceStatus[] } {
     const byGroup = new Map<string, GroupStatus>();
     const outboxes = new Map(this.o.store.outbox.groups().map((g) => [g.groupId, g]));
     const now = this.now().getTime();
@@ -494,7 +513,9 @@ export class Daemon {
       api: {
         baseUrl: base.origin + base.pathname,
         trust: t.kind === 'ca' ? 'api.caFile' : t.kind === 'pin' ? `pinned ${t.pin.fingerprint}` : `none: ${t.why}`,
+        auth: this.poller.auth,
       },
+      polling: this.poller.status(),
     };
   }
 
@@ -505,6 +526,7 @@ export class Daemon {
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
     this.deliveries.stop();
+    await this.poller.stop();
     const conns = [...this.conns.values()];
     this.conns.clear(); // first: these closes are ours, not the endpoints'
     for (const conn of conns) conn.close(1000, 'NBWSS daemon stopping');

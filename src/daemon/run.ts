@@ -237,6 +237,11 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
         const queued = Array.isArray(req.queued) ? req.queued.filter((g): g is string => typeof g === 'string') : [];
         daemon.notified(refused, queued, Number.isSafeInteger(req.count) && (req.count as number) >= 0 ? (req.count as number) : 0);
         c.end('{"ok":true}\n');
+      } else if (req.cmd === 'poll') {
+        // nbwss api poll, a notify script: poll the REST API now rather than at the next scheduledRate.
+        daemon.poller.refresh();
+        daemon.poller.pollNow();
+        c.end('{"ok":true}\n');
       } else if (req.cmd === 'watch') {
         // The live view: the status now, then again whenever it may have changed (at most every 100 ms).
         if (watchers >= MAX_WATCHERS) return void c.end('{"ok":false,"error":"too many watchers"}\n');

@@ -1,15 +1,22 @@
 /**
- * A stand-in of the NetBackup REST API for tests, the demo and benchmarks
- * (never used by the CLI or the daemon): https on loopback with a throwaway
- * certificate, the guide's example resource (config/servers/vmservers) kept
- * in memory, JWT-style Authorization required as NetBackup requires it, and
- * every request recorded.
+ * A stand-in of a NetBackup primary's REST API for tests, the demo and
+ * benchmarks (never used by the CLI or the daemon): https on loopback with a
+ * throwaway certificate, NetBackup's media type and JSON:API shapes, and
+ * every request recorded. It serves what nbwss uses:
+ * - POST /netbackup/login (user name and password → a JWT with a validity),
+ *   and API keys (`Authorization: <key>`); with `auth` set only those are
+ *   accepted, without it any Authorization is (the COMMAND tests' case);
+ * - GET /netbackup/admin/jobs[/{id}] and GET /netbackup/catalog/images[/{id}]
+ *   with filter, sort and paging (query.ts), from jobs and images a test or
+ *   the scenario driver (scenario.ts) sets;
+ * - the guide's COMMAND example resource, config/servers/vmservers.
  */
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { throwawayCertificate } from './index.js';
+import { QueryError, query } from './query.js';
 
 export interface RecordedRequest {
   method: string;
@@ -20,9 +27,48 @@ export interface RecordedRequest {
 
 export interface NetBackupApiOptions {
   host?: string;
+  /** Listen on this port (default: any free one). */
+  port?: number;
   /** Handle a request before the stand-in does (return true when handled): slow, huge or failing answers for tests. */
   handler?: (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
   tls?: { key: string; cert: string };
+  /** Accept only these credentials (else any Authorization header will do). */
+  auth?: { apiKeys?: string[]; users?: { userName: string; password: string; domainName?: string; domainType?: string }[]; tokenValiditySeconds?: number };
+}
+
+/** A job as GET /admin/jobs returns its attributes (times in ISO 8601, as NetBackup gives them). */
+export interface JobAttributes {
+  jobId: number;
+  parentJobId: number;
+  jobType: string;
+  jobSubType?: string;
+  policyType: string;
+  policyName: string;
+  scheduleType: string;
+  scheduleName: string;
+  clientName: string;
+  state: string;
+  status: number;
+  startTime: string;
+  endTime?: string;
+  lastUpdateTime: string;
+  kilobytesTransferred: number;
+  percentComplete: number;
+  [k: string]: unknown;
+}
+
+/** An image as GET /catalog/images returns its attributes. */
+export interface ImageAttributes {
+  backupId: string;
+  clientName: string;
+  policyName: string;
+  policyType: string;
+  scheduleType: string;
+  backupTime: string;
+  expiration: string;
+  kilobytes: number;
+  copyCount: number;
+  [k: string]: unknown;
 }
 
 export interface NetBackupApi {
@@ -34,10 +80,42 @@ export interface NetBackupApi {
   requests: RecordedRequest[];
   /** Present another certificate from now on (open connections are closed). */
   setCertificate(tls: { key: string; cert: string }): void;
+  /** Create or change a job; lastUpdateTime is set to now (whole seconds, as NetBackup's). */
+  setJob(job: Partial<JobAttributes> & { jobId: number }): JobAttributes;
+  job(id: number): JobAttributes | undefined;
+  /** Create or change an image. */
+  setImage(image: ImageAttributes): void;
+  deleteImage(backupId: string): boolean;
+  /** Stop accepting an API key (as deleting it on the primary does). */
+  revokeApiKey(key: string): void;
+  /** Tokens handed out by POST /login so far. */
+  readonly logins: number;
   close(): Promise<void>;
 }
 
 const MEDIA_TYPE = 'application/vnd.netbackup+json;version=4.0';
+
+const JOB_FIELDS = [
+  'jobId',
+  'parentJobId',
+  'jobType',
+  'jobSubType',
+  'policyType',
+  'policyName',
+  'scheduleType',
+  'scheduleName',
+  'clientName',
+  'state',
+  'status',
+  'startTime',
+  'endTime',
+  'lastUpdateTime',
+  'kilobytesTransferred',
+  'percentComplete',
+] as const;
+const IMAGE_FIELDS = ['backupId', 'clientName', 'policyName', 'policyType', 'scheduleType', 'backupTime', 'expiration', 'kilobytes', 'copyCount'] as const;
+/** NetBackup's times: ISO 8601 in whole seconds. */
+const isoNow = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
 
 interface VmServer {
   serverName: string;
@@ -57,6 +135,53 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     res.writeHead(code, { 'content-type': MEDIA_TYPE, 'cache-control': 'private' }).end(JSON.stringify(body));
   };
   const error = (res: ServerResponse, code: number, errorCode: number, errorMessage: string) => send(res, code, { errorCode, errorMessage });
+  const jobs = new Map<number, JobAttributes>();
+  const images = new Map<string, ImageAttributes>();
+  const apiKeys = new Set(o.auth?.apiKeys ?? []);
+  const tokens = new Map<string, number>();
+  let logins = 0;
+  const authorized = (h: string) => {
+    const v = h.replace(/^Bearer\s+/i, '');
+    if (apiKeys.has(v)) return true;
+    const until = tokens.get(v);
+    return until !== undefined && Date.now() < until;
+  };
+  const login = (req: IncomingMessage, res: ServerResponse, body: string) => {
+    if (req.method !== 'POST') return error(res, 405, 405, 'Method not allowed');
+    if (!/application\/vnd\.netbackup\+json/.test(req.headers['content-type'] ?? '')) return error(res, 415, 415, `Unsupported media type: send ${MEDIA_TYPE}`);
+    let b: { userName?: unknown; password?: unknown; domainName?: unknown; domainType?: unknown };
+    try {
+      b = JSON.parse(body);
+    } catch {
+      return error(res, 400, 9000, 'The request body is not valid JSON');
+    }
+    const user = (o.auth?.users ?? []).find(
+      (u) =>
+        u.userName === b.userName &&
+        u.password === b.password &&
+        (u.domainName ?? '') === (b.domainName ?? '') &&
+        (u.domainType ?? '') === (b.domainType ?? ''),
+    );
+    if (!user) return error(res, 401, 8000, 'Authentication failed: wrong user name or password');
+    const validity = o.auth?.tokenValiditySeconds ?? 86_400;
+    const token = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString('base64url')}`;
+    tokens.set(token, Date.now() + validity * 1000);
+    logins++;
+    return send(res, 201, { token, tokenType: 'BEARER', validity });
+  };
+  const collection = (res: ServerResponse, url: URL, type: string, idField: string, all: Record<string, unknown>[], fields: readonly string[]) => {
+    const p = query(all, url, fields);
+    return send(res, 200, {
+      data: p.items.map((a) => ({
+        type,
+        id: String(a[idField]),
+        attributes: a,
+        links: { self: { href: `${url.pathname}/${encodeURIComponent(String(a[idField]))}` } },
+      })),
+      meta: p.meta,
+      links: p.links,
+    });
+  };
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -66,8 +191,26 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
       if (o.handler?.(req, res, body)) return;
       const url = new URL(req.url!, 'https://stand-in');
       if (!url.pathname.startsWith('/netbackup/')) return error(res, 404, 404, 'not found');
-      if (!req.headers.authorization) return error(res, 401, 8000, 'Authentication failed: no Authorization header');
       const path = url.pathname.slice('/netbackup'.length);
+      if (path === '/login') return login(req, res, body);
+      if (!req.headers.authorization) return error(res, 401, 8000, 'Authentication failed: no Authorization header');
+      if (o.auth && !authorized(req.headers.authorization)) return error(res, 401, 8000, 'Authentication failed: the token or API key is not valid');
+      if (path === '/admin/jobs' || path.startsWith('/admin/jobs/') || path === '/catalog/images' || path.startsWith('/catalog/images/')) {
+        if (req.method !== 'GET') return error(res, 405, 405, 'Method not allowed');
+        if (!/application\/vnd\.netbackup\+json/.test(`${req.headers.accept ?? ''} ${req.headers['content-type'] ?? ''}`))
+          return error(res, 406, 406, `Not acceptable: ask for ${MEDIA_TYPE}`);
+        try {
+          if (path === '/admin/jobs') return collection(res, url, 'job', 'jobId', [...jobs.values()], JOB_FIELDS);
+          if (path === '/catalog/images') return collection(res, url, 'image', 'backupId', [...images.values()], IMAGE_FIELDS);
+        } catch (e) {
+          if (e instanceof QueryError) return error(res, 400, 9100, e.message);
+          throw e;
+        }
+        const id = decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
+        const item = path.startsWith('/admin/jobs/') ? jobs.get(Number(id)) : images.get(id);
+        if (!item) return error(res, 404, 9004, `No ${path.startsWith('/admin') ? 'job' : 'image'} ${id}`);
+        return send(res, 200, { data: { type: path.startsWith('/admin') ? 'job' : 'image', id, attributes: item, links: { self: { href: url.pathname } } } });
+      }
       if (path === '/config/servers/vmservers') {
         if (req.method === 'GET') return send(res, 200, { data: [...vmservers.values()].map((v) => ({ type: 'vmServer', id: v.serverName, attributes: v })) });
         if (req.method === 'POST') {
@@ -112,7 +255,7 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve());
+    server.listen(o.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {
@@ -121,6 +264,19 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     fingerprint: new X509Certificate(tls.cert).fingerprint256,
     certPem: tls.cert,
     requests,
+    setJob: (j) => {
+      const before = jobs.get(j.jobId);
+      const job: JobAttributes = { kilobytesTransferred: 0, percentComplete: 0, ...before, ...j, lastUpdateTime: isoNow() } as JobAttributes;
+      jobs.set(j.jobId, job);
+      return job;
+    },
+    job: (id) => jobs.get(id),
+    setImage: (i) => void images.set(i.backupId, { ...i }),
+    deleteImage: (id) => images.delete(id),
+    revokeApiKey: (k) => void apiKeys.delete(k),
+    get logins() {
+      return logins;
+    },
     setCertificate: (t) => {
       // As a restarted web service would: the new certificate for every connection from now on.
       server.setSecureContext({ key: t.key, cert: t.cert });

@@ -4,7 +4,8 @@ import { changesStore } from '../changes.js';
 import type { Context, GlobalOptions } from '../context.js';
 import { collect, parseTimeout } from '../options.js';
 import { NbwssError } from '../../core/errors.js';
-import { safeJson } from '../../core/text.js';
+import { safeJson, safeText } from '../../core/text.js';
+import { canPrompt } from '../io.js';
 
 export interface ApiPinOptions extends GlobalOptions {
   fingerprint?: string[];
@@ -54,7 +55,163 @@ Examples:
       .option('--json', 'print JSON')
       .action(async (_o, cmd: Command) => runApiShow(cmd.optsWithGlobals<GlobalOptions & { json?: boolean }>(), ctx)),
   );
+  const key = new Command('key').description("The NetBackup API key nbwss's own calls use (polling jobs and images)");
+  key.addCommand(
+    changesStore(
+      new Command('set')
+        .description('Store a NetBackup API key, read from standard input (never from the command line); it is checked against the primary first')
+        .allowExcessArguments(true)
+        .addHelpText(
+          'after',
+          `
+Create the key on the primary (NetBackup web UI: Security > API keys) for a
+user whose role may view jobs and images. The key is sent as NetBackup wants
+it: Authorization: <key>.
+
+Examples:
+  nbwss api key set < apikey.txt
+  nbwss api key set          # asks for it, echoed as *`,
+        )
+        .action(async (_o, cmd: Command) => {
+          if (cmd.args.length > 0)
+            throw new NbwssError('USAGE', 'nbwss api key set takes no argument: the key is read from standard input, never from the command line', {
+              hint: 'A key on the command line shows in ps and in your shell history. Give it on standard input: nbwss api key set < apikey.txt',
+            });
+          return runApiKeySet(cmd.optsWithGlobals<GlobalOptions>(), ctx);
+        }),
+      { name: 'api key set' },
+    ),
+  );
+  api.addCommand(key);
+  api.addCommand(
+    changesStore(
+      new Command('login')
+        .description('Log nbwss in to the primary as a NetBackup user (for primaries without API keys); the password is read from standard input or asked for')
+        .requiredOption('--user <name>', 'the NetBackup user name')
+        .option('--domain-name <name>', 'the domain of the user')
+        .option('--domain-type <type>', 'the domain type (unixpwd, vx, ldap, nt, …)')
+        .addHelpText(
+          'after',
+          `
+The password is kept in the secret store: the daemon logs in with POST /login
+and logs in again before the token (JWT) expires.
+
+Examples:
+  nbwss api login --user nbwss-poller < password.txt
+  nbwss api login --user admin --domain-name NBU --domain-type unixpwd`,
+        )
+        .action(async (_o, cmd: Command) => runApiLogin(cmd.optsWithGlobals<ApiLoginOptions>(), ctx)),
+      { name: 'api login' },
+    ),
+  );
+  api.addCommand(
+    changesStore(
+      new Command('logout')
+        .description('Forget the API key or login nbwss uses (polling stops asking the primary)')
+        .action(async (_o, cmd: Command) => runApiLogout(cmd.optsWithGlobals<GlobalOptions>(), ctx)),
+      { name: 'api logout' },
+    ),
+  );
+  api.addCommand(
+    new Command('test')
+      .description('Call the REST API once for each thing nbwss needs of it, and say what works')
+      .option('--json', 'print JSON')
+      .action(async (_o, cmd: Command) => runApiTest(cmd.optsWithGlobals<GlobalOptions & { json?: boolean }>(), ctx)),
+  );
+  api.addCommand(
+    new Command('poll')
+      .description('Ask the running daemon to poll the REST API now (the notify scripts do this)')
+      .action(async (_o, cmd: Command) => runApiPoll(cmd.optsWithGlobals<GlobalOptions>(), ctx)),
+  );
   return api;
+}
+
+export interface ApiLoginOptions extends GlobalOptions {
+  user: string;
+  domainName?: string;
+  domainType?: string;
+}
+
+async function readSecret(ctx: Context, question: string): Promise<string> {
+  if (canPrompt(ctx.io)) return (await ctx.prompter()).password(question);
+  let s = '';
+  for await (const chunk of ctx.io.stdin) {
+    s += String(chunk);
+    if (s.length > 65_536) throw new NbwssError('USAGE', 'Standard input is longer than 64 KiB: give the secret alone');
+  }
+  return s;
+}
+
+function saidStored(ctx: Context, r: { auth: string; checked: boolean; why?: string }): void {
+  if (r.checked) ctx.info(ctx.style.green(`Stored: nbwss calls the REST API with the ${r.auth}; the primary accepted it.`));
+  else ctx.warn(`Stored the ${r.auth} without checking it: the primary could not be asked (${r.why}). Run nbwss api test when it can.`);
+}
+
+export async function runApiKeySet(o: GlobalOptions, ctx: Context): Promise<void> {
+  const { setApiKey } = await import('../../core/services/api.js');
+  const store = await ctx.openStore(o);
+  try {
+    const raw = await readSecret(ctx, 'NetBackup API key:');
+    const secrets = await ctx.secrets(store, o);
+    saidStored(ctx, await setApiKey(store, secrets, raw));
+  } finally {
+    store.close();
+  }
+  await ctx.changed?.(o, { command: 'api key set', hosts: [] });
+}
+
+export async function runApiLogin(o: ApiLoginOptions, ctx: Context): Promise<void> {
+  const { apiLogin } = await import('../../core/services/api.js');
+  const store = await ctx.openStore(o);
+  try {
+    const raw = await readSecret(ctx, `Password of ${o.user}:`);
+    const secrets = await ctx.secrets(store, o);
+    saidStored(ctx, await apiLogin(store, secrets, { userName: o.user, domainName: o.domainName, domainType: o.domainType }, raw));
+  } finally {
+    store.close();
+  }
+  await ctx.changed?.(o, { command: 'api login', hosts: [], detail: `user ${o.user}` });
+}
+
+export async function runApiLogout(o: GlobalOptions, ctx: Context): Promise<void> {
+  const { forgetApiCredentials } = await import('../../core/services/api.js');
+  const store = await ctx.openStore(o);
+  let was: string | undefined;
+  try {
+    was = forgetApiCredentials(store, await ctx.secrets(store, o));
+  } finally {
+    store.close();
+  }
+  ctx.info(was ? `Forgot the ${was}.` : 'No REST API credentials were stored; nothing to do.');
+  await ctx.changed?.(o, { command: 'api logout', hosts: [] });
+}
+
+export async function runApiTest(o: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {
+  const { testApi } = await import('../../core/services/api.js');
+  const store = await ctx.readStore(o);
+  let r: Awaited<ReturnType<typeof testApi>>;
+  try {
+    r = await testApi(ctx.home(o), store, store ? await ctx.secrets(store, o) : undefined);
+  } finally {
+    store?.close();
+  }
+  if (o.json) ctx.io.stdout.write(`${safeJson(r)}\n`);
+  else {
+    ctx.io.stdout.write(`REST API ${r.baseUrl}, credentials: ${r.auth}\n`);
+    for (const c of r.checks) ctx.io.stdout.write(`  ${c.ok ? ctx.style.green('ok  ') : ctx.style.red('FAIL')} ${c.name.padEnd(12)} ${safeText(c.detail)}\n`);
+  }
+  if (r.failure === 'AUTH') throw new NbwssError('AUTH', "NetBackup's REST API does not accept nbwss's credentials (see above)");
+  if (r.failure) throw new NbwssError('NETWORK', "NetBackup's REST API cannot be used as it is (see above)");
+}
+
+export async function runApiPoll(o: GlobalOptions, ctx: Context): Promise<void> {
+  const { askDaemon } = await import('../../core/daemon-client.js');
+  const r = await askDaemon<{ ok: boolean }>(ctx.home(o), { cmd: 'poll' });
+  if (!r?.ok)
+    throw new NbwssError('NOT_FOUND', 'No daemon is running for this store: nothing polls the REST API', {
+      hint: 'Start it: nbwss daemon (see nbwss daemon --help)',
+    });
+  ctx.info('The daemon polls the REST API now.');
 }
 
 export async function runApiPin(o: ApiPinOptions, ctx: Context): Promise<void> {

@@ -18,7 +18,9 @@ export interface DaemonStatus {
   uptimeSeconds: number;
   secretStore: string;
   properties: Record<string, unknown>;
-  api?: { baseUrl: string; trust: string };
+  api?: { baseUrl: string; trust: string; auth?: string };
+  /** The REST API poller, per source (jobs, images). */
+  polling?: PollingStatus[];
   groups: {
     groupId: string;
     connected: string | null;
@@ -34,6 +36,34 @@ export interface DaemonStatus {
       dropped: number;
     };
   }[];
+}
+
+export interface PollingStatus {
+  source: string;
+  enabled?: boolean;
+  cursor: string | null;
+  lastPollAt: string | null;
+  lastOkAt: string | null;
+  lastError: string | null;
+  events: number;
+  paused?: string | null;
+  nextPollInSeconds?: number | null;
+}
+
+/** One line per polling source. */
+export function pollingLines(polling: readonly PollingStatus[]): string[] {
+  return polling
+    .filter((p) => p.enabled !== false || p.lastPollAt)
+    .map((p) => {
+      const parts = [p.enabled === false ? 'off' : p.enabled ? 'on' : 'state in the store'];
+      if (p.lastPollAt) parts.push(`last poll ${p.lastPollAt}`);
+      if (p.cursor) parts.push(`${p.source === 'jobs' ? 'cursor' : 'window checked at'} ${p.cursor}`);
+      parts.push(`${p.events} notification${p.events === 1 ? '' : 's'} found`);
+      if (p.nextPollInSeconds !== null && p.nextPollInSeconds !== undefined) parts.push(`next in ${p.nextPollInSeconds}s`);
+      const line = `polling ${p.source}: ${parts.join(', ')}`;
+      if (p.paused) return `${line}\n  PAUSED until the credentials change: ${p.paused}`;
+      return p.lastError ? `${line}\n  last error: ${p.lastError}` : line;
+    });
 }
 
 /** The Nagios plugin convention. */
@@ -80,7 +110,8 @@ export function statusLines(s: DaemonStatus): string[] {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   ];
-  if (s.api) lines.push(`REST service: ${s.api.baseUrl}, trust: ${s.api.trust}`);
+  if (s.api) lines.push(`REST service: ${s.api.baseUrl}, trust: ${s.api.trust}${s.api.auth ? `, credentials: ${s.api.auth}` : ''}`);
+  lines.push(...pollingLines(s.polling ?? []).flatMap((l) => l.split('\n')));
   if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
   for (const grp of s.groups) {
     lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
@@ -109,6 +140,12 @@ export function checkVerdict(s: DaemonStatus | undefined, maxPendingAge: number)
   const late = s.groups.filter((g) => (g.notifications?.oldestPendingAgeSeconds ?? 0) > maxPendingAge).map((g) => g.groupId);
   const perf = `| groups=${groups.length} connected=${groups.length - down.length} pending=${pending} oldest_pending_age=${oldest}s;${maxPendingAge}`;
   if (down.length) return { code: CHECK.CRITICAL, line: safeText(`NBWSS CRITICAL - not connected: group ${down.join(', ')} ${perf}`) };
+  const failing = (s.polling ?? []).filter((p) => p.enabled && p.lastError);
+  if (failing.length)
+    return {
+      code: CHECK.WARNING,
+      line: safeText(`NBWSS WARNING - polling ${failing.map((p) => `${p.source} fails: ${p.lastError}`).join('; ')} ${perf}`),
+    };
   if (late.length)
     return { code: CHECK.WARNING, line: safeText(`NBWSS WARNING - notifications pending longer than ${maxPendingAge}s: group ${late.join(', ')} ${perf}`) };
   return { code: CHECK.OK, line: safeText(`NBWSS OK - ${groups.length} group${groups.length === 1 ? '' : 's'} connected, ${pending} pending ${perf}`) };
@@ -143,14 +180,20 @@ async function notRunning(o: StatusOptions, ctx: Context): Promise<void> {
   // No daemon: what waits in the store is still worth knowing.
   const store = await ctx.readStore(o);
   let outbox: { groupId: string; pending: number; oldestAcceptedAt: string | null; refused: number }[] = [];
+  let polling: PollingStatus[] = [];
   try {
     outbox = store && store.schemaVersion >= 3 ? store.outbox.groups().filter((g) => g.pending > 0 || g.refused > 0) : [];
+    polling =
+      store && store.schemaVersion >= 4
+        ? store.poll.sources().map((p) => ({ ...p, cursor: p.cursor ? new Date(p.cursor.time * 1000).toISOString() : null }))
+        : [];
   } finally {
     store?.close();
   }
-  if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: false, outbox })}\n`);
+  if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: false, outbox, polling })}\n`);
   const lines = ['daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)'];
   for (const g of outbox) lines.push(`group ${g.groupId}: ${g.pending} notification${g.pending === 1 ? '' : 's'} pending since ${g.oldestAcceptedAt ?? '-'}`);
+  lines.push(...pollingLines(polling).flatMap((l) => l.split('\n')));
   ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
 }
 

@@ -14,7 +14,7 @@ export const CONFIG_LOCK = 'config.lock';
 interface Spec {
   type: 'boolean' | 'integer' | 'string';
   default: boolean | number | string;
-  unit?: 'ms' | 's' | 'bytes';
+  unit?: 'ms' | 's' | 'h' | 'bytes';
   min?: number;
   max?: number;
   /** For a string: why a value is not valid (undefined when it is). */
@@ -160,6 +160,34 @@ export const PROPERTY_SPECS = {
     nbwss: true,
     description: 'REST calls in flight per connection, more wait in order (0: scheduledExecutor.threadPoolSize x 8)',
   },
+  'api.version': {
+    type: 'string',
+    default: '4.0',
+    check: (v) => (/^[0-9]{1,2}\.[0-9]{1,2}$/.test(v) ? undefined : 'a NetBackup API version such as 4.0 (8.3), 8.0 (10.0)'),
+    nbwss: true,
+    description: "the NetBackup API version nbwss's own calls ask for (application/vnd.netbackup+json;version=…)",
+  },
+  'api.poll.jobs': {
+    type: 'boolean',
+    default: false,
+    nbwss: true,
+    description: "poll the primary's jobs (GET /admin/jobs) and notify QUEUED, ACTIVE and DONE (needs nbwss api key set or api login)",
+  },
+  'api.poll.images': {
+    type: 'boolean',
+    default: false,
+    nbwss: true,
+    description: "poll the primary's images (GET /catalog/images) and notify CREATE, UPDATE and DELETE",
+  },
+  'api.poll.imageWindow': {
+    type: 'integer',
+    default: 24,
+    unit: 'h',
+    min: 1,
+    max: 87_600,
+    nbwss: true,
+    description: 'how far back (backup time) images are watched; older images are not seen to change or go',
+  },
 } as const satisfies Record<string, Spec>;
 
 export type PropertyKey = keyof typeof PROPERTY_SPECS;
@@ -213,7 +241,7 @@ export function parseValue(key: string, raw: string): boolean | number | string 
     if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
     throw new NbwssError('USAGE', `${key} must be true or false, not "${raw}"`, { hint: `Example: ${W.configSet(key, 'false')}` });
   }
-  const units = { ms: 'milliseconds', s: 'seconds', bytes: 'bytes' } as const;
+  const units = { ms: 'milliseconds', s: 'seconds', h: 'hours', bytes: 'bytes' } as const;
   const range = `a whole number${spec.unit ? ` of ${units[spec.unit]}` : ''} from ${spec.min} to ${spec.max}`;
   if (!/^[0-9]+$/.test(v))
     throw new NbwssError('USAGE', `${key} must be ${range}, not "${raw}"`, { hint: `Example: ${W.configSet(key, String(spec.default))}` });

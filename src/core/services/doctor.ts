@@ -1,3 +1,4 @@
+import { API_ACCOUNTS } from '../api/auth.js';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -146,7 +147,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
               },
         );
         const known = new Set(records.map((r) => accountFor(r.hostName)));
-        const orphans = secrets.accounts().filter((a) => a !== 'nbwss-probe' && !known.has(a));
+        // The REST API credentials (nbwss api key set / api login) are not a host's.
+        const orphans = secrets.accounts().filter((a) => a !== 'nbwss-probe' && !(API_ACCOUNTS as readonly string[]).includes(a) && !known.has(a));
         if (orphans.length === 0) add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry' });
         else if (o.fix && (await o.confirmRemoveOrphans(orphans))) {
           const s = secrets;

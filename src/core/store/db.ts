@@ -10,6 +10,7 @@ import { canonicalHost } from '../endpoint/host.js';
 import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
 import { W } from '../hints.js';
 import { createOutbox, Outbox } from './outbox.js';
+import { createPollState, PollState } from './poll.js';
 
 export type { ConnectionState, EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
 
@@ -53,6 +54,8 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
   (db) => canonicalizeHosts(db),
   // 3: the notification outbox (src/core/store/outbox.ts).
   (db) => createOutbox(db),
+  // 4: what the REST API poller has seen (src/core/store/poll.ts).
+  (db) => createPollState(db),
 ];
 
 /** Rename entries to their canonical host name, except where two entries are one host. */
@@ -174,6 +177,13 @@ export class EndpointStore {
 
   close(): void {
     this.db.close();
+  }
+
+  private pollHandle: PollState | undefined;
+  /** The REST API poller's cursors and what it saw (writes inside write()). */
+  get poll(): PollState {
+    this.pollHandle ??= new PollState(this.db);
+    return this.pollHandle;
   }
 
   private outboxHandle: Outbox | undefined;

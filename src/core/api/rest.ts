@@ -1,10 +1,10 @@
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, request, errors as undiciErrors } from 'undici';
-import { type CommandResponsePayload, flattenHeaders, type RestRequest, syntheticResponse } from '../core/api/command.js';
-import { describeSocketError } from '../core/net-errors.js';
-import { derMatchesPin } from '../core/tls/fingerprint.js';
-import type { ApiTrust } from '../core/api/trust.js';
-import { W } from '../core/hints.js';
+import { type CommandResponsePayload, flattenHeaders, type RestRequest, syntheticResponse } from './command.js';
+import { describeSocketError } from '../net-errors.js';
+import { derMatchesPin } from '../tls/fingerprint.js';
+import type { ApiTrust } from './trust.js';
+import { W } from '../hints.js';
 
 export interface ApiSettings {
   baseUrl: URL;
@@ -33,7 +33,8 @@ export class RestClient {
       this.agent = new Agent({ connect: { ca: t.caPem, rejectUnauthorized: true }, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
     } else if (t.kind === 'pin') {
       // The pin decides, not a CA: the connection is handed to undici only once the certificate matches.
-      const base = buildConnector({ rejectUnauthorized: false });
+      // No TLS session resumption: a resumed session may not carry the peer's certificate, and the pin needs it on every connection.
+      const base = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
       this.agent = new Agent({
         headersTimeout: settings.timeoutMs,
         bodyTimeout: settings.timeoutMs,

@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import {
+  API_AUTH_META,
+  API_KEY_ACCOUNT,
+  API_PASSWORD_ACCOUNT,
+  type ApiAuthConfig,
+  ApiCredentials,
+  callJson,
+  CredentialsRejected,
+  describeAuth,
+  login,
+  mediaType,
+  parseAuthConfig,
+} from '../api/auth.js';
+import { RestClient } from '../api/rest.js';
+import { API_PIN_META, apiTrust } from '../api/trust.js';
+import { loadProperties, type NbwssProperties } from '../config/properties.js';
+import { NbwssError } from '../errors.js';
+import { W } from '../hints.js';
+import type { SecretStore } from '../secrets/index.js';
+import type { EndpointStore } from '../store/db.js';
+
+/** The REST client nbwss's own calls use: api.baseUrl, trusted by api.caFile or the pin (as the daemon's). */
+export function restClientFor(p: NbwssProperties, store: EndpointStore | undefined): RestClient {
+  const baseUrl = new URL(p['api.baseUrl']);
+  const trust = apiTrust(baseUrl, p['api.caFile'], store?.getMeta(API_PIN_META), (f) => readFileSync(f, 'utf8'));
+  return new RestClient({ baseUrl, trust, timeoutMs: p['api.timeout'], maxBodyBytes: p['api.maxBodyBytes'] });
+}
+
+const MAX_SECRET = 16 * 1024;
+
+function checkSecret(what: string, v: string): string {
+  const s = v.replace(/\r?\n$/, '');
+  if (s === '')
+    throw new NbwssError('USAGE', `No ${what} was given on standard input`, {
+      hint: `Give it on standard input: ${what === 'API key' ? W.apiKeySet : `${W.apiLogin} < password.txt`}`,
+    });
+  if (s.length > MAX_SECRET) throw new NbwssError('USAGE', `The ${what} is longer than ${MAX_SECRET} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(s)) throw new NbwssError('USAGE', `The ${what} holds a control character or a line break: give it alone on one line`);
+  return s;
+}
+
+export interface CredentialResult {
+  auth: string;
+  /** false when the primary could not be asked (unreachable, certificate not trusted): stored unchecked, with `why`. */
+  checked: boolean;
+  why?: string;
+}
+
+/**
+ * Check credentials against the primary, then store them (secret in the
+ * secret store, kind in the store): refused ones (401/403) are not stored.
+ * When the primary cannot be reached they are stored unchecked and the
+ * result says so (a key is often set before the network path is open).
+ */
+async function saveCredentials(
+  store: EndpointStore,
+  secrets: SecretStore,
+  config: ApiAuthConfig,
+  secret: string,
+  check: (client: RestClient, signal: AbortSignal) => Promise<void>,
+): Promise<CredentialResult> {
+  const p = loadProperties(store.home);
+  const client = restClientFor(p, store);
+  let checked = true;
+  let why: string | undefined;
+  try {
+    await check(client, AbortSignal.timeout(p['api.timeout']));
+  } catch (e) {
+    if (e instanceof CredentialsRejected) throw e;
+    checked = false;
+    why = (e as Error).message;
+  } finally {
+    await client.close();
+  }
+  const [account, other] = config.kind === 'key' ? [API_KEY_ACCOUNT, API_PASSWORD_ACCOUNT] : [API_PASSWORD_ACCOUNT, API_KEY_ACCOUNT];
+  store.write(() => {
+    secrets.set(account, secret);
+    secrets.delete(other);
+    store.setMeta(API_AUTH_META, JSON.stringify(config));
+  });
+  return { auth: describeAuth(config), checked, why };
+}
+
+/** A GET that must answer 200 with these credentials (401/403: CredentialsRejected; else an Error with what happened). */
+async function probe(client: RestClient, header: string, version: string, config: ApiAuthConfig, path: string, signal: AbortSignal) {
+  const a = await callJson(client, { method: 'GET', path, headers: { authorization: header, accept: mediaType(version) } }, signal);
+  if ((a.status === 401 || a.status === 403) && !a.nbwssError) throw new CredentialsRejected(a.status, a.problem, config);
+  if (a.status !== 200) throw new Error(a.problem);
+  return a;
+}
+
+export async function setApiKey(store: EndpointStore, secrets: SecretStore, raw: string): Promise<CredentialResult> {
+  const key = checkSecret('API key', raw);
+  const config: ApiAuthConfig = { kind: 'key' };
+  const version = loadProperties(store.home)['api.version'];
+  return saveCredentials(store, secrets, config, key, async (client, signal) => {
+    await probe(client, key, version, config, '/admin/jobs?page%5Blimit%5D=1', signal);
+  });
+}
+
+export async function apiLogin(
+  store: EndpointStore,
+  secrets: SecretStore,
+  user: { userName: string; domainName?: string; domainType?: string },
+  raw: string,
+): Promise<CredentialResult> {
+  const password = checkSecret('password', raw);
+  if (user.userName.trim() === '') throw new NbwssError('USAGE', '--user names the NetBackup user nbwss logs in as');
+  const config: ApiAuthConfig = { kind: 'login', ...user };
+  const version = loadProperties(store.home)['api.version'];
+  return saveCredentials(store, secrets, config, password, async (client, signal) => {
+    await login(client, config, password, version, signal);
+  });
+}
+
+/** Forget the REST API credentials. Returns what was forgotten. */
+export function forgetApiCredentials(store: EndpointStore, secrets: SecretStore): string | undefined {
+  const was = parseAuthConfig(store.getMeta(API_AUTH_META));
+  store.write(() => {
+    secrets.delete(API_KEY_ACCOUNT);
+    secrets.delete(API_PASSWORD_ACCOUNT);
+    store.setMeta(API_AUTH_META, undefined);
+  });
+  return was ? describeAuth(was) : undefined;
+}
+
+export interface ApiCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface ApiTestResult {
+  baseUrl: string;
+  auth: string;
+  checks: ApiCheck[];
+  /** The worst failure's kind, for the exit code. */
+  failure: 'AUTH' | 'NETWORK' | undefined;
+}
+
+/** `nbwss api test`: one call per thing nbwss needs of the REST API, each said as it went. */
+export async function testApi(home: string, store: EndpointStore | undefined, secrets: SecretStore | undefined): Promise<ApiTestResult> {
+  const p = loadProperties(home);
+  const config = parseAuthConfig(store?.getMeta(API_AUTH_META));
+  const client = restClientFor(p, store);
+  const checks: ApiCheck[] = [];
+  const base = new URL(p['api.baseUrl']);
+  let failure: ApiTestResult['failure'];
+  const fail = (kind: 'AUTH' | 'NETWORK') => {
+    if (failure !== 'AUTH') failure = kind;
+  };
+  try {
+    const t = client.settings.trust;
+    checks.push({
+      name: 'certificate',
+      ok: t.kind !== 'none',
+      detail: t.kind === 'ca' ? `trusted by api.caFile ${p['api.caFile']}` : t.kind === 'pin' ? `pinned (SHA-256 ${t.pin.fingerprint})` : t.why,
+    });
+    if (t.kind === 'none') {
+      fail('NETWORK');
+      return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+    }
+    let secret: string | undefined;
+    if (config && secrets) secret = secrets.get(config.kind === 'key' ? API_KEY_ACCOUNT : API_PASSWORD_ACCOUNT);
+    if (!config || secret === undefined) {
+      checks.push({ name: 'credentials', ok: false, detail: `none: set an API key with ${W.apiKeySet}, or log in with ${W.apiLogin}` });
+      fail('AUTH');
+      return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+    }
+    const creds = new ApiCredentials(
+      config,
+      secret,
+      () => client,
+      () => p['api.version'],
+    );
+    const signal = AbortSignal.timeout(p['api.timeout']);
+    let header: string;
+    try {
+      header = await creds.header(signal);
+      checks.push({ name: 'credentials', ok: true, detail: config.kind === 'key' ? 'API key (sent as it is)' : `${describeAuth(config)}: logged in` });
+    } catch (e) {
+      checks.push({ name: 'credentials', ok: false, detail: (e as Error).message });
+      fail(e instanceof CredentialsRejected ? 'AUTH' : 'NETWORK');
+      return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+    }
+    for (const [name, path, poll] of [
+      ['jobs', '/admin/jobs?page%5Blimit%5D=1', 'api.poll.jobs'],
+      ['images', '/catalog/images?page%5Blimit%5D=1', 'api.poll.images'],
+    ] as const) {
+      try {
+        const a = await probe(client, header, p['api.version'], config, path, signal);
+        const count = (a.json as { meta?: { pagination?: { count?: unknown } } } | undefined)?.meta?.pagination?.count;
+        checks.push({
+          name,
+          ok: true,
+          detail: `GET ${path.replace(/\?.*/, '')} answered 200${typeof count === 'number' ? ` (${count} on the primary${name === 'images' ? ' in its default window' : ''})` : ''}; ${poll} is ${p[poll] ? 'on' : `off (${W.configSet(poll, 'true')})`}`,
+        });
+      } catch (e) {
+        checks.push({ name, ok: false, detail: (e as Error).message });
+        fail(e instanceof CredentialsRejected ? 'AUTH' : 'NETWORK');
+      }
+    }
+    return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,60 @@
+// npm run primary -- --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE]
+//   [--scenario [--step-ms MS]]
+// A stand-in of a NetBackup primary's REST API (netbackup-api.ts) for trying
+// nbwss by hand: prints api.baseUrl and the certificate's fingerprint, writes
+// a fresh API key to --api-key-file (never printed), and with --scenario plays
+// the guide's backup, restore and image deletion (scenario.ts).
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startNetBackupApi } from './netbackup-api.js';
+import { guideScenario, runScenario } from './scenario.js';
+
+const USAGE = 'usage: npm run primary -- --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE] [--scenario [--step-ms MS]]\n';
+const fail = (why: string): never => {
+  process.stderr.write(`${why}\n${USAGE}`);
+  process.exit(2);
+};
+const OPTIONS = {
+  port: { type: 'string', default: '0' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'api-key-file': { type: 'string' },
+  user: { type: 'string' },
+  'password-file': { type: 'string' },
+  scenario: { type: 'boolean', default: false },
+  'step-ms': { type: 'string', default: '6000' },
+} as const;
+function parse() {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+}
+const v = parse();
+const whole = (name: string, s: string): number => {
+  if (!/^[0-9]+$/.test(s)) fail(`--${name} must be a whole number`);
+  return Number(s);
+};
+if (v.user && !v['password-file']) fail('--user needs --password-file (a password is never taken on the command line)');
+const apiKey = randomBytes(24).toString('base64url');
+const users = v.user ? [{ userName: v.user, password: readFileSync(v['password-file']!, 'utf8').trim() }] : [];
+const primary = await startNetBackupApi({ host: v.host, port: whole('port', v.port), auth: { apiKeys: [apiKey], users } });
+if (v['api-key-file']) writeFileSync(v['api-key-file'], `${apiKey}\n`, { mode: 0o600 });
+process.stderr.write(
+  `NetBackup primary stand-in: api.baseUrl ${primary.baseUrl}\ncertificate SHA-256 ${primary.fingerprint}\n` +
+    (v['api-key-file'] ? `API key written to ${v['api-key-file']}\n` : 'no --api-key-file: only --user logins are accepted\n'),
+);
+const stop = () => void primary.close().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+if (v.scenario) {
+  const s = guideScenario();
+  s.prepare(primary);
+  const stepMs = whole('step-ms', v['step-ms']);
+  await runScenario(primary, s, async (step) => {
+    process.stderr.write(`scenario: ${step.name}\n`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  });
+  process.stderr.write('scenario: done\n');
+}
