@@ -190,15 +190,17 @@ export class Poller {
     } catch (e) {
       if (this.stopped) return;
       const message = (e as Error).message;
-      this.record(s, message);
+      const hint = e instanceof CredentialsRejected ? e.hint : undefined;
+      const said = hint ? `${message}. ${hint}` : message;
+      this.record(s, said);
+      const n = (this.errorsInARow.get(s) ?? 0) + 1;
+      this.errorsInARow.set(s, n);
       if (e instanceof CredentialsRejected || e instanceof NoCredentials) {
         // No retry storm: the source waits for new credentials (nbwss api key set / api login nudge the daemon).
-        this.paused.set(s, message);
+        this.paused.set(s, said);
         this.o.log.error({ source: s, err: message }, 'polling paused until the REST API credentials change');
         this.schedule(s, AUTH_RETRY_MS);
       } else {
-        const n = (this.errorsInARow.get(s) ?? 0) + 1;
-        this.errorsInARow.set(s, n);
         const delay = Math.min(rate * 2 ** Math.min(n - 1, 16), Math.max(MAX_BACKOFF_MS, rate));
         this.o.log.warn({ source: s, err: message, retryInMs: delay }, 'poll failed');
         this.schedule(s, delay);

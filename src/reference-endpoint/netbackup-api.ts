@@ -86,6 +86,8 @@ export interface NetBackupApi {
   /** Create or change an image. */
   setImage(image: ImageAttributes): void;
   deleteImage(backupId: string): boolean;
+  /** Forget every token handed out (as a restarted web service does): the next call with one is answered 401. */
+  forgetTokens(): void;
   /** Stop accepting an API key (as deleting it on the primary does). */
   revokeApiKey(key: string): void;
   /** Tokens handed out by POST /login so far. */
@@ -274,6 +276,7 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     setImage: (i) => void images.set(i.backupId, { ...i }),
     deleteImage: (id) => images.delete(id),
     revokeApiKey: (k) => void apiKeys.delete(k),
+    forgetTokens: () => tokens.clear(),
     get logins() {
       return logins;
     },

@@ -36,11 +36,11 @@ async function pollingHome(p: NetBackupApi, url: string, props: Record<string, s
   return h;
 }
 
-/** Resolves once the primary has answered `n` more listings of jobs and of images. */
-async function morePolls(p: NetBackupApi, n: number): Promise<void> {
+/** Resolves once the primary has answered `n` more listings of each source named. */
+async function morePolls(p: NetBackupApi, n: number, sources: readonly ('jobs' | 'images')[] = ['jobs']): Promise<void> {
   const count = (what: string) => p.requests.filter((r) => r.url.startsWith(`/netbackup/${what}?`) && r.url.includes('filter=')).length;
-  const jobs = count('admin/jobs');
-  const images = count('catalog/images');
+  const jobs = count('admin/jobs') - (sources.includes('jobs') ? 0 : n);
+  const images = count('catalog/images') - (sources.includes('images') ? 0 : n);
   await new Promise<void>((resolve, reject) => {
     const deadline = setTimeout(() => reject(new Error('the daemon stopped polling')), 20_000);
     const t = setInterval(() => {
@@ -95,7 +95,7 @@ describe('polling NetBackup: the guide backup, restore and image deletion', () =
       seen += want.length;
     });
     // Once: three more polls of each source bring nothing new.
-    await morePolls(p, 3);
+    await morePolls(p, 3, ['jobs', 'images']);
     expect(ep.notifications()).toHaveLength(seen);
     const st = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
     const jobs = st.polling.find((x: { source: string }) => x.source === 'jobs');
@@ -108,5 +108,239 @@ describe('polling NetBackup: the guide backup, restore and image deletion', () =
     }
     // The scenario is anchored at now, not at the guide's 2016.
     expect(GUIDE_PARENT_START + s.shift).toBeGreaterThanOrEqual(t0 - 120);
+  });
+});
+
+const jobAt = (jobId: number, state: string, extra: Record<string, unknown> = {}) => ({
+  jobId,
+  parentJobId: 0,
+  jobType: 'BACKUP',
+  policyType: 'Standard',
+  policyName: 'files',
+  scheduleType: 'INCR',
+  scheduleName: 'daily',
+  clientName: `client${jobId}.test`,
+  status: 0,
+  state,
+  startTime: new Date().toISOString(),
+  ...extra,
+});
+const jobStates = (ep: { notifications(): { object: string; data: Record<string, unknown> }[] }) =>
+  ep
+    .notifications()
+    .filter((n) => n.object === 'JOB')
+    .map((n) => `${n.data.jobId}:${n.data.state}`);
+
+describe('polling NetBackup: job transitions', () => {
+  it('QUEUED → ACTIVE → (retry) → ACTIVE → DONE gives QUEUED, ACTIVE, DONE once each; the API words become the guide words', async () => {
+    const ep = await endpoint();
+    const p = await primary();
+    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    const steps: [string, number][] = [
+      ['QUEUED', 1],
+      ['ACTIVE', 2],
+      ['WAITING_FOR_RETRY', 2],
+      ['ACTIVE', 2],
+      ['DONE', 3],
+    ];
+    for (const [state, expected] of steps) {
+      p.setJob(jobAt(501, state, state === 'DONE' ? { status: 58 } : {}));
+      await morePolls(p, 1);
+      await morePolls(p, 1); // a whole poll after the change: what it brought is queued and sent
+      await ep.waitForNotifications(expected);
+      expect(jobStates(ep), state).toEqual(['501:QUEUED', '501:ACTIVE', '501:DONE'].slice(0, expected));
+    }
+    const done = ep.notifications().at(-1)!.data;
+    // A failed job is notified DONE like any other, its status as NetBackup gave it; Standard → STANDARD, INCR → ST_INCR, no parent → itself.
+    expect(done).toMatchObject({ state: 'DONE', status: 58, policyType: 'STANDARD', scheduleType: 'ST_INCR', parentJobId: 501, jobId: 501 });
+    expect(Object.keys(done)).toEqual([
+      'scheduleType',
+      'clientName',
+      'status',
+      'startTime',
+      'state',
+      'policyName',
+      'parentJobId',
+      'jobId',
+      'policyType',
+      'jobType',
+    ]);
+    // Changed again after DONE (NetBackup touches finished jobs): never notified again.
+    p.setJob({ jobId: 501, kilobytesTransferred: 99 });
+    await morePolls(p, 2);
+    expect(jobStates(ep)).toEqual(['501:QUEUED', '501:ACTIVE', '501:DONE']);
+  });
+
+  it('more jobs than one page (250 at once, pages of 100): each notified exactly once, in update order', async () => {
+    const ep = await endpoint();
+    const p = await primary();
+    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    for (let i = 1; i <= 250; i++) p.setJob(jobAt(1000 + i, 'DONE'));
+    await ep.waitForNotifications(250, 20_000);
+    await morePolls(p, 2);
+    const ids = ep.notifications().map((n) => n.data.jobId);
+    expect(ids).toEqual(Array.from({ length: 250 }, (_, i) => 1001 + i));
+    // The listing was read in pages of 100: offsets 0, 100 and 200 of one filter.
+    const offsets = new Set(p.requests.filter((r) => r.url.includes('filter=')).map((r) => new URL(r.url, 'https://x').searchParams.get('page[offset]')));
+    expect([...offsets].sort()).toEqual(['0', '100', '200']);
+  });
+
+  it('the daemon down during a backup: what changed meanwhile is notified after the restart, nothing twice (kill -9 included)', async () => {
+    const ep = await endpoint();
+    const p = await primary();
+    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+    let d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    p.setJob(jobAt(144, 'ACTIVE'));
+    p.setJob(jobAt(145, 'ACTIVE', { parentJobId: 144 }));
+    await ep.waitForNotifications(2);
+    // Acknowledged (an unacknowledged message would be resent after the restart, with its id: delivery's business, not polling's).
+    let acked = 0;
+    await d.waitFor((l) => l.msg === 'notifications acknowledged' && (acked += l.count as number) >= 2);
+    await d.stop('SIGKILL');
+    // While no daemon runs: one job finishes, one starts and finishes, the parent is still running.
+    p.setJob(jobAt(145, 'DONE', { parentJobId: 144 }));
+    p.setJob(jobAt(146, 'QUEUED', { parentJobId: 144 }));
+    p.setJob(jobAt(146, 'DONE', { parentJobId: 144 }));
+    d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await ep.waitForNotifications(4);
+    await morePolls(p, 3);
+    p.setJob(jobAt(144, 'DONE'));
+    await ep.waitForNotifications(5);
+    await morePolls(p, 2);
+    // 146 is seen only as DONE: polling cannot see a state that came and went between two polls.
+    expect(jobStates(ep)).toEqual(['144:ACTIVE', '145:ACTIVE', '145:DONE', '146:DONE', '144:DONE']);
+  });
+});
+
+describe('polling NetBackup: credentials', () => {
+  it('a revoked API key: status names the error and the fix, the source waits (no retry storm), a new key resumes it', async () => {
+    const ep = await endpoint();
+    const p = await primary({ auth: { apiKeys: [API_KEY, 'second-key-abcdef'] } });
+    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    p.revokeApiKey(API_KEY);
+    await d.waitFor((l) => l.msg === 'polling paused until the REST API credentials change');
+    const rejected = p.requests.length;
+    const st = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    const jobs = st.polling.find((x: { source: string }) => x.source === 'jobs');
+    expect(jobs.lastError).toContain('refused the API key (401)');
+    expect(jobs.paused).toContain('401');
+    // The next try is a quarter of an hour away, not the next scheduledRate (1 s).
+    expect(jobs.nextPollInSeconds).toBeGreaterThan(800);
+    const text = (await runCli(['status'], h.env)).stdout;
+    expect(text).toContain('PAUSED until the credentials change');
+    expect(text).toContain('Set a valid API key with: nbwss api key set < key.txt');
+    const check = await runCli(['status', '--check'], h.env);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/^NBWSS WARNING - polling jobs fails: .*401/);
+    expect(p.requests.length).toBe(rejected + 0);
+    // A new key: the CLI nudges the daemon, polling resumes at once.
+    const k = await runCli(['api', 'key', 'set'], h.env, 'second-key-abcdef\n');
+    expect(k.code, k.stderr).toBe(0);
+    await d.waitFor((l) => l.msg === 'polling works again');
+    p.setJob(jobAt(7, 'DONE'));
+    await ep.waitForNotifications(1);
+    expect(p.requests.at(-1)!.headers.authorization).toBe('second-key-abcdef');
+  });
+
+  it('a token the primary forgot (web service restarted): one 401, one new login, polling goes on without an error', async () => {
+    const ep = await endpoint();
+    const p = await primary({ auth: { users: [{ userName: 'poller', password: 'pw-1' }], tokenValiditySeconds: 3600 } });
+    const h = homeWith({ 'api.baseUrl': p.baseUrl, 'notification.scheduledRate': 1, 'api.poll.jobs': true });
+    expect((await runCli(['api', 'pin', '--fingerprint', p.fingerprint], h.env)).code).toBe(0);
+    expect((await runCli(['api', 'login', '--user', 'poller'], h.env, 'pw-1\n')).code).toBe(0);
+    await addEndpoint(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await morePolls(p, 2);
+    expect(p.logins).toBe(2); // api login's check, the daemon's login
+    p.forgetTokens();
+    p.setJob(jobAt(10, 'DONE'));
+    await ep.waitForNotifications(1);
+    expect(p.logins).toBe(3);
+    const st = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(st.polling.find((x: { source: string }) => x.source === 'jobs')).toMatchObject({ lastError: null, paused: null });
+    expect(d.lines.some((l) => l.msg === 'poll failed')).toBe(false);
+  });
+
+  it('nbwss api login: the daemon logs in and renews the token before it expires', async () => {
+    const ep = await endpoint();
+    const p = await primary({ auth: { users: [{ userName: 'poller', password: 'pw-1' }], tokenValiditySeconds: 2 } });
+    const h = homeWith({ 'api.baseUrl': p.baseUrl, 'notification.scheduledRate': 1, 'api.poll.jobs': true });
+    expect((await runCli(['api', 'pin', '--fingerprint', p.fingerprint], h.env)).code).toBe(0);
+    const wrong = await runCli(['api', 'login', '--user', 'poller'], h.env, 'not-it\n');
+    expect(wrong.code).toBe(9);
+    expect(wrong.stderr).toContain("NetBackup's REST API refused the user poller (401)");
+    const ok = await runCli(['api', 'login', '--user', 'poller'], h.env, 'pw-1\n');
+    expect(ok.code, ok.stderr).toBe(0);
+    await addEndpoint(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    const first = p.logins;
+    // Validity 2 s, renewed at 80 %: within a few polls nbwss has logged in again, and no call was refused.
+    await morePolls(p, 4);
+    expect(p.logins).toBeGreaterThan(first);
+    const jwtCalls = p.requests.filter((r) => r.url.startsWith('/netbackup/admin/jobs'));
+    expect(jwtCalls.every((r) => r.headers.authorization?.startsWith('eyJ'))).toBe(true);
+    p.setJob(jobAt(9, 'DONE'));
+    await ep.waitForNotifications(1);
+
+    // The password is never in the store or the log.
+    expect(readFileSync(`${h.dir}/nbwss.db`).includes('pw-1')).toBe(false);
+    expect(d.lines.map((l) => JSON.stringify(l)).join('\n')).not.toContain('pw-1');
+  });
+
+  it('api key set: refused by the primary → exit 9, nothing stored; on the command line → usage error; api test says what works', async () => {
+    const p = await primary();
+    const h = homeWith({ 'api.baseUrl': p.baseUrl });
+    const noTrust = await runCli(['api', 'test'], h.env);
+    expect(noTrust.code).toBe(4);
+    expect(noTrust.stdout).toContain("FAIL certificate  the REST service's certificate is not trusted yet");
+    expect((await runCli(['api', 'pin', '--fingerprint', p.fingerprint], h.env)).code).toBe(0);
+    const none = await runCli(['api', 'test'], h.env);
+    expect(none.code).toBe(9);
+    expect(none.stdout).toContain('FAIL credentials  none: set an API key with nbwss api key set < key.txt');
+    const argv = await runCli(['api', 'key', 'set', API_KEY], h.env, '');
+    expect(argv.code).toBe(2);
+    expect(argv.stderr).toContain('never from the command line');
+    expect(argv.stderr).not.toContain(API_KEY);
+    const bad = await runCli(['api', 'key', 'set'], h.env, 'wrong-key\n');
+    expect(bad.code).toBe(9);
+    expect(bad.stderr).toContain("NetBackup's REST API refused the API key (401)");
+    expect((await runCli(['api', 'test'], h.env)).code).toBe(9); // still none stored
+    const good = await runCli(['api', 'key', 'set'], h.env, `${API_KEY}\n`);
+    expect(good.code, good.stderr).toBe(0);
+    const t = await runCli(['api', 'test', '--json'], h.env);
+    expect(t.code, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout)).toMatchObject({
+      auth: 'API key',
+      failure: null,
+      checks: [
+        { name: 'certificate', ok: true },
+        { name: 'credentials', ok: true },
+        { name: 'jobs', ok: true },
+        { name: 'images', ok: true },
+      ],
+    });
+    expect(t.stdout).not.toContain(API_KEY);
+    // The key is in the secret store, not in the store, and doctor does not call it an orphan token.
+    expect(readFileSync(`${h.dir}/nbwss.db`).includes(API_KEY)).toBe(false);
+    const doc = await runCli(['doctor', '--json'], h.env);
+    expect(doc.stdout).not.toContain('@api-key');
+    const out = await runCli(['api', 'logout'], h.env);
+    expect(out.stderr).toContain('Forgot the API key.');
+    expect((await runCli(['api', 'test'], h.env)).code).toBe(9);
   });
 });

@@ -136,7 +136,7 @@ export interface ApiTestResult {
   auth: string;
   checks: ApiCheck[];
   /** The worst failure's kind, for the exit code. */
-  failure: 'AUTH' | 'NETWORK' | undefined;
+  failure: 'AUTH' | 'NETWORK' | null;
 }
 
 /** `nbwss api test`: one call per thing nbwss needs of the REST API, each said as it went. */
@@ -146,7 +146,7 @@ export async function testApi(home: string, store: EndpointStore | undefined, se
   const client = restClientFor(p, store);
   const checks: ApiCheck[] = [];
   const base = new URL(p['api.baseUrl']);
-  let failure: ApiTestResult['failure'];
+  let failure: ApiTestResult['failure'] = null;
   const fail = (kind: 'AUTH' | 'NETWORK') => {
     if (failure !== 'AUTH') failure = kind;
   };

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import {
+  diffImages,
+  digest,
+  epochSeconds,
+  guidePolicyType,
+  guideScheduleType,
+  imageNotification,
+  imagesFilter,
+  jobChange,
+  jobNotification,
+  jobsFilter,
+  type WatchedImage,
+  watchedImage,
+} from '../../src/core/poll/map.js';
+import { parseFilter, query } from '../../src/reference-endpoint/query.js';
+
+const apiJob = {
+  jobId: 146,
+  parentJobId: 145,
+  jobType: 'BACKUP',
+  policyType: 'VMware',
+  policyName: 'vmware2',
+  scheduleType: 'FULL',
+  clientName: 'DummyTestVM',
+  state: 'DONE',
+  status: 0,
+  startTime: '2016-04-05T04:14:58.000Z',
+  lastUpdateTime: '2016-04-05T04:15:20.000Z',
+  kilobytesTransferred: 12,
+};
+
+describe('jobs: from the API to the guide', () => {
+  it('maps a job to the guide example E, field for field and in its order', () => {
+    const m = jobNotification(apiJob);
+    expect(m.ok).toBe(true);
+    if (!m.ok) return;
+    expect(m.notification.object).toBe('JOB');
+    expect(m.notification.data).toBe(
+      '{"scheduleType":"ST_FULL","clientName":"DummyTestVM","status":0,"startTime":1459829698,"state":"DONE","policyName":"vmware2","parentJobId":145,"jobId":146,"policyType":"VMWARE","jobType":"BACKUP"}',
+    );
+  });
+
+  it('a job without a parent (0 or absent) is its own parent, as the guide parent job is', () => {
+    for (const parentJobId of [0, undefined]) {
+      const m = jobNotification({ ...apiJob, jobId: 144, parentJobId });
+      expect(m.ok && JSON.parse(m.notification.data).parentJobId).toBe(144);
+    }
+  });
+
+  it('a job lacking a field the guide requires is not notified, and says which', () => {
+    const m = jobNotification({ ...apiJob, clientName: '' });
+    expect(m).toEqual({ ok: false, problem: expect.stringContaining('data.clientName must be a non-empty string') });
+    const t = jobNotification({ ...apiJob, startTime: 'yesterday' });
+    expect(t.ok).toBe(false);
+  });
+
+  it('the words: schedule types get ST_, policy types are upper case with underscores', () => {
+    expect(guideScheduleType('FULL')).toBe('ST_FULL');
+    expect(guideScheduleType('DIFF_INCR')).toBe('ST_DIFF_INCR');
+    expect(guideScheduleType('ST_CINC')).toBe('ST_CINC');
+    expect(guideScheduleType('user backup')).toBe('ST_USER_BACKUP');
+    expect(guideScheduleType(undefined)).toBe('ST_FULL');
+    expect(guidePolicyType('VMware')).toBe('VMWARE');
+    expect(guidePolicyType('MS-Windows')).toBe('MS_WINDOWS');
+    expect(guidePolicyType(' Standard ')).toBe('STANDARD');
+    expect(guidePolicyType('')).toBe('STANDARD');
+  });
+
+  it('epoch seconds from ISO 8601 or numbers; nothing from what is not a time', () => {
+    expect(epochSeconds('2016-04-05T04:14:34.000Z')).toBe(1459829674);
+    expect(epochSeconds('2016-04-05T04:14:34.999Z')).toBe(1459829674);
+    expect(epochSeconds(1459829674.7)).toBe(1459829674);
+    for (const v of ['', 'soon', null, undefined, -1, Number.NaN, '1969-12-31T23:59:59Z']) expect(epochSeconds(v)).toBeUndefined();
+  });
+
+  it('the change rule: QUEUED, ACTIVE and DONE when they differ from the last notified; never after DONE; other states not at all', () => {
+    expect(jobChange('QUEUED', undefined)).toBe('QUEUED');
+    expect(jobChange('ACTIVE', 'QUEUED')).toBe('ACTIVE');
+    expect(jobChange('ACTIVE', 'ACTIVE')).toBeUndefined();
+    expect(jobChange('QUEUED', 'ACTIVE')).toBe('QUEUED'); // requeued
+    expect(jobChange('DONE', 'ACTIVE')).toBe('DONE');
+    expect(jobChange('DONE', undefined)).toBe('DONE');
+    expect(jobChange('DONE', 'DONE')).toBeUndefined();
+    expect(jobChange('ACTIVE', 'DONE')).toBeUndefined();
+    for (const s of ['WAITING_FOR_RETRY', 'SUSPENDED', 'INCOMPLETE', 'RE_QUEUED', '', 7, undefined]) expect(jobChange(s, 'ACTIVE')).toBeUndefined();
+  });
+
+  it('the filter asks from the cursor less the overlap, never before the floor', () => {
+    expect(jobsFilter(1_000_000, 0, 30)).toBe(`lastUpdateTime ge ${new Date(999_970_000).toISOString()}`);
+    expect(jobsFilter(1_000_000, 999_990, 30)).toBe(`lastUpdateTime ge ${new Date(999_990_000).toISOString()}`);
+    expect(imagesFilter(1_000_000)).toBe(`backupTime ge ${new Date(1_000_000_000).toISOString()}`);
+  });
+});
+
+const img = (backupId: string, backupTime: number, d = 'a'): WatchedImage => ({ backupId, backupTime, clientName: 'c', clientType: 'VMWARE', digest: d });
+
+describe('images: what changed, and how it is notified', () => {
+  it('an image: its client type from clientType, else the policy type; CREATE in the guide example D field order', () => {
+    const w = watchedImage({ backupId: 'DummyTestVM_1459811698', clientName: 'DummyTestVM', backupTime: '2016-04-04T23:14:58Z', policyType: 'VMware' })!;
+    expect(w.clientType).toBe('VMWARE');
+    expect(watchedImage({ backupId: 'x', clientName: 'c', backupTime: 1, clientType: 'Hyper-V', policyType: 'VMware' })!.clientType).toBe('HYPER_V');
+    const n = imageNotification(w, 'CREATE', 1459829720);
+    expect(n.ok && n.notification.data).toBe(
+      '{"clientType":"VMWARE","clientName":"DummyTestVM","backupTime":1459811698,"createdTime":1459829720,"operationId":"CREATE","backupId":"DummyTestVM_1459811698"}',
+    );
+    for (const bad of [
+      { clientName: 'c', backupTime: 1 },
+      { backupId: 'x', backupTime: 1 },
+      { backupId: 'x', clientName: 'c', backupTime: 'never' },
+    ])
+      expect(watchedImage(bad)).toBeUndefined();
+  });
+
+  it('the digest does not depend on key order, and changes with any value', () => {
+    expect(digest({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(digest({ b: { d: [1, 2], c: 2 }, a: 1 }));
+    expect(digest({ a: 1, b: { c: 2 } })).not.toBe(digest({ a: 1, b: { c: 3 } }));
+    expect(digest({ a: [1, 2] })).not.toBe(digest({ a: [2, 1] }));
+  });
+
+  it('created, updated, missing; an image older than the window is forgotten, not deleted; a cut-short listing misses nothing', () => {
+    const known = new Map([img('old', 50), img('same', 150), img('changed', 160), img('gone', 170)].map((i) => [i.backupId, i]));
+    const listed = [img('same', 150), img('changed', 160, 'b'), img('new', 180), img('new', 180)];
+    const d = diffImages(listed, known, 100, true);
+    expect(d.created.map((i) => i.backupId)).toEqual(['new']);
+    expect(d.updated.map((i) => i.backupId)).toEqual(['changed']);
+    expect(d.missing.map((i) => i.backupId)).toEqual(['gone']);
+    expect(diffImages(listed, known, 100, false).missing).toEqual([]);
+  });
+});
+
+describe("the stand-in primary's query language", () => {
+  const rows = [
+    { jobId: 1, state: 'DONE', clientName: "o'brien", t: '2026-01-01T00:00:02.000Z' },
+    { jobId: 2, state: 'ACTIVE', clientName: 'b', t: '2026-01-01T00:00:01.000Z' },
+    { jobId: 3, state: 'DONE', clientName: 'c', t: '2026-01-01T00:00:03.000Z' },
+  ];
+  const q = (s: string) => query(rows, new URL(`https://x/netbackup/admin/jobs?${s}`), ['jobId', 'state', 'clientName', 't']);
+
+  it('filters with and-joined comparisons, quoted strings with doubled quotes, times and numbers', () => {
+    expect(parseFilter("state eq 'DONE' and jobId gt 1")).toEqual([
+      { field: 'state', op: 'eq', value: 'DONE' },
+      { field: 'jobId', op: 'gt', value: 1 },
+    ]);
+    expect(q(`filter=${encodeURIComponent("clientName eq 'o''brien'")}`).items.map((r) => r.jobId)).toEqual([1]);
+    expect(q(`filter=${encodeURIComponent('t ge 2026-01-01T00:00:02.000Z')}`).items.map((r) => r.jobId)).toEqual([1, 3]);
+    expect(() => parseFilter("state eq 'DONE' or jobId eq 1")).toThrow(/only "and"/);
+    expect(() => q(`filter=${encodeURIComponent("nope eq 'x'")}`)).toThrow(/Unknown filter field nope/);
+  });
+
+  it('sorts by several keys, descending with -, and pages with JSON:API links', () => {
+    expect(q('sort=-state,t').items.map((r) => r.jobId)).toEqual([1, 3, 2]);
+    const p = q('sort=jobId&page[limit]=2&page[offset]=0');
+    expect(p.items.map((r) => r.jobId)).toEqual([1, 2]);
+    expect(p.meta.pagination).toMatchObject({ count: 3, offset: 0, limit: 2, next: 2, last: 2, pages: 2 });
+    expect(p.links.next!.href).toContain('page%5Boffset%5D=2');
+    const last = q('sort=jobId&page[limit]=2&page[offset]=2');
+    expect(last.items.map((r) => r.jobId)).toEqual([3]);
+    expect(last.meta.pagination.next).toBeUndefined();
+    expect(() => q('page[limit]=0')).toThrow(/between 1 and 1000/);
+  });
+});
