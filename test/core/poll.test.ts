@@ -160,3 +160,39 @@ describe("the stand-in primary's query language", () => {
     expect(() => q('page[limit]=0')).toThrow(/between 1 and 1000/);
   });
 });
+
+describe('notify scripts: their documented arguments', () => {
+  it('backup_exit_notify: seven arguments; done_trying 0 is not final; numbers checked', async () => {
+    const { scriptEvent } = await import('../../src/core/notify/scripts.js');
+    expect(scriptEvent('backup_exit_notify', ['c1', 'pol_prod', 'sched_fulls', 'FULL', '0', '-1', '1'])).toEqual({
+      script: 'backup_exit_notify',
+      clientName: 'c1',
+      policyName: 'pol_prod',
+      scheduleName: 'sched_fulls',
+      scheduleType: 'FULL',
+      status: 0,
+      stream: -1,
+      state: 'DONE',
+      final: true,
+    });
+    expect(scriptEvent('backup_exit_notify', ['c2', 'pol_prod', 'sched_incr', 'INCR', '73', '0', '0']).final).toBe(false);
+    expect(scriptEvent('parent_start_notify', ['c', 'p', 's', 'FULL', '0', '-1'])).toMatchObject({ state: 'ACTIVE', final: true, stream: -1 });
+    expect(() => scriptEvent('backup_exit_notify', ['c', 'p'])).toThrow(/7 arguments expected, 2 given/);
+    expect(() => scriptEvent('backup_exit_notify', ['c', 'p', 's', 'FULL', 'x', '0', '1'])).toThrow(/exitstatus must be a whole number, not "x"/);
+    expect(() => scriptEvent('bpend_notify', ['c'])).toThrow(/not a NetBackup notify script nbwss knows/);
+  });
+
+  it('the lookup filter doubles quotes; the pick wants the state, the status for an ending and a parent for stream -1', async () => {
+    const { lookupFilter, pickJob, scriptEvent } = await import('../../src/core/notify/scripts.js');
+    const ev = scriptEvent('backup_exit_notify', ["o'brien", 'p', '', 'FULL', '0', '-1', '1']);
+    expect(lookupFilter(ev)).toBe("clientName eq 'o''brien' and policyName eq 'p' and state eq 'DONE'");
+    const jobs = [
+      { jobId: 9, parentJobId: 8, clientName: "o'brien", policyName: 'p', state: 'DONE', status: 0 }, // a child: not for stream -1
+      { jobId: 7, parentJobId: 7, clientName: "o'brien", policyName: 'p', state: 'DONE', status: 1 }, // another status
+      { jobId: 5, parentJobId: 0, clientName: "o'brien", policyName: 'p', state: 'DONE', status: 0 },
+    ];
+    expect(pickJob(ev, jobs)?.jobId).toBe(5);
+    expect(pickJob(scriptEvent('backup_exit_notify', ["o'brien", 'p', '', 'FULL', '0', '0', '1']), jobs)?.jobId).toBe(9);
+    expect(pickJob(ev, [{ ...jobs[2], state: 'ACTIVE' }])).toBeUndefined();
+  });
+});

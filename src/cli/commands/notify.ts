@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
 import { safeJson } from '../../core/text.js';
 import { NbwssError } from '../../core/errors.js';
@@ -7,6 +7,7 @@ import { NbwssError } from '../../core/errors.js';
 export interface NotifyOptions extends GlobalOptions {
   file?: string;
   json?: boolean;
+  script?: string;
 }
 
 export function notifyCommand(ctx: Context): Command {
@@ -14,6 +15,12 @@ export function notifyCommand(ctx: Context): Command {
     .description('Queue JOB and IMAGE notifications for every server group with an ACTIVATED endpoint; the daemon delivers them, in order, until acknowledged')
     .option('-f, --file <path>', 'read the notifications from a file (- for stdin, the default when stdin is not a terminal)')
     .option('--json', 'print what was queued as JSON')
+    .addOption(
+      new Option('--script <name>', "a NetBackup notify script's event: its documented arguments follow --; the job is looked up in the REST API")
+        .choices(['backup_exit_notify', 'parent_start_notify', 'parent_end_notify'])
+        .conflicts('file'),
+    )
+    .argument('[args...]', 'with --script: the arguments NetBackup passed to the script (after --)')
     .addHelpText(
       'after',
       `
@@ -30,11 +37,25 @@ Exit 0 once the notifications are on disk (they survive a crash and a power
 loss); exit 3 and nothing queued if any is not valid; exit 8 naming the groups
 whose outbox is full (notification.maxQueued) — the other groups still get them.
 
+With --script, NetBackup's notify scripts (contrib/notify/) report a job's
+start or end; their arguments name no job id, so nbwss finds the job in the
+REST API (nbwss api key set / api login) and queues it once: a state the
+poller (api.poll.jobs) already notified is not notified again.
+
 Examples:
   nbwss notify --file job-done.json
-  jq -c '.[]' notifications.json | nbwss notify`,
+  jq -c '.[]' notifications.json | nbwss notify
+  nbwss notify --script backup_exit_notify -- client1 pol_prod sched_fulls FULL 0 -1 1`,
     )
-    .action(async (_o, cmd: Command) => runNotify(cmd.optsWithGlobals<NotifyOptions>(), ctx));
+    .action(async (args: string[], _o, cmd: Command) => {
+      const o = cmd.optsWithGlobals<NotifyOptions>();
+      if (o.script) return runNotifyScript(o.script, args, o, ctx);
+      if (args.length)
+        throw new NbwssError('USAGE', `nbwss notify takes no arguments without --script (got "${args[0]}")`, {
+          hint: 'Give the notifications on standard input or with --file.',
+        });
+      return runNotify(o, ctx);
+    });
 }
 
 /** The input, at most MAX_INPUT_BYTES whatever it is (a file, a FIFO, /dev/zero, stdin). */
@@ -121,4 +142,31 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
   }
   if (result.queued.length === 0)
     ctx.warn(`no server group has an ACTIVATED endpoint: the ${items.length} notification${items.length === 1 ? ' was' : 's were'} not queued for anyone`);
+}
+
+export async function runNotifyScript(name: string, args: string[], o: NotifyOptions, ctx: Context): Promise<void> {
+  const [{ notifyFromScript }, { refusedError }, { loadProperties }, { EndpointStore }, { askDaemon }] = await Promise.all([
+    import('../../core/services/notify-script.js'),
+    import('../../core/services/notify.js'),
+    import('../../core/config/properties.js'),
+    import('../../core/store/db.js'),
+    import('../../core/daemon-client.js'),
+  ]);
+  const home = ctx.home(o);
+  const store = EndpointStore.open(home, { durable: true });
+  let r: Awaited<ReturnType<typeof notifyFromScript>>;
+  try {
+    r = await notifyFromScript(store, await ctx.secrets(store, o), name, args);
+  } finally {
+    store.close();
+  }
+  if (r.queued.length || r.refused.length)
+    await askDaemon(home, { cmd: 'notify', count: 1, queued: r.queued.slice(0, 100), refused: r.refused.slice(0, 100) }, 1000);
+  if (o.json) ctx.io.stdout.write(`${safeJson(r)}\n`);
+  if (r.outcome === 'retrying') return ctx.info(`${name}: the job will try again (done_trying 0): nothing to notify yet.`);
+  if (r.outcome === 'already') return ctx.info(`${name}: job ${r.jobId} ${r.state} was notified already.`);
+  if (r.queued.length) ctx.info(`${name}: queued job ${r.jobId} ${r.state} for ${r.queued.join(', ')}.`);
+  const refused = refusedError({ ...r, notifications: 1 }, loadProperties(home)['notification.maxQueued']);
+  if (refused) throw refused;
+  if (r.queued.length === 0) ctx.warn('no server group has an ACTIVATED endpoint: the notification was not queued for anyone');
 }
