@@ -30,13 +30,14 @@ _nbwss() {
     --secret-store) COMPREPLY=( $(compgen -W "keychain file" -- "$cur") ); return ;;
     --pin) COMPREPLY=( $(compgen -W "cert spki" -- "$cur") ); return ;;
     --state) COMPREPLY=( $(compgen -W "activated deactivated" -- "$cur") ); return ;;
+    --script) COMPREPLY=( $(compgen -W "backup_exit_notify parent_start_notify parent_end_notify" -- "$cur") ); return ;;
   esac
   # The command (and sub-command) typed so far; values of flags are skipped.
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     if [[ $skip -eq 1 ]]; then skip=0; continue; fi
     case "$w" in
-      --home|--secret-store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--host|--limit|-n|--max-pending-age) skip=1 ;;
+      --home|--secret-store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--host|--limit|-n|--max-pending-age|--script|--user|--domain-name|--domain-type) skip=1 ;;
       -*) ;;
       *)
         if [[ -z $cmd ]]; then cmd="$w"
@@ -76,11 +77,11 @@ _nbwss() {
     "config list")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "config get")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
     "config set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
     "config unset")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
     "history")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "doctor")
@@ -90,15 +91,27 @@ _nbwss() {
     "status")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --watch -w --check --max-pending-age --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "notify")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --json --script --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "api")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "pin unpin show" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "pin unpin show key login logout test poll" -- "$cur") ); fi ;;
     "api pin")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --timeout --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "api unpin")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "api show")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api key")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "set" -- "$cur") ); fi ;;
+    "api key set")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api login")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--user --domain-name --domain-type --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api logout")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api test")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+    "api poll")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
     "completion")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
   esac

@@ -109,7 +109,11 @@ describe('contrib/notify: NetBackup notify scripts → JOB notifications', () =>
     const polls = () => p.requests.filter((r) => r.url.includes('filter=lastUpdateTime')).length;
     const seen = polls();
     await new Promise<void>((resolve) => {
-      const t = setInterval(() => polls() >= seen + 3 && (clearInterval(t), resolve()), 25);
+      const t = setInterval(() => {
+        if (polls() < seen + 3) return;
+        clearInterval(t);
+        resolve();
+      }, 25);
     });
     // (The poller may also report 144 and 145 ACTIVE: they changed in the very second polling began.)
     expect(

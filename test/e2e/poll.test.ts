@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type NetBackupApi, startNetBackupApi } from '../../src/reference-endpoint/netbackup-api.js';
 import { GUIDE_PARENT_START, guideScenario, runScenario } from '../../src/reference-endpoint/scenario.js';
@@ -203,7 +203,10 @@ describe('polling NetBackup: job transitions', () => {
     await ep.waitForNotifications(2);
     // Acknowledged (an unacknowledged message would be resent after the restart, with its id: delivery's business, not polling's).
     let acked = 0;
-    await d.waitFor((l) => l.msg === 'notifications acknowledged' && (acked += l.count as number) >= 2);
+    await d.waitFor((l) => {
+      if (l.msg === 'notifications acknowledged') acked += l.count as number;
+      return acked >= 2;
+    });
     await d.stop('SIGKILL');
     // While no daemon runs: one job finishes, one starts and finishes, the parent is still running.
     p.setJob(jobAt(145, 'DONE', { parentJobId: 144 }));
@@ -343,4 +346,36 @@ describe('polling NetBackup: credentials', () => {
     expect(out.stderr).toContain('Forgot the API key.');
     expect((await runCli(['api', 'test'], h.env)).code).toBe(9);
   });
+});
+
+describe('npm run demo', () => {
+  it('runs the whole system: the scenario’s ten notifications in order and acknowledged, the COMMAND examples answered, everything removed', async () => {
+    const { spawn } = await import('node:child_process');
+    const script = new URL('../../scripts/demo.mjs', import.meta.url).pathname;
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, out).toBe(0);
+    const order = [...out.matchAll(/NOTIFICATION REQUEST [0-9A-F]{8}…: (.*)/g)].map((m) => m[1]!.replace(/_\d+/, '_T'));
+    expect(order).toEqual([
+      'JOB 144 BACKUP ACTIVE (parent 144, client masterserver2.domain.com)',
+      'JOB 145 BACKUP ACTIVE (parent 144, client DummyTestVM)',
+      'JOB 146 BACKUP ACTIVE (parent 145, client DummyTestVM)',
+      'IMAGE DummyTestVM_T CREATE',
+      'IMAGE DummyTestVM_T UPDATE',
+      'JOB 146 BACKUP DONE (parent 145, client DummyTestVM)',
+      'JOB 145 BACKUP DONE (parent 144, client DummyTestVM)',
+      'JOB 144 BACKUP DONE (parent 144, client masterserver2.domain.com)',
+      'JOB 147 RESTORE DONE (parent 147, client masterserver2.domain.com)',
+      'IMAGE DummyTestVM_T DELETE',
+    ]);
+    expect(out).toContain('all 10 notifications received');
+    expect(out).toMatch(/COMMAND RESPONSE 200 \{"vmServer":\{"serverName":"vCenter2.domain.com"/);
+    expect(out).toContain('nbwss api key set < apikey.txt');
+    expect(out).toContain('Demo done');
+    const store = /Store: (\S+)/.exec(out)![1]!;
+    expect(existsSync(store)).toBe(false);
+  }, 90_000);
 });
