@@ -107,6 +107,11 @@ export class Daemon {
       now: () => this.now(),
       queued: (r, count) => this.notified(r.refused, r.queued, count),
       changed: () => this.changed(),
+      polled: (source, outcome, found) => {
+        o.metrics?.polls.inc({ source, outcome });
+        if (found) o.metrics?.pollNotifications.inc({ source }, found);
+        if (outcome === 'ok') o.metrics?.lastGoodPoll.set({ source }, Date.now() / 1000);
+      },
     });
   }
 

@@ -81,6 +81,24 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10, 30, 60, 300, 3600],
     registers: [this.registry],
   });
+  readonly polls = new Counter({
+    name: 'nbwss_api_polls_total',
+    help: "Polls of NetBackup's REST API per source (jobs, images) and outcome (ok, error, rejected: 401/403 or no credentials)",
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly pollNotifications = new Counter({
+    name: 'nbwss_api_poll_notifications_total',
+    help: 'Notifications found by polling, per source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly lastGoodPoll = new Gauge({
+    name: 'nbwss_api_poll_last_success_timestamp_seconds',
+    help: 'When each source last polled without an error (Unix time)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   private server: Server | undefined;
 
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });

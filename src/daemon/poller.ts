@@ -57,6 +57,8 @@ export interface PollerOptions {
   /** Notifications were queued by a poll (the daemon sends them and counts them). */
   queued: (r: EnqueueResult, count: number) => void;
   changed: () => void;
+  /** A poll ended: its outcome and how many notifications it found (metrics). */
+  polled?: (source: PollSource, outcome: 'ok' | 'error' | 'rejected', found: number) => void;
 }
 
 export interface SourceStatus extends Omit<PollSourceStatus, 'cursor'> {
@@ -186,6 +188,7 @@ export class Poller {
       if (this.errorsInARow.get(s)) this.o.log.info({ source: s }, 'polling works again');
       this.errorsInARow.delete(s);
       if (found > 0) this.o.log.info({ source: s, notifications: found }, 'poll found notifications');
+      this.o.polled?.(s, 'ok', found);
       this.schedule(s, rate);
     } catch (e) {
       if (this.stopped) return;
@@ -195,7 +198,9 @@ export class Poller {
       this.record(s, said);
       const n = (this.errorsInARow.get(s) ?? 0) + 1;
       this.errorsInARow.set(s, n);
-      if (e instanceof CredentialsRejected || e instanceof NoCredentials) {
+      const rejected = e instanceof CredentialsRejected || e instanceof NoCredentials;
+      this.o.polled?.(s, rejected ? 'rejected' : 'error', 0);
+      if (rejected) {
         // No retry storm: the source waits for new credentials (nbwss api key set / api login nudge the daemon).
         this.paused.set(s, said);
         this.o.log.error({ source: s, err: message }, 'polling paused until the REST API credentials change');

@@ -277,7 +277,7 @@ describe('COMMAND: the cloud calls the NetBackup REST API through the daemon', (
     const shown = JSON.parse((await runCli(['api', 'show', '--json'], h.env)).stdout);
     expect(shown).toMatchObject({ baseUrl: a.baseUrl, caFile: null, pin: { origin: `https://127.0.0.1:${a.port}`, fingerprint: a.fingerprint } });
     const status = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
-    expect(status.api).toEqual({ baseUrl: a.baseUrl, trust: `pinned ${a.fingerprint}` });
+    expect(status.api).toEqual({ baseUrl: a.baseUrl, trust: `pinned ${a.fingerprint}`, auth: 'none' });
     // The service now presents another certificate: refused after the handshake, before the request.
     const before = a.requests.length;
     a.setCertificate(await throwawayCertificate());

@@ -333,7 +333,7 @@ describe('nbwss daemon: its life', () => {
     expect(r.code).toBe(0);
     expect(await ep1.closedCode(1)).toBe(1000);
     expect(await listed(h)).toEqual({ 'ep1.test': 'DISCONNECTED' });
-    expect(JSON.parse((await runCli(['status', '--json'], h.env)).stdout)).toEqual({ running: false, outbox: [] });
+    expect(JSON.parse((await runCli(['status', '--json'], h.env)).stdout)).toEqual({ running: false, outbox: [], polling: [] });
   });
 
   it('killed (kill -9) and restarted: the stale state is reset and it reconnects', async () => {

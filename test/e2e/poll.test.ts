@@ -5,6 +5,7 @@ import { GUIDE_PARENT_START, guideScenario, runScenario } from '../../src/refere
 import { type Home, runCli } from '../helpers/cli.js';
 import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { addEndpoint, connected, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
+import { closedPort } from '../helpers/servers.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
 const endpoint = useReferenceEndpoints();
@@ -228,7 +229,8 @@ describe('polling NetBackup: credentials', () => {
   it('a revoked API key: status names the error and the fix, the source waits (no retry storm), a new key resumes it', async () => {
     const ep = await endpoint();
     const p = await primary({ auth: { apiKeys: [API_KEY, 'second-key-abcdef'] } });
-    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+    const port = await closedPort();
+    const h = await pollingHome(p, ep.url, { 'api.poll.images': false, 'metrics.listen': `127.0.0.1:${port}` });
     const d = startDaemon(h.env);
     await d.waitFor(connected('ep1.test'));
     await d.waitFor((l) => l.msg.startsWith('job polling starts'));
@@ -255,6 +257,12 @@ describe('polling NetBackup: credentials', () => {
     p.setJob(jobAt(7, 'DONE'));
     await ep.waitForNotifications(1);
     expect(p.requests.at(-1)!.headers.authorization).toBe('second-key-abcdef');
+    // The metrics tell the same story: one rejected poll, good ones since, one notification found.
+    const scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(scraped).toMatch(/^nbwss_api_polls_total\{source="jobs",outcome="rejected"\} 1$/m);
+    expect(scraped).toMatch(/^nbwss_api_polls_total\{source="jobs",outcome="ok"\} [1-9]\d*$/m);
+    expect(scraped).toMatch(/^nbwss_api_poll_notifications_total\{source="jobs"\} 1$/m);
+    expect(scraped).toMatch(/^nbwss_api_poll_last_success_timestamp_seconds\{source="jobs"\} 1\d{9}/m);
   });
 
   it('a token the primary forgot (web service restarted): one 401, one new login, polling goes on without an error', async () => {
