@@ -18,6 +18,8 @@ export default {
     'src/daemon/plan.ts',
     'src/core/api/command.ts',
     'src/core/notify/notification.ts',
+    'src/core/poll/map.ts',
+    'src/core/notify/scripts.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

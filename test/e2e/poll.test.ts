@@ -387,3 +387,71 @@ describe('npm run demo', () => {
     expect(existsSync(store)).toBe(false);
   }, 90_000);
 });
+
+describe('polling NetBackup: errors and the stand-in itself', () => {
+  it('a failing primary (500): polls back off (1 s, 2 s, 4 s …), status says why, and polling picks up where it was once it answers', async () => {
+    const ep = await endpoint();
+    let failing = false;
+    const p = await primary({
+      handler: (req, res) => {
+        if (!failing || !req.url!.startsWith('/netbackup/admin/jobs?filter=')) return false;
+        res.writeHead(500, { 'content-type': 'application/vnd.netbackup+json;version=4.0' }).end('{"errorCode":9999,"errorMessage":"database unavailable"}');
+        return true;
+      },
+    });
+    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    failing = true;
+    p.setJob(jobAt(300, 'DONE')); // changes while the primary fails: not lost
+    const delays: unknown[] = [];
+    await d.waitFor((l) => {
+      if (l.msg === 'poll failed') delays.push(l.retryInMs);
+      return delays.length >= 3;
+    }, 20_000);
+    expect(delays).toEqual([1000, 2000, 4000]);
+    const st = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(st.polling.find((x: { source: string }) => x.source === 'jobs').lastError).toBe('GET /admin/jobs answered 500: database unavailable');
+    failing = false;
+    await d.waitFor((l) => l.msg === 'polling works again', 20_000);
+    await ep.waitForNotifications(1);
+    expect(jobStates(ep)).toEqual(['300:DONE']);
+  });
+
+  it('403 (a key whose role may not view jobs) is refused with the permissions named; the stand-in answers GET /admin/jobs/{id} and 404s', async () => {
+    const p = await primary({
+      handler: (req, res) => {
+        if (req.headers.authorization !== 'viewer-without-jobs') return false;
+        res.writeHead(403, { 'content-type': 'application/vnd.netbackup+json;version=4.0' }).end('{"errorCode":403,"errorMessage":"Forbidden"}');
+        return true;
+      },
+    });
+    const h = homeWith({ 'api.baseUrl': p.baseUrl });
+    expect((await runCli(['api', 'pin', '--fingerprint', p.fingerprint], h.env)).code).toBe(0);
+    const r = await runCli(['api', 'key', 'set'], h.env, 'viewer-without-jobs\n');
+    expect(r.code).toBe(9);
+    expect(r.stderr).toContain('refused the API key (403)');
+    expect(r.stderr).toContain('lack the permissions nbwss needs (view jobs and images)');
+    // The stand-in's single resources, as a cloud would reach them through COMMAND.
+    const { Agent, request } = await import('undici');
+    const agent = new Agent({ connect: { ca: p.certPem } });
+    try {
+      p.setJob(jobAt(42, 'ACTIVE'));
+      const get = (path: string) =>
+        request(`${p.baseUrl}${path}`, { dispatcher: agent, headers: { authorization: API_KEY, accept: 'application/vnd.netbackup+json;version=4.0' } });
+      const one = await get('/admin/jobs/42');
+      expect(one.statusCode).toBe(200);
+      expect(one.headers['content-type']).toBe('application/vnd.netbackup+json;version=4.0');
+      expect(await one.body.json()).toMatchObject({ data: { type: 'job', id: '42', attributes: { jobId: 42, state: 'ACTIVE' } } });
+      const none = await get('/admin/jobs/43');
+      expect(none.statusCode).toBe(404);
+      await none.body.dump();
+      const plain = await request(`${p.baseUrl}/admin/jobs`, { dispatcher: agent, headers: { authorization: API_KEY, accept: 'application/json' } });
+      expect(plain.statusCode).toBe(406); // NetBackup's media type is required
+      await plain.body.dump();
+    } finally {
+      await agent.close();
+    }
+  });
+});
