@@ -196,3 +196,75 @@ describe('notify scripts: their documented arguments', () => {
     expect(pickJob(ev, [{ ...jobs[2], state: 'ACTIVE' }])).toBeUndefined();
   });
 });
+
+describe('mapping edges', () => {
+  it('times at and around the epoch, words with runs of separators, missing optional fields', () => {
+    expect(epochSeconds(0)).toBe(0);
+    expect(epochSeconds('1970-01-01T00:00:00.000Z')).toBe(0);
+    expect(epochSeconds('1970-01-01T00:00:01.000Z')).toBe(1);
+    expect(guideScheduleType('full - backup')).toBe('ST_FULL_BACKUP');
+    expect(guidePolicyType('-VMware-')).toBe('VMWARE');
+    expect(guidePolicyType('MS - Windows')).toBe('MS_WINDOWS');
+    expect(guidePolicyType(undefined)).toBe('STANDARD');
+    const m = jobNotification({ ...apiJob, status: 58, policyName: undefined, parentJobId: '5' });
+    expect(m.ok && JSON.parse(m.notification.data)).toMatchObject({ status: 58, policyName: '', parentJobId: 146 });
+    const noStatus = jobNotification({ ...apiJob, status: undefined });
+    expect(noStatus.ok && JSON.parse(noStatus.notification.data).status).toBe(0);
+    const bad = jobNotification({ ...apiJob, jobType: '' });
+    expect(bad).toEqual({ ok: false, problem: 'job 146: data.jobType must be a non-empty string, not ""' });
+  });
+
+  it('images: an empty id is none; an empty clientType falls back to the policy type; the window edge is inside it', () => {
+    expect(watchedImage({ backupId: '', clientName: 'c', backupTime: 1 })).toBeUndefined();
+    expect(watchedImage({ backupId: 'x', clientName: 'c', backupTime: 1, clientType: '', policyType: 'Oracle' })!.clientType).toBe('ORACLE');
+    const edge = img('edge', 100);
+    expect(diffImages([], new Map([[edge.backupId, edge]]), 100, true).missing).toEqual([edge]);
+    const bad = imageNotification({ ...edge, clientName: '' }, 'DELETE', 5);
+    expect(bad).toEqual({ ok: false, problem: 'image edge: data.clientName must be a non-empty string, not ""' });
+  });
+});
+
+describe('notify script edges', () => {
+  it('usage errors are USAGE with the documented arguments; empty names and half numbers are refused', async () => {
+    const { scriptEvent } = await import('../../src/core/notify/scripts.js');
+    const err = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as { code: string; message: string; hint?: string };
+      }
+      throw new Error('no error');
+    };
+    const e = err(() => scriptEvent('parent_end_notify', ['c']));
+    expect(e.code).toBe('USAGE');
+    expect(e.hint).toBe(
+      'NetBackup calls it as: parent_end_notify clientname policyname schedname schedtype status streamnumber (see contrib/notify/parent_end_notify)',
+    );
+    const unknown = err(() => scriptEvent('bpstart_notify', []));
+    expect(unknown).toMatchObject({ code: 'USAGE', hint: 'One of: backup_exit_notify, parent_start_notify, parent_end_notify' });
+    expect(err(() => scriptEvent('backup_exit_notify', ['', 'p', 's', 'FULL', '0', '0', '1'])).message).toBe('backup_exit_notify: clientname is empty');
+    expect(err(() => scriptEvent('backup_exit_notify', ['c', '', 's', 'FULL', '0', '0', '1'])).message).toBe('backup_exit_notify: policyname is empty');
+    for (const v of ['1x', 'x1', '', '1234567890'])
+      expect(err(() => scriptEvent('backup_exit_notify', ['c', 'p', 's', 'FULL', v, '0', '1'])).message).toContain(
+        `exitstatus must be a whole number, not "${v}"`,
+      );
+    expect(err(() => scriptEvent('backup_exit_notify', ['c', 'p', 's', 'FULL', '0', '0', 'y'])).message).toContain(
+      'done_trying must be a whole number, not "y"',
+    );
+  });
+
+  it('the filter names the schedule when there is one; the pick checks client, policy, state, status only for an ending, and the parent', async () => {
+    const { lookupFilter, pickJob, scriptEvent } = await import('../../src/core/notify/scripts.js');
+    const done = scriptEvent('backup_exit_notify', ['c', 'p', "it's", 'FULL', '0', '0', '1']);
+    expect(lookupFilter(done)).toBe("clientName eq 'c' and policyName eq 'p' and state eq 'DONE' and scheduleName eq 'it''s'");
+    const base = { jobId: 1, parentJobId: 0, clientName: 'c', policyName: 'p', state: 'DONE', status: 0 };
+    expect(pickJob(done, [{ ...base, clientName: 'd' }])).toBeUndefined();
+    expect(pickJob(done, [{ ...base, policyName: 'q' }])).toBeUndefined();
+    expect(pickJob(done, [{ ...base, status: 2 }])).toBeUndefined();
+    const start = scriptEvent('parent_start_notify', ['c', 'p', 's', 'FULL', '0', '-1']);
+    expect(pickJob(start, [{ ...base, state: 'ACTIVE', status: 99 }])?.jobId).toBe(1); // no status while running
+    expect(pickJob(start, [{ ...base, state: 'ACTIVE', parentJobId: undefined }])?.jobId).toBe(1);
+    expect(pickJob(start, [{ ...base, state: 'ACTIVE', parentJobId: 1 }])?.jobId).toBe(1);
+    expect(pickJob(start, [{ ...base, state: 'ACTIVE', parentJobId: 2 }])).toBeUndefined();
+  });
+});
