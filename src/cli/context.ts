@@ -6,6 +6,8 @@ import type { Style } from './output/style.js';
 export interface GlobalOptions {
   home?: string;
   secretStore?: string;
+  /** A shared PostgreSQL store's URL (else $NBWSS_STORE, else SQLite in home). */
+  store?: string;
 }
 
 export interface Prompter {

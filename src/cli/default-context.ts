@@ -22,22 +22,22 @@ export function makeContext(io: IO, env: NodeJS.ProcessEnv, style: Style): Conte
     },
     home: (g: GlobalOptions) => resolveHome(g.home, env),
     async openStore(g: GlobalOptions) {
-      const { EndpointStore } = await import('../core/store/db.js');
-      return EndpointStore.open(resolveHome(g.home, env));
+      const { EndpointStore, storeUrl } = await import('../core/store/db.js');
+      return EndpointStore.open(resolveHome(g.home, env), { url: storeUrl(g.store, env) });
     },
     async readStore(g: GlobalOptions) {
-      const { EndpointStore } = await import('../core/store/db.js');
-      return EndpointStore.openExisting(resolveHome(g.home, env));
+      const { EndpointStore, storeUrl } = await import('../core/store/db.js');
+      return EndpointStore.openExisting(resolveHome(g.home, env), storeUrl(g.store, env));
     },
     async secrets(store, g) {
       const { backendFor, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
-      const name = backendFor(store.secretBackend, g.secretStore, env);
-      return openSecretStore(name, { home: store.home, storeId: store.storeId, keyFile: defaultKeyFile(env) });
+      const name = backendFor(store.secretBackend, g.secretStore, env, store.isShared);
+      return openSecretStore(name, { home: store.home, storeId: store.storeId, keyFile: defaultKeyFile(env), shared: store.sharedSecrets });
     },
     async probeBeforeCreating(g) {
-      const { EndpointStore } = await import('../core/store/db.js');
+      const { EndpointStore, storeUrl } = await import('../core/store/db.js');
       const home = resolveHome(g.home, env);
-      if (EndpointStore.exists(home)) return;
+      if (EndpointStore.exists(home, storeUrl(g.store, env))) return;
       const { backendFor, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
       if (backendFor(undefined, g.secretStore, env) !== 'keychain') return;
       // A new store would use the keychain: ask it before a store is created for nothing.

@@ -35,6 +35,7 @@ export const EXIT_HELP = `Exit codes:\n${EXIT_CODES.map(([c, m]) => `  ${String(
 /** The environment variables nbwss reads, for --help and the man page. */
 export const ENVIRONMENT: readonly [string, string][] = [
   ['NBWSS_HOME', 'the store directory (as --home)'],
+  ['NBWSS_STORE', 'a shared PostgreSQL store, postgres://USER@HOST:PORT/DB (as --store; the password in PGPASSWORD or ~/.pgpass)'],
   ['NBWSS_SECRET_STORE', 'keychain or file (as --secret-store)'],
   ['NBWSS_SECRET_KEY_FILE', "the file secret store's 32-byte key file"],
   ['NBWSS_DEBUG', 'set to 1: stack traces and raw library codes in messages'],

@@ -20,6 +20,9 @@ export function buildProgram(ctx: Context): Command {
     .version(VERSION, '-V, --version')
     .addOption(new Option('--home <dir>', 'store directory (default: $NBWSS_HOME, /var/lib/nbwss for root, else ~/.local/share/nbwss)'))
     .addOption(new Option('--secret-store <kind>', 'where tokens go: keychain (default) or file; recorded by the first add').choices(['keychain', 'file']))
+    .addOption(
+      new Option('--store <url>', 'a shared PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $NBWSS_STORE, else SQLite in the store directory)'),
+    )
     .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: ${ENVIRONMENT.map(([name]) => name).join(', ')}`);
   for (const make of COMMANDS) program.addCommand(make(ctx, () => program));
   // Every command writes through the injected IO, throws instead of exiting,

@@ -21,6 +21,8 @@ export const LOG_FILE = 'nbwss.log';
 
 export interface RunOptions {
   home: string;
+  /** A shared PostgreSQL store (else SQLite in home). */
+  storeUrl?: string;
   /** Also log to stderr (--log-stderr). */
   logStderr: boolean;
   openSecrets: (store: EndpointStore) => Promise<SecretStore>;
@@ -119,7 +121,7 @@ interface Signals {
 }
 
 async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promise<RunningDaemon> {
-  const store = EndpointStore.open(o.home);
+  const store = EndpointStore.open(o.home, { url: o.storeUrl });
   const lock = takeLock(o.home);
   let props: NbwssProperties = loadProperties(o.home);
   const journal = stderrIsJournal();

@@ -33,9 +33,10 @@ Examples:
 }
 
 export async function runDaemonCommand(o: DaemonCliOptions, ctx: Context): Promise<void> {
-  const { runDaemon } = await import('../../daemon/run.js');
+  const [{ runDaemon }, { storeUrl }] = await Promise.all([import('../../daemon/run.js'), import('../../core/store/db.js')]);
   const running = await runDaemon({
     home: ctx.home(o),
+    storeUrl: storeUrl(o.store, ctx.env),
     logStderr: Boolean(o.logStderr || o.foreground),
     openSecrets: (store) => ctx.secrets(store, o),
     stderr: ctx.io.stderr as NodeJS.WritableStream,

@@ -96,7 +96,7 @@ async function readInput(o: NotifyOptions, ctx: Context): Promise<string> {
 }
 
 export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
-  const [{ parseNotifications }, { queueNotifications, refusedError }, { loadProperties }, { EndpointStore }, { askDaemon }] = await Promise.all([
+  const [{ parseNotifications }, { queueNotifications, refusedError }, { loadProperties }, { EndpointStore, storeUrl }, { askDaemon }] = await Promise.all([
     import('../../core/notify/notification.js'),
     import('../../core/services/notify.js'),
     import('../../core/config/properties.js'),
@@ -107,7 +107,7 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
   const home = ctx.home(o);
   const maxQueued = loadProperties(home)['notification.maxQueued'];
   // Durable: exit 0 promises the notifications survive a crash and a power loss.
-  const store = EndpointStore.open(home, { durable: true });
+  const store = EndpointStore.open(home, { durable: true, url: storeUrl(o.store, ctx.env) });
   let result: import('../../core/services/notify.js').NotifyResult;
   try {
     result = queueNotifications(store, items, maxQueued);
@@ -145,7 +145,7 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
 }
 
 export async function runNotifyScript(name: string, args: string[], o: NotifyOptions, ctx: Context): Promise<void> {
-  const [{ notifyFromScript }, { refusedError }, { loadProperties }, { EndpointStore }, { askDaemon }] = await Promise.all([
+  const [{ notifyFromScript }, { refusedError }, { loadProperties }, { EndpointStore, storeUrl }, { askDaemon }] = await Promise.all([
     import('../../core/services/notify-script.js'),
     import('../../core/services/notify.js'),
     import('../../core/config/properties.js'),
@@ -153,7 +153,7 @@ export async function runNotifyScript(name: string, args: string[], o: NotifyOpt
     import('../../core/daemon-client.js'),
   ]);
   const home = ctx.home(o);
-  const store = EndpointStore.open(home, { durable: true });
+  const store = EndpointStore.open(home, { durable: true, url: storeUrl(o.store, ctx.env) });
   let r: Awaited<ReturnType<typeof notifyFromScript>>;
   try {
     r = await notifyFromScript(store, await ctx.secrets(store, o), name, args);

@@ -81,8 +81,8 @@ export class FileSecretStore implements SecretStore {
     return withLock(this.lockPath, fn, this.busyTimeoutMs);
   }
 
-  /** The key; created (under the lock) when `create` and missing. */
-  private key(create: boolean): Buffer | undefined {
+  /** The key; created (under the lock) when `create` and missing. (The database secret store of a shared store uses the same key file.) */
+  key(create: boolean): Buffer | undefined {
     let raw: Buffer;
     try {
       // A regular file of ours, 0600, read with a bound: /dev/zero or a link is refused, not read forever.

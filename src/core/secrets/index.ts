@@ -53,11 +53,26 @@ export function requestedBackend(flag: string | undefined, env: NodeJS.ProcessEn
  * CLI and the daemon): what the store recorded, else what was asked for, else
  * the keychain; asking for the other one than recorded is refused.
  */
-export function backendFor(recorded: SecretBackendName | undefined, flag: string | undefined, env: NodeJS.ProcessEnv): SecretBackendName {
-  return chooseBackend(recorded, requestedBackend(flag, env));
+export function backendFor(recorded: SecretBackendName | undefined, flag: string | undefined, env: NodeJS.ProcessEnv, shared = false): SecretBackendName {
+  const requested = requestedBackend(flag, env);
+  // A shared store's tokens are sealed in it with the key file (the file scheme); a keychain request is refused when opened.
+  if (shared && !recorded && !requested) return 'file';
+  return chooseBackend(recorded, requested);
 }
 
-export async function openSecretStore(name: SecretBackendName, opts: { home: string; storeId: string; keyFile: string }): Promise<SecretStore> {
+export async function openSecretStore(
+  name: SecretBackendName,
+  opts: { home: string; storeId: string; keyFile: string; shared?: import('./db.js').SecretsTable },
+): Promise<SecretStore> {
+  if (opts.shared) {
+    // A shared store serves several hosts: its tokens live in it, sealed with the key file every host holds.
+    if (name === 'keychain')
+      throw new NbwssError('STORE', 'A shared (PostgreSQL) store cannot keep its tokens in a keychain: a keychain belongs to one machine', {
+        hint: `Its tokens are kept in the database, encrypted with the key file (${W.keyFileVar}): drop ${W.secretStoreFlags.replace(/file/g, 'keychain')}.`,
+      });
+    const [{ DbSecretStore }, { FileSecretStore }] = await Promise.all([import('./db.js'), import('./file.js')]);
+    return new DbSecretStore(opts.shared, new FileSecretStore(opts.home, opts.keyFile), opts.keyFile);
+  }
   if (name === 'file') {
     const { FileSecretStore } = await import('./file.js');
     return new FileSecretStore(opts.home, opts.keyFile);

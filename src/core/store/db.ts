@@ -11,6 +11,39 @@ import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, Secre
 import { W } from '../hints.js';
 import { createOutbox, Outbox } from './outbox.js';
 import { createPollState, PollState } from './poll.js';
+import { PgDatabase } from './pg/database.js';
+import { pgMigrate } from './pg/schema.js';
+import { SyncPg } from './pg/sync-client.js';
+import type { SqlDatabase } from './sql.js';
+import type { SecretsTable } from '../secrets/db.js';
+
+export type StoreBackend = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+
+/** A store URL as it may be shown: never a password. */
+export function safeStoreUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(not a valid URL)';
+  }
+}
+
+/** NBWSS_STORE (or --store): a postgres:// URL for a shared store, else undefined (SQLite in NBWSS_HOME). */
+export function storeUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const v = flag ?? env.NBWSS_STORE;
+  if (v === undefined || v === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(v))
+    throw new NbwssError('USAGE', `${flag !== undefined ? '--store' : 'NBWSS_STORE'} must be a postgres:// URL, not "${safeStoreUrl(v)}"`, {
+      hint: 'For example postgres://nbwss@db.example.com:5432/nbwss; without it the store is SQLite in NBWSS_HOME.',
+    });
+  if (new URL(v).password)
+    throw new NbwssError('USAGE', 'The store URL holds a password: it would show in ps and in shell history', {
+      hint: 'Give the password in PGPASSWORD or ~/.pgpass instead.',
+    });
+  return v;
+}
 
 export type { ConnectionState, EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
 
@@ -59,7 +92,7 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
 ];
 
 /** Rename entries to their canonical host name, except where two entries are one host. */
-function canonicalizeHosts(db: Database.Database): void {
+function canonicalizeHosts(db: SqlDatabase): void {
   const byCanonical = new Map<string, string[]>();
   for (const { h } of db.prepare('SELECT host_name AS h FROM endpoints').all() as { h: string }[]) {
     const c = canonicalHost(h);
@@ -88,16 +121,58 @@ export interface ListFilter {
  */
 export class EndpointStore {
   private constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     readonly home: string,
+    /** Where the data lives: the SQLite file in home, or a PostgreSQL database (its URL without a password). */
+    readonly backend: StoreBackend = { kind: 'sqlite' },
   ) {}
+
+  get isShared(): boolean {
+    return this.backend.kind === 'postgres';
+  }
+
+  /** A shared store keeps its (sealed) secrets itself: the table for the database secret store. */
+  get sharedSecrets(): SecretsTable | undefined {
+    if (this.backend.kind !== 'postgres') return undefined;
+    const db = this.db;
+    return {
+      getSealed: (a) => (db.prepare('SELECT sealed FROM secrets WHERE account = ?').get(a) as { sealed: string } | undefined)?.sealed,
+      setSealed: (a, v) =>
+        void db.prepare('INSERT INTO secrets (account, sealed) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET sealed = excluded.sealed').run(a, v),
+      deleteSealed: (a) => db.prepare('DELETE FROM secrets WHERE account = ?').run(a).changes === 1,
+      sealedAccounts: () => (db.prepare('SELECT account FROM secrets ORDER BY account').all() as { account: string }[]).map((r) => r.account),
+    };
+  }
+
+  /**
+   * A PostgreSQL store (NBWSS_STORE=postgres://…): the entries, pins, outbox,
+   * poll state and (encrypted) tokens in the database; properties, the audit
+   * log and the daemon's socket stay in `home`, per host.
+   */
+  private static openPostgres(home: string, url: string): EndpointStore {
+    ensurePrivateDir(home);
+    const shown = safeStoreUrl(url);
+    let db: PgDatabase;
+    try {
+      db = new PgDatabase(new SyncPg(url, { name: 'nbwss' }));
+      pgMigrate(db, shown);
+    } catch (e) {
+      if (e instanceof NbwssError) throw e;
+      throw new NbwssError('STORE', `Cannot open the PostgreSQL store ${shown}: ${(e as Error).message}`, {
+        hint: 'Check NBWSS_STORE (postgres://USER@HOST:PORT/DB), that the server runs, and the password (PGPASSWORD or ~/.pgpass, never the command line).',
+        cause: e,
+      });
+    }
+    return new EndpointStore(db, home, { kind: 'postgres', url: shown });
+  }
 
   /**
    * `durable`: every commit is synced to disk (synchronous=FULL), for writes
    * that promise the caller their data survives a power loss (nbwss notify).
    * Otherwise a commit survives a crash of the process, not of the machine.
    */
-  static open(home: string, opts: { busyTimeoutMs?: number; durable?: boolean } = {}): EndpointStore {
+  static open(home: string, opts: { busyTimeoutMs?: number; durable?: boolean; url?: string } = {}): EndpointStore {
+    if (opts.url) return EndpointStore.openPostgres(home, opts.url);
     ensurePrivateDir(home); // and the ownership rule: ours, not writable by others, no links
     const path = join(home, DB_FILE);
     const busyTimeoutMs = opts.busyTimeoutMs ?? 30_000;
@@ -122,7 +197,8 @@ export class EndpointStore {
   }
 
   /** Whether a store exists in this directory. */
-  static exists(home: string): boolean {
+  static exists(home: string, url?: string): boolean {
+    if (url) return true; // a PostgreSQL store is created on first open, by whichever host comes first
     return existsSync(join(home, DB_FILE));
   }
 
@@ -132,7 +208,8 @@ export class EndpointStore {
    * the way. Undefined when there is no store yet. A store from an older
    * nbwss is opened read-write once, to migrate it.
    */
-  static openExisting(home: string): EndpointStore | undefined {
+  static openExisting(home: string, url?: string): EndpointStore | undefined {
+    if (url) return EndpointStore.openPostgres(home, url);
     const path = join(home, DB_FILE);
     if (!existsSync(path)) return undefined;
     assertStoreOwnership(home);
@@ -164,7 +241,7 @@ export class EndpointStore {
         .transaction(() => {
           // Re-read under the write lock: a concurrent first run may have migrated already.
           for (let v = version(); v < SCHEMA_VERSION; v++) {
-            MIGRATIONS[v]!(this.db);
+            MIGRATIONS[v]!(this.db as Database.Database); // SQLite only: a PostgreSQL store migrates in pg/schema.ts
             this.db.pragma(`user_version = ${v + 1}`);
           }
         })
@@ -225,6 +302,8 @@ export class EndpointStore {
   }
 
   get schemaVersion(): number {
+    // A PostgreSQL store holds everything the latest SQLite schema does (its own versions are pg/schema.ts's).
+    if (this.backend.kind === 'postgres') return SCHEMA_VERSION;
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 

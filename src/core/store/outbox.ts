@@ -1,8 +1,8 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql.js';
 import type { Notification } from '../notify/notification.js';
 
 /** Schema step 3: the notification outbox, one row per notification and server group. */
-export function createOutbox(db: Database.Database): void {
+export function createOutbox(db: SqlDatabase): void {
   db.exec(`
     CREATE TABLE outbox (
       group_id    TEXT NOT NULL,
@@ -72,7 +72,7 @@ export interface EnqueueResult {
  * (EndpointStore.write); reads may run anywhere.
  */
 export class Outbox {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   /** The groups that collect notifications now: those with an ACTIVATED endpoint. */
   collectingGroups(): string[] {
@@ -103,7 +103,7 @@ export class Outbox {
     }
     const note = this.db.prepare(
       `INSERT INTO group_stats (group_id, refused, last_refused_at) VALUES (?, ?, ?)
-       ON CONFLICT (group_id) DO UPDATE SET refused = refused + excluded.refused, last_refused_at = excluded.last_refused_at`,
+       ON CONFLICT (group_id) DO UPDATE SET refused = group_stats.refused + excluded.refused, last_refused_at = excluded.last_refused_at`,
     );
     for (const r of refused) note.run(r.groupId, items.length, now);
     return { queued, refused };
@@ -174,7 +174,7 @@ export class Outbox {
     this.db
       .prepare(
         `INSERT INTO group_stats (group_id, acknowledged, last_acknowledged_at) VALUES (?, ?, ?)
-         ON CONFLICT (group_id) DO UPDATE SET acknowledged = acknowledged + excluded.acknowledged, last_acknowledged_at = excluded.last_acknowledged_at`,
+         ON CONFLICT (group_id) DO UPDATE SET acknowledged = group_stats.acknowledged + excluded.acknowledged, last_acknowledged_at = excluded.last_acknowledged_at`,
       )
       .run(groupId, n, now);
     return n;
@@ -185,7 +185,9 @@ export class Outbox {
     const n = this.db.prepare('DELETE FROM outbox WHERE group_id = ?').run(groupId).changes;
     this.db.prepare('DELETE FROM deliveries WHERE group_id = ?').run(groupId);
     this.db
-      .prepare('INSERT INTO group_stats (group_id, dropped) VALUES (?, ?) ON CONFLICT (group_id) DO UPDATE SET dropped = dropped + excluded.dropped')
+      .prepare(
+        'INSERT INTO group_stats (group_id, dropped) VALUES (?, ?) ON CONFLICT (group_id) DO UPDATE SET dropped = group_stats.dropped + excluded.dropped',
+      )
       .run(groupId, n);
     return n;
   }

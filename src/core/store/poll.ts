@@ -1,8 +1,8 @@
-import type Database from 'better-sqlite3';
+import type { SqlDatabase } from './sql.js';
 import type { WatchedImage } from '../poll/map.js';
 
 /** Schema step 4: what the REST API poller has seen, so a restart neither loses events nor repeats them. */
-export function createPollState(db: Database.Database): void {
+export function createPollState(db: SqlDatabase): void {
   db.exec(`
     CREATE TABLE poll_sources (
       source       TEXT NOT NULL PRIMARY KEY CHECK (source IN ('jobs', 'images')),
@@ -56,7 +56,7 @@ export interface PollSourceStatus {
 
 /** The poller's state. Writes run inside the store's write transaction, with the notifications they queue. */
 export class PollState {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: SqlDatabase) {}
 
   cursor(source: PollSource): PollCursor | undefined {
     const r = this.db.prepare('SELECT cursor FROM poll_sources WHERE source = ?').get(source) as { cursor: string | null } | undefined;
@@ -69,7 +69,7 @@ export class PollState {
       .prepare(
         `INSERT INTO poll_sources (source, cursor, last_poll_at, last_ok_at, last_error, events) VALUES (?, ?, ?, ?, NULL, ?)
          ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, last_poll_at = excluded.last_poll_at, last_ok_at = excluded.last_ok_at,
-           last_error = NULL, events = events + excluded.events`,
+           last_error = NULL, events = poll_sources.events + excluded.events`,
       )
       .run(source, JSON.stringify(cursor), now, now, events);
   }

@@ -1,0 +1,85 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { NbwssError } from '../errors.js';
+import { W } from '../hints.js';
+import type { SecretStore } from './types.js';
+
+/** Where a shared (PostgreSQL) store keeps sealed secrets: one row per account. */
+export interface SecretsTable {
+  getSealed(account: string): string | undefined;
+  setSealed(account: string, sealed: string): void;
+  deleteSealed(account: string): boolean;
+  sealedAccounts(): string[];
+}
+
+const MAGIC = Buffer.from('NBWSSdb1', 'latin1');
+
+/**
+ * Tokens of a shared store: in the database, each sealed with the file
+ * secret store's scheme (AES-256-GCM, the 32-byte key file), bound to its
+ * account (a row copied onto another account does not open). The key file is
+ * the administrator's to copy to every host of the store; without it a host
+ * reads no token. Every method runs inside the store's transaction, so a
+ * token and its entry still land together.
+ */
+export class DbSecretStore implements SecretStore {
+  readonly name = 'file' as const;
+
+  constructor(
+    private readonly table: SecretsTable,
+    private readonly keys: { key(create: boolean): Buffer | undefined },
+    readonly keyFile: string,
+  ) {}
+
+  probe(opts: { create?: boolean } = {}): void {
+    const key = this.keys.key(opts.create !== false);
+    if (!key) throw missingKey(this.keyFile);
+    for (const a of this.table.sealedAccounts()) this.open(key, a, this.table.getSealed(a)!);
+  }
+
+  get(account: string): string | undefined {
+    const sealed = this.table.getSealed(account);
+    if (sealed === undefined) return undefined;
+    const key = this.keys.key(false);
+    if (!key) throw missingKey(this.keyFile);
+    return this.open(key, account, sealed);
+  }
+
+  set(account: string, secret: string): void {
+    const key = this.keys.key(true)!;
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(Buffer.concat([MAGIC, Buffer.from(account, 'utf8')]));
+    const ct = Buffer.concat([c.update(secret, 'utf8'), c.final()]);
+    this.table.setSealed(account, Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]).toString('base64'));
+  }
+
+  delete(account: string): boolean {
+    return this.table.deleteSealed(account);
+  }
+
+  accounts(): string[] {
+    return this.table.sealedAccounts();
+  }
+
+  private open(key: Buffer, account: string, sealed: string): string {
+    try {
+      const b = Buffer.from(sealed, 'base64');
+      if (!b.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('unknown format');
+      const d = createDecipheriv('aes-256-gcm', key, b.subarray(MAGIC.length, MAGIC.length + 12));
+      d.setAAD(Buffer.concat([MAGIC, Buffer.from(account, 'utf8')]));
+      d.setAuthTag(b.subarray(MAGIC.length + 12, MAGIC.length + 28));
+      return Buffer.concat([d.update(b.subarray(MAGIC.length + 28)), d.final()]).toString('utf8');
+    } catch (e) {
+      throw new NbwssError('STORE', `The token of ${account} in the shared store cannot be decrypted with the key in ${this.keyFile}`, {
+        hint: `Every host of a shared store needs the same key file: copy it from the host that created the store (${W.keyFileVar} names where it is read).`,
+        cause: e,
+      });
+    }
+  }
+}
+
+function missingKey(keyFile: string): NbwssError {
+  return new NbwssError('STORE', `The secret key file ${keyFile} is missing on this host`, {
+    hint: `A shared store's tokens are sealed with one key file that every host needs: copy it from the host that created the store, or point ${W.keyFileVar} at it.`,
+  });
+}

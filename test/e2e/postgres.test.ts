@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
+import { type Postgres, postgresAvailable, startPostgres } from '../helpers/postgres.js';
+import { connected, jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+// Under CI=true a missing PostgreSQL is a failure, not a skip (.ci/run installs it).
+const available = postgresAvailable();
+if (!available && process.env.CI === 'true') throw new Error('PostgreSQL (Debian postgresql) is required under CI=true');
+
+const endpoint = useReferenceEndpoints();
+let server: Postgres;
+beforeAll(async () => {
+  if (available) server = await startPostgres();
+}, 60_000);
+afterAll(() => {
+  server?.stop();
+  cleanupTempDirs();
+});
+afterEach(stopAllDaemons);
+
+/** A host of a shared store: its own NBWSS_HOME (properties, audit, socket), the store in PostgreSQL, the key file given. */
+function host(url: string, keyFile?: string): Home {
+  const h = newHome({ NBWSS_STORE: url });
+  if (keyFile) h.env.NBWSS_SECRET_KEY_FILE = keyFile;
+  delete h.env.NBWSS_SECRET_STORE;
+  return h;
+}
+
+async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
+  it('the CLI works on it as on SQLite: add, list, show, token set, deactivate, delete; tokens sealed in the database, nothing but local files in NBWSS_HOME', async () => {
+    const ep = await endpoint();
+    const url = await server.database();
+    const a = host(url);
+    const add = await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'tok-secret-1' })), '--yes'], a.env);
+    expect(add.code, add.stderr).toBe(0);
+    expect(JSON.parse((await runCli(['list', '--json'], a.env)).stdout)).toMatchObject([
+      { hostName: 'ep1.test', groupId: 'sg1', state: 'ACTIVATED', connectionState: 'DISCONNECTED' },
+    ]);
+    // A second host of the store sees the entry and, with the same key file, its token.
+    const b = host(url, a.env.NBWSS_SECRET_KEY_FILE);
+    expect((await runCli(['show', 'ep1.test', '--show-token', '--json'], b.env)).stdout).toContain('"token": "tok-secret-1"');
+    expect((await runCli(['token', 'set', 'ep1.test'], b.env, 'tok-secret-2\n')).code).toBe(0);
+    expect((await runCli(['show', 'ep1.test', '--show-token', '--json'], a.env)).stdout).toContain('"token": "tok-secret-2"');
+    // Sealed: the database holds no token in clear, and a host without the key reads none.
+    const rows = await query(url, 'SELECT account, sealed FROM secrets');
+    expect(rows.map((r) => r.account)).toEqual(['ep1.test']);
+    expect(JSON.stringify(rows)).not.toContain('tok-secret');
+    const c = host(url); // no key file on this host
+    const noKey = await runCli(['show', 'ep1.test', '--show-token'], c.env);
+    expect(noKey.code).toBe(8);
+    expect(noKey.stderr).toContain('is missing on this host');
+    expect(noKey.stderr).toContain('copy it from the host that created the store');
+    writeFileSync(c.env.NBWSS_SECRET_KEY_FILE!, randomBytes(32), { mode: 0o600 }); // another key
+    const wrongKey = await runCli(['show', 'ep1.test', '--show-token'], c.env);
+    expect(wrongKey.code).toBe(8);
+    expect(wrongKey.stderr).toContain('cannot be decrypted with the key in');
+    expect(wrongKey.stderr).toContain('Every host of a shared store needs the same key file');
+    expect((await runCli(['deactivate', 'ep1.test'], b.env)).code).toBe(0);
+    expect(JSON.parse((await runCli(['list', '--json'], a.env)).stdout)[0].state).toBe('DEACTIVATED');
+    expect((await runCli(['delete', 'ep1.test', '--yes'], a.env)).code).toBe(0);
+    expect(await query(url, 'SELECT count(*)::int AS n FROM secrets')).toEqual([{ n: 0 }]);
+    // The store is not in NBWSS_HOME: no nbwss.db there.
+    expect(existsSync(join(a.dir, 'nbwss.db'))).toBe(false);
+    expect(readdirSync(a.dir).filter((f) => f.startsWith('nbwss.db'))).toEqual([]);
+  });
+
+  it('refuses what would break it: a keychain (one machine), a password in the URL (ps), a URL that is not postgres://', async () => {
+    const url = await server.database();
+    const h = host(url);
+    const keychain = await runCli(['add', '--file', detailsFile(details({ hostName: 'x.test' })), '--yes', '--secret-store', 'keychain'], h.env);
+    expect(keychain.code).toBe(8);
+    expect(keychain.stderr).toContain('A shared (PostgreSQL) store cannot keep its tokens in a keychain');
+    const pw = await runCli(['list', '--store', 'postgres://nbwss:hunter2@127.0.0.1:1/x'], newHome().env);
+    expect(pw.code).toBe(2);
+    expect(pw.stderr).toContain('The store URL holds a password');
+    expect(pw.stderr).not.toContain('hunter2');
+    const notPg = await runCli(['list'], { ...newHome().env, NBWSS_STORE: 'mysql://db/x' });
+    expect(notPg.code).toBe(2);
+    expect(notPg.stderr).toContain('NBWSS_STORE must be a postgres:// URL');
+    const down = await runCli(['list'], { ...newHome().env, NBWSS_STORE: 'postgres://nbwss@127.0.0.1:1/none' });
+    expect(down.code).toBe(8);
+    expect(down.stderr).toContain('Cannot open the PostgreSQL store postgres://nbwss@127.0.0.1:1/none');
+  });
+
+  it('ten hosts starting at once on a new database: one creates the schema, all ten adds land with their tokens', async () => {
+    const eps = await Promise.all(Array.from({ length: 2 }, () => endpoint()));
+    const url = await server.database();
+    const first = host(url);
+    const key = first.env.NBWSS_SECRET_KEY_FILE!;
+    // The key file exists before the hosts race (the administrator distributes it).
+    expect((await runCli(['doctor'], first.env)).code).toBeLessThan(2);
+    const hosts = Array.from({ length: 10 }, () => host(url, key));
+    const runs = await Promise.all(
+      hosts.map((h, i) =>
+        runCli(['add', '--file', detailsFile(details({ hostName: `h${i}.test`, url: eps[i % 2]!.url, token: `t${i}`, groupId: `g${i}` })), '--yes'], h.env),
+      ),
+    );
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const list = JSON.parse((await runCli(['list', '--json'], first.env)).stdout) as { hostName: string }[];
+    expect(list.map((e) => e.hostName).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `h${i}.test`).sort());
+    expect(await query(url, 'SELECT count(*)::int AS n FROM secrets')).toEqual([{ n: 10 }]);
+    expect(await query(url, 'SELECT version FROM nbwss_schema')).toEqual([{ version: 1 }]);
+  });
+
+  it('a daemon on the shared store connects and delivers notifications queued by another host', async () => {
+    const ep = await endpoint();
+    const url = await server.database();
+    const a = host(url);
+    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], a.env)).code).toBe(0);
+    const d = startDaemon(a.env);
+    await d.waitFor(connected('ep1.test'));
+    const b = host(url, a.env.NBWSS_SECRET_KEY_FILE);
+    const r = await runCli(['notify'], b.env, `${JSON.stringify(jobNotification(146))}\n`);
+    expect(r.code, r.stderr).toBe(0);
+    // b has no daemon to nudge: a's daemon finds it at its next look (scheduledRate, 5 s by default).
+    const [n] = await ep.waitForNotifications(1, 15_000);
+    expect(n!.data.jobId).toBe(146);
+    expect(JSON.parse((await runCli(['list', '--json'], b.env)).stdout)[0].connectionState).toBe('CONNECTED');
+  });
+});
