@@ -49,7 +49,7 @@ const fullName = (c: Command): string => (c.parent?.parent ? `${fullName(c.paren
 /** The only place that turns errors into exit codes. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const ctx = makeContext(io, env, makeStyle(io.color));
-  const change: { command?: string; home?: string; hosts: string[]; detail?: string } = { hosts: [] };
+  const change: { command?: string; home?: string; store?: string; hosts: string[]; detail?: string } = { hosts: [] };
   ctx.changed = async (_g, c) => {
     Object.assign(change, c);
   };
@@ -59,6 +59,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     if (!spec || (spec.when && !spec.when(action.opts()))) return;
     change.command = spec.name ?? fullName(action);
     change.home = ctx.home(action.optsWithGlobals<GlobalOptions>());
+    change.store = action.optsWithGlobals<GlobalOptions>().store ?? env.NBWSS_STORE;
     // Only the declared arguments name hosts (an extra word may be a secret typed by mistake).
     const declared = action.registeredArguments;
     const hostArgs = declared.at(-1)?.variadic ? action.args : action.args.slice(0, declared.length);
@@ -79,6 +80,11 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     // A running daemon applies the change now instead of at its next period; none running is fine.
     const { askDaemon } = await import('../core/daemon-client.js');
     await askDaemon(change.home, { cmd: 'reconcile' }, 1000);
+    // A shared store: every daemon on every host hears of it at once (LISTEN/NOTIFY).
+    if (change.store) {
+      const { announce } = await import('../core/store/pg/announce.js');
+      await announce(change.store, 'change').catch((e) => ctx.warn(`could not tell the other daemons of the shared store: ${(e as Error).message}`));
+    }
   }
   if (change.command && change.home) {
     const { appendAudit } = await import('../core/audit.js');

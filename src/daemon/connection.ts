@@ -362,6 +362,13 @@ export class EndpointConnection extends EventEmitter {
     });
   }
 
+  /** Resolves once the socket is closed (at most ~2 s after close(): it is then forced down). */
+  socketClosed(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => ws.once('close', () => resolve()));
+  }
+
   /** Close with a close code (normal unless said otherwise), once. */
   close(code = 1000, reason = 'closed by nbwss'): void {
     this.closeReason = reason;

@@ -12,6 +12,7 @@ import { Deliveries, type GroupDelivery } from './delivery.js';
 import type { GroupOutbox } from '../core/store/outbox.js';
 import { failureKind, type Metrics } from './metrics.js';
 import { Poller, type SourceStatus } from './poller.js';
+import { type ClusterView, Coordinator, type CoordinatorOptions } from './coordinator.js';
 import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan } from './plan.js';
 
 export interface DaemonOptions {
@@ -25,6 +26,10 @@ export interface DaemonOptions {
   monotonic?: () => number;
   /** Prometheus metrics (metrics.listen set). */
   metrics?: Metrics;
+  /** A shared (PostgreSQL) store's URL: several daemons share its groups (coordinator.ts). */
+  sharedUrl?: string;
+  /** Coordination timings (tests shorten them). */
+  coordination?: Pick<CoordinatorOptions, 'heartbeatMs' | 'fenceMs' | 'graceMs' | 'settleMs'>;
 }
 
 export interface GroupStatus {
@@ -36,6 +41,8 @@ export interface GroupStatus {
   notifications: Omit<GroupOutbox, 'groupId'> & GroupDelivery & { oldestPendingAgeSeconds: number | null };
   /** What the connected endpoint's connection uses now (property changes reach live connections). */
   inForce: { keepAliveMs: number; maxPongMiss: number; maxCommandsInFlight: number } | null;
+  /** A shared store: the daemon serving the group (host and pid), null when none does. */
+  owner?: string | null;
 }
 
 const pinOf = (t: ConnectTarget) => `${t.pinType}|${t.fingerprint}|${t.spkiFingerprint}`;
@@ -113,10 +120,54 @@ export class Daemon {
         if (outcome === 'ok') o.metrics?.lastGoodPoll.set({ source }, Date.now() / 1000);
       },
     });
+    this.coordinator = o.sharedUrl ? this.makeCoordinator(o.sharedUrl) : undefined;
+    // On a shared store the poller runs where the poller lock is held.
+    if (this.coordinator) this.poller.setActive(false);
   }
 
   /** The REST API poller (where notifications come from without nbwss notify). */
   readonly poller: Poller;
+  /** On a shared store: which groups this daemon serves. */
+  readonly coordinator: Coordinator | undefined;
+  /** Sockets of connections closed by a reconcile, per group, until they are down. */
+  private readonly closing = new Map<string, Promise<void>[]>();
+
+  private makeCoordinator(url: string): Coordinator {
+    return new Coordinator({
+      url,
+      log: this.o.log,
+      ...this.o.coordination,
+      candidates: () => [...new Set(this.o.store.list({ state: 'ACTIVATED' }).map((r) => r.groupId))].sort(),
+      owned: (groups) => {
+        const now = this.now().toISOString();
+        for (const g of groups) {
+          if (this.ownedSeen.has(g)) continue;
+          try {
+            this.o.store.write(() => this.o.store.resetGroupConnections(g, now));
+            this.deliveries.adopt(g);
+          } catch (e) {
+            this.o.log.error({ err: (e as Error).message }, 'could not take over the state of a group');
+          }
+        }
+        for (const g of this.ownedSeen) if (!groups.has(g)) this.deliveries.forget(g);
+        this.ownedSeen = new Set(groups);
+        this.o.log.info({ groups: groups.size }, 'serving server groups of the shared store');
+        void this.reconcile();
+      },
+      release: async (g) => {
+        await this.reconcile();
+        await Promise.all([...(this.closing.get(g) ?? []), this.inFlight.get(g)]);
+        this.closing.delete(g);
+        this.deliveries.forget(g);
+      },
+      message: (what) => {
+        if (what === 'notify') this.deliveries.pumpAll();
+        else void this.reconcile();
+      },
+      poller: (held) => this.poller.setActive(held),
+    });
+  }
+  private ownedSeen = new Set<string>();
 
   private readonly watchers = new Set<() => void>();
   /** Be told when something `status` shows may have changed (the live view). Returns how to stop. */
@@ -181,10 +232,12 @@ export class Daemon {
     return this.o.monotonic ? this.o.monotonic() : performance.now();
   }
 
-  start(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.o.store.write(() => this.o.store.resetConnections(this.now().toISOString()));
+  async start(): Promise<void> {
+    if (this.stopped) return;
+    // A shared store's connection states are other daemons' too: a group's are reset when it is taken.
+    if (!this.coordinator) this.o.store.write(() => this.o.store.resetConnections(this.now().toISOString()));
     this.schedulePeriod();
+    await this.coordinator?.start();
     return this.reconcile();
   }
 
@@ -256,6 +309,8 @@ export class Daemon {
     const conflicted = new Map<string, string[]>();
     for (const pair of this.o.store.hostConflicts()) for (const h of pair) conflicted.set(h, pair);
     for (const r of this.o.store.list({ state: 'ACTIVATED' })) {
+      // A shared store: only the groups this daemon holds.
+      if (this.coordinator && !this.coordinator.owns(r.groupId)) continue;
       const account = accountFor(r.hostName);
       const pair = conflicted.get(r.hostName);
       if (pair) {
@@ -322,6 +377,8 @@ export class Daemon {
         this.conns.delete(a.account);
         this.establishedAt.delete(a.account);
         conn.close(1000, a.why);
+        const g = conn.target.groupId;
+        this.closing.set(g, [...(this.closing.get(g) ?? []), conn.socketClosed()]);
         this.writeState(conn.target.hostName, 'DISCONNECTED', null);
       }
     }
@@ -463,7 +520,12 @@ export class Daemon {
     }
   }
 
-  status(): { groups: GroupStatus[]; api: { baseUrl: string; trust: string; auth: string }; polling: SourceStatus[] } {
+  status(): {
+    groups: GroupStatus[];
+    api: { baseUrl: string; trust: string; auth: string };
+    polling: SourceStatus[];
+    cluster?: ClusterView & { serving: string[] };
+  } {
     const byGroup = new Map<string, GroupStatus>();
     const outboxes = new Map(this.o.store.outbox.groups().map((g) => [g.groupId, g]));
     const now = this.now().getTime();
@@ -495,11 +557,20 @@ export class Daemon {
       byGroup.set(groupId, g);
       return g;
     };
+    const owners = new Map<string, string>();
+    for (const d of this.coordinator?.lastView.daemons ?? []) for (const gid of d.groups) owners.set(gid, `${d.host} pid ${d.pid}`);
     for (const r of this.o.store.list()) {
       if (r.state !== 'ACTIVATED') continue;
       const account = accountFor(r.hostName);
-      const c = this.conns.get(account);
       const g = group(r.groupId);
+      if (this.coordinator) g.owner = owners.get(r.groupId) ?? null;
+      if (this.coordinator && !this.coordinator.owns(r.groupId)) {
+        // Another daemon's group: as that daemon recorded it in the shared store.
+        if (r.connectionState === 'CONNECTED') g.connected = r.hostName;
+        g.endpoints.push({ hostName: r.hostName, priority: r.priority, connection: r.connectionState, lastError: null });
+        continue;
+      }
+      const c = this.conns.get(account);
       const connection = c?.state === 'established' ? 'CONNECTED' : c?.state === 'connecting' ? 'CONNECTING' : 'DISCONNECTED';
       if (connection === 'CONNECTED') {
         g.connected = r.hostName;
@@ -521,6 +592,7 @@ export class Daemon {
         auth: this.poller.auth,
       },
       polling: this.poller.status(),
+      ...(this.coordinator ? { cluster: { ...this.coordinator.lastView, serving: [...this.coordinator.groups].sort() } } : {}),
     };
   }
 
@@ -539,6 +611,11 @@ export class Daemon {
     for (const h of hosts) this.writeState(h, 'DISCONNECTED', null);
     await this.running;
     await Promise.all(this.inFlight.values());
+    // A shared store: the sockets are down before the locks go (ending the session), never two connections for a group.
+    if (this.coordinator) {
+      await Promise.all(conns.map((c) => c.socketClosed()));
+      await this.coordinator.stop();
+    }
     await this.api.close();
   }
 }

@@ -183,6 +183,17 @@ export class Deliveries {
     this.flights.delete(groupId);
   }
 
+  /**
+   * A group taken over from another daemon of a shared store: its message in
+   * flight is the one in the store (sent by the other daemon), sent again
+   * with its id on this daemon's connection.
+   */
+  adopt(groupId: string): void {
+    this.forget(groupId);
+    const d = this.o.store.outbox.deliveries().find((x) => x.groupId === groupId);
+    if (d) this.flights.set(groupId, { ...d, sentOn: undefined, sentAtMono: 0, timer: undefined });
+  }
+
   status(groupId: string): GroupDelivery {
     const f = this.flights.get(groupId);
     return { inFlight: f ? { id: f.messageId, count: f.count, attempts: f.attempts, since: f.firstSentAt } : null };

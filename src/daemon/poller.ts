@@ -93,7 +93,17 @@ export class Poller {
 
   constructor(private readonly o: PollerOptions) {}
 
+  /** On a shared store, only the daemon holding the poller lock polls. */
+  private active = true;
+  setActive(v: boolean): void {
+    if (this.active === v) return;
+    this.active = v;
+    this.o.log.info({}, v ? 'this daemon polls the REST API for the shared store' : 'another daemon polls the REST API');
+    this.refresh();
+  }
+
   private enabled(source: PollSource): boolean {
+    if (!this.active) return false;
     const p = this.o.properties();
     return source === 'jobs' ? p['api.poll.jobs'] : p['api.poll.images'];
   }

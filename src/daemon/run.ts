@@ -187,6 +187,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     get metrics() {
       return metrics;
     },
+    sharedUrl: o.storeUrl,
   });
 
   const MAX_WATCHERS = 32;

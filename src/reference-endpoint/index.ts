@@ -96,6 +96,8 @@ export interface ReferenceEndpoint {
   connections: number;
   /** When each connection was accepted (Date.now()), for tests of the daemon's retry spacing. */
   connectionTimes: number[];
+  /** Per request path: connections open now, the most open at once, and in all (never two at once for one group). */
+  byPath: Map<string, { open: number; maxOpen: number; total: number }>;
   closeCodes: number[];
   close(): Promise<void>;
 }
@@ -149,10 +151,18 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     res.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint: connect with wss://\n');
   });
   const wss = new WebSocketServer({ server, ...(o.path === null ? {} : { path }), autoPong: false });
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
     result.connections++;
     result.connectionTimes.push(Date.now());
+    // Per path (one server standing in for many endpoints, path: null): how many are open, at most and in all.
+    const at = (req.url ?? '/').replace(/\?.*$/, '');
+    const stat = result.byPath.get(at) ?? { open: 0, maxOpen: 0, total: 0 };
+    stat.open++;
+    stat.total++;
+    stat.maxOpen = Math.max(stat.maxOpen, stat.open);
+    result.byPath.set(at, stat);
     ws.on('close', (code) => {
+      stat.open--;
       result.closeCodes.push(code);
       for (const w of closeWaiters.splice(0)) w();
     });
@@ -253,6 +263,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     },
     connections: 0,
     connectionTimes: [],
+    byPath: new Map(),
     closeCodes: [],
     closedCode: async (n) => {
       while (result.closeCodes.length < n) await new Promise<void>((r) => closeWaiters.push(r));

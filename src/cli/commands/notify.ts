@@ -125,6 +125,11 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
       },
       1000,
     );
+  const shared = storeUrl(o.store, ctx.env);
+  if (shared && result.queued.length) {
+    const { announce } = await import('../../core/store/pg/announce.js');
+    await announce(shared, 'notify').catch(() => {}); // the daemons look every scheduledRate anyway
+  }
   if (o.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
   if (result.queued.length)
     ctx.info(
@@ -162,6 +167,11 @@ export async function runNotifyScript(name: string, args: string[], o: NotifyOpt
   }
   if (r.queued.length || r.refused.length)
     await askDaemon(home, { cmd: 'notify', count: 1, queued: r.queued.slice(0, 100), refused: r.refused.slice(0, 100) }, 1000);
+  const shared = storeUrl(o.store, ctx.env);
+  if (shared && r.queued.length) {
+    const { announce } = await import('../../core/store/pg/announce.js');
+    await announce(shared, 'notify').catch(() => {});
+  }
   if (o.json) ctx.io.stdout.write(`${safeJson(r)}\n`);
   if (r.outcome === 'retrying') return ctx.info(`${name}: the job will try again (done_trying 0): nothing to notify yet.`);
   if (r.outcome === 'already') return ctx.info(`${name}: job ${r.jobId} ${r.state} was notified already.`);

@@ -21,11 +21,18 @@ export interface DaemonStatus {
   api?: { baseUrl: string; trust: string; auth?: string };
   /** The REST API poller, per source (jobs, images). */
   polling?: PollingStatus[];
+  /** A shared store: every daemon, and what this one serves. */
+  cluster?: {
+    id: string;
+    serving: string[];
+    daemons: { id: string; host: string; pid: number; startedAt: string; heartbeatAt: string; groups: string[]; poller: boolean }[];
+  };
   groups: {
     groupId: string;
     connected: string | null;
     since: string | null;
     endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[];
+    owner?: string | null;
     notifications?: {
       pending: number;
       oldestPendingAgeSeconds: number | null;
@@ -112,9 +119,19 @@ export function statusLines(s: DaemonStatus): string[] {
   ];
   if (s.api) lines.push(`REST service: ${s.api.baseUrl}, trust: ${s.api.trust}${s.api.auth ? `, credentials: ${s.api.auth}` : ''}`);
   lines.push(...pollingLines(s.polling ?? []).flatMap((l) => l.split('\n')));
+  if (s.cluster) {
+    lines.push(
+      `shared store: ${s.cluster.daemons.length} daemon${s.cluster.daemons.length === 1 ? '' : 's'}; this one serves ${s.cluster.serving.length} group${s.cluster.serving.length === 1 ? '' : 's'}`,
+    );
+    for (const d of s.cluster.daemons)
+      lines.push(
+        `  daemon ${d.host} pid ${d.pid}${d.id === s.cluster.id ? ' (this one)' : ''}: ${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.poller ? ', polls the REST API' : ''}, last heartbeat ${d.heartbeatAt}`,
+      );
+  }
   if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
   for (const grp of s.groups) {
-    lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected} since ${grp.since}` : 'not connected'}`);
+    const by = grp.owner === undefined ? '' : grp.owner ? ` (served by ${grp.owner})` : ' (no daemon serves it yet)';
+    lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected}${grp.since ? ` since ${grp.since}` : ''}` : 'not connected'}${by}`);
     for (const e of grp.endpoints)
       lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
     const n = grp.notifications;

@@ -423,6 +423,13 @@ export class EndpointStore {
       .run(state, since, lastError, hostName);
   }
 
+  /** A daemon of a shared store takes a group: whatever its previous daemon left, nothing of it is connected now. */
+  resetGroupConnections(groupId: string, now: string): void {
+    this.db
+      .prepare("UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = ? WHERE group_id = ? AND connection_state = 'CONNECTED'")
+      .run(now, groupId);
+  }
+
   /** At daemon start: whatever a previous daemon left, nothing is connected now. */
   resetConnections(now: string): void {
     this.db.prepare("UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = ? WHERE connection_state = 'CONNECTED'").run(now);

@@ -90,6 +90,16 @@ CREATE TABLE secrets (
   account text COLLATE "C" PRIMARY KEY,
   sealed  text NOT NULL
 );
+-- The daemons sharing the store: each one's heartbeat and the groups it serves (for status).
+CREATE TABLE daemons (
+  id           text PRIMARY KEY,
+  host         text NOT NULL,
+  pid          integer NOT NULL,
+  started_at   text NOT NULL,
+  heartbeat_at timestamptz NOT NULL,
+  groups       text NOT NULL DEFAULT '[]',
+  poller       boolean NOT NULL DEFAULT false
+);
 `;
 
 /** Create or check the schema; safe when several processes start at once. */

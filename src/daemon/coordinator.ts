@@ -1,0 +1,287 @@
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import { CHANNEL, groupLockKey, loadPg, POLLER_LOCK_KEY } from '../core/store/pg/announce.js';
+import type { Logger } from './connection.js';
+
+/**
+ * Several daemons on one shared (PostgreSQL) store: which server groups this
+ * one serves. PostgreSQL's own primitives decide, no home-made consensus:
+ *
+ * - A group is served by the daemon holding its session-level advisory lock
+ *   (pg_try_advisory_lock). A lock dies with its session: kill -9, a crash or
+ *   a closed connection frees it at once, and the other daemons take the
+ *   group at their next tick (every heartbeatMs).
+ * - The live daemons are the sessions named `nbwss-daemon:…` in
+ *   pg_stat_activity; each takes unowned groups up to its fair share
+ *   (ceil(groups / live daemons)) and hands one back per tick while it holds
+ *   more than that (a group moves with a brief disconnect; it is closed
+ *   before its lock is released, so never two connections for one group).
+ * - A daemon that cannot reach PostgreSQL keeps its connections (an outage
+ *   of the database alone must not cut the clouds off), but only for fenceMs:
+ *   then it closes them. The server drops a silent session later than that
+ *   (TCP keepalives set on the session: tcp_keepalives_idle/interval/count,
+ *   tcp_user_timeout), so a partitioned daemon has let go before another
+ *   one can take its groups.
+ * - After its session was lost, a daemon re-takes its own groups first and
+ *   takes no other for graceMs, so that a daemon cut off by the same outage
+ *   can re-take its own before anyone else does.
+ * - One daemon (holding the poller lock) polls the REST API.
+ */
+
+export interface CoordinatorOptions {
+  url: string;
+  log: Logger;
+  /** The groups that want serving now (those with ACTIVATED endpoints). */
+  candidates(): string[];
+  /** The set of groups served changed (taken, lost, fenced): reconcile. */
+  owned(groups: ReadonlySet<string>): void;
+  /** Stop serving a group and resolve once its connection is closed (before its lock is released). */
+  release(groupId: string): Promise<void>;
+  /** A LISTEN/NOTIFY message of the store (a CLI change, notifications queued). */
+  message(what: string): void;
+  /** This daemon now does (or no longer does) the REST API polling. */
+  poller(held: boolean): void;
+  heartbeatMs?: number;
+  fenceMs?: number;
+  graceMs?: number;
+  /** After its first connection, a daemon waits this long before taking groups (daemons starting together share from the start). */
+  settleMs?: number;
+  monotonic?: () => number;
+}
+
+export interface ClusterView {
+  id: string;
+  daemons: { id: string; host: string; pid: number; startedAt: string; heartbeatAt: string; groups: string[]; poller: boolean }[];
+}
+
+/** The server's keepalive settings for the session: a silent peer is dropped after idle + interval × count s (16 s), later than fenceMs. */
+const KEEPALIVE = { idle: 10, interval: 2, count: 3 };
+
+export class Coordinator {
+  readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  private readonly held = new Set<string>();
+  private pollerHeld = false;
+  private client: pg.Client | undefined;
+  private connecting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastOk: number;
+  private sessionStart = 0;
+  private sessions = 0;
+  private ticking = false;
+  private stopped = false;
+  private readonly startedAt = new Date().toISOString();
+  private readonly hb: number;
+  private readonly fenceMs: number;
+  private readonly graceMs: number;
+  private readonly settleMs: number;
+
+  constructor(private readonly o: CoordinatorOptions) {
+    this.hb = o.heartbeatMs ?? 1000;
+    this.fenceMs = o.fenceMs ?? 12_000;
+    this.graceMs = o.graceMs ?? this.fenceMs + 3000;
+    this.settleMs = o.settleMs ?? 2 * this.hb;
+    this.lastOk = this.mono();
+  }
+
+  private mono(): number {
+    return this.o.monotonic ? this.o.monotonic() : performance.now();
+  }
+
+  /** Every daemon of the store as of the last round (status). */
+  lastView: ClusterView = { id: this.id, daemons: [] };
+
+  owns(groupId: string): boolean {
+    return this.held.has(groupId);
+  }
+
+  get groups(): ReadonlySet<string> {
+    return this.held;
+  }
+
+  async start(): Promise<void> {
+    await this.connect().catch((e) => this.o.log.error({ err: (e as Error).message }, 'cannot reach the shared store: serving no group until it answers'));
+    this.timer = setInterval(() => void this.tick(), this.hb);
+    void this.tick();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.client || this.stopped) return;
+    this.connecting ??= (async () => {
+      const c = new (loadPg().Client)({
+        connectionString: this.o.url,
+        application_name: `nbwss-daemon:${this.id}`.slice(0, 63),
+        connectionTimeoutMillis: 3000,
+        query_timeout: 3000,
+        keepAlive: true,
+      });
+      c.on('error', (e) => this.lost(c, e.message));
+      c.on('end', () => this.lost(c, 'the connection ended'));
+      c.on('notification', (n) => {
+        if (n.channel === CHANNEL) this.o.message(n.payload ?? '');
+      });
+      await c.connect();
+      await c.query(
+        `SET tcp_keepalives_idle = ${KEEPALIVE.idle}; SET tcp_keepalives_interval = ${KEEPALIVE.interval}; SET tcp_keepalives_count = ${KEEPALIVE.count}; SET tcp_user_timeout = ${(KEEPALIVE.idle + KEEPALIVE.interval * KEEPALIVE.count) * 1000}`,
+      );
+      await c.query(`LISTEN ${CHANNEL}`);
+      this.sessions++;
+      this.sessionStart = this.mono();
+      // A new session after a lost one: the locks died with the old session; take our own groups back first.
+      const lost: string[] = [];
+      for (const g of this.held) {
+        const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [groupLockKey(g)]);
+        if (!r.rows[0].ok) lost.push(g);
+      }
+      this.client = c;
+      this.lastOk = this.mono();
+      if (this.sessions > 1) this.o.log.info({ kept: this.held.size - lost.length, lost: lost.length }, 'the shared store answers again');
+      if (this.pollerHeld) {
+        this.pollerHeld = false;
+        this.o.poller(false);
+      }
+      if (lost.length) {
+        for (const g of lost) this.held.delete(g);
+        this.o.log.warn({ groups: lost }, 'groups taken by another daemon while the shared store was away: their connections are closed');
+        this.o.owned(this.held);
+      }
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private lost(c: pg.Client, why: string): void {
+    if (this.client !== c) return;
+    this.client = undefined;
+    c.removeAllListeners('end');
+    c.end().catch(() => {});
+    if (!this.stopped) this.o.log.warn({ err: why }, 'the shared store connection is lost: keeping the connections served, reconnecting');
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      if (!this.client) await this.connect().catch(() => {});
+      const c = this.client;
+      if (c) {
+        try {
+          await this.round(c);
+          this.lastOk = this.mono();
+        } catch (e) {
+          this.lost(c, (e as Error).message);
+        }
+      }
+      if (!this.client && this.held.size > 0 && this.mono() - this.lastOk > this.fenceMs) {
+        // Fenced: cut off longer than the server keeps a silent session, another daemon may take our groups now.
+        this.o.log.error(
+          { groups: this.held.size, awayMs: Math.round(this.mono() - this.lastOk) },
+          'the shared store is away too long: closing every connection',
+        );
+        this.held.clear();
+        this.o.owned(this.held);
+        if (this.pollerHeld) {
+          this.pollerHeld = false;
+          this.o.poller(false);
+        }
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** One round: heartbeat, who is alive, which groups are free; take or hand back. */
+  private async round(c: pg.Client): Promise<void> {
+    const live = (await c.query("SELECT count(DISTINCT application_name)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'nbwss-daemon:%'")).rows[0]
+      .n as number;
+    const candidates = this.o.candidates();
+    const wanted = new Set(candidates);
+    let changed = false;
+    // Groups no longer wanted (deactivated, deleted): let go of their locks (their connections are closed by the reconcile).
+    for (const g of [...this.held]) {
+      if (wanted.has(g)) continue;
+      this.held.delete(g);
+      await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
+      changed = true;
+    }
+    if (!this.pollerHeld) {
+      const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [POLLER_LOCK_KEY]);
+      if (r.rows[0].ok) {
+        this.pollerHeld = true;
+        this.o.poller(true);
+      }
+    }
+    const share = Math.ceil(candidates.length / Math.max(1, live));
+    const sinceSession = this.mono() - this.sessionStart;
+    const waiting = this.sessions > 1 ? sinceSession < this.graceMs : sinceSession < this.settleMs;
+    if (!waiting && this.held.size > share && live > 1) {
+      // Hand one group back per round: closed first, then unlocked.
+      const g = [...this.held].sort().at(-1)!;
+      this.held.delete(g);
+      this.o.owned(this.held);
+      await this.o.release(g);
+      await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
+      this.o.log.info({ group: g, share, live }, 'handed a group to another daemon');
+    } else if (!waiting && this.held.size < share) {
+      const locked = await this.lockedKeys(c);
+      for (const g of candidates) {
+        if (this.held.size >= share) break;
+        if (this.held.has(g) || locked.has(groupLockKey(g))) continue;
+        const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [groupLockKey(g)]);
+        if (r.rows[0].ok) {
+          this.held.add(g);
+          changed = true;
+        }
+      }
+    }
+    if (changed) this.o.owned(this.held);
+    // The heartbeat, with what this daemon serves after this round's decisions (status reads it).
+    await c.query(
+      `INSERT INTO daemons (id, host, pid, started_at, heartbeat_at, groups, poller) VALUES ($1, $2, $3, $4, now(), $5, $6)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), groups = excluded.groups, poller = excluded.poller`,
+      [this.id, hostname(), process.pid, this.startedAt, JSON.stringify([...this.held].sort()), this.pollerHeld],
+    );
+    this.lastView = await this.view();
+  }
+
+  /** The advisory lock keys held by any session now (one query, whatever the number of groups). */
+  private async lockedKeys(c: pg.Client): Promise<Set<string>> {
+    const r = await c.query("SELECT classid::bigint AS hi, objid::bigint AS lo FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted");
+    return new Set(r.rows.map((x) => BigInt.asIntN(64, (BigInt(x.hi) << 32n) | BigInt(x.lo)).toString()));
+  }
+
+  /** Every daemon of the store and what it serves (status). */
+  async view(): Promise<ClusterView> {
+    const c = this.client;
+    if (!c) return { id: this.id, daemons: [] };
+    const r = await c.query(
+      `SELECT d.id, d.host, d.pid, d.started_at AS "startedAt", d.heartbeat_at AS "heartbeatAt", d.groups, d.poller
+       FROM daemons d JOIN pg_stat_activity a ON a.application_name = left('nbwss-daemon:' || d.id, 63) ORDER BY d.host, d.pid`,
+    );
+    return {
+      id: this.id,
+      daemons: r.rows.map((x) => ({
+        id: x.id,
+        host: x.host,
+        pid: x.pid,
+        startedAt: x.startedAt,
+        heartbeatAt: new Date(x.heartbeatAt).toISOString(),
+        groups: JSON.parse(x.groups),
+        poller: x.poller,
+      })),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      await c.query('DELETE FROM daemons WHERE id = $1', [this.id]).catch(() => {});
+      // Ending the session releases every lock it holds (after the daemon closed its connections).
+      c.removeAllListeners('end');
+      await c.end().catch(() => {});
+    }
+  }
+}
