@@ -41,6 +41,8 @@ export interface CoordinatorOptions {
   message(what: string): void;
   /** This daemon now does (or no longer does) the REST API polling. */
   poller(held: boolean): void;
+  /** Whether this host's key file opens the store's tokens (recorded for nbwss doctor; asked once a minute). */
+  keyOk?(): boolean;
   heartbeatMs?: number;
   fenceMs?: number;
   graceMs?: number;
@@ -68,6 +70,8 @@ export class Coordinator {
   private sessionStart = 0;
   private sessions = 0;
   private ticking = false;
+  private keyCheckedAt: number | undefined;
+  private keyOk: boolean | undefined;
   private stopped = false;
   private readonly startedAt = new Date().toISOString();
   private readonly hb: number;
@@ -235,11 +239,15 @@ export class Coordinator {
       }
     }
     if (changed) this.o.owned(this.held);
+    if (this.o.keyOk && (this.keyCheckedAt === undefined || this.mono() - this.keyCheckedAt > 60_000)) {
+      this.keyCheckedAt = this.mono();
+      this.keyOk = this.o.keyOk();
+    }
     // The heartbeat, with what this daemon serves after this round's decisions (status reads it).
     await c.query(
-      `INSERT INTO daemons (id, host, pid, started_at, heartbeat_at, groups, poller) VALUES ($1, $2, $3, $4, now(), $5, $6)
-       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), groups = excluded.groups, poller = excluded.poller`,
-      [this.id, hostname(), process.pid, this.startedAt, JSON.stringify([...this.held].sort()), this.pollerHeld],
+      `INSERT INTO daemons (id, host, pid, started_at, heartbeat_at, groups, poller, key_ok) VALUES ($1, $2, $3, $4, now(), $5, $6, $7)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), groups = excluded.groups, poller = excluded.poller, key_ok = excluded.key_ok`,
+      [this.id, hostname(), process.pid, this.startedAt, JSON.stringify([...this.held].sort()), this.pollerHeld, this.keyOk ?? null],
     );
     this.lastView = await this.view();
   }

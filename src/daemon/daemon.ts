@@ -165,6 +165,14 @@ export class Daemon {
         else void this.reconcile();
       },
       poller: (held) => this.poller.setActive(held),
+      keyOk: () => {
+        try {
+          this.o.secrets.probe({ create: false });
+          return true;
+        } catch {
+          return false;
+        }
+      },
     });
   }
   private ownedSeen = new Set<string>();

@@ -104,7 +104,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const first = host(url);
     const key = first.env.NBWSS_SECRET_KEY_FILE!;
     // The key file exists before the hosts race (the administrator distributes it).
-    expect((await runCli(['doctor'], first.env)).code).toBeLessThan(2);
+    writeFileSync(key, randomBytes(32), { mode: 0o600 });
     const hosts = Array.from({ length: 10 }, () => host(url, key));
     const runs = await Promise.all(
       hosts.map((h, i) =>
@@ -132,5 +132,36 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const [n] = await ep.waitForNotifications(1, 15_000);
     expect(n!.data.jobId).toBe(146);
     expect(JSON.parse((await runCli(['list', '--json'], b.env)).stdout)[0].connectionState).toBe('CONNECTED');
+  });
+
+  it("doctor checks the shared store: this host's key opens every token, every daemon's key does too (each records it)", async () => {
+    const ep = await endpoint();
+    const url = await server.database();
+    const a = host(url);
+    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], a.env)).code).toBe(0);
+    const ok = await runCli(['doctor', '--json'], a.env);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout).checks.map((c: { name: string; status: string }) => `${c.name}:${c.status}`)).toEqual([
+      'store:ok',
+      'properties:ok',
+      'key file:ok',
+      'tokens:ok',
+      'hosts:ok',
+    ]);
+    // A second host whose administrator forgot to copy the key file: its daemon says so, doctor names it.
+    const b = host(url);
+    writeFileSync(b.env.NBWSS_SECRET_KEY_FILE!, randomBytes(32), { mode: 0o600 });
+    const d = startDaemon(b.env);
+    await d.waitFor((l) => l.msg === 'serving server groups of the shared store', 15_000);
+    // Its heartbeat (once a second) carries what its key opens.
+    let bad = await runCli(['doctor', '--json'], a.env);
+    for (let i = 0; i < 50 && bad.code === 0; i++) bad = await runCli(['doctor', '--json'], a.env);
+    expect(bad.code).toBe(8);
+    const hosts = JSON.parse(bad.stdout).checks.find((c: { name: string }) => c.name === 'hosts');
+    expect(hosts).toMatchObject({ status: 'problem', detail: expect.stringContaining('daemons whose key file does not open the tokens') });
+    expect(hosts.detail).toContain(`pid ${d.child.pid}`);
+    // On b itself, doctor says its own key does not open them.
+    const own = JSON.parse((await runCli(['doctor', '--json'], b.env)).stdout).checks.find((c: { name: string }) => c.name === 'key file');
+    expect(own).toMatchObject({ status: 'problem', detail: expect.stringContaining('cannot be decrypted with the key in') });
   });
 });

@@ -31,9 +31,10 @@ Examples:
 }
 
 export async function runDoctorCommand(o: DoctorCliOptions, ctx: Context): Promise<void> {
-  const { runDoctor } = await import('../../core/services/doctor.js');
+  const [{ runDoctor }, { storeUrl }] = await Promise.all([import('../../core/services/doctor.js'), import('../../core/store/db.js')]);
   const checks = await runDoctor({
     home: ctx.home(o),
+    storeUrl: storeUrl(o.store, ctx.env),
     fix: Boolean(o.fix),
     secrets: (store) => ctx.secrets(store, o),
     confirmRemoveOrphans: async (accounts) => {

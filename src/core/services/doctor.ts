@@ -26,6 +26,8 @@ export interface DoctorCheck {
 
 export interface DoctorOptions {
   home: string;
+  /** A shared PostgreSQL store (NBWSS_STORE): checked in the database, not in home. */
+  storeUrl?: string;
   /** Opens the secret store in force (may throw STORE). */
   secrets: (store: EndpointStore) => Promise<SecretStore>;
   fix: boolean;
@@ -43,6 +45,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
   const add = (c: DoctorCheck) => checks.push(c);
   const now = o.now ?? new Date();
 
+  if (o.storeUrl) return sharedDoctor(o, checks, now);
   if (!existsSync(join(o.home, DB_FILE))) {
     add({ name: 'store', status: 'warn', detail: `no store at ${o.home} yet`, fix: `Add an endpoint with: ${W.addFile}` });
     return checks;
@@ -199,6 +202,73 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
         fix: `Plan the renewal with the cloud provider; then ${W.repin('HOST')}.`,
       });
     else add({ name: 'pinned certificates', status: 'ok', detail: `${records.length} parse, none expires within ${days} days` });
+  } finally {
+    store.close();
+  }
+  return checks;
+}
+
+/**
+ * A shared store: the database answers and has this nbwss's schema, this
+ * host's key file opens every sealed token, every entry has its token, and
+ * every daemon of the store said at its last heartbeat that its key opens
+ * them too (the key file is the administrator's to copy to each host).
+ */
+async function sharedDoctor(o: DoctorOptions, checks: DoctorCheck[], now: Date): Promise<DoctorCheck[]> {
+  const add = (c: DoctorCheck) => checks.push(c);
+  let store: EndpointStore;
+  try {
+    store = EndpointStore.open(o.home, { url: o.storeUrl });
+  } catch (e) {
+    add({ name: 'store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+    return checks;
+  }
+  try {
+    add({
+      name: 'store',
+      status: 'ok',
+      detail: `shared PostgreSQL store ${store.backend.kind === 'postgres' ? store.backend.url : ''}, ${store.list().length} entries`,
+    });
+    try {
+      loadProperties(o.home);
+      add({ name: 'properties', status: 'ok', detail: `${PROPERTIES_FILE} of this host is valid (properties are per host)` });
+    } catch (e) {
+      add({ name: 'properties', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+    }
+    let secrets: SecretStore;
+    try {
+      secrets = await o.secrets(store);
+      secrets.probe({ create: false });
+      add({ name: 'key file', status: 'ok', detail: "this host's key file opens every token of the store" });
+    } catch (e) {
+      add({ name: 'key file', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
+      return checks;
+    }
+    const missing = store
+      .list()
+      .filter((r) => secrets.get(accountFor(r.hostName)) === undefined)
+      .map((r) => r.hostName);
+    add(
+      missing.length === 0
+        ? { name: 'tokens', status: 'ok', detail: 'every entry has its token' }
+        : { name: 'tokens', status: 'problem', detail: `no token for: ${missing.join(', ')}`, fix: `Store one with: ${W.tokenSet(missing[0]!)} < token.txt` },
+    );
+    const daemons = store.sharedDaemons();
+    const badKeys = daemons.filter((d) => d.keyOk === false).map((d) => `${d.host} pid ${d.pid}`);
+    const stale = daemons.filter((d) => now.getTime() - Date.parse(d.heartbeatAt) > 60_000).map((d) => `${d.host} pid ${d.pid}`);
+    if (badKeys.length)
+      add({
+        name: 'hosts',
+        status: 'problem',
+        detail: `daemons whose key file does not open the tokens: ${badKeys.join(', ')}`,
+        fix: `Copy the key file of this host to them (${W.keyFileVar} names where it is read), then restart their daemons.`,
+      });
+    else
+      add({
+        name: 'hosts',
+        status: stale.length ? 'warn' : 'ok',
+        detail: `${daemons.length} daemon${daemons.length === 1 ? '' : 's'} recorded${daemons.length ? `, every key file opens the tokens` : ''}${stale.length ? `; no heartbeat for a minute: ${stale.join(', ')}` : ''}`,
+      });
   } finally {
     store.close();
   }

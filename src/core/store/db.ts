@@ -131,6 +131,19 @@ export class EndpointStore {
     return this.backend.kind === 'postgres';
   }
 
+  /** The daemons of a shared store as they last recorded themselves (doctor). */
+  sharedDaemons(): { host: string; pid: number; heartbeatAt: string; keyOk: boolean | null }[] {
+    if (this.backend.kind !== 'postgres') return [];
+    return (
+      this.db.prepare('SELECT host, pid, heartbeat_at AS heartbeatAt, key_ok AS keyOk FROM daemons ORDER BY host, pid').all() as {
+        host: string;
+        pid: number;
+        heartbeatAt: unknown;
+        keyOk: boolean | null;
+      }[]
+    ).map((d) => ({ ...d, heartbeatAt: new Date(d.heartbeatAt as string).toISOString() }));
+  }
+
   /** A shared store keeps its (sealed) secrets itself: the table for the database secret store. */
   get sharedSecrets(): SecretsTable | undefined {
     if (this.backend.kind !== 'postgres') return undefined;

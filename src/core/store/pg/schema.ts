@@ -98,7 +98,8 @@ CREATE TABLE daemons (
   started_at   text NOT NULL,
   heartbeat_at timestamptz NOT NULL,
   groups       text NOT NULL DEFAULT '[]',
-  poller       boolean NOT NULL DEFAULT false
+  poller       boolean NOT NULL DEFAULT false,
+  key_ok       boolean
 );
 `;
 
