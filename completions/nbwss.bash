@@ -37,7 +37,7 @@ _nbwss() {
     w="${COMP_WORDS[i]}"
     if [[ $skip -eq 1 ]]; then skip=0; continue; fi
     case "$w" in
-      --home|--secret-store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--host|--limit|-n|--max-pending-age|--script|--user|--domain-name|--domain-type) skip=1 ;;
+      --home|--secret-store|--store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--host|--limit|-n|--to|--max-pending-age|--script|--user|--domain-name|--domain-type) skip=1 ;;
       -*) ;;
       *)
         if [[ -z $cmd ]]; then cmd="$w"
@@ -46,74 +46,78 @@ _nbwss() {
     esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor daemon status notify api completion --version -V --home --secret-store --help -h" -- "$cur") )
+    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor store daemon status notify api completion --version -V --home --secret-store --store --help -h" -- "$cur") )
     return
   fi
   case "$cmd" in
     "add")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --url -u --ca-file --timeout --fingerprint --yes -y --pin --deactivated --replace --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --url -u --ca-file --timeout --fingerprint --yes -y --pin --deactivated --replace --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "list"|"ls")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --names -q --group --state --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --names -q --group --state --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "show")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --show-token --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --show-token --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "delete"|"rm")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--yes -y --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--yes -y --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "activate")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "deactivate")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "validate")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --url -u --ca-file --timeout --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --url -u --ca-file --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "repin")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --pin --timeout --json --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --pin --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "check")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--days --timeout --json --help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--days --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "token")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "set" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "set" -- "$cur") ); fi ;;
     "token set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "config")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "list get set unset" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "list get set unset" -- "$cur") ); fi ;;
     "config list")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "config get")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
     "config set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
     "config unset")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level metrics.listen api.maxInFlight api.version api.poll.jobs api.poll.images api.poll.imageWindow" -- "$cur") ); fi ;;
     "history")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "doctor")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fix --yes -y --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fix --yes -y --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "store")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "copy" -- "$cur") ); fi ;;
+    "store copy")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--to --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "daemon")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--log-stderr --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--log-stderr --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "status")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --watch -w --check --max-pending-age --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --watch -w --check --max-pending-age --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "notify")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --json --script --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --json --script --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "pin unpin show key login logout test poll" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "pin unpin show key login logout test poll" -- "$cur") ); fi ;;
     "api pin")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --timeout --json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api unpin")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api show")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api key")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else COMPREPLY=( $(compgen -W "set" -- "$cur") ); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "set" -- "$cur") ); fi ;;
     "api key set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api login")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--user --domain-name --domain-type --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--user --domain-name --domain-type --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api logout")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api test")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api poll")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "completion")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store" -- "$cur") ); else :; fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
   esac
 }
 complete -F _nbwss nbwss

@@ -12,10 +12,11 @@ function __nbwss_hosts
     nbwss list --names $home 2>/dev/null
 end
 complete -c nbwss -f
-complete -c nbwss -n __fish_use_subcommand -a 'add list show delete activate deactivate validate repin check token config history doctor daemon status notify api completion'
+complete -c nbwss -n __fish_use_subcommand -a 'add list show delete activate deactivate validate repin check token config history doctor store daemon status notify api completion'
 complete -c nbwss -n 'true' -l version -s V -d 'output the version number'
 complete -c nbwss -n 'true' -l home -r -F -d 'store directory (default: $NBWSS_HOME, /var/lib/nbwss for root, else ~/.local/share/nbwss)'
 complete -c nbwss -n 'true' -l secret-store -r -a 'keychain file' -d 'where tokens go: keychain (default) or file; recorded by the first add'
+complete -c nbwss -n 'true' -l store -r -d 'a shared PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $NBWSS_STORE, else SQLite in the store directory)'
 complete -c nbwss -n 'true' -l help -s h -d 'display help'
 complete -c nbwss -n '__fish_seen_subcommand_from add' -l file -s f -r -F -d 'endpoint details JSON file; - reads standard input'
 complete -c nbwss -n '__fish_seen_subcommand_from add' -l url -s u -r -d 'https URL that serves the endpoint details (the dialog'\''s URL option); - reads it from standard input'
@@ -85,6 +86,11 @@ complete -c nbwss -n '__fish_seen_subcommand_from doctor' -l fix -d 'tighten per
 complete -c nbwss -n '__fish_seen_subcommand_from doctor' -l yes -s y -d 'with --fix: remove orphan tokens without asking'
 complete -c nbwss -n '__fish_seen_subcommand_from doctor' -l json -d 'print {ok, checks: [{name, status, detail, fix, fixed}]}'
 complete -c nbwss -n '__fish_seen_subcommand_from doctor' -l help -s h -d 'display help for command'
+complete -c nbwss -n '__fish_seen_subcommand_from store' -l help -s h -d 'display help for command'
+complete -c nbwss -n '__fish_seen_subcommand_from store; and not __fish_seen_subcommand_from copy' -a 'copy'
+complete -c nbwss -n '__fish_seen_subcommand_from store; and __fish_seen_subcommand_from copy' -l to -r -d 'the target: postgres://USER@HOST:PORT/DB (password in PGPASSWORD or ~/.pgpass), or a directory for a SQLite store'
+complete -c nbwss -n '__fish_seen_subcommand_from store; and __fish_seen_subcommand_from copy' -l json -d 'print what was copied as JSON'
+complete -c nbwss -n '__fish_seen_subcommand_from store; and __fish_seen_subcommand_from copy' -l help -s h -d 'display help for command'
 complete -c nbwss -n '__fish_seen_subcommand_from daemon' -l log-stderr -d 'also log to stderr (JSON lines), for journald or a terminal'
 complete -c nbwss -n '__fish_seen_subcommand_from daemon' -l help -s h -d 'display help for command'
 complete -c nbwss -n '__fish_seen_subcommand_from status' -l json -d 'print JSON ({running: false, outbox} when no daemon runs); with --watch one JSON object per change'

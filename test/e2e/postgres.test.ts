@@ -164,4 +164,55 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const own = JSON.parse((await runCli(['doctor', '--json'], b.env)).stdout).checks.find((c: { name: string }) => c.name === 'key file');
     expect(own).toMatchObject({ status: 'problem', detail: expect.stringContaining('cannot be decrypted with the key in') });
   });
+
+  it('nbwss store copy: a SQLite store to PostgreSQL and back — entries, pins, pending notifications, tokens re-sealed — verified; a non-empty target refused', async () => {
+    const ep = await endpoint();
+    const url = await server.database();
+    const local = newHome(); // SQLite, file secret store
+    for (const i of [1, 2])
+      expect(
+        (
+          await runCli(
+            [
+              'add',
+              '--file',
+              detailsFile(details({ hostName: `ep${i}.test`, url: ep.url, token: i === 1 ? 'good-token' : `tok-${i}`, groupId: `g${i}` })),
+              '--yes',
+            ],
+            local.env,
+          )
+        ).code,
+      ).toBe(0);
+    expect((await runCli(['deactivate', 'ep2.test'], local.env)).code).toBe(0);
+    expect((await runCli(['activate', 'ep2.test'], local.env)).code).toBe(0);
+    expect((await runCli(['notify'], local.env, `${JSON.stringify(jobNotification(7))}\n`)).code).toBe(0);
+    const before = JSON.parse((await runCli(['list', '--json'], local.env)).stdout);
+    const copied = await runCli(['store', 'copy', '--to', url, '--json'], local.env);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(JSON.parse(copied.stdout)).toMatchObject({ rows: { endpoints: 2, pinned_certificates: 2, outbox: 2 }, tokens: 2 });
+    expect(copied.stderr).toContain('and verified');
+    // Read through the shared store, with the same key file.
+    const shared = host(url, local.env.NBWSS_SECRET_KEY_FILE);
+    expect(JSON.parse((await runCli(['list', '--json'], shared.env)).stdout)).toEqual(before);
+    expect((await runCli(['show', 'ep2.test', '--show-token', '--json'], shared.env)).stdout).toContain('"token": "tok-2"');
+    const waiting = JSON.parse((await runCli(['status', '--json'], shared.env)).stdout);
+    expect(waiting.outbox.map((g: { groupId: string; pending: number }) => `${g.groupId}:${g.pending}`)).toEqual(['g1:1', 'g2:1']);
+    // Into a store that holds entries: refused, nothing changed.
+    const again = await runCli(['store', 'copy', '--to', url], local.env);
+    expect(again.code).toBe(6);
+    expect(again.stderr).toContain('The target store is not empty');
+    // And back, into a new SQLite store.
+    const back = newHome();
+    const out = await runCli(['store', 'copy', '--to', back.dir], { ...shared.env });
+    expect(out.code, out.stderr).toBe(0);
+    const backEnv = { ...back.env, NBWSS_SECRET_KEY_FILE: local.env.NBWSS_SECRET_KEY_FILE };
+    expect(JSON.parse((await runCli(['list', '--json'], backEnv)).stdout)).toEqual(before);
+    expect((await runCli(['show', 'ep1.test', '--show-token', '--json'], backEnv)).stdout).toContain('"token": "good-token"');
+    expect((await runCli(['show', 'ep2.test', '--show-token', '--json'], backEnv)).stdout).toContain('"token": "tok-2"');
+    // The queued notification is delivered from the copy.
+    const d = startDaemon(backEnv);
+    await d.waitFor(connected('ep1.test'));
+    const got = await ep.waitForNotifications(1, 15_000);
+    expect(got[0]!.data.jobId).toBe(7);
+  });
 });

@@ -17,6 +17,7 @@ import { showCommand } from './show.js';
 import { stateCommand } from './state.js';
 import { tokenCommand } from './token.js';
 import { validateCommand } from './validate.js';
+import { storeCommand } from './store.js';
 
 /**
  * Every command, in the order --help lists them. Adding a command is one
@@ -38,6 +39,7 @@ export const COMMANDS: ((ctx: Context, program: () => Command) => Command)[] = [
   configCommand,
   historyCommand,
   doctorCommand,
+  storeCommand,
   daemonCommand,
   statusCommand,
   notifyCommand,

@@ -17,6 +17,20 @@ import { SyncPg } from './pg/sync-client.js';
 import type { SqlDatabase } from './sql.js';
 import type { SecretsTable } from '../secrets/db.js';
 
+/** The tables `nbwss store copy` carries over, parents first (pins reference entries). */
+export const COPY_TABLES = [
+  'meta',
+  'endpoints',
+  'pinned_certificates',
+  'outbox',
+  'deliveries',
+  'group_stats',
+  'poll_sources',
+  'poll_jobs',
+  'poll_images',
+] as const;
+export type CopyTable = (typeof COPY_TABLES)[number];
+
 export type StoreBackend = { kind: 'sqlite' } | { kind: 'postgres'; url: string };
 
 /** A store URL as it may be shown: never a password. */
@@ -129,6 +143,19 @@ export class EndpointStore {
 
   get isShared(): boolean {
     return this.backend.kind === 'postgres';
+  }
+
+  /** Every row of one of the store's tables (nbwss store copy): the tables and columns are the same on both backends. */
+  exportTable(table: CopyTable): Record<string, unknown>[] {
+    return this.db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[];
+  }
+
+  /** Insert rows exported from another store (inside write()). */
+  importTable(table: CopyTable, rows: readonly Record<string, unknown>[]): void {
+    for (const r of rows) {
+      const cols = Object.keys(r);
+      this.db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => r[c]));
+    }
   }
 
   /** The daemons of a shared store as they last recorded themselves (doctor). */
