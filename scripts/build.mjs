@@ -116,6 +116,7 @@ await build({
     'netbackup-api': 'src/reference-endpoint/netbackup-api.ts',
     scenario: 'src/reference-endpoint/scenario.ts',
     'primary-cli': 'src/reference-endpoint/primary-cli.ts',
+    'throwaway-postgres': 'src/reference-endpoint/postgres.ts',
   },
   outdir: 'dist',
   bundle: true,
@@ -123,7 +124,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.18',
-  external: ['ws', 'bufferutil', 'utf-8-validate'],
+  external: ['ws', 'bufferutil', 'utf-8-validate', 'pg'],
   banner: { js: "import { createRequire as __nbwssCreateRequire } from 'node:module'; const require = __nbwssCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -239,9 +239,11 @@ export class Coordinator {
       }
     }
     if (changed) this.o.owned(this.held);
-    if (this.o.keyOk && (this.keyCheckedAt === undefined || this.mono() - this.keyCheckedAt > 60_000)) {
+    if (this.keyCheckedAt === undefined || this.mono() - this.keyCheckedAt > 60_000) {
       this.keyCheckedAt = this.mono();
-      this.keyOk = this.o.keyOk();
+      if (this.o.keyOk) this.keyOk = this.o.keyOk();
+      // Daemons gone for ten minutes (kill -9 leaves its row) are forgotten.
+      await c.query("DELETE FROM daemons WHERE heartbeat_at < now() - interval '10 minutes'");
     }
     // The heartbeat, with what this daemon serves after this round's decisions (status reads it).
     await c.query(

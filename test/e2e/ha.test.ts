@@ -79,11 +79,16 @@ describe.skipIf(!available)('several daemons on one shared store', () => {
     expect(neverTwo(ep)).toEqual([]);
     // Started together: spread over the three (34, 34, 32), each group connected exactly once.
     expect(paths.filter((p) => ep.byPath.get(p)!.total !== 1)).toEqual([]);
+    // Each daemon records its connections in the shared store; status reads them from there.
+    await eventually(
+      async () => ((await status(a)).groups as { connected: string | null }[]).filter((g) => g.connected).length === GROUPS,
+      20_000,
+      'every group recorded connected',
+    );
     const st = await status(a);
     expect(st.cluster.daemons).toHaveLength(3);
     expect(st.cluster.daemons.map((d: { groups: string[] }) => d.groups.length).sort()).toEqual([32, 34, 34]);
     expect(st.cluster.daemons.filter((d: { poller: boolean }) => d.poller)).toHaveLength(1);
-    expect(st.groups.filter((g: { connected: string | null }) => g.connected)).toHaveLength(GROUPS);
 
     // A notification in flight everywhere (acknowledgements withheld), then one daemon is killed.
     ep.setAckNotifications(false);

@@ -58,7 +58,7 @@ describe('bash completion (sourced in a real bash)', () => {
   });
 
   it('offers the flags of each command', () => {
-    expect(complete('nbwss list --')).toEqual(['--group', '--help', '--home', '--json', '--names', '--secret-store', '--state']);
+    expect(complete('nbwss list --')).toEqual(['--group', '--help', '--home', '--json', '--names', '--secret-store', '--state', '--store']);
     expect(complete('nbwss add --f')).toEqual(['--file', '--fingerprint']);
   });
 
@@ -206,7 +206,7 @@ describe.skipIf(!hasShell('fish'))('fish completion (in a real fish)', () => {
       .sort();
   it('offers commands, flags, hosts and keys', () => {
     expect(fish('nbwss de')).toEqual(['deactivate', 'delete']);
-    expect(fish('nbwss list --st')).toEqual(['--state']);
+    expect(fish('nbwss list --sta')).toEqual(['--state']);
     expect(fish('nbwss show b')).toEqual(['beta.test', 'bravo.test']);
     expect(fish('nbwss config set keep')).toEqual(['keepAlive.maxPongMissAllowed', 'keepAlive.scheduledRate']);
   });

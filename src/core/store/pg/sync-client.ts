@@ -35,13 +35,24 @@ const flag = new Int32Array(workerData.sab);
 const port = workerData.port;
 let client;
 let broken = false;
+let failedAt = 0;
+let lastError = '';
 async function connected() {
   if (client && !broken) return client;
+  // Just failed: fail fast for a second rather than block the caller on every statement while the store is away.
+  if (Date.now() - failedAt < 1000) throw Object.assign(new Error(lastError || 'the store is unreachable'), { code: 'NBWSS_UNREACHABLE' });
   if (client) client.end().catch(() => {});
   broken = false;
-  client = new pg.Client({ connectionString: workerData.url, connectionTimeoutMillis: workerData.connectTimeoutMs, application_name: workerData.name, keepAlive: true });
+  client = new pg.Client({ connectionString: workerData.url, connectionTimeoutMillis: workerData.connectTimeoutMs, query_timeout: workerData.queryTimeoutMs, application_name: workerData.name, keepAlive: true });
   client.on('error', () => { broken = true; });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (e) {
+    failedAt = Date.now();
+    lastError = e.message;
+    broken = true;
+    throw e;
+  }
   return client;
 }
 port.on('message', async (m) => {
@@ -58,7 +69,11 @@ port.on('message', async (m) => {
       answer = { rows: last.rows ?? [], rowCount: last.rowCount ?? 0 };
     }
   } catch (e) {
-    if (!e.code || /^(08|57P)/.test(e.code) || /terminat|ECONN|EPIPE|timeout/i.test(e.message)) broken = true;
+    if (!e.code || /^(08|57P)/.test(e.code) || /terminat|ECONN|EPIPE|timeout/i.test(e.message)) {
+      if (!broken) failedAt = Date.now();
+      broken = true;
+      lastError = e.message;
+    }
     answer = { error: { message: e.message, code: e.code } };
   }
   port.postMessage(answer);
@@ -71,6 +86,8 @@ export interface SyncPgOptions {
   /** How long one statement may take, answer included, before the call fails (ms). */
   timeoutMs?: number;
   connectTimeoutMs?: number;
+  /** A statement without an answer after this long fails (a dead connection is not waited on). */
+  queryTimeoutMs?: number;
   /** application_name, seen in pg_stat_activity. */
   name?: string;
 }
@@ -90,11 +107,19 @@ export class SyncPg {
     this.flag = new Int32Array(sab);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.timeoutMs = o.timeoutMs ?? 30_000;
+    this.timeoutMs = o.timeoutMs ?? 15_000;
     const pgPath = createRequire(import.meta.url).resolve('pg');
     this.worker = new Worker(WORKER, {
       eval: true,
-      workerData: { url, sab, port: port2, pgPath, connectTimeoutMs: o.connectTimeoutMs ?? 5000, name: o.name ?? 'nbwss' },
+      workerData: {
+        url,
+        sab,
+        port: port2,
+        pgPath,
+        connectTimeoutMs: o.connectTimeoutMs ?? 3000,
+        queryTimeoutMs: o.queryTimeoutMs ?? 5000,
+        name: o.name ?? 'nbwss',
+      },
       transferList: [port2],
     });
     // The thread never keeps the process alive; close() ends it.
