@@ -196,8 +196,12 @@ export class Coordinator {
 
   /** One round: heartbeat, who is alive, which groups are free; take or hand back. */
   private async round(c: pg.Client): Promise<void> {
-    const live = (await c.query("SELECT count(DISTINCT application_name)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'nbwss-daemon:%'")).rows[0]
-      .n as number;
+    // This store's daemons only: other databases of the cluster may hold other nbwss stores.
+    const live = (
+      await c.query(
+        "SELECT count(DISTINCT application_name)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'nbwss-daemon:%' AND datname = current_database()",
+      )
+    ).rows[0].n as number;
     const candidates = this.o.candidates();
     const wanted = new Set(candidates);
     let changed = false;
@@ -239,6 +243,7 @@ export class Coordinator {
       }
     }
     if (changed) this.o.owned(this.held);
+    if (this.pollerHeld) await this.clearStaleStates(c);
     if (this.keyCheckedAt === undefined || this.mono() - this.keyCheckedAt > 60_000) {
       this.keyCheckedAt = this.mono();
       if (this.o.keyOk) this.keyOk = this.o.keyOk();
@@ -254,9 +259,28 @@ export class Coordinator {
     this.lastView = await this.view();
   }
 
+  /**
+   * One daemon (the poller lock's holder) puts right what a dead daemon left:
+   * an endpoint recorded CONNECTED whose group no daemon holds cannot be
+   * connected (a group is connected only under its lock).
+   */
+  private async clearStaleStates(c: pg.Client): Promise<void> {
+    const groups = (await c.query("SELECT DISTINCT group_id AS g FROM endpoints WHERE connection_state = 'CONNECTED'")).rows.map((r) => r.g as string);
+    if (groups.length === 0) return;
+    const locked = await this.lockedKeys(c);
+    const stale = groups.filter((g) => !locked.has(groupLockKey(g)));
+    if (stale.length)
+      await c.query(
+        "UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = $2 WHERE connection_state = 'CONNECTED' AND group_id = ANY($1)",
+        [stale, new Date().toISOString()],
+      );
+  }
+
   /** The advisory lock keys held by any session now (one query, whatever the number of groups). */
   private async lockedKeys(c: pg.Client): Promise<Set<string>> {
-    const r = await c.query("SELECT classid::bigint AS hi, objid::bigint AS lo FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted");
+    const r = await c.query(
+      "SELECT classid::bigint AS hi, objid::bigint AS lo FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
     return new Set(r.rows.map((x) => BigInt.asIntN(64, (BigInt(x.hi) << 32n) | BigInt(x.lo)).toString()));
   }
 
@@ -266,7 +290,8 @@ export class Coordinator {
     if (!c) return { id: this.id, daemons: [] };
     const r = await c.query(
       `SELECT d.id, d.host, d.pid, d.started_at AS "startedAt", d.heartbeat_at AS "heartbeatAt", d.groups, d.poller
-       FROM daemons d JOIN pg_stat_activity a ON a.application_name = left('nbwss-daemon:' || d.id, 63) ORDER BY d.host, d.pid`,
+       FROM daemons d JOIN pg_stat_activity a ON a.application_name = left('nbwss-daemon:' || d.id, 63) AND a.datname = current_database()
+       ORDER BY d.host, d.pid`,
     );
     return {
       id: this.id,

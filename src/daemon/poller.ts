@@ -290,7 +290,8 @@ export class Poller {
         for (const j of jobs) {
           const id = j.jobId as number;
           const t = epochSeconds(j.lastUpdateTime) ?? next.time;
-          if (t === cursor.time && cursor.ids.includes(id)) continue; // this very update was seen by an earlier poll
+          // No skipping by the cursor's ids: NetBackup's times have whole seconds, and a job can change twice in one
+          // (ACTIVE, then DONE): what was already notified is filtered by the state recorded per job.
           if (t > next.time) {
             next.time = t;
             next.ids = [id];

@@ -80,7 +80,7 @@ export interface NetBackupApi {
   requests: RecordedRequest[];
   /** Present another certificate from now on (open connections are closed). */
   setCertificate(tls: { key: string; cert: string }): void;
-  /** Create or change a job; lastUpdateTime is set to now (whole seconds, as NetBackup's). */
+  /** Create or change a job; lastUpdateTime is set to now (whole seconds, as NetBackup's) unless given. */
   setJob(job: Partial<JobAttributes> & { jobId: number }): JobAttributes;
   job(id: number): JobAttributes | undefined;
   /** Create or change an image. */
@@ -268,7 +268,14 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     requests,
     setJob: (j) => {
       const before = jobs.get(j.jobId);
-      const job: JobAttributes = { kilobytesTransferred: 0, percentComplete: 0, ...before, ...j, lastUpdateTime: isoNow() } as JobAttributes;
+      // lastUpdateTime: now, in whole seconds as NetBackup's (a test may name the second).
+      const job: JobAttributes = {
+        kilobytesTransferred: 0,
+        percentComplete: 0,
+        ...before,
+        ...j,
+        lastUpdateTime: j.lastUpdateTime ?? isoNow(),
+      } as JobAttributes;
       jobs.set(j.jobId, job);
       return job;
     },

@@ -50,6 +50,8 @@ describe('nbwss daemon: connecting', () => {
         ],
         notifications: expect.objectContaining({ pending: 0, inFlight: null }),
         inForce: { keepAliveMs: 30_000, maxPongMiss: 10, maxCommandsInFlight: 8 },
+        // A shared store (the suite's PostgreSQL run) names the daemon serving the group.
+        ...(h.env.NBWSS_STORE ? { owner: expect.stringMatching(/ pid \d+$/) } : {}),
       },
     ]);
     // One connection per group, one per endpoint.

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCert, type Cert } from '../helpers/certs.js';
-import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import { details, detailsFile, newHome, runCli, type Home, sharedStoreRun } from '../helpers/cli.js';
 import { startTlsServer, type TlsServer } from '../helpers/servers.js';
 import { fileTokens, storeRows } from '../helpers/store.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
@@ -87,7 +87,8 @@ describe('nbwss list', () => {
     expect(r.stderr).toContain('Allowed choices are activated, deactivated');
   });
 
-  it('no store yet: says how to add one, on stderr, and creates nothing (list and show only read)', async () => {
+  // SQLite in NBWSS_HOME only (not in the PostgreSQL run of this suite: no such files, no keychain, the database exists).
+  it.skipIf(sharedStoreRun)('no store yet: says how to add one, on stderr, and creates nothing (list and show only read)', async () => {
     const h = newHome();
     const r = await runCli(['list'], h.env);
     expect(r.code).toBe(0);
@@ -270,7 +271,8 @@ describe('the command line', () => {
 });
 
 describe('no OS keychain reachable', () => {
-  it('fails closed: exit 8, names --secret-store file and NBWSS_SECRET_STORE=file, writes nothing', async () => {
+  // SQLite in NBWSS_HOME only (not in the PostgreSQL run of this suite: no such files, no keychain, the database exists).
+  it.skipIf(sharedStoreRun)('fails closed: exit 8, names --secret-store file and NBWSS_SECRET_STORE=file, writes nothing', async () => {
     const h = newHome({ NBWSS_SECRET_STORE: 'keychain' }); // and no session bus in the environment
     const r = await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], h.env);
     expect(r.code).toBe(8);
@@ -279,7 +281,8 @@ describe('no OS keychain reachable', () => {
     expect(storeRows(h)).toEqual([]);
   });
 
-  it('is the default when nothing is chosen: keychain, never a silent fallback', async () => {
+  // SQLite in NBWSS_HOME only (not in the PostgreSQL run of this suite: no such files, no keychain, the database exists).
+  it.skipIf(sharedStoreRun)('is the default when nothing is chosen: keychain, never a silent fallback', async () => {
     const h = newHome();
     delete h.env.NBWSS_SECRET_STORE;
     const r = await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], h.env);

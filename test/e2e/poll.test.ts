@@ -6,6 +6,7 @@ import { type Home, runCli } from '../helpers/cli.js';
 import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { addEndpoint, connected, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
 import { closedPort } from '../helpers/servers.js';
+import { storeBytes } from '../helpers/store.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
 const endpoint = useReferenceEndpoints();
@@ -175,6 +176,22 @@ describe('polling NetBackup: job transitions', () => {
     expect(jobStates(ep)).toEqual(['501:QUEUED', '501:ACTIVE', '501:DONE']);
   });
 
+  it("a job that changes twice within one second (NetBackup's times have whole seconds) is notified both times", async () => {
+    const ep = await endpoint();
+    const p = await primary();
+    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+    const d = startDaemon(h.env);
+    await d.waitFor(connected('ep1.test'));
+    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    const second = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    p.setJob({ ...jobAt(700, 'ACTIVE'), lastUpdateTime: second });
+    await ep.waitForNotifications(1);
+    // Done in the same second as its last update: the cursor sits on that second with this job's id.
+    p.setJob({ jobId: 700, state: 'DONE', lastUpdateTime: second });
+    await ep.waitForNotifications(2);
+    expect(jobStates(ep)).toEqual(['700:ACTIVE', '700:DONE']);
+  });
+
   it('more jobs than one page (250 at once, pages of 100): each notified exactly once, in update order', async () => {
     const ep = await endpoint();
     const p = await primary();
@@ -309,7 +326,7 @@ describe('polling NetBackup: credentials', () => {
     await ep.waitForNotifications(1);
 
     // The password is never in the store or the log.
-    expect(readFileSync(`${h.dir}/nbwss.db`).includes('pw-1')).toBe(false);
+    expect(storeBytes(h).includes('pw-1')).toBe(false);
     expect(d.lines.map((l) => JSON.stringify(l)).join('\n')).not.toContain('pw-1');
   });
 
@@ -347,7 +364,7 @@ describe('polling NetBackup: credentials', () => {
     });
     expect(t.stdout).not.toContain(API_KEY);
     // The key is in the secret store, not in the store, and doctor does not call it an orphan token.
-    expect(readFileSync(`${h.dir}/nbwss.db`).includes(API_KEY)).toBe(false);
+    expect(storeBytes(h).includes(API_KEY)).toBe(false);
     const doc = await runCli(['doctor', '--json'], h.env);
     expect(doc.stdout).not.toContain('@api-key');
     const out = await runCli(['api', 'logout'], h.env);

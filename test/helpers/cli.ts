@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import { tempDir } from './tmp.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/nbwss.cjs', import.meta.url));
@@ -20,15 +21,46 @@ export interface Home {
   env: NodeJS.ProcessEnv;
 }
 
-/** A fresh NBWSS_HOME using the file secret store, isolated from the user's own. */
+let databases = 0;
+
+/**
+ * Whether this run puts each test home's store in PostgreSQL (vitest.pg.config.ts). Tests of
+ * what only a SQLite store in NBWSS_HOME has (its files and modes, a keychain, a store that
+ * does not exist yet) do not apply then, and say so by skipping.
+ */
+export const sharedStoreRun = Boolean(pgPort());
+
+function pgPort(): number | undefined {
+  try {
+    return inject('pgPort');
+  } catch {
+    return undefined; // outside a test run (a script importing the helpers)
+  }
+}
+
+/**
+ * A shared store for this home when the suites run against PostgreSQL
+ * (vitest.pg.config.ts): a new database in the run's throwaway cluster.
+ */
+function testDatabase(): string | undefined {
+  const port = pgPort();
+  if (!port) return undefined;
+  const name = `h${process.pid}_${++databases}`;
+  const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'nbwss', '-d', 'postgres', '-qc', `CREATE DATABASE ${name}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot create the test database: ${r.stderr}`);
+  return `postgres://nbwss@127.0.0.1:${port}/${name}`;
+}
+
+/** A fresh NBWSS_HOME using the file secret store, isolated from the user's own (its store in PostgreSQL under vitest.pg.config.ts). */
 export function newHome(extra: NodeJS.ProcessEnv = {}): Home {
   const root = tempDir('nbwss-home-');
   const dir = join(root, 'store');
   const keyFile = join(root, 'secret.key');
+  const shared = testDatabase();
   return {
     dir,
     keyFile,
-    env: { NBWSS_HOME: dir, NBWSS_SECRET_STORE: 'file', NBWSS_SECRET_KEY_FILE: keyFile, HOME: root, ...extra },
+    env: { NBWSS_HOME: dir, NBWSS_SECRET_STORE: 'file', NBWSS_SECRET_KEY_FILE: keyFile, HOME: root, ...(shared ? { NBWSS_STORE: shared } : {}), ...extra },
   };
 }
 

@@ -1,11 +1,32 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DbSecretStore } from '../../src/core/secrets/db.js';
 import { FileSecretStore } from '../../src/core/secrets/file.js';
+import { COPY_TABLES, EndpointStore } from '../../src/core/store/db.js';
 import type { Home } from './cli.js';
+
+/** A home whose store is shared (PostgreSQL, vitest.pg.config.ts): read through the store's own backend. */
+function withShared<T>(home: Home, fn: (store: EndpointStore) => T): T | undefined {
+  const url = home.env.NBWSS_STORE;
+  if (!url) return undefined;
+  const store = EndpointStore.open(home.dir, { url });
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
 
 /** What the store holds, read directly from the SQLite file (not through the CLI). */
 export function storeRows(home: Home): { host_name: string; state: string; fingerprint: string }[] {
+  const shared = withShared(home, (st) =>
+    st
+      .exportTable('endpoints')
+      .map((r) => ({ host_name: String(r.host_name), state: String(r.state), fingerprint: String(r.fingerprint) }))
+      .sort((a, b) => (a.host_name < b.host_name ? -1 : 1)),
+  );
+  if (shared) return shared;
   const path = join(home.dir, 'nbwss.db');
   if (!existsSync(path)) return [];
   const db = new Database(path, { readonly: true, fileMustExist: true });
@@ -17,6 +38,7 @@ export function storeRows(home: Home): { host_name: string; state: string; finge
 }
 
 export function integrityOk(home: Home): boolean {
+  if (home.env.NBWSS_STORE) return true; // PostgreSQL keeps its own
   const db = new Database(join(home.dir, 'nbwss.db'));
   try {
     return db.pragma('integrity_check', { simple: true }) === 'ok';
@@ -27,6 +49,11 @@ export function integrityOk(home: Home): boolean {
 
 /** The tokens in the file secret store, decrypted with the real key file. */
 export function fileTokens(home: Home): Record<string, string> {
+  const shared = withShared(home, (st) => {
+    const d = new DbSecretStore(st.sharedSecrets!, new FileSecretStore(home.dir, home.keyFile), home.keyFile);
+    return Object.fromEntries(d.accounts().map((a) => [a, d.get(a)!]));
+  });
+  if (shared) return shared;
   const s = new FileSecretStore(home.dir, home.keyFile);
   return Object.fromEntries(s.accounts().map((a) => [a, s.get(a)!]));
 }
@@ -34,6 +61,12 @@ export function fileTokens(home: Home): Record<string, string> {
 /** Every byte the store directory holds, to search for a secret. */
 export function storeBytes(home: Home): Buffer {
   const parts: Buffer[] = [];
+  // A shared store: every row of every table (and the sealed secrets) as text.
+  withShared(home, (st) => {
+    for (const t of COPY_TABLES) parts.push(Buffer.from(JSON.stringify(st.exportTable(t))));
+    const sec = st.sharedSecrets!;
+    parts.push(Buffer.from(JSON.stringify(sec.sealedAccounts().map((a) => sec.getSealed(a)))));
+  });
   for (const f of ['nbwss.db', 'nbwss.db-wal', 'nbwss.db-shm', 'secrets.enc']) {
     const p = join(home.dir, f);
     if (existsSync(p)) parts.push(readFileSync(p));

@@ -85,7 +85,8 @@ export class PgDatabase implements SqlDatabase {
         try {
           this.pg.query('BEGIN');
           try {
-            this.pg.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY]);
+            // Waits for another writer as SQLite's busy timeout does (30 s).
+            this.pg.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY], 30_000);
             const r = fn();
             this.pg.query('COMMIT');
             return r;

@@ -64,7 +64,7 @@ port.on('message', async (m) => {
       answer = { ok: true };
     } else {
       const c = await connected();
-      const r = m.params ? await c.query(m.sql, m.params) : await c.query(m.sql);
+      const r = await c.query(m.params ? { text: m.sql, values: m.params, ...(m.timeoutMs ? { query_timeout: m.timeoutMs } : {}) } : m.sql);
       const last = Array.isArray(r) ? r[r.length - 1] : r;
       answer = { rows: last.rows ?? [], rowCount: last.rowCount ?? 0 };
     }
@@ -127,11 +127,12 @@ export class SyncPg {
     this.port.unref();
   }
 
-  query(sql: string, params?: unknown[]): PgResult {
+  /** One statement; `timeoutMs` for one that may rightly wait longer (a lock held by another writer). */
+  query(sql: string, params?: unknown[], timeoutMs?: number): PgResult {
     if (this.closed) throw new PgError('the PostgreSQL store is closed', undefined);
     Atomics.store(this.flag, 0, 0);
-    this.port.postMessage({ sql, params });
-    if (Atomics.wait(this.flag, 0, 0, this.timeoutMs) === 'timed-out') {
+    this.port.postMessage({ sql, params, timeoutMs });
+    if (Atomics.wait(this.flag, 0, 0, Math.max(this.timeoutMs, (timeoutMs ?? 0) + 5000)) === 'timed-out') {
       // The answer would come for a statement nobody waits for: this connection is done.
       this.closed = true;
       void this.worker.terminate();
