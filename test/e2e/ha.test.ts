@@ -1,34 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
-import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import { details, detailsFile, runCli, type Home } from '../helpers/cli.js';
 import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
-import { type Postgres, postgresAvailable, startPostgres } from '../helpers/postgres.js';
+import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
 import { jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
-const available = postgresAvailable();
-if (!available && process.env.CI === 'true') throw new Error('PostgreSQL (Debian postgresql) is required under CI=true');
-
 const endpoint = useReferenceEndpoints();
-let server: Postgres;
-beforeAll(async () => {
-  if (available) server = await startPostgres();
-}, 60_000);
-afterAll(() => {
-  server?.stop();
-  cleanupTempDirs();
-});
+const db = useSharedPostgres();
+const available = db.available;
+afterAll(cleanupTempDirs);
 afterEach(stopAllDaemons);
 
 const GROUPS = 100;
 
-/** A host of the shared store: its own NBWSS_HOME, the store in PostgreSQL, the key file of the first host. */
-function host(url: string, keyFile?: string): Home {
-  const h = newHome({ NBWSS_STORE: url });
-  if (keyFile) h.env.NBWSS_SECRET_KEY_FILE = keyFile;
-  delete h.env.NBWSS_SECRET_STORE;
-  return h;
-}
+const host = sharedHost;
 
 /** Resolves when the async check holds, asked every 200 ms; rejects after `ms`. */
 async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -66,7 +52,7 @@ async function status(h: Home) {
 describe.skipIf(!available)('several daemons on one shared store', () => {
   it(`three daemons, ${GROUPS} groups: each group served once; kill -9 one → taken over, in-flight delivered, never two connections; PostgreSQL away 10 s → connections kept, nothing lost`, async () => {
     const ep = await endpoint({ path: null });
-    const url = await server.database();
+    const url = await db.server().database();
     const a = host(url);
     const docs = paths.map((p, i) =>
       details({ hostName: `g${i}.test`, url: ep.url.replace(/\/nbwss$/, p), groupId: `g${i}`, token: 'good-token', priority: 1 }),
@@ -119,10 +105,10 @@ describe.skipIf(!available)('several daemons on one shared store', () => {
 
     // PostgreSQL away for 10 s: the daemons keep every connection; nothing is reconnected, nothing lost.
     const totals = paths.map((p) => ep.byPath.get(p)!.total);
-    server.stopServer();
+    db.server().stopServer();
     await new Promise((r) => setTimeout(r, 10_000)); // the outage itself
     expect(allOpenOnce(ep)).toBe(true);
-    server.startServer();
+    db.server().startServer();
     await Promise.all(survivors.map((d) => d.waitFor((l) => l.msg === 'the shared store answers again', 20_000)));
     expect(paths.map((p) => ep.byPath.get(p)!.total)).toEqual(totals);
     const seen = ep.notifications().length;

@@ -55,6 +55,17 @@ async function morePolls(p: NetBackupApi, n: number, sources: readonly ('jobs' |
   });
 }
 
+/** A daemon polling the jobs of a stand-in primary (images off), connected to one endpoint, its first poll done. */
+async function pollingJobs() {
+  const ep = await endpoint();
+  const p = await primary();
+  const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
+  const d = startDaemon(h.env);
+  await d.waitFor(connected('ep1.test'));
+  await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+  return { ep, p, h, d };
+}
+
 const started = (d: DaemonProcess) =>
   Promise.all([d.waitFor((l) => l.msg.startsWith('job polling starts')), d.waitFor((l) => l.msg.startsWith('image polling starts'))]);
 
@@ -135,12 +146,7 @@ const jobStates = (ep: { notifications(): { object: string; data: Record<string,
 
 describe('polling NetBackup: job transitions', () => {
   it('QUEUED → ACTIVE → (retry) → ACTIVE → DONE gives QUEUED, ACTIVE, DONE once each; the API words become the guide words', async () => {
-    const ep = await endpoint();
-    const p = await primary();
-    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
-    const d = startDaemon(h.env);
-    await d.waitFor(connected('ep1.test'));
-    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    const { ep, p } = await pollingJobs();
     const steps: [string, number][] = [
       ['QUEUED', 1],
       ['ACTIVE', 2],
@@ -177,12 +183,7 @@ describe('polling NetBackup: job transitions', () => {
   });
 
   it("a job that changes twice within one second (NetBackup's times have whole seconds) is notified both times", async () => {
-    const ep = await endpoint();
-    const p = await primary();
-    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
-    const d = startDaemon(h.env);
-    await d.waitFor(connected('ep1.test'));
-    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    const { ep, p } = await pollingJobs();
     const second = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
     p.setJob({ ...jobAt(700, 'ACTIVE'), lastUpdateTime: second });
     await ep.waitForNotifications(1);
@@ -193,12 +194,7 @@ describe('polling NetBackup: job transitions', () => {
   });
 
   it('more jobs than one page (250 at once, pages of 100): each notified exactly once, in update order', async () => {
-    const ep = await endpoint();
-    const p = await primary();
-    const h = await pollingHome(p, ep.url, { 'api.poll.images': false });
-    const d = startDaemon(h.env);
-    await d.waitFor(connected('ep1.test'));
-    await d.waitFor((l) => l.msg.startsWith('job polling starts'));
+    const { ep, p } = await pollingJobs();
     for (let i = 1; i <= 250; i++) p.setJob(jobAt(1000 + i, 'DONE'));
     await ep.waitForNotifications(250, 20_000);
     await morePolls(p, 2);
@@ -370,6 +366,38 @@ describe('polling NetBackup: credentials', () => {
     const out = await runCli(['api', 'logout'], h.env);
     expect(out.stderr).toContain('Forgot the API key.');
     expect((await runCli(['api', 'test'], h.env)).code).toBe(9);
+  });
+});
+
+describe('npm run primary', () => {
+  it('starts the stand-in primary: it prints api.baseUrl and the fingerprint, writes an API key file; nbwss api test passes against it', async () => {
+    const { spawn } = await import('node:child_process');
+    const h = homeWith();
+    const keyFile = `${h.dir}-apikey.txt`;
+    const script = new URL('../../scripts/primary.mjs', import.meta.url).pathname;
+    const child = spawn(process.execPath, [script, '--port', '0', '--api-key-file', keyFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let err = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (c) => {
+          err += c;
+          if (/API key written to/.test(err)) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+      });
+      const baseUrl = /api\.baseUrl (\S+)/.exec(err)![1]!;
+      const fingerprint = /certificate SHA-256 (\S+)/.exec(err)![1]!;
+      expect(err).not.toContain(readFileSync(keyFile, 'utf8').trim()); // the key is in the file, never printed
+      expect((await runCli(['config', 'set', 'api.baseUrl', baseUrl], h.env)).code).toBe(0);
+      expect((await runCli(['api', 'pin', '--fingerprint', fingerprint], h.env)).code).toBe(0);
+      expect((await runCli(['api', 'key', 'set'], h.env, readFileSync(keyFile, 'utf8'))).code).toBe(0);
+      const t = await runCli(['api', 'test'], h.env);
+      expect(t.code, t.stdout).toBe(0);
+    } finally {
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
 

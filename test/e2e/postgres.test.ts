@@ -2,35 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { details, detailsFile, newHome, runCli, type Home } from '../helpers/cli.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { details, detailsFile, newHome, runCli } from '../helpers/cli.js';
 import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
-import { type Postgres, postgresAvailable, startPostgres } from '../helpers/postgres.js';
+import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
 import { connected, jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
-// Under CI=true a missing PostgreSQL is a failure, not a skip (.ci/run installs it).
-const available = postgresAvailable();
-if (!available && process.env.CI === 'true') throw new Error('PostgreSQL (Debian postgresql) is required under CI=true');
-
 const endpoint = useReferenceEndpoints();
-let server: Postgres;
-beforeAll(async () => {
-  if (available) server = await startPostgres();
-}, 60_000);
-afterAll(() => {
-  server?.stop();
-  cleanupTempDirs();
-});
+const db = useSharedPostgres();
+const available = db.available;
+afterAll(cleanupTempDirs);
 afterEach(stopAllDaemons);
 
-/** A host of a shared store: its own NBWSS_HOME (properties, audit, socket), the store in PostgreSQL, the key file given. */
-function host(url: string, keyFile?: string): Home {
-  const h = newHome({ NBWSS_STORE: url });
-  if (keyFile) h.env.NBWSS_SECRET_KEY_FILE = keyFile;
-  delete h.env.NBWSS_SECRET_STORE;
-  return h;
-}
+const host = sharedHost;
 
 async function query(url: string, sql: string): Promise<Record<string, unknown>[]> {
   const c = new pg.Client({ connectionString: url });
@@ -45,7 +30,7 @@ async function query(url: string, sql: string): Promise<Record<string, unknown>[
 describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
   it('the CLI works on it as on SQLite: add, list, show, token set, deactivate, delete; tokens sealed in the database, nothing but local files in NBWSS_HOME', async () => {
     const ep = await endpoint();
-    const url = await server.database();
+    const url = await db.server().database();
     const a = host(url);
     const add = await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'tok-secret-1' })), '--yes'], a.env);
     expect(add.code, add.stderr).toBe(0);
@@ -81,7 +66,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
   });
 
   it('refuses what would break it: a keychain (one machine), a password in the URL (ps), a URL that is not postgres://', async () => {
-    const url = await server.database();
+    const url = await db.server().database();
     const h = host(url);
     const keychain = await runCli(['add', '--file', detailsFile(details({ hostName: 'x.test' })), '--yes', '--secret-store', 'keychain'], h.env);
     expect(keychain.code).toBe(8);
@@ -100,7 +85,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
 
   it('ten hosts starting at once on a new database: one creates the schema, all ten adds land with their tokens', async () => {
     const eps = await Promise.all(Array.from({ length: 2 }, () => endpoint()));
-    const url = await server.database();
+    const url = await db.server().database();
     const first = host(url);
     const key = first.env.NBWSS_SECRET_KEY_FILE!;
     // The key file exists before the hosts race (the administrator distributes it).
@@ -120,7 +105,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
 
   it('a daemon on the shared store connects and delivers notifications queued by another host', async () => {
     const ep = await endpoint();
-    const url = await server.database();
+    const url = await db.server().database();
     const a = host(url);
     expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], a.env)).code).toBe(0);
     const d = startDaemon(a.env);
@@ -136,7 +121,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
 
   it("doctor checks the shared store: this host's key opens every token, every daemon's key does too (each records it)", async () => {
     const ep = await endpoint();
-    const url = await server.database();
+    const url = await db.server().database();
     const a = host(url);
     expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], a.env)).code).toBe(0);
     const ok = await runCli(['doctor', '--json'], a.env);
@@ -167,7 +152,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
 
   it('nbwss store copy: a SQLite store to PostgreSQL and back — entries, pins, pending notifications, tokens re-sealed — verified; a non-empty target refused', async () => {
     const ep = await endpoint();
-    const url = await server.database();
+    const url = await db.server().database();
     const local = newHome(); // SQLite, file secret store
     for (const i of [1, 2])
       expect(
