@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -103,20 +103,26 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     expect(await query(url, 'SELECT version FROM nbwss_schema')).toEqual([{ version: 1 }]);
   });
 
-  it('a daemon on the shared store connects and delivers notifications queued by another host', async () => {
+  it('CLI changes on another host reach the daemon at once (LISTEN/NOTIFY): a notification queued there is delivered, a deactivation there closes the connection', async () => {
     const ep = await endpoint();
     const url = await db.server().database();
     const a = host(url);
+    // a's daemon looks on its own only every minute: what arrives sooner came by NOTIFY.
+    mkdirSync(a.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(a.dir, 'nbwss.properties'), 'notification.scheduledRate=60\nconnectionInfo.period=60\n');
     expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], a.env)).code).toBe(0);
     const d = startDaemon(a.env);
     await d.waitFor(connected('ep1.test'));
-    const b = host(url, a.env.NBWSS_SECRET_KEY_FILE);
+    const b = host(url, a.env.NBWSS_SECRET_KEY_FILE); // another host, no daemon of its own to nudge
     const r = await runCli(['notify'], b.env, `${JSON.stringify(jobNotification(146))}\n`);
     expect(r.code, r.stderr).toBe(0);
-    // b has no daemon to nudge: a's daemon finds it at its next look (scheduledRate, 5 s by default).
-    const [n] = await ep.waitForNotifications(1, 15_000);
+    const [n] = await ep.waitForNotifications(1, 10_000);
     expect(n!.data.jobId).toBe(146);
     expect(JSON.parse((await runCli(['list', '--json'], b.env)).stdout)[0].connectionState).toBe('CONNECTED');
+    const from = d.mark();
+    expect((await runCli(['deactivate', 'ep1.test'], b.env)).code).toBe(0);
+    await d.waitFor((l) => l.msg === 'closing connection' && l.host === 'ep1.test', 10_000, from);
+    expect(await ep.closedCode(1)).toBe(1000);
   });
 
   it("doctor checks the shared store: this host's key opens every token, every daemon's key does too (each records it)", async () => {
