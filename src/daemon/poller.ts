@@ -3,11 +3,9 @@ import {
   API_KEY_ACCOUNT,
   API_PASSWORD_ACCOUNT,
   ApiCredentials,
-  callJson,
   CredentialsRejected,
   describeAuth,
   type JsonAnswer,
-  mediaType,
   parseAuthConfig,
 } from '../core/api/auth.js';
 import type { RestClient } from '../core/api/rest.js';
@@ -232,20 +230,12 @@ export class Poller {
     }
   }
 
-  /** GET a path of the API with the daemon's credentials; a 401 with a JWT logs in again once. */
+  /** GET a path of the API with the daemon's credentials (ApiCredentials.get: the 401 rule in one place). */
   private async get(path: string, okStatuses: readonly number[] = [200]): Promise<JsonAnswer> {
     if (!this.credentials) throw new NoCredentials(`no credentials for NetBackup's REST API: set an API key with ${W.apiKeySet}, or log in with ${W.apiLogin}`);
-    const version = this.o.properties()['api.version'];
-    for (let attempt = 0; ; attempt++) {
-      const auth = await this.credentials.header(this.abort.signal);
-      const a = await callJson(this.o.api(), { method: 'GET', path, headers: { authorization: auth, accept: mediaType(version) } }, this.abort.signal);
-      if ((a.status === 401 || a.status === 403) && !a.nbwssError) {
-        if (a.status === 401 && attempt === 0 && this.credentials.forgetToken()) continue;
-        throw new CredentialsRejected(a.status, a.problem, this.credentials.config);
-      }
-      if (!okStatuses.includes(a.status)) throw new Error(a.problem);
-      return a;
-    }
+    const a = await this.credentials.get(path, this.abort.signal);
+    if (!okStatuses.includes(a.status)) throw new Error(a.problem);
+    return a;
   }
 
   private primaryNow(a: JsonAnswer): number {
@@ -315,7 +305,7 @@ export class Poller {
 
   private async pollImages(): Promise<number> {
     const windowHours = this.o.properties()['api.poll.imageWindow'];
-    let listed: WatchedImage[] = [];
+    const listed: WatchedImage[] = [];
     let complete = false;
     let windowStart = 0;
     let observedAt = 0;
@@ -371,7 +361,6 @@ export class Poller {
     for (const i of diff.created) add(i, 'CREATE');
     for (const i of diff.updated) add(i, 'UPDATE');
     for (const i of deleted) add(i, 'DELETE');
-    listed = [];
     this.commit('images', items, { time: observedAt, ids: [], floor: windowStart }, () => {
       for (const i of [...diff.created, ...diff.updated]) this.o.store.poll.setImage(i);
       for (const i of deleted) this.o.store.poll.deleteImage(i.backupId);

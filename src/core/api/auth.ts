@@ -159,7 +159,16 @@ export class ApiCredentials {
     return had;
   }
 
-  get logins(): 'key' | 'login' {
-    return this.config.kind;
+  /** GET a path with these credentials: a 401 on a JWT logs in again once; a 401/403 otherwise is CredentialsRejected. */
+  async get(path: string, signal: AbortSignal): Promise<JsonAnswer> {
+    for (let attempt = 0; ; attempt++) {
+      const authorization = await this.header(signal);
+      const a = await callJson(this.client(), { method: 'GET', path, headers: { authorization, accept: mediaType(this.version()) } }, signal);
+      if ((a.status === 401 || a.status === 403) && !a.nbwssError) {
+        if (a.status === 401 && attempt === 0 && this.forgetToken()) continue;
+        throw new CredentialsRejected(a.status, a.problem, this.config);
+      }
+      return a;
+    }
   }
 }

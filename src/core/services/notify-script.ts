@@ -1,13 +1,4 @@
-import {
-  API_AUTH_META,
-  API_KEY_ACCOUNT,
-  API_PASSWORD_ACCOUNT,
-  ApiCredentials,
-  callJson,
-  CredentialsRejected,
-  mediaType,
-  parseAuthConfig,
-} from '../api/auth.js';
+import { API_AUTH_META, API_KEY_ACCOUNT, API_PASSWORD_ACCOUNT, ApiCredentials, parseAuthConfig } from '../api/auth.js';
 import { loadProperties } from '../config/properties.js';
 import { NbwssError } from '../errors.js';
 import { W } from '../hints.js';
@@ -65,22 +56,10 @@ export async function notifyFromScript(
     for (let i = 0; i < attempts && !job; i++) {
       // The script may run a moment before the job's new state is in the primary's database.
       if (i > 0) await new Promise((r) => setTimeout(r, o.delayMs ?? 1000));
-      for (let auth = 0; ; auth++) {
-        const header = await creds.header(signal);
-        const a = await callJson(
-          client,
-          { method: 'GET', path: `/admin/jobs?${q}`, headers: { authorization: header, accept: mediaType(p['api.version']) } },
-          signal,
-        );
-        if ((a.status === 401 || a.status === 403) && !a.nbwssError) {
-          if (a.status === 401 && auth === 0 && creds.forgetToken()) continue;
-          throw new CredentialsRejected(a.status, a.problem, config);
-        }
-        if (a.status !== 200) throw new NbwssError('NETWORK', `${name}: looking the job up failed: ${a.problem}`, { hint: `Check it with: ${W.apiTest}` });
-        const data = (a.json as { data?: { attributes?: Record<string, unknown> }[] } | undefined)?.data;
-        job = pickJob(ev, Array.isArray(data) ? data.map((d) => d.attributes ?? {}) : []);
-        break;
-      }
+      const a = await creds.get(`/admin/jobs?${q}`, signal);
+      if (a.status !== 200) throw new NbwssError('NETWORK', `${name}: looking the job up failed: ${a.problem}`, { hint: `Check it with: ${W.apiTest}` });
+      const data = (a.json as { data?: { attributes?: Record<string, unknown> }[] } | undefined)?.data;
+      job = pickJob(ev, Array.isArray(data) ? data.map((d) => d.attributes ?? {}) : []);
     }
   } finally {
     await client.close();
