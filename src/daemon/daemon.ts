@@ -530,7 +530,7 @@ export class Daemon {
 
   status(): {
     groups: GroupStatus[];
-    api: { baseUrl: string; trust: string; auth: string };
+    api: { baseUrl: string; trust: string; auth: string; version: string | null };
     polling: SourceStatus[];
     cluster?: ClusterView & { serving: string[] };
   } {
@@ -598,6 +598,7 @@ export class Daemon {
         baseUrl: base.origin + base.pathname,
         trust: t.kind === 'ca' ? 'api.caFile' : t.kind === 'pin' ? `pinned ${t.pin.fingerprint}` : `none: ${t.why}`,
         auth: this.poller.auth,
+        version: this.poller.version,
       },
       polling: this.poller.status(),
       ...(this.coordinator ? { cluster: { ...this.coordinator.lastView, serving: [...this.coordinator.groups].sort() } } : {}),

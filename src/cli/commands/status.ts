@@ -18,7 +18,7 @@ export interface DaemonStatus {
   uptimeSeconds: number;
   secretStore: string;
   properties: Record<string, unknown>;
-  api?: { baseUrl: string; trust: string; auth?: string };
+  api?: { baseUrl: string; trust: string; auth?: string; version?: string | null };
   /** The REST API poller, per source (jobs, images). */
   polling?: PollingStatus[];
   /** A shared store: every daemon, and what this one serves. */
@@ -55,6 +55,8 @@ export interface PollingStatus {
   events: number;
   paused?: string | null;
   nextPollInSeconds?: number | null;
+  /** Something the poll saw that the administrator should know (a job dated after the primary's clock). */
+  warning?: string | null;
 }
 
 /** One line per polling source. */
@@ -68,8 +70,9 @@ export function pollingLines(polling: readonly PollingStatus[]): string[] {
       parts.push(`${p.events} notification${p.events === 1 ? '' : 's'} found`);
       if (p.nextPollInSeconds !== null && p.nextPollInSeconds !== undefined) parts.push(`next in ${p.nextPollInSeconds}s`);
       const line = `polling ${p.source}: ${parts.join(', ')}`;
-      if (p.paused) return `${line}\n  PAUSED until the credentials change: ${p.paused}`;
-      return p.lastError ? `${line}\n  last error: ${p.lastError}` : line;
+      const warning = p.warning ? `\n  warning: ${p.warning}` : '';
+      if (p.paused) return `${line}\n  PAUSED until the credentials change: ${p.paused}${warning}`;
+      return `${p.lastError ? `${line}\n  last error: ${p.lastError}` : line}${warning}`;
     });
 }
 
@@ -117,7 +120,10 @@ export function statusLines(s: DaemonStatus): string[] {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   ];
-  if (s.api) lines.push(`REST service: ${s.api.baseUrl}, trust: ${s.api.trust}${s.api.auth ? `, credentials: ${s.api.auth}` : ''}`);
+  if (s.api)
+    lines.push(
+      `REST service: ${s.api.baseUrl}, trust: ${s.api.trust}${s.api.auth ? `, credentials: ${s.api.auth}` : ''}${s.api.version ? `, API version ${s.api.version}` : ''}`,
+    );
   lines.push(...pollingLines(s.polling ?? []).flatMap((l) => l.split('\n')));
   if (s.cluster) {
     lines.push(

@@ -2,6 +2,18 @@ import { NbwssError } from '../errors.js';
 import { W } from '../hints.js';
 import { safeText } from '../text.js';
 import type { RestClient } from './rest.js';
+import {
+  AUTO_VERSION,
+  bearerFor,
+  KNOWN_API_VERSIONS,
+  mediaType,
+  NoServedVersion,
+  negotiateVersion,
+  type VersionAnswer,
+  versionOfContentType,
+} from './version.js';
+
+export { mediaType } from './version.js';
 
 /**
  * The daemon's own credentials for NetBackup's REST API (never a cloud's):
@@ -33,14 +45,13 @@ export function describeAuth(c: ApiAuthConfig | undefined): string {
   return `user ${safeText(c.domainName ? `${c.domainName}\\${c.userName}` : c.userName)}${c.domainType ? ` (${safeText(c.domainType)})` : ''}`;
 }
 
-/** NetBackup's media type, with the API version asked for (property api.version). */
-export const mediaType = (version: string) => `application/vnd.netbackup+json;version=${version}`;
-
 export interface JsonAnswer {
   status: number;
   json: unknown;
   /** The primary's clock (the Date header), when it sent one. */
   date: Date | undefined;
+  /** The answer's Content-Type (it names the API version the primary answered in). */
+  contentType: string | undefined;
   /** nbwss's own error code when the call never reached NetBackup (NBWSS_API_TLS, …). */
   nbwssError: string | undefined;
   /** A short, safe description of a failed answer. */
@@ -68,7 +79,7 @@ export async function callJson(
   const problem = nbwssError
     ? String(message ?? nbwssError)
     : `${req.method} ${req.path.replace(/\?.*$/, '')} answered ${r.responseCode}${typeof message === 'string' ? `: ${safeText(message).slice(0, 200)}` : ''}`;
-  return { status: r.responseCode, json, date, nbwssError, problem };
+  return { status: r.responseCode, json, date, contentType: r.headers['content-type'], nbwssError, problem };
 }
 
 /** Credentials were refused (401/403): not worth retrying until they change. */
@@ -93,14 +104,27 @@ export interface Token {
   value: string;
   /** Wall-clock ms after which it is renewed (at 80 % of its validity). */
   renewAt: number;
+  /** The API version the login was answered in, if it said. */
+  version?: string | undefined;
 }
 
-/** POST /login: a JWT for the user, or CredentialsRejected / a NETWORK error. */
+/** The headers of a request in an API version; without one, a plain JSON request (as Veritas's own automation sends). */
+export function versionHeaders(version: string | undefined, withBody = false): Record<string, string> {
+  if (version === undefined) return { 'content-type': 'application/json' };
+  return withBody ? { 'content-type': mediaType(version), accept: mediaType(version) } : { accept: mediaType(version) };
+}
+
+/**
+ * POST /login: a JWT for the user, or CredentialsRejected / a NETWORK error.
+ * Without a version known yet it logs in with plain JSON (Veritas's Ansible
+ * roles for 10.5–11.1 do) and, refused that (406/415: an older primary),
+ * in each known version newest first. The token says which version answered.
+ */
 export async function login(
   client: RestClient,
   c: Extract<ApiAuthConfig, { kind: 'login' }>,
   password: string,
-  version: string,
+  version: string | undefined,
   signal: AbortSignal,
   now = Date.now(),
 ): Promise<Token> {
@@ -110,11 +134,15 @@ export async function login(
     ...(c.domainName ? { domainName: c.domainName } : {}),
     ...(c.domainType ? { domainType: c.domainType } : {}),
   });
-  const a = await callJson(
-    client,
-    { method: 'POST', path: '/login', headers: { 'content-type': mediaType(version), accept: mediaType(version) }, body },
-    signal,
-  );
+  const tries = version === undefined ? [undefined, ...KNOWN_API_VERSIONS] : [version];
+  let a: JsonAnswer | undefined;
+  let answeredIn: string | undefined;
+  for (const v of tries) {
+    a = await callJson(client, { method: 'POST', path: '/login', headers: versionHeaders(v, true), body }, signal);
+    answeredIn = versionOfContentType(a.contentType) ?? v;
+    if (a.status !== 406 && a.status !== 415) break;
+  }
+  if (!a) throw new NbwssError('NETWORK', "Logging in to NetBackup's REST API was not tried");
   if (a.status === 401 || a.status === 403) throw new CredentialsRejected(a.status, a.problem, c);
   const j = a.json as { token?: unknown; validity?: unknown } | undefined;
   if (a.status !== 201 && a.status !== 200)
@@ -123,33 +151,82 @@ export async function login(
     });
   if (typeof j?.token !== 'string' || j.token === '') throw new NbwssError('NETWORK', "NetBackup's login answer has no token");
   const validity = typeof j.validity === 'number' && j.validity > 0 ? j.validity : 86_400;
-  return { value: j.token, renewAt: now + validity * 800 };
+  return { value: j.token, renewAt: now + validity * 800, version: answeredIn };
 }
 
+/** Where the negotiated version is remembered (the store's meta, per api.baseUrl), so a restart does not ask again. */
+export interface VersionMemory {
+  get(): string | undefined;
+  set(version: string): void;
+}
+
+/** A version was set (api.version) and the primary does not serve it. */
+export class VersionRefused extends NbwssError {
+  constructor(version: string, served: string | undefined) {
+    super(
+      'NETWORK',
+      `NetBackup's REST API does not serve API version ${version} (api.version): it answered 406${served ? `; the newest version it serves is ${served}` : ''}`,
+      { hint: `Let nbwss find the version with: ${W.configSet('api.version', AUTO_VERSION)}${served ? ` (or ${W.configSet('api.version', served)})` : ''}` },
+    );
+  }
+}
+
+/** What a caller of ApiCredentials hears of the version: found, changed (a primary upgraded under a running daemon). */
+export type VersionEvent = { kind: 'found'; version: string } | { kind: 'changed'; from: string; to: string };
+
 /**
- * The Authorization header to send: the API key, or a JWT that is logged in
- * for on first use and renewed before it expires (or at once after a 401).
+ * The daemon's (or a command's) way into the REST API: the Authorization
+ * header to send — the API key as it is, or a JWT logged in for on first use,
+ * renewed before it expires (or once after a 401), sent as `Bearer <jwt>` to
+ * primaries answering API 12.0 (NetBackup 10.5) or later — and the API
+ * version to ask for: api.version as set, or with `auto` the one negotiated
+ * (remembered; found again after a 406).
  */
 export class ApiCredentials {
   private token: Token | undefined;
   private pending: Promise<Token> | undefined;
+  private negotiated: string | undefined;
+  private negotiating: Promise<string> | undefined;
 
   constructor(
     readonly config: ApiAuthConfig,
     private readonly secret: string,
     private readonly client: () => RestClient,
-    private readonly version: () => string,
-    private readonly now: () => number = Date.now,
+    private readonly versionSetting: () => string,
+    private readonly o: { now?: () => number; memory?: VersionMemory; onVersion?: (e: VersionEvent) => void } = {},
   ) {}
 
-  async header(signal: AbortSignal): Promise<string> {
-    if (this.config.kind === 'key') return this.secret;
-    if (this.token && this.now() < this.token.renewAt) return this.token.value;
-    this.pending ??= login(this.client(), this.config, this.secret, this.version(), signal, this.now()).finally(() => {
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  /** The version in force: api.version when set, else the negotiated one (undefined before the first call). */
+  get version(): string | undefined {
+    const set = this.versionSetting();
+    return set !== AUTO_VERSION ? set : this.negotiated;
+  }
+
+  /** How the version in force was chosen, for api test and status. */
+  get versionSource(): 'api.version' | 'negotiated' {
+    return this.versionSetting() !== AUTO_VERSION ? 'api.version' : 'negotiated';
+  }
+
+  private async jwt(signal: AbortSignal): Promise<Token> {
+    if (this.config.kind !== 'login') throw new Error('not a login');
+    if (this.token && this.now() < this.token.renewAt) return this.token;
+    const config = this.config;
+    this.pending ??= login(this.client(), config, this.secret, this.version, signal, this.now()).finally(() => {
       this.pending = undefined;
     });
     this.token = await this.pending;
-    return this.token.value;
+    return this.token;
+  }
+
+  /** The Authorization header for a request in `version`. */
+  async header(signal: AbortSignal, version = this.version): Promise<string> {
+    if (this.config.kind === 'key') return this.secret;
+    const t = await this.jwt(signal);
+    return bearerFor(version ?? t.version) ? `Bearer ${t.value}` : t.value;
   }
 
   /** A 401 with a JWT: log in again on the next call (once). */
@@ -159,16 +236,102 @@ export class ApiCredentials {
     return had;
   }
 
-  /** GET a path with these credentials: a 401 on a JWT logs in again once; a 401/403 otherwise is CredentialsRejected. */
+  /** The version to ask for; with auto, negotiated on first use (one request when the primary names it). */
+  async ensureVersion(signal: AbortSignal): Promise<string> {
+    const v = this.version;
+    if (v !== undefined) return v;
+    const remembered = this.o.memory?.get();
+    if (remembered) {
+      this.negotiated = remembered;
+      return remembered;
+    }
+    return this.negotiate(signal);
+  }
+
+  private negotiate(signal: AbortSignal): Promise<string> {
+    this.negotiating ??= (async () => {
+      const hint = this.config.kind === 'login' ? (await this.jwt(signal)).version : undefined;
+      const found = await negotiateVersion((v) => this.probe(v, signal), hint ? [hint] : []);
+      this.negotiated = found;
+      try {
+        this.o.memory?.set(found);
+      } catch {
+        // Remembering is a saving, not a need: the next start asks again.
+      }
+      return found;
+    })().finally(() => {
+      this.negotiating = undefined;
+    });
+    return this.negotiating;
+  }
+
+  /** One negotiation request: the cheapest listing there is. Refused credentials end it. */
+  private async probe(version: string | undefined, signal: AbortSignal): Promise<VersionAnswer> {
+    const a = await callJson(
+      this.client(),
+      { method: 'GET', path: '/admin/jobs?page%5Blimit%5D=1', headers: { authorization: await this.header(signal, version), ...versionHeaders(version) } },
+      signal,
+    );
+    if (a.nbwssError) throw new NbwssError('NETWORK', a.problem, { hint: `Check it with: ${W.apiTest}` });
+    if (a.status === 401 || a.status === 403) throw new CredentialsRejected(a.status, a.problem, this.config);
+    return { status: a.status, contentType: a.contentType, json: a.json };
+  }
+
+  /**
+   * GET a path with these credentials in the version in force: a 401 on a
+   * JWT logs in again once; a 401/403 otherwise is CredentialsRejected; a 406
+   * finds the version again once (auto) or says what the primary serves (a set api.version).
+   */
   async get(path: string, signal: AbortSignal): Promise<JsonAnswer> {
+    let version = await this.ensureVersion(signal);
+    let renegotiated = false;
     for (let attempt = 0; ; attempt++) {
-      const authorization = await this.header(signal);
-      const a = await callJson(this.client(), { method: 'GET', path, headers: { authorization, accept: mediaType(this.version()) } }, signal);
+      const authorization = await this.header(signal, version);
+      const a = await callJson(this.client(), { method: 'GET', path, headers: { authorization, accept: mediaType(version) } }, signal);
       if ((a.status === 401 || a.status === 403) && !a.nbwssError) {
         if (a.status === 401 && attempt === 0 && this.forgetToken()) continue;
         throw new CredentialsRejected(a.status, a.problem, this.config);
       }
+      if (a.status === 406 && !a.nbwssError) {
+        if (this.versionSetting() !== AUTO_VERSION) {
+          let served: string | undefined;
+          try {
+            served = await negotiateVersion((v) => this.probe(v, signal));
+          } catch (e) {
+            if (!(e instanceof NoServedVersion)) throw e;
+          }
+          throw new VersionRefused(version, served);
+        }
+        if (renegotiated) throw new NbwssError('NETWORK', `${a.problem} (API version ${version}, just negotiated)`);
+        renegotiated = true;
+        const before = version;
+        this.negotiated = undefined;
+        this.token = undefined;
+        version = await this.negotiate(signal);
+        if (version !== before) this.o.onVersion?.({ kind: 'changed', from: before, to: version });
+        continue;
+      }
       return a;
     }
   }
+}
+
+/** The remembered version lives in the store's meta with the base URL it was found at: another primary asks again. */
+export const API_VERSION_META = 'api_version';
+
+export function versionMemory(
+  meta: { getMeta(k: string): string | undefined; setMeta(k: string, v: string | undefined): void; write<T>(f: () => T): T },
+  baseUrl: string,
+): VersionMemory {
+  return {
+    get: () => {
+      try {
+        const j = JSON.parse(meta.getMeta(API_VERSION_META) ?? 'null') as { baseUrl?: unknown; version?: unknown } | null;
+        return j && j.baseUrl === baseUrl && typeof j.version === 'string' ? j.version : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    set: (version) => meta.write(() => meta.setMeta(API_VERSION_META, JSON.stringify({ baseUrl, version }))),
+  };
 }

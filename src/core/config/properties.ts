@@ -162,10 +162,12 @@ export const PROPERTY_SPECS = {
   },
   'api.version': {
     type: 'string',
-    default: '4.0',
-    check: (v) => (/^[0-9]{1,2}\.[0-9]{1,2}$/.test(v) ? undefined : 'a NetBackup API version such as 4.0 (8.3), 8.0 (10.0)'),
+    default: 'auto',
+    check: (v) =>
+      v === 'auto' || /^[0-9]{1,2}\.[0-9]{1,2}$/.test(v) ? undefined : 'auto, or a NetBackup API version such as 13.0 (NetBackup 11.0), 12.0 (10.5), 4.0 (8.3)',
     nbwss: true,
-    description: "the NetBackup API version nbwss's own calls ask for (application/vnd.netbackup+json;version=…)",
+    description:
+      "the NetBackup API version nbwss's own calls ask for (application/vnd.netbackup+json;version=…); auto: the newest the primary serves, found and remembered by nbwss",
   },
   'api.poll.jobs': {
     type: 'boolean',
@@ -187,6 +189,22 @@ export const PROPERTY_SPECS = {
     max: 87_600,
     nbwss: true,
     description: 'how far back (backup time) images are watched; older images are not seen to change or go',
+  },
+  'api.poll.maxJobStates': {
+    type: 'integer',
+    default: 100_000,
+    min: 1_000,
+    max: 10_000_000,
+    nbwss: true,
+    description: 'the most job states the poller keeps (to notify each state once); beyond it the least recently updated jobs are forgotten',
+  },
+  'api.poll.maxImages': {
+    type: 'integer',
+    default: 20_000,
+    min: 100,
+    max: 1_000_000,
+    nbwss: true,
+    description: 'the most images the poller watches and reads per poll (100 pages of 100); a larger window is listed in part and deletions are not looked for',
   },
 } as const satisfies Record<string, Spec>;
 

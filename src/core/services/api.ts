@@ -5,12 +5,10 @@ import {
   API_PASSWORD_ACCOUNT,
   type ApiAuthConfig,
   ApiCredentials,
-  callJson,
   CredentialsRejected,
   describeAuth,
-  login,
-  mediaType,
   parseAuthConfig,
+  versionMemory,
 } from '../api/auth.js';
 import { RestClient } from '../api/rest.js';
 import { API_PIN_META, apiTrust } from '../api/trust.js';
@@ -82,10 +80,26 @@ async function saveCredentials(
   return { auth: describeAuth(config), checked, why };
 }
 
+/** The credentials of a store, through the one place that negotiates the API version (remembered in the store when it can write). */
+export function credentialsFor(
+  store: EndpointStore | undefined,
+  p: NbwssProperties,
+  client: RestClient,
+  config: ApiAuthConfig,
+  secret: string,
+): ApiCredentials {
+  return new ApiCredentials(
+    config,
+    secret,
+    () => client,
+    () => p['api.version'],
+    { memory: store ? versionMemory(store, p['api.baseUrl']) : undefined },
+  );
+}
+
 /** A GET that must answer 200 with these credentials (401/403: CredentialsRejected; else an Error with what happened). */
-async function probe(client: RestClient, header: string, version: string, config: ApiAuthConfig, path: string, signal: AbortSignal) {
-  const a = await callJson(client, { method: 'GET', path, headers: { authorization: header, accept: mediaType(version) } }, signal);
-  if ((a.status === 401 || a.status === 403) && !a.nbwssError) throw new CredentialsRejected(a.status, a.problem, config);
+async function probe(creds: ApiCredentials, path: string, signal: AbortSignal) {
+  const a = await creds.get(path, signal);
   if (a.status !== 200) throw new Error(a.problem);
   return a;
 }
@@ -93,9 +107,9 @@ async function probe(client: RestClient, header: string, version: string, config
 export async function setApiKey(store: EndpointStore, secrets: SecretStore, raw: string): Promise<CredentialResult> {
   const key = checkSecret('API key', raw);
   const config: ApiAuthConfig = { kind: 'key' };
-  const version = loadProperties(store.home)['api.version'];
+  const p = loadProperties(store.home);
   return saveCredentials(store, secrets, config, key, async (client, signal) => {
-    await probe(client, key, version, config, '/admin/jobs?page%5Blimit%5D=1', signal);
+    await probe(credentialsFor(store, p, client, config, key), '/admin/jobs?page%5Blimit%5D=1', signal);
   });
 }
 
@@ -108,9 +122,10 @@ export async function apiLogin(
   const password = checkSecret('password', raw);
   if (user.userName.trim() === '') throw new NbwssError('USAGE', '--user names the NetBackup user nbwss logs in as');
   const config: ApiAuthConfig = { kind: 'login', ...user };
-  const version = loadProperties(store.home)['api.version'];
+  const p = loadProperties(store.home);
   return saveCredentials(store, secrets, config, password, async (client, signal) => {
-    await login(client, config, password, version, signal);
+    // Log in, then list a job as the daemon will (a role without the jobs permission is refused here, as with a key).
+    await probe(credentialsFor(store, p, client, config, password), '/admin/jobs?page%5Blimit%5D=1', signal);
   });
 }
 
@@ -125,6 +140,9 @@ export function forgetApiCredentials(store: EndpointStore, secrets: SecretStore)
   return was ? describeAuth(was) : undefined;
 }
 
+/** An error in a sentence, with its fix when it has one. */
+const said = (e: unknown) => (e instanceof NbwssError && e.hint ? `${e.message}. ${e.hint}` : (e as Error).message);
+
 export interface ApiCheck {
   name: string;
   ok: boolean;
@@ -137,16 +155,19 @@ export interface ApiTestResult {
   checks: ApiCheck[];
   /** The worst failure's kind, for the exit code. */
   failure: 'AUTH' | 'NETWORK' | null;
+  /** The API version nbwss asks for, once known. */
+  version?: string;
 }
 
 /** `nbwss api test`: one call per thing nbwss needs of the REST API, each said as it went. */
-export async function testApi(home: string, store: EndpointStore | undefined, secrets: SecretStore | undefined): Promise<ApiTestResult> {
+export async function testApi(home: string, store: EndpointStore | undefined, secrets: SecretStore | undefined, writable = false): Promise<ApiTestResult> {
   const p = loadProperties(home);
   const config = parseAuthConfig(store?.getMeta(API_AUTH_META));
   const client = restClientFor(p, store);
   const checks: ApiCheck[] = [];
   const base = new URL(p['api.baseUrl']);
   let failure: ApiTestResult['failure'] = null;
+  const result: { baseUrl: string; auth: string; version?: string } = { baseUrl: base.origin + base.pathname, auth: describeAuth(config) };
   const fail = (kind: 'AUTH' | 'NETWORK') => {
     if (failure !== 'AUTH') failure = kind;
   };
@@ -159,37 +180,45 @@ export async function testApi(home: string, store: EndpointStore | undefined, se
     });
     if (t.kind === 'none') {
       fail('NETWORK');
-      return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+      return { ...result, checks, failure };
     }
     let secret: string | undefined;
     if (config && secrets) secret = secrets.get(config.kind === 'key' ? API_KEY_ACCOUNT : API_PASSWORD_ACCOUNT);
     if (!config || secret === undefined) {
       checks.push({ name: 'credentials', ok: false, detail: `none: set an API key with ${W.apiKeySet}, or log in with ${W.apiLogin}` });
       fail('AUTH');
-      return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+      return { ...result, checks, failure };
     }
-    const creds = new ApiCredentials(
-      config,
-      secret,
-      () => client,
-      () => p['api.version'],
-    );
+    const creds = credentialsFor(writable ? store : undefined, p, client, config, secret);
     const signal = AbortSignal.timeout(p['api.timeout']);
-    let header: string;
     try {
-      header = await creds.header(signal);
+      await creds.header(signal);
       checks.push({ name: 'credentials', ok: true, detail: config.kind === 'key' ? 'API key (sent as it is)' : `${describeAuth(config)}: logged in` });
     } catch (e) {
       checks.push({ name: 'credentials', ok: false, detail: (e as Error).message });
       fail(e instanceof CredentialsRejected ? 'AUTH' : 'NETWORK');
-      return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+      return { ...result, checks, failure };
+    }
+    try {
+      const v = await creds.ensureVersion(signal);
+      checks.push({
+        name: 'version',
+        ok: true,
+        detail:
+          creds.versionSource === 'api.version' ? `API ${v} (api.version)` : `API ${v} (auto: the newest the primary serves${writable ? ', remembered' : ''})`,
+      });
+      result.version = v;
+    } catch (e) {
+      checks.push({ name: 'version', ok: false, detail: said(e) });
+      fail(e instanceof CredentialsRejected ? 'AUTH' : 'NETWORK');
+      return { ...result, checks, failure };
     }
     for (const [name, path, poll] of [
       ['jobs', '/admin/jobs?page%5Blimit%5D=1', 'api.poll.jobs'],
       ['images', '/catalog/images?page%5Blimit%5D=1', 'api.poll.images'],
     ] as const) {
       try {
-        const a = await probe(client, header, p['api.version'], config, path, signal);
+        const a = await probe(creds, path, signal);
         const count = (a.json as { meta?: { pagination?: { count?: unknown } } } | undefined)?.meta?.pagination?.count;
         checks.push({
           name,
@@ -197,11 +226,11 @@ export async function testApi(home: string, store: EndpointStore | undefined, se
           detail: `GET ${path.replace(/\?.*/, '')} answered 200${typeof count === 'number' ? ` (${count} on the primary${name === 'images' ? ' in its default window' : ''})` : ''}; ${poll} is ${p[poll] ? 'on' : `off (${W.configSet(poll, 'true')})`}`,
         });
       } catch (e) {
-        checks.push({ name, ok: false, detail: (e as Error).message });
+        checks.push({ name, ok: false, detail: said(e) });
         fail(e instanceof CredentialsRejected ? 'AUTH' : 'NETWORK');
       }
     }
-    return { baseUrl: base.origin + base.pathname, auth: describeAuth(config), checks, failure };
+    return { ...result, checks, failure };
   } finally {
     await client.close();
   }

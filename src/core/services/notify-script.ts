@@ -1,4 +1,4 @@
-import { API_AUTH_META, API_KEY_ACCOUNT, API_PASSWORD_ACCOUNT, ApiCredentials, parseAuthConfig } from '../api/auth.js';
+import { API_AUTH_META, API_KEY_ACCOUNT, API_PASSWORD_ACCOUNT, parseAuthConfig } from '../api/auth.js';
 import { loadProperties } from '../config/properties.js';
 import { NbwssError } from '../errors.js';
 import { W } from '../hints.js';
@@ -8,7 +8,7 @@ import type { SecretStore } from '../secrets/index.js';
 import type { EndpointStore } from '../store/db.js';
 import type { EnqueueResult } from '../store/outbox.js';
 import { safeText } from '../text.js';
-import { restClientFor } from './api.js';
+import { credentialsFor, restClientFor } from './api.js';
 
 export interface ScriptResult extends EnqueueResult {
   /** queued: a JOB notification is queued; already: the poller (or an earlier run) notified this state; retrying: the job tries again, nothing to say yet. */
@@ -42,12 +42,7 @@ export async function notifyFromScript(
       hint: `Set an API key with ${W.apiKeySet}, or log in with ${W.apiLogin}`,
     });
   const client = restClientFor(p, store);
-  const creds = new ApiCredentials(
-    config,
-    secret,
-    () => client,
-    () => p['api.version'],
-  );
+  const creds = credentialsFor(store, p, client, config, secret);
   const q = new URLSearchParams({ filter: lookupFilter(ev), sort: '-lastUpdateTime', 'page[limit]': '20' });
   let job: Record<string, unknown> | undefined;
   try {
@@ -68,7 +63,7 @@ export async function notifyFromScript(
     throw new NbwssError(
       'NOT_FOUND',
       safeText(
-        `${name}: no ${ev.state} job of client ${ev.clientName}, policy ${ev.policyName}${ev.state === 'DONE' ? ` with status ${ev.status}` : ''} on the primary`,
+        `${name}: no ${ev.state} ${ev.stream === -1 ? 'parent job (stream -1: a job that is its own parent)' : 'job'} of client ${ev.clientName}, policy ${ev.policyName}${ev.state === 'DONE' ? ` with status ${ev.status}` : ''} on the primary`,
       ),
       { hint: 'With api.poll.jobs on, the poller notifies the job when it sees it.' },
     );
