@@ -20,6 +20,8 @@ export default {
     'src/core/notify/notification.ts',
     'src/core/poll/map.ts',
     'src/core/notify/scripts.ts',
+    'src/core/api/version.ts',
+    'src/core/poll/paging.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -7,22 +7,14 @@ import {
   describeAuth,
   type JsonAnswer,
   parseAuthConfig,
+  versionMemory,
 } from '../core/api/auth.js';
 import type { RestClient } from '../core/api/rest.js';
 import type { NbwssProperties } from '../core/config/properties.js';
 import { W } from '../core/hints.js';
 import type { Notification } from '../core/notify/notification.js';
-import {
-  diffImages,
-  epochSeconds,
-  imageNotification,
-  imagesFilter,
-  jobChange,
-  jobNotification,
-  jobsFilter,
-  type WatchedImage,
-  watchedImage,
-} from '../core/poll/map.js';
+import { diffImages, epochSeconds, imageNotification, imagesFilter, jobChange, jobNotification, type WatchedImage, watchedImage } from '../core/poll/map.js';
+import { nextQuery, type Page, type PageRequest, readPage } from '../core/poll/paging.js';
 import type { SecretStore } from '../core/secrets/index.js';
 import type { EndpointStore } from '../core/store/db.js';
 import type { EnqueueResult } from '../core/store/outbox.js';
@@ -36,6 +28,10 @@ export const JOBS_OVERLAP_SECONDS = 30;
 export const PAGE_LIMIT = 100;
 export const MAX_JOB_PAGES = 50;
 export const MAX_IMAGE_PAGES = 100;
+/** The overlap (late writers) is read again within this many pages; a busier overlap is read in part. */
+export const MAX_OVERLAP_PAGES = 10;
+/** The cursor never moves past the primary's clock (its Date header) plus this: a job dated in the future cannot drag it there. */
+export const MAX_CLOCK_SKEW_SECONDS = 5;
 /** At most this many vanished images are confirmed (GET /catalog/images/{id} → 404) per poll. */
 export const MAX_DELETE_CONFIRMATIONS = 100;
 /** After refused credentials a source waits for new ones, trying again at most this often. */
@@ -66,9 +62,21 @@ export interface SourceStatus extends Omit<PollSourceStatus, 'cursor'> {
   /** Why the source waits for the administrator (refused or missing credentials), if it does. */
   paused: string | null;
   nextPollInSeconds: number | null;
+  /** A job dated after the primary's clock, seen by the last poll. */
+  warning: string | null;
 }
 
 class NoCredentials extends Error {}
+
+interface JobRun {
+  cursor: PollCursor;
+  pages: number;
+  found: number;
+  /** The primary's clock at the poll's first page, plus the skew allowed: nothing later is read. */
+  ceiling: number;
+}
+
+const iso = (t: number) => new Date(t * 1000).toISOString();
 
 /**
  * Where notifications come from in a standalone nbwss: NetBackup's REST API,
@@ -84,6 +92,7 @@ export class Poller {
   private readonly errorsInARow = new Map<PollSource, number>();
   private readonly paused = new Map<PollSource, string>();
   private credentials: ApiCredentials | undefined;
+  private lastApi: RestClient | undefined;
   private credentialsKey = '';
   private baseKey = '';
   private readonly abort = new AbortController();
@@ -109,7 +118,11 @@ export class Poller {
   /** Take the properties and credentials in force; start or stop sources. New credentials end a pause at once. */
   refresh(): void {
     if (this.stopped) return;
-    const fresh = this.loadCredentials();
+    // New credentials, or new REST settings (a pin, a CA, another api.version): a waiting source tries again at once.
+    const api = this.o.api();
+    const settingsChanged = this.lastApi !== undefined && this.lastApi !== api;
+    this.lastApi = api;
+    const fresh = this.loadCredentials() || settingsChanged;
     const base = this.o.properties()['api.baseUrl'];
     if (this.baseKey !== '' && base !== this.baseKey) {
       // Another primary: its jobs and images are not the ones the cursors speak of.
@@ -125,7 +138,7 @@ export class Poller {
         this.paused.delete(s);
         continue;
       }
-      if (fresh && this.paused.has(s)) {
+      if (fresh && (this.paused.has(s) || this.errorsInARow.get(s))) {
         this.paused.delete(s);
         this.cancel(s);
       }
@@ -152,7 +165,8 @@ export class Poller {
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'the secret store did not give the REST API credentials');
     }
-    const key = JSON.stringify([config, secret]);
+    const p = this.o.properties();
+    const key = JSON.stringify([config, secret, p['api.baseUrl'], p['api.version']]);
     if (key === this.credentialsKey) return false;
     this.credentialsKey = key;
     this.credentials =
@@ -162,6 +176,13 @@ export class Poller {
             secret,
             () => this.o.api(),
             () => this.o.properties()['api.version'],
+            {
+              memory: versionMemory(this.o.store, p['api.baseUrl']),
+              onVersion: (e) => {
+                if (e.kind === 'changed')
+                  this.o.log.info({ from: e.from, to: e.to }, `the primary no longer serves API version ${e.from}: nbwss now asks for ${e.to}`);
+              },
+            },
           )
         : undefined;
     return true;
@@ -254,6 +275,38 @@ export class Poller {
     if (r) this.o.queued(r, items.length);
   }
 
+  /** One page of a collection: the items asked for, where the next one is (the primary's paging, checked). */
+  private async page(what: string, path: string, asked: PageRequest): Promise<{ page: Page; answer: JsonAnswer }> {
+    const answer = await this.get(path);
+    const page = readPage(answer.json, PAGE_LIMIT, this.o.api().settings.baseUrl, asked);
+    if (!page) throw new Error(`GET ${what} answered without a data array`);
+    if (page.oversized !== undefined)
+      this.once(
+        `oversized:${what}`,
+        'warn',
+        { sent: page.oversized, asked: PAGE_LIMIT },
+        `GET ${what} sent more items than page[limit] asked for: only those asked for are used`,
+      );
+    if (page.next.kind === 'refused')
+      this.once(`refused:${what}:${page.next.why}`, 'warn', { why: page.next.why }, `GET ${what}: the next page is not followed`);
+    return { page, answer };
+  }
+
+  /** A line logged once per daemon run (a hostile primary could otherwise fill the log). */
+  private readonly said = new Set<string>();
+  private once(key: string, level: 'warn' | 'info', fields: Record<string, unknown>, msg: string): void {
+    if (this.said.has(key) || this.said.size > 1000) return;
+    this.said.add(key);
+    this.o.log[level](fields, msg);
+  }
+
+  /**
+   * Jobs, resumed by (lastUpdateTime, jobId): the rest of the cursor's
+   * second in jobId order, then what changed after it up to the primary's
+   * clock, page by page — each page's notifications queued in the
+   * transaction that moves the cursor. The last 30 s are read again first
+   * (late writers; repeats are filtered by the state recorded per job).
+   */
   private async pollJobs(): Promise<number> {
     const cursor = this.o.store.poll.cursor('jobs');
     if (!cursor) {
@@ -264,28 +317,75 @@ export class Poller {
       this.o.log.info({ from: new Date(t * 1000).toISOString() }, 'job polling starts: jobs that change from now on are notified');
       return 0;
     }
-    const filter = jobsFilter(cursor.time, cursor.floor, JOBS_OVERLAP_SECONDS);
-    let cur: PollCursor = { ...cursor, ids: [...cursor.ids] };
-    let found = 0;
-    for (let page = 0, offset = 0; page < MAX_JOB_PAGES; page++, offset += PAGE_LIMIT) {
-      const q = new URLSearchParams({ filter, sort: 'lastUpdateTime,jobId', 'page[limit]': String(PAGE_LIMIT), 'page[offset]': String(offset) });
-      const a = await this.get(`/admin/jobs?${q}`);
-      const body = a.json as { data?: { attributes?: Record<string, unknown> }[]; meta?: { pagination?: { next?: number } } } | undefined;
-      if (!Array.isArray(body?.data)) throw new Error('GET /admin/jobs answered without a data array');
-      const jobs = body.data.map((d) => d.attributes ?? {}).filter((j) => Number.isSafeInteger(j.jobId));
+    const run: JobRun = { cursor: { ...cursor, ids: [] }, pages: 0, found: 0, ceiling: Number.POSITIVE_INFINITY };
+    // Late writers: the overlap, read again within a bound; nothing moves the cursor here.
+    const lateFrom = Math.max(cursor.floor, cursor.time - JOBS_OVERLAP_SECONDS);
+    await this.readJobs(
+      run,
+      'late',
+      { filter: `lastUpdateTime ge ${iso(lateFrom)} and lastUpdateTime le ${iso(cursor.time)}`, sort: 'lastUpdateTime' },
+      MAX_OVERLAP_PAGES,
+    );
+    // The rest of the cursor's second, in jobId order; then everything after it, up to the primary's clock.
+    for (let round = 0; run.pages < MAX_JOB_PAGES && round < MAX_JOB_PAGES; round++) {
+      const { time, lastId } = run.cursor;
+      const same = await this.readJobs(
+        run,
+        'second',
+        { filter: `lastUpdateTime eq ${iso(time)}${lastId === undefined ? '' : ` and jobId gt ${lastId}`}`, sort: 'jobId' },
+        MAX_JOB_PAGES - run.pages,
+      );
+      if (!same.complete) continue; // a page larger than asked for: read again from where the cursor got to
+      const after = await this.readJobs(
+        run,
+        'after',
+        { filter: `lastUpdateTime gt ${iso(run.cursor.time)} and lastUpdateTime le ${iso(run.ceiling)}`, sort: 'lastUpdateTime' },
+        MAX_JOB_PAGES - run.pages,
+      );
+      if (after.complete || after.stuck) break;
+    }
+    await this.lookAhead(run);
+    return run.found;
+  }
+
+  /**
+   * Read one range of jobs page by page (at most `maxPages`), notifying each
+   * job's change once and committing each page with the cursor it reaches.
+   * `complete`: the range was read to its end; `stuck`: the primary's paging
+   * cannot be followed (nothing more this poll).
+   */
+  private async readJobs(run: JobRun, range: 'late' | 'second' | 'after', query: { filter: string; sort: string }, maxPages: number) {
+    const first = new URLSearchParams({ ...query, 'page[limit]': String(PAGE_LIMIT) });
+    let q = first;
+    let link: string | undefined;
+    let asked: PageRequest = {};
+    let lastAt: { time: number; maxId: number } | undefined;
+    for (let n = 0; n < maxPages; n++) {
+      const { page, answer } = await this.page('/admin/jobs', link ?? `/admin/jobs?${q}`, asked);
+      if (run.pages++ === 0) run.ceiling = this.primaryNow(answer) + MAX_CLOCK_SKEW_SECONDS;
+      const from = run.cursor;
+      // Only what was asked for counts (a primary may ignore the filter): the range, not past the primary's clock.
+      const jobs = page.items
+        .map((j) => ({ j, id: j.jobId, t: epochSeconds(j.lastUpdateTime) }))
+        .filter((x): x is { j: Record<string, unknown>; id: number; t: number } => Number.isSafeInteger(x.id) && x.t !== undefined && x.t <= run.ceiling)
+        .filter(({ id, t }) =>
+          range === 'late' ? t <= from.time : range === 'second' ? t === from.time && (from.lastId === undefined || id > from.lastId) : t > from.time,
+        )
+        .sort((a, b) => a.t - b.t || a.id - b.id);
+      const next: PollCursor = { ...from, ids: [] };
+      if (range === 'second' && jobs.length) next.lastId = jobs[jobs.length - 1]!.id;
+      if (range === 'after' && jobs.length) {
+        const t = jobs[jobs.length - 1]!.t;
+        const maxId = Math.max(...jobs.filter((x) => x.t === t).map((x) => x.id));
+        lastAt = lastAt && lastAt.time === t ? { time: t, maxId: Math.max(lastAt.maxId, maxId) } : { time: t, maxId };
+        // Within a page sorted by time only, the last second may go on in the next page: it is read again from its start if the poll stops here.
+        next.time = t;
+        delete next.lastId;
+      }
       const items: Notification[] = [];
-      const next = { ...cur, ids: [...cur.ids] };
       this.commit('jobs', items, next, () => {
-        const states = this.o.store.poll.jobStates(jobs.map((j) => j.jobId as number));
-        for (const j of jobs) {
-          const id = j.jobId as number;
-          const t = epochSeconds(j.lastUpdateTime) ?? next.time;
-          // No skipping by the cursor's ids: NetBackup's times have whole seconds, and a job can change twice in one
-          // (ACTIVE, then DONE): what was already notified is filtered by the state recorded per job.
-          if (t > next.time) {
-            next.time = t;
-            next.ids = [id];
-          } else if (t === next.time && !next.ids.includes(id) && next.ids.length < 1000) next.ids.push(id);
+        const states = this.o.store.poll.jobStates(jobs.map((x) => x.id));
+        for (const { j, id, t } of jobs) {
           const change = jobChange(j.state, states.get(id));
           if (!change) continue;
           states.set(id, change);
@@ -294,58 +394,109 @@ export class Poller {
           if (m.ok) items.push(m.notification);
           else this.o.log.warn({ job: id, problem: safeText(m.problem) }, 'a job could not be notified: NetBackup gave it without a field the guide requires');
         }
-        this.o.store.poll.pruneJobs(cursor.time - JOBS_OVERLAP_SECONDS - JOB_MEMORY_SECONDS);
+        this.o.store.poll.pruneJobs(from.time - JOBS_OVERLAP_SECONDS - JOB_MEMORY_SECONDS);
+        this.o.store.poll.capJobs(this.o.properties()['api.poll.maxJobStates']);
       });
-      found += items.length;
-      cur = next;
-      if (body.meta?.pagination?.next === undefined || jobs.length === 0) break;
+      run.found += items.length;
+      run.cursor = next;
+      if (page.oversized !== undefined) return { complete: false, stuck: jobs.length === 0 };
+      const nx = page.next;
+      if (nx.kind === 'end') {
+        // The range is read whole: every job of its last second was seen, so the cursor can name the last of them.
+        if (lastAt && range === 'after') {
+          run.cursor = { ...run.cursor, time: lastAt.time, lastId: lastAt.maxId };
+          this.commit('jobs', [], run.cursor, () => {});
+        }
+        return { complete: true, stuck: false };
+      }
+      if (nx.kind === 'refused') return { complete: false, stuck: true };
+      if (nx.kind === 'link') {
+        link = nx.path;
+        asked = {};
+      } else {
+        q = nextQuery(first, nx);
+        link = undefined;
+        asked = nx.kind === 'after' ? { cursor: nx.cursor } : { offset: nx.offset };
+      }
     }
-    return found;
+    return { complete: false, stuck: true };
   }
+
+  /** Jobs dated after the primary's own clock are not read (they would drag the cursor into the future): said once each. */
+  private async lookAhead(run: JobRun): Promise<void> {
+    this.ahead = undefined;
+    if (!Number.isFinite(run.ceiling)) return;
+    const q = new URLSearchParams({ filter: `lastUpdateTime gt ${iso(run.ceiling)}`, sort: 'lastUpdateTime', 'page[limit]': '1' });
+    const a = await this.get(`/admin/jobs?${q}`);
+    const j = readPage(a.json, 1, this.o.api().settings.baseUrl, {})?.items[0];
+    const t = epochSeconds(j?.lastUpdateTime);
+    if (!j || t === undefined || t <= run.ceiling) return;
+    this.ahead = `job ${safeText(String(j.jobId))} is dated ${safeText(String(j.lastUpdateTime))}, after the primary's clock (${iso(run.ceiling - MAX_CLOCK_SKEW_SECONDS)}): jobs dated in the future are notified when the primary's clock reaches them`;
+    this.once(
+      `ahead:${String(j.jobId)}`,
+      'warn',
+      { job: safeText(String(j.jobId)), lastUpdateTime: safeText(String(j.lastUpdateTime)) },
+      "a job is dated after the primary's clock: it is not read until then",
+    );
+  }
+
+  /** What a poll saw that the administrator should know of (a job dated in the future). */
+  private ahead: string | undefined;
 
   private async pollImages(): Promise<number> {
     const windowHours = this.o.properties()['api.poll.imageWindow'];
-    const listed: WatchedImage[] = [];
+    const maxImages = this.o.properties()['api.poll.maxImages'];
+    const listed = new Map<string, WatchedImage>();
     let complete = false;
-    let windowStart = 0;
-    let observedAt = 0;
-    for (let page = 0, offset = 0; page < MAX_IMAGE_PAGES; page++, offset += PAGE_LIMIT) {
-      if (page === 0) {
-        // The window is measured on the primary's clock: a first small call reads it.
-        const probe = await this.get(`/catalog/images?${new URLSearchParams({ 'page[limit]': '1' })}`);
-        observedAt = this.primaryNow(probe);
-        windowStart = observedAt - windowHours * 3600;
+    // The window is measured on the primary's clock: a first small call reads it.
+    const probe = await this.get(`/catalog/images?${new URLSearchParams({ 'page[limit]': '1' })}`);
+    const observedAt = this.primaryNow(probe);
+    const windowStart = observedAt - windowHours * 3600;
+    const first = new URLSearchParams({ filter: imagesFilter(windowStart), 'page[limit]': String(PAGE_LIMIT), 'page[offset]': '0' });
+    let path = `/catalog/images?${first}`;
+    let asked: PageRequest = { offset: 0 };
+    for (let n = 0; n < MAX_IMAGE_PAGES && listed.size < maxImages; n++) {
+      const { page } = await this.page('/catalog/images', path, asked);
+      for (const d of page.items) {
+        const w = watchedImage(d);
+        if (w && w.backupTime >= windowStart && listed.size < maxImages) listed.set(w.backupId, w);
       }
-      const q = new URLSearchParams({
-        filter: imagesFilter(windowStart),
-        sort: 'backupTime,backupId',
-        'page[limit]': String(PAGE_LIMIT),
-        'page[offset]': String(offset),
-      });
-      const a = await this.get(`/catalog/images?${q}`);
-      const body = a.json as { data?: { attributes?: Record<string, unknown> }[]; meta?: { pagination?: { next?: number } } } | undefined;
-      if (!Array.isArray(body?.data)) throw new Error('GET /catalog/images answered without a data array');
-      for (const d of body.data) {
-        const w = watchedImage(d.attributes ?? {});
-        if (w) listed.push(w);
-      }
-      if (body.meta?.pagination?.next === undefined || body.data.length === 0) {
+      let nx = page.next;
+      // A page larger than asked for: the next offset is the one after what was used (the primary's own would skip the rest).
+      if (page.oversized !== undefined)
+        nx = asked.offset !== undefined ? { kind: 'offset', offset: asked.offset + PAGE_LIMIT } : { kind: 'refused', why: 'oversized' };
+      if (nx.kind === 'end') {
         complete = true;
         break;
       }
+      if (nx.kind === 'refused') break;
+      if (nx.kind === 'link') {
+        path = nx.path;
+        asked = {};
+      } else {
+        path = `/catalog/images?${nextQuery(first, nx)}`;
+        asked = nx.kind === 'after' ? { cursor: nx.cursor } : { offset: nx.offset };
+      }
     }
-    if (!complete) this.o.log.warn({ images: listed.length }, 'more images in the watched window than one poll reads: deletions are not looked for this time');
+    if (!complete)
+      this.once(
+        'images-incomplete',
+        'warn',
+        { images: listed.size },
+        'more images in the watched window than one poll reads (api.poll.maxImages): deletions are not looked for',
+      );
     const cursor = this.o.store.poll.cursor('images');
     if (!cursor) {
-      const baseline = listed;
+      const baseline = [...listed.values()];
       this.commit('images', [], { time: observedAt, ids: [], floor: windowStart }, () => {
         for (const i of baseline) this.o.store.poll.setImage(i);
+        this.o.store.poll.capImages(maxImages);
       });
       this.o.log.info({ images: baseline.length }, 'image polling starts: images that appear, change or go from now on are notified');
       return 0;
     }
     const known = this.o.store.poll.images(windowStart);
-    const diff = diffImages(listed, known, windowStart, complete);
+    const diff = diffImages([...listed.values()], known, windowStart, complete);
     // Offset paging can skip an image while the catalog changes: a missing one is deleted only when the API says 404.
     const deleted: WatchedImage[] = [];
     for (const m of diff.missing.slice(0, MAX_DELETE_CONFIRMATIONS)) {
@@ -365,6 +516,7 @@ export class Poller {
       for (const i of [...diff.created, ...diff.updated]) this.o.store.poll.setImage(i);
       for (const i of deleted) this.o.store.poll.deleteImage(i.backupId);
       this.o.store.poll.pruneImages(windowStart);
+      this.o.store.poll.capImages(maxImages);
     });
     return items.length;
   }
@@ -384,12 +536,18 @@ export class Poller {
         events: s?.events ?? 0,
         paused: this.paused.get(source) ?? null,
         nextPollInSeconds: at === undefined ? null : Math.max(0, Math.round((at - Date.now()) / 1000)),
+        warning: source === 'jobs' ? (this.ahead ?? null) : null,
       };
     });
   }
 
   get auth(): string {
     return describeAuth(this.credentials?.config);
+  }
+
+  /** The API version the poller asks for (api.version, or the negotiated one), once known. */
+  get version(): string | null {
+    return this.credentials?.version ?? null;
   }
 
   async stop(): Promise<void> {

@@ -9,7 +9,6 @@ import {
   imagesFilter,
   jobChange,
   jobNotification,
-  jobsFilter,
   type WatchedImage,
   watchedImage,
 } from '../../src/core/poll/map.js';
@@ -84,12 +83,6 @@ describe('jobs: from the API to the guide', () => {
     expect(jobChange('DONE', 'DONE')).toBeUndefined();
     expect(jobChange('ACTIVE', 'DONE')).toBeUndefined();
     for (const s of ['WAITING_FOR_RETRY', 'SUSPENDED', 'INCOMPLETE', 'RE_QUEUED', '', 7, undefined]) expect(jobChange(s, 'ACTIVE')).toBeUndefined();
-  });
-
-  it('the filter asks from the cursor less the overlap, never before the floor', () => {
-    expect(jobsFilter(1_000_000, 0, 30)).toBe(`lastUpdateTime ge ${new Date(999_970_000).toISOString()}`);
-    expect(jobsFilter(1_000_000, 999_990, 30)).toBe(`lastUpdateTime ge ${new Date(999_990_000).toISOString()}`);
-    expect(imagesFilter(1_000_000)).toBe(`backupTime ge ${new Date(1_000_000_000).toISOString()}`);
   });
 });
 
@@ -185,7 +178,8 @@ describe('notify scripts: their documented arguments', () => {
   it('the lookup filter doubles quotes; the pick wants the state, the status for an ending and a parent for stream -1', async () => {
     const { lookupFilter, pickJob, scriptEvent } = await import('../../src/core/notify/scripts.js');
     const ev = scriptEvent('backup_exit_notify', ["o'brien", 'p', '', 'FULL', '0', '-1', '1']);
-    expect(lookupFilter(ev)).toBe("clientName eq 'o''brien' and policyName eq 'p' and state eq 'DONE'");
+    // policyName takes contains/startswith/endswith only, not eq (admin.yaml 10.3–11.2): pickJob checks the policy.
+    expect(lookupFilter(ev)).toBe("clientName eq 'o''brien' and state eq 'DONE'");
     const jobs = [
       { jobId: 9, parentJobId: 8, clientName: "o'brien", policyName: 'p', state: 'DONE', status: 0 }, // a child: not for stream -1
       { jobId: 7, parentJobId: 7, clientName: "o'brien", policyName: 'p', state: 'DONE', status: 1 }, // another status
@@ -197,12 +191,23 @@ describe('notify scripts: their documented arguments', () => {
   });
 });
 
+describe('the images filter', () => {
+  it('asks for the window from its start on', () => {
+    expect(imagesFilter(1_000_000)).toBe(`backupTime ge ${new Date(1_000_000_000).toISOString()}`);
+  });
+});
+
 describe('mapping edges', () => {
   it('times at and around the epoch, words with runs of separators, missing optional fields', () => {
     expect(epochSeconds(0)).toBe(0);
     expect(epochSeconds('1970-01-01T00:00:00.000Z')).toBe(0);
     expect(epochSeconds('1970-01-01T00:00:01.000Z')).toBe(1);
-    expect(guideScheduleType('full - backup')).toBe('ST_FULL_BACKUP');
+    // Jobs of 10.3–11.2 say FULL_BACKUP where images say FULL (admin.yaml / catalog.yaml enums): one guide word, ST_FULL.
+    expect(guideScheduleType('full - backup')).toBe('ST_FULL');
+    expect(guideScheduleType('FULL_BACKUP')).toBe('ST_FULL');
+    expect(guideScheduleType('CUMULATIVE_INCREMENTAL_BACKUP')).toBe('ST_CUMULATIVE_INCREMENTAL');
+    expect(guideScheduleType('USER_BACKUP')).toBe('ST_USER_BACKUP');
+    expect(guideScheduleType('USER_ARCHIVE')).toBe('ST_USER_ARCHIVE');
     expect(guidePolicyType('-VMware-')).toBe('VMWARE');
     expect(guidePolicyType('MS - Windows')).toBe('MS_WINDOWS');
     expect(guidePolicyType(undefined)).toBe('STANDARD');
@@ -256,7 +261,7 @@ describe('notify script edges', () => {
   it('the filter names the schedule when there is one; the pick checks client, policy, state, status only for an ending, and the parent', async () => {
     const { lookupFilter, pickJob, scriptEvent } = await import('../../src/core/notify/scripts.js');
     const done = scriptEvent('backup_exit_notify', ['c', 'p', "it's", 'FULL', '0', '0', '1']);
-    expect(lookupFilter(done)).toBe("clientName eq 'c' and policyName eq 'p' and state eq 'DONE' and scheduleName eq 'it''s'");
+    expect(lookupFilter(done)).toBe("clientName eq 'c' and state eq 'DONE' and scheduleName eq 'it''s'");
     const base = { jobId: 1, parentJobId: 0, clientName: 'c', policyName: 'p', state: 'DONE', status: 0 };
     expect(pickJob(done, [{ ...base, clientName: 'd' }])).toBeUndefined();
     expect(pickJob(done, [{ ...base, policyName: 'q' }])).toBeUndefined();
@@ -266,5 +271,38 @@ describe('notify script edges', () => {
     expect(pickJob(start, [{ ...base, state: 'ACTIVE', parentJobId: undefined }])?.jobId).toBe(1);
     expect(pickJob(start, [{ ...base, state: 'ACTIVE', parentJobId: 1 }])?.jobId).toBe(1);
     expect(pickJob(start, [{ ...base, state: 'ACTIVE', parentJobId: 2 }])).toBeUndefined();
+  });
+});
+
+describe('the poller’s tables are bounded whatever times the primary gives (a real SQLite store)', () => {
+  it('capJobs keeps the most recently updated job states, capImages the newest images; counts says how many', async () => {
+    const { join } = await import('node:path');
+    const { EndpointStore } = await import('../../src/core/store/db.js');
+    const { tempDir, cleanupTempDirs } = await import('../helpers/tmp.js');
+    const store = EndpointStore.open(join(tempDir(), 'store'));
+    try {
+      // Jobs dated far in the future: pruning by the primary's own times would never remove them.
+      store.write(() => {
+        for (let i = 1; i <= 3000; i++) store.poll.setJobState(i, 'DONE', 253_402_214_400 + (i % 7));
+        for (let i = 1; i <= 300; i++)
+          store.poll.setImage({ backupId: `img_${i}`, backupTime: 1_700_000_000 + i, clientName: 'c', clientType: 'STANDARD', digest: 'd' });
+      });
+      expect(store.poll.counts()).toEqual({ jobs: 3000, images: 300 });
+      expect(store.write(() => store.poll.capJobs(1000))).toBe(2000);
+      expect(store.write(() => store.poll.capImages(100))).toBe(200);
+      expect(store.poll.counts()).toEqual({ jobs: 1000, images: 100 });
+      // The newest kept: every job of the last two update seconds (428 each), then the highest ids of the one before.
+      const kept = [...store.poll.jobStates(Array.from({ length: 3000 }, (_, i) => i + 1)).keys()];
+      const bySecond = (r: number) => kept.filter((id) => id % 7 === r);
+      expect([bySecond(6).length, bySecond(5).length, bySecond(4).length, kept.length]).toEqual([428, 428, 144, 1000]);
+      const fourth = Array.from({ length: 3000 }, (_, i) => i + 1).filter((id) => id % 7 === 4);
+      expect(bySecond(4)).toEqual(fourth.slice(-144));
+      expect([...store.poll.images(0).keys()].sort()).toEqual(Array.from({ length: 100 }, (_, i) => `img_${i + 201}`).sort());
+      // Under the cap nothing goes.
+      expect(store.write(() => store.poll.capJobs(1000))).toBe(0);
+    } finally {
+      store.close();
+      cleanupTempDirs();
+    }
   });
 });

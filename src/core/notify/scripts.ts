@@ -68,9 +68,14 @@ export function scriptEvent(name: string, args: readonly string[]): ScriptEvent 
 /** OData's string literal: quotes doubled. */
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** The REST API filter that finds the event's job among the primary's jobs. */
+/**
+ * The REST API filter that finds the event's job among the primary's jobs.
+ * The policy is checked by pickJob, not filtered: GET /admin/jobs filters
+ * policyName with contains/startswith/endswith only, not eq (the filter
+ * table of NetBackup 10.3–11.2's admin.yaml).
+ */
 export function lookupFilter(e: ScriptEvent): string {
-  const parts = [`clientName eq ${lit(e.clientName)}`, `policyName eq ${lit(e.policyName)}`, `state eq ${lit(e.state)}`];
+  const parts = [`clientName eq ${lit(e.clientName)}`, `state eq ${lit(e.state)}`];
   if (e.scheduleName) parts.push(`scheduleName eq ${lit(e.scheduleName)}`);
   return parts.join(' and ');
 }

@@ -20,11 +20,17 @@ export function epochSeconds(v: unknown): number | undefined {
   return Number.isNaN(ms) || ms < 0 ? undefined : Math.floor(ms / 1000);
 }
 
-/** FULL → ST_FULL (the guide's word); an ST_ word stays as it is. */
+/**
+ * FULL → ST_FULL (the guide's word); an ST_ word stays as it is. Jobs of
+ * current releases say FULL_BACKUP, DIFFERENTIAL_INCREMENTAL_BACKUP, … where
+ * images say FULL, DIFFERENTIAL_INCREMENTAL (the scheduleType enums of
+ * admin.yaml and catalog.yaml, NetBackup 10.3–11.2): both become one word.
+ */
 export function guideScheduleType(v: unknown): string {
   const s = String(v ?? '').trim();
   if (s === '') return 'ST_FULL';
-  const up = s.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  let up = s.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  if (up.endsWith('_BACKUP') && up !== 'USER_BACKUP') up = up.slice(0, -'_BACKUP'.length);
   return up.startsWith('ST_') ? up : `ST_${up}`;
 }
 
@@ -168,12 +174,6 @@ export function diffImages(listed: readonly WatchedImage[], known: ReadonlyMap<s
   }
   const missing = complete ? [...known.values()].filter((k) => !seen.has(k.backupId) && k.backupTime >= windowStart) : [];
   return { created, updated, missing };
-}
-
-/** The jobs filter from a cursor: everything updated since `overlap` seconds before it (late writers), never before the floor. */
-export function jobsFilter(cursorTime: number, floor: number, overlapSeconds: number): string {
-  const from = Math.max(floor, cursorTime - overlapSeconds);
-  return `lastUpdateTime ge ${new Date(from * 1000).toISOString()}`;
 }
 
 export function imagesFilter(windowStart: number): string {

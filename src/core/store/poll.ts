@@ -41,8 +41,14 @@ export const POLL_SOURCES: readonly PollSource[] = ['jobs', 'images'];
  */
 export interface PollCursor {
   time: number;
+  /** Kept for stores written before lastId: no longer read. */
   ids: (number | string)[];
   floor: number;
+  /**
+   * Jobs: every job of second `time` up to this jobId is done; absent, the
+   * second is read again from its first job (repeats are filtered by state).
+   */
+  lastId?: number;
 }
 
 export interface PollSourceStatus {
@@ -121,6 +127,29 @@ export class PollState {
   /** Jobs last updated before `before` are never asked for again unless they change: forget them. */
   pruneJobs(before: number): number {
     return this.db.prepare('DELETE FROM poll_jobs WHERE seen_at < ?').run(before).changes;
+  }
+
+  /** At most `max` job states are kept, whatever times the primary gives: the oldest (by update time, then id) go first. */
+  capJobs(max: number): number {
+    const n = Number((this.db.prepare('SELECT count(*) AS n FROM poll_jobs').get() as { n: number }).n);
+    if (n <= max) return 0;
+    return this.db.prepare('DELETE FROM poll_jobs WHERE job_id IN (SELECT job_id FROM poll_jobs ORDER BY seen_at, job_id LIMIT ?)').run(n - max).changes;
+  }
+
+  /** At most `max` watched images are kept: the oldest backup times go first. */
+  capImages(max: number): number {
+    const n = Number((this.db.prepare('SELECT count(*) AS n FROM poll_images').get() as { n: number }).n);
+    if (n <= max) return 0;
+    return this.db
+      .prepare('DELETE FROM poll_images WHERE backup_id IN (SELECT backup_id FROM poll_images ORDER BY backup_time, backup_id LIMIT ?)')
+      .run(n - max).changes;
+  }
+
+  /** How many job states and watched images are kept (status, tests). */
+  counts(): { jobs: number; images: number } {
+    const jobs = (this.db.prepare('SELECT count(*) AS n FROM poll_jobs').get() as { n: number }).n;
+    const images = (this.db.prepare('SELECT count(*) AS n FROM poll_images').get() as { n: number }).n;
+    return { jobs: Number(jobs), images: Number(images) };
   }
 
   /** The watched images with a backup time from `from` on. */
