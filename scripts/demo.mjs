@@ -134,7 +134,8 @@ try {
   const loggedIn = await endpoint.command({
     uri: '/netbackup/login',
     method: 'POST',
-    headers: { 'Content-Type': 'application/vnd.netbackup+json;version=4.0' },
+    // Plain JSON, as Veritas's own automation logs in to 10.5–11.1 primaries (the stand-in imitates 11.0).
+    headers: { 'Content-Type': 'application/json' },
     parameters: JSON.stringify({ userName: 'cloudapp', password: CLOUD_PASSWORD }),
   });
   console.log(`  endpoint: COMMAND RESPONSE ${loggedIn.payload.responseCode} (a token valid ${JSON.parse(loggedIn.payload.body).validity} s)`);

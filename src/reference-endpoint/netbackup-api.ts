@@ -10,6 +10,27 @@
  *   with filter, sort and paging (query.ts), from jobs and images a test or
  *   the scenario driver (scenario.ts) sets;
  * - the guide's COMMAND example resource, config/servers/vmservers.
+ *
+ * It imitates a release (`release`, default 11.0), on this evidence:
+ * - the API versions served: each release's OpenAPI bundle declares one
+ *   media type (10.3 → 10.0, 10.5 → 12.0, 11.0 → 13.0, 11.2 → 14.0;
+ *   fjacquet/nbu_exporter docs/veritas-*, ADR-0003); which older versions a
+ *   release still serves is not documented, so each imitation serves its own
+ *   and the one before. Another version is answered 406 with NetBackup's
+ *   error body (errorCode, errorMessage, errorDetails: the admin.yaml 406
+ *   schema), the details naming the versions served as the issue's two
+ *   clients report (`namesVersionsIn406: false` leaves them out);
+ * - a request without a version (plain JSON, as Veritas's Ansible roles for
+ *   10.5–11.1 send) is answered in the newest version served, and every
+ *   answer's Content-Type names its version; 8.3 requires its media type;
+ * - GET /admin/jobs pages by an opaque string cursor from API 9.0 on
+ *   (`page[after]`, `meta.pagination.next`, empty on the last page;
+ *   `page[offset]` ignored), by offset before; /catalog/images by offset;
+ * - a JWT is taken bare (the getting-started guide) and, from 10.5 on, as
+ *   `Bearer <jwt>` too (Veritas's Ansible roles); API keys bare;
+ * - jobs carry every attribute of admin.yaml 11.2 (77), filled with neutral
+ *   values where a test does not set them; schedule types as the API says
+ *   them (FULL_BACKUP for jobs, FULL for images).
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,7 +55,36 @@ export interface NetBackupApiOptions {
   tls?: { key: string; cert: string };
   /** Accept only these credentials (else any Authorization header will do). */
   auth?: { apiKeys?: string[]; users?: { userName: string; password: string; domainName?: string; domainType?: string }[]; tokenValiditySeconds?: number };
+  /** The release imitated (default 11.0), or its parts. */
+  release?: ReleaseName | Partial<PrimaryRelease>;
+  /** A 406 names the versions served in errorDetails (default true). */
+  namesVersionsIn406?: boolean;
+  /** Answer collections with every matching item from the page's start on, whatever page[limit] asked (a broken primary); 'once': the first listing only. */
+  ignorePageLimit?: boolean | 'once';
+  /** Jobs carry every attribute of admin.yaml 11.2 (default true); false: the 16 nbwss reads, for tests that need small pages. */
+  fullAttributes?: boolean;
+  /** links.next leads to this origin instead (a hostile or misconfigured primary). */
+  nextLinkOrigin?: string;
 }
+
+export interface PrimaryRelease {
+  /** The API versions served, oldest first. */
+  versions: string[];
+  /** How GET /admin/jobs pages ('links': by cursor, said in links.next only). */
+  jobsPaging: 'cursor' | 'offset' | 'links';
+  /** `Bearer <jwt>` is accepted besides the bare JWT. */
+  bearer: boolean;
+  /** A request without a version is answered (in the newest served). */
+  unversioned: boolean;
+}
+
+export const RELEASES = {
+  '8.3': { versions: ['3.0', '4.0'], jobsPaging: 'offset', bearer: false, unversioned: false },
+  '10.5': { versions: ['11.0', '12.0'], jobsPaging: 'cursor', bearer: true, unversioned: true },
+  '11.0': { versions: ['12.0', '13.0'], jobsPaging: 'cursor', bearer: true, unversioned: true },
+  '11.2': { versions: ['13.0', '14.0'], jobsPaging: 'cursor', bearer: true, unversioned: true },
+} as const satisfies Record<string, PrimaryRelease>;
+export type ReleaseName = keyof typeof RELEASES;
 
 /** A job as GET /admin/jobs returns its attributes (times in ISO 8601, as NetBackup gives them). */
 export interface JobAttributes {
@@ -92,29 +142,101 @@ export interface NetBackupApi {
   revokeApiKey(key: string): void;
   /** Tokens handed out by POST /login so far. */
   readonly logins: number;
+  /** The release imitated now. */
+  readonly release: PrimaryRelease;
+  /** Imitate another release from now on (an upgrade under a running daemon). */
+  setRelease(r: ReleaseName | Partial<PrimaryRelease>): void;
+  /** Create or change many jobs at once (no copy of the others). */
+  setJobs(jobs: (Partial<JobAttributes> & { jobId: number })[]): void;
   close(): Promise<void>;
 }
 
-const MEDIA_TYPE = 'application/vnd.netbackup+json;version=4.0';
+const mediaType = (v: string) => `application/vnd.netbackup+json;version=${v}`;
+const versionIn = (h: string | undefined) => /application\/vnd\.netbackup\+json\s*;\s*version\s*=\s*([0-9.]+)/i.exec(h ?? '')?.[1];
 
-const JOB_FIELDS = [
-  'jobId',
-  'parentJobId',
-  'jobType',
-  'jobSubType',
-  'policyType',
-  'policyName',
-  'scheduleType',
-  'scheduleName',
-  'clientName',
-  'state',
-  'status',
-  'startTime',
-  'endTime',
-  'lastUpdateTime',
-  'kilobytesTransferred',
-  'percentComplete',
-] as const;
+/** Every attribute of a job in admin.yaml (NetBackup 11.2), with the neutral value the stand-in gives one a test does not set. */
+const JOB_DEFAULTS: Record<string, unknown> = {
+  jobId: 0,
+  parentJobId: 0,
+  jobType: 'BACKUP',
+  jobSubType: 'SCHEDULED',
+  policyType: 'STANDARD',
+  policyName: '',
+  scheduleType: 'FULL_BACKUP',
+  scheduleName: '',
+  clientName: '',
+  controlHost: '',
+  jobOwner: 'root',
+  jobGroup: '',
+  backupId: '',
+  sourceMediaId: '',
+  sourceStorageUnitName: '',
+  sourceMediaServerName: '',
+  destinationMediaId: '',
+  destinationStorageUnitName: '',
+  destinationMediaServerName: '',
+  dataMovement: 'STANDARD',
+  streamNumber: 0,
+  copyNumber: 0,
+  priority: 0,
+  compression: 0,
+  status: 0,
+  state: 'QUEUED',
+  numberOfFiles: 0,
+  estimatedFiles: 0,
+  kilobytesTransferred: 0,
+  kilobytesToTransfer: 0,
+  kilobytesDataTransferred: 0,
+  transferRate: 0,
+  percentComplete: 0,
+  restartable: 0,
+  suspendable: 0,
+  resumable: 0,
+  cancellable: 1,
+  frozenImage: 0,
+  transportType: 'LAN',
+  dedupRatio: 0,
+  dedupSpaceRatio: 0,
+  compressionSpaceRatio: 0,
+  acceleratorOptimization: 0,
+  instanceDatabaseName: '',
+  offHostType: 'STANDARD',
+  jobQueueResource: '',
+  jobQueueReason: 0,
+  profileName: '',
+  robotName: '',
+  vaultName: '',
+  sessionId: 0,
+  numberOfTapeToEject: 0,
+  submissionType: 0,
+  dumpHost: '',
+  activeProcessId: 0,
+  mainProcessId: 0,
+  auditUserName: '',
+  auditDomainName: '',
+  auditDomainType: 0,
+  restoreBackupIDs: '',
+  assetID: '',
+  assetDisplayableName: '',
+  workloadDisplayName: '',
+  applicationType: 'NONE',
+  dteMode: 'UNKNOWN',
+  jobPath: '',
+  childCount: 0,
+  currentFile: '',
+  currentOperation: 0,
+  retentionLevel: 0,
+  try: 1,
+  startTime: '',
+  endTime: '1970-01-01T00:00:00.000Z',
+  activeTryStartTime: '',
+  lastUpdateTime: '',
+  elapsedTime: 'PT0S',
+  activeElapsedTime: 'PT0S',
+};
+export const JOB_ATTRIBUTE_NAMES = Object.keys(JOB_DEFAULTS);
+const MINIMAL_JOB = { kilobytesTransferred: 0, percentComplete: 0 };
+const JOB_FIELDS = JOB_ATTRIBUTE_NAMES;
 const IMAGE_FIELDS = ['backupId', 'clientName', 'policyName', 'policyType', 'scheduleType', 'backupTime', 'expiration', 'kilobytes', 'copyCount'] as const;
 /** NetBackup's times: ISO 8601 in whole seconds. */
 const isoNow = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
@@ -127,30 +249,65 @@ interface VmServer {
   port: number;
 }
 
+function releaseOf(r: ReleaseName | Partial<PrimaryRelease>): PrimaryRelease {
+  return typeof r === 'string'
+    ? { ...RELEASES[r], versions: [...RELEASES[r].versions] }
+    : { ...RELEASES['11.0'], versions: [...RELEASES['11.0'].versions], ...r };
+}
+
 export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<NetBackupApi> {
   const host = o.host ?? '127.0.0.1';
   const tls = o.tls ?? (await throwawayCertificate(host));
   const requests: RecordedRequest[] = [];
   const vmservers = new Map<string, VmServer>();
+  let release: PrimaryRelease = releaseOf(o.release ?? '11.0');
+  const newest = () => release.versions[release.versions.length - 1]!;
+  /** The version a request is answered in, or a 406/415 already sent. */
+  let answering = '';
   const send = (res: ServerResponse, code: number, body?: unknown) => {
     if (body === undefined) return void res.writeHead(code).end();
-    res.writeHead(code, { 'content-type': MEDIA_TYPE, 'cache-control': 'private' }).end(JSON.stringify(body));
+    res.writeHead(code, { 'content-type': mediaType(answering || newest()), 'cache-control': 'private' }).end(JSON.stringify(body));
   };
   const error = (res: ServerResponse, code: number, errorCode: number, errorMessage: string) => send(res, code, { errorCode, errorMessage });
   const jobs = new Map<number, JobAttributes>();
+  let oversizedOnce = false;
   const images = new Map<string, ImageAttributes>();
   const apiKeys = new Set(o.auth?.apiKeys ?? []);
   const tokens = new Map<string, number>();
   let logins = 0;
   const authorized = (h: string) => {
-    const v = h.replace(/^Bearer\s+/i, '');
-    if (apiKeys.has(v)) return true;
-    const until = tokens.get(v);
+    if (apiKeys.has(h)) return true;
+    const bearer = /^Bearer\s+(.+)$/i.exec(h);
+    if (bearer && !release.bearer) return false;
+    const until = tokens.get(bearer ? bearer[1]! : h);
     return until !== undefined && Date.now() < until;
+  };
+  /** Negotiate as the release does: false when a 406 (or 415) was sent. */
+  const negotiate = (req: IncomingMessage, res: ServerResponse, login: boolean): boolean => {
+    const asked = versionIn(req.headers.accept) ?? versionIn(req.headers['content-type']);
+    answering = newest();
+    if (asked === undefined) {
+      if (release.unversioned) return true;
+      if (login) error(res, 415, 415, `Unsupported media type: send ${mediaType(newest())}`);
+      else error(res, 406, 2060006, 'Invalid `Accept` type. Make sure your `Accept` header matches what this API produces.');
+      return false;
+    }
+    if (release.versions.includes(asked)) {
+      answering = asked;
+      return true;
+    }
+    send(res, 406, {
+      errorCode: 2060006,
+      errorMessage: 'Invalid `Accept` type. Make sure your `Accept` header matches what this API produces.',
+      ...(o.namesVersionsIn406 === false
+        ? {}
+        : { errorDetails: [`The requested API version ${asked} is not supported. Supported versions: ${release.versions.join(', ')}`] }),
+    });
+    return false;
   };
   const login = (req: IncomingMessage, res: ServerResponse, body: string) => {
     if (req.method !== 'POST') return error(res, 405, 405, 'Method not allowed');
-    if (!/application\/vnd\.netbackup\+json/.test(req.headers['content-type'] ?? '')) return error(res, 415, 415, `Unsupported media type: send ${MEDIA_TYPE}`);
+    if (!negotiate(req, res, true)) return;
     let b: { userName?: unknown; password?: unknown; domainName?: unknown; domainType?: unknown };
     try {
       b = JSON.parse(body);
@@ -172,7 +329,12 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     return send(res, 201, { token, tokenType: 'BEARER', validity });
   };
   const collection = (res: ServerResponse, url: URL, type: string, idField: string, all: Record<string, unknown>[], fields: readonly string[]) => {
-    const p = query(all, url, fields);
+    const paging = type === 'job' && release.jobsPaging !== 'offset' ? 'cursor' : 'offset';
+    const ignoreLimit = o.ignorePageLimit === true || (o.ignorePageLimit === 'once' && !oversizedOnce && url.searchParams.has('filter'));
+    if (ignoreLimit) oversizedOnce = true;
+    const p = query(all, url, fields, { paging, idField, ignoreLimit, defaultSort: type === 'job' ? '-startTime' : undefined });
+    if (type === 'job' && release.jobsPaging === 'links') delete p.meta.pagination.next;
+    if (o.nextLinkOrigin && p.links.next) p.links.next = { href: new URL(p.links.next.href, o.nextLinkOrigin).href };
     return send(res, 200, {
       data: p.items.map((a) => ({
         type,
@@ -190,6 +352,7 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       requests.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      answering = '';
       if (o.handler?.(req, res, body)) return;
       const url = new URL(req.url!, 'https://stand-in');
       if (!url.pathname.startsWith('/netbackup/')) return error(res, 404, 404, 'not found');
@@ -199,8 +362,7 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
       if (o.auth && !authorized(req.headers.authorization)) return error(res, 401, 8000, 'Authentication failed: the token or API key is not valid');
       if (path === '/admin/jobs' || path.startsWith('/admin/jobs/') || path === '/catalog/images' || path.startsWith('/catalog/images/')) {
         if (req.method !== 'GET') return error(res, 405, 405, 'Method not allowed');
-        if (!/application\/vnd\.netbackup\+json/.test(`${req.headers.accept ?? ''} ${req.headers['content-type'] ?? ''}`))
-          return error(res, 406, 406, `Not acceptable: ask for ${MEDIA_TYPE}`);
+        if (!negotiate(req, res, false)) return;
         try {
           if (path === '/admin/jobs') return collection(res, url, 'job', 'jobId', [...jobs.values()], JOB_FIELDS);
           if (path === '/catalog/images') return collection(res, url, 'image', 'backupId', [...images.values()], IMAGE_FIELDS);
@@ -260,24 +422,35 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     server.listen(o.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  function setJob(j: Partial<JobAttributes> & { jobId: number }): JobAttributes {
+    const before = jobs.get(j.jobId);
+    // lastUpdateTime: now, in whole seconds as NetBackup's (a test may name the second).
+    const job = {
+      ...(o.fullAttributes === false ? MINIMAL_JOB : JOB_DEFAULTS),
+      ...before,
+      ...j,
+      lastUpdateTime: j.lastUpdateTime ?? isoNow(),
+    } as JobAttributes;
+    if (!job.startTime) job.startTime = job.lastUpdateTime;
+    if (o.fullAttributes !== false && !job.activeTryStartTime) job.activeTryStartTime = job.startTime;
+    jobs.set(j.jobId, job);
+    return job;
+  }
   return {
     baseUrl: `https://${host.includes(':') ? `[${host}]` : host}:${port}/netbackup`,
     port,
     fingerprint: new X509Certificate(tls.cert).fingerprint256,
     certPem: tls.cert,
     requests,
-    setJob: (j) => {
-      const before = jobs.get(j.jobId);
-      // lastUpdateTime: now, in whole seconds as NetBackup's (a test may name the second).
-      const job: JobAttributes = {
-        kilobytesTransferred: 0,
-        percentComplete: 0,
-        ...before,
-        ...j,
-        lastUpdateTime: j.lastUpdateTime ?? isoNow(),
-      } as JobAttributes;
-      jobs.set(j.jobId, job);
-      return job;
+    setJob: (j) => setJob(j),
+    setJobs: (js) => {
+      for (const j of js) setJob(j);
+    },
+    get release() {
+      return release;
+    },
+    setRelease: (r) => {
+      release = releaseOf(r);
     },
     job: (id) => jobs.get(id),
     setImage: (i) => void images.set(i.backupId, { ...i }),

@@ -1,5 +1,5 @@
 // npm run primary -- --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE]
-//   [--scenario [--step-ms MS]]
+//   [--release 8.3|10.5|11.0|11.2] [--versions 12.0,13.0] [--jobs-paging cursor|offset] [--scenario [--step-ms MS]]
 // A stand-in of a NetBackup primary's REST API (netbackup-api.ts) for trying
 // nbwss by hand: prints api.baseUrl and the certificate's fingerprint, writes
 // a fresh API key to --api-key-file (never printed), and with --scenario plays
@@ -7,10 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startNetBackupApi } from './netbackup-api.js';
+import { type PrimaryRelease, RELEASES, type ReleaseName, startNetBackupApi } from './netbackup-api.js';
 import { guideScenario, runScenario } from './scenario.js';
 
-const USAGE = 'usage: npm run primary -- --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE] [--scenario [--step-ms MS]]\n';
+const USAGE =
+  'usage: npm run primary -- --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE]\n' +
+  '         [--release 8.3|10.5|11.0|11.2] [--versions V,V] [--jobs-paging cursor|offset] [--scenario [--step-ms MS]]\n';
 const fail = (why: string): never => {
   process.stderr.write(`${why}\n${USAGE}`);
   process.exit(2);
@@ -23,6 +25,9 @@ const OPTIONS = {
   'password-file': { type: 'string' },
   scenario: { type: 'boolean', default: false },
   'step-ms': { type: 'string', default: '6000' },
+  release: { type: 'string', default: '11.0' },
+  versions: { type: 'string' },
+  'jobs-paging': { type: 'string' },
 } as const;
 function parse() {
   try {
@@ -39,10 +44,22 @@ const whole = (name: string, s: string): number => {
 if (v.user && !v['password-file']) fail('--user needs --password-file (a password is never taken on the command line)');
 const apiKey = randomBytes(24).toString('base64url');
 const users = v.user ? [{ userName: v.user, password: readFileSync(v['password-file']!, 'utf8').trim() }] : [];
-const primary = await startNetBackupApi({ host: v.host, port: whole('port', v.port), auth: { apiKeys: [apiKey], users } });
+if (!(v.release in RELEASES)) fail(`--release must be one of ${Object.keys(RELEASES).join(', ')}`);
+const release: Partial<PrimaryRelease> = { ...RELEASES[v.release as ReleaseName] };
+if (v.versions !== undefined) {
+  const versions = v.versions.split(',').map((x) => x.trim());
+  if (!versions.every((x) => /^[0-9]{1,2}\.[0-9]{1,2}$/.test(x))) fail('--versions takes API versions such as 12.0,13.0');
+  release.versions = versions;
+}
+if (v['jobs-paging'] !== undefined) {
+  if (v['jobs-paging'] !== 'cursor' && v['jobs-paging'] !== 'offset') fail('--jobs-paging is cursor or offset');
+  release.jobsPaging = v['jobs-paging'] as 'cursor' | 'offset';
+}
+const primary = await startNetBackupApi({ host: v.host, port: whole('port', v.port), auth: { apiKeys: [apiKey], users }, release });
 if (v['api-key-file']) writeFileSync(v['api-key-file'], `${apiKey}\n`, { mode: 0o600 });
 process.stderr.write(
   `NetBackup primary stand-in: api.baseUrl ${primary.baseUrl}\ncertificate SHA-256 ${primary.fingerprint}\n` +
+    `imitates NetBackup ${v.release}: API versions ${primary.release.versions.join(', ')}, jobs paged by ${primary.release.jobsPaging}\n` +
     (v['api-key-file'] ? `API key written to ${v['api-key-file']}\n` : 'no --api-key-file: only --user logins are accepted\n'),
 );
 const stop = () => void primary.close().then(() => process.exit(0));

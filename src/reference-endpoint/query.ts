@@ -1,8 +1,12 @@
 /**
  * The query language of NetBackup's collection resources, as far as the
  * stand-in primary serves it: `filter` (OData-style comparisons joined by
- * `and`), `sort` (comma-separated fields, `-` for descending) and
- * `page[limit]`/`page[offset]`, with JSON:API paging metadata and links.
+ * `and`), `sort` (comma-separated fields, `-` for descending) and paging,
+ * with JSON:API paging metadata and links: `page[limit]`/`page[offset]`, or
+ * (GET /admin/jobs from API 9.0 on) `page[limit]`/`page[after]` with an
+ * opaque string cursor in `meta.pagination.next`, empty on the last page,
+ * and `page[offset]` ignored (admin.yaml 10.3–11.2: page[after],
+ * page[before], meta.pagination {limit, next, prev, rangeTruncated}).
  */
 
 type Value = string | number | boolean;
@@ -65,32 +69,45 @@ function matches(attrs: Record<string, unknown>, c: Comparison): boolean {
 
 export interface Page<T> {
   items: T[];
-  meta: { pagination: Record<string, number> };
+  meta: { pagination: Record<string, number | string> };
   links: Record<string, { href: string }>;
 }
 
+export interface QueryOptions {
+  /** How the collection pages (default offset). */
+  paging?: 'offset' | 'cursor';
+  /** The unique field that breaks ties for a cursor (default jobId). */
+  idField?: string;
+  /** Answer every item from the page's start on, whatever page[limit] says (a broken primary). */
+  ignoreLimit?: boolean;
+  /** The order without a sort parameter. */
+  defaultSort?: string;
+}
+
 /** Filter, sort and page a collection as NetBackup does (default page size 10, at most 100... here 1000). */
-export function query<T extends Record<string, unknown>>(all: readonly T[], url: URL, knownFields: readonly string[]): Page<T> {
+export function query<T extends Record<string, unknown>>(all: readonly T[], url: URL, knownFields: readonly string[], o: QueryOptions = {}): Page<T> {
   const filter = url.searchParams.get('filter');
   const comparisons = filter ? parseFilter(filter) : [];
   for (const c of comparisons) if (!knownFields.includes(c.field)) throw new QueryError(`Unknown filter field ${c.field}`);
   let items = all.filter((a) => comparisons.every((c) => matches(a, c)));
-  const sort = url.searchParams.get('sort');
-  if (sort) {
-    const keys = sort.split(',').map((s) => (s.startsWith('-') ? { f: s.slice(1), dir: -1 } : { f: s, dir: 1 }));
-    for (const k of keys) if (!knownFields.includes(k.f)) throw new QueryError(`Unknown sort field ${k.f}`);
-    items = [...items].sort((a, b) => {
-      for (const k of keys) {
-        const d = compare(a[k.f], b[k.f]) * k.dir;
-        if (d !== 0) return d;
-      }
-      return 0;
-    });
-  }
+  const sort = url.searchParams.get('sort') ?? o.defaultSort;
+  const keys = (sort ? sort.split(',') : []).map((s) => (s.startsWith('-') ? { f: s.slice(1), dir: -1 } : { f: s, dir: 1 }));
+  for (const k of keys) if (!knownFields.includes(k.f)) throw new QueryError(`Unknown sort field ${k.f}`);
+  const idField = o.idField ?? 'jobId';
+  // A cursor names a position in the order: ties are broken by the unique id.
+  const order = (a: Record<string, unknown>, b: Record<string, unknown>) => {
+    for (const k of keys) {
+      const d = compare(a[k.f], b[k.f]) * k.dir;
+      if (d !== 0) return d;
+    }
+    return o.paging === 'cursor' ? compare(a[idField], b[idField]) : 0;
+  };
+  if (keys.length || o.paging === 'cursor') items = [...items].sort(order);
+  if (o.paging === 'cursor') return cursorPage(items, url, keys, idField, order, o.ignoreLimit);
   const limit = intParam(url, 'page[limit]', 10, 1, 1000);
   const offset = intParam(url, 'page[offset]', 0, 0, Number.MAX_SAFE_INTEGER);
   const count = items.length;
-  const page = items.slice(offset, offset + limit);
+  const page = o.ignoreLimit ? items.slice(offset) : items.slice(offset, offset + limit);
   const last = count === 0 ? 0 : Math.floor((count - 1) / limit) * limit;
   const pagination: Record<string, number> = { count, offset, limit, first: 0, last, page: Math.floor(offset / limit), pages: Math.ceil(count / limit) };
   if (offset + limit < count) pagination.next = offset + limit;
@@ -105,6 +122,50 @@ export function query<T extends Record<string, unknown>>(all: readonly T[], url:
   if (pagination.next !== undefined) links.next = at(pagination.next);
   if (pagination.prev !== undefined) links.prev = at(pagination.prev);
   return { items: page, meta: { pagination }, links };
+}
+
+/** The opaque cursor: the sort values and id of the last item of a page. */
+const encodeCursor = (item: Record<string, unknown>, keys: { f: string }[], idField: string) =>
+  Buffer.from(JSON.stringify([...keys.map((k) => item[k.f] ?? null), item[idField]])).toString('base64url');
+
+function cursorPage<T extends Record<string, unknown>>(
+  items: T[],
+  url: URL,
+  keys: { f: string; dir: number }[],
+  idField: string,
+  order: (a: Record<string, unknown>, b: Record<string, unknown>) => number,
+  ignoreLimit?: boolean,
+): Page<T> {
+  const limit = intParam(url, 'page[limit]', 10, 0, 100);
+  const after = url.searchParams.get('page[after]');
+  let start = 0;
+  if (after !== null && after !== '') {
+    let values: unknown[];
+    try {
+      values = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as unknown[];
+      if (!Array.isArray(values) || values.length !== keys.length + 1) throw new Error();
+    } catch {
+      throw new QueryError('Invalid page[after] cursor');
+    }
+    const pos: Record<string, unknown> = { [idField]: values[keys.length] };
+    keys.forEach((k, i) => {
+      pos[k.f] = values[i];
+    });
+    start = items.findIndex((it) => order(it, pos) > 0);
+    if (start < 0) start = items.length;
+  }
+  const page = ignoreLimit ? items.slice(start) : items.slice(start, start + limit);
+  const more = start + page.length < items.length && page.length > 0;
+  const next = more ? encodeCursor(page[page.length - 1]!, keys, idField) : '';
+  const at = (cursor: string | undefined) => {
+    const u = new URL(url);
+    u.searchParams.delete('page[after]');
+    if (cursor) u.searchParams.set('page[after]', cursor);
+    return { href: u.pathname + u.search };
+  };
+  const links: Record<string, { href: string }> = { self: at(after ?? undefined), first: at(undefined) };
+  if (next) links.next = at(next);
+  return { items: page, meta: { pagination: { limit, next, prev: page.length && start > 0 ? encodeCursor(page[0]!, keys, idField) : '' } }, links };
 }
 
 function intParam(url: URL, name: string, dflt: number, min: number, max: number): number {

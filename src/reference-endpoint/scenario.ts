@@ -38,7 +38,8 @@ export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
     jobType: 'BACKUP',
     policyType: 'VMWARE',
     policyName: 'vmware2',
-    scheduleType: 'FULL',
+    // Jobs say FULL_BACKUP, images FULL (the scheduleType enums of admin.yaml and catalog.yaml, 10.3–11.2).
+    scheduleType: 'FULL_BACKUP',
     scheduleName: 'full',
     status: 0,
     ...j,
@@ -89,7 +90,7 @@ export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
             jobType: 'RESTORE',
             policyType: 'STANDARD',
             policyName: '',
-            scheduleType: 'FULL',
+            scheduleType: 'FULL_BACKUP',
             scheduleName: '',
             clientName: 'masterserver2.domain.com',
             status: 0,

@@ -115,10 +115,12 @@ describe.each([
       ['log.level', 'info', 'info', 'default', '', 'nbwss'],
       ['metrics.listen', '(none)', '(none)', 'default', '', 'nbwss'],
       ['api.maxInFlight', '0', '0', 'default', '', 'nbwss'],
-      ['api.version', '4.0', '4.0', 'default', '', 'nbwss'],
+      ['api.version', 'auto', 'auto', 'default', '', 'nbwss'],
       ['api.poll.jobs', 'false', 'false', 'default', '', 'nbwss'],
       ['api.poll.images', 'false', 'false', 'default', '', 'nbwss'],
       ['api.poll.imageWindow', '24', '24', 'default', 'h', 'nbwss'],
+      ['api.poll.maxJobStates', '100000', '100000', 'default', '', 'nbwss'],
+      ['api.poll.maxImages', '20000', '20000', 'default', '', 'nbwss'],
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     if (!tty) {

@@ -37,7 +37,8 @@ const EXAMPLE_B = {
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
 
 async function api(handler?: Handler): Promise<NetBackupApi> {
-  const a = await startNetBackupApi({ handler });
+  // The guide's COMMAND examples are of NetBackup 8.x: example C's answer names API version 4.0, as an 8.3 primary's does.
+  const a = await startNetBackupApi({ handler, release: '8.3' });
   started.push(a);
   return a;
 }
@@ -277,7 +278,7 @@ describe('COMMAND: the cloud calls the NetBackup REST API through the daemon', (
     const shown = JSON.parse((await runCli(['api', 'show', '--json'], h.env)).stdout);
     expect(shown).toMatchObject({ baseUrl: a.baseUrl, caFile: null, pin: { origin: `https://127.0.0.1:${a.port}`, fingerprint: a.fingerprint } });
     const status = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
-    expect(status.api).toEqual({ baseUrl: a.baseUrl, trust: `pinned ${a.fingerprint}`, auth: 'none' });
+    expect(status.api).toEqual({ baseUrl: a.baseUrl, trust: `pinned ${a.fingerprint}`, auth: 'none', version: null });
     // The service now presents another certificate: refused after the handshake, before the request.
     const before = a.requests.length;
     a.setCertificate(await throwawayCertificate());

@@ -78,9 +78,7 @@ describe('contrib/notify: NetBackup notify scripts → JOB notifications', () =>
     });
     // The lookup asked for the job by what the script knows.
     const lookup = p.requests.find((x) => x.url.startsWith('/netbackup/admin/jobs?filter='))!;
-    expect(new URL(lookup.url, 'https://x').searchParams.get('filter')).toBe(
-      "clientName eq 'DummyTestVM' and policyName eq 'vmware2' and state eq 'DONE' and scheduleName eq 'full'",
-    );
+    expect(new URL(lookup.url, 'https://x').searchParams.get('filter')).toBe("clientName eq 'DummyTestVM' and state eq 'DONE' and scheduleName eq 'full'");
   });
 
   it('parent_start_notify and parent_end_notify: the parent job (stream -1) ACTIVE, then DONE', async () => {
@@ -122,6 +120,24 @@ describe('contrib/notify: NetBackup notify scripts → JOB notifications', () =>
         .filter((n) => n.data.jobId === 146)
         .map((n) => `${n.data.jobId}:${n.data.state}`),
     ).toEqual(['146:DONE']);
+  });
+
+  it('stream -1 names the parent job it looked for; the README example (the scenario primary’s parent) is queued', async () => {
+    const { p, h, s, log } = await setup();
+    for (const step of s.steps.slice(3, 5)) step.apply(p); // D, E: the child jobs of DummyTestVM are DONE
+    // DummyTestVM's DONE jobs are children (145, 146): with stream -1 the script means the parent, which is the primary's.
+    expect((await runScript(h, 'backup_exit_notify', ['DummyTestVM', 'vmware2', 'full', 'FULL', '0', '-1', '1'], log)).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain(
+      'backup_exit_notify: no DONE parent job (stream -1: a job that is its own parent) of client DummyTestVM, policy vmware2 with status 0 on the primary',
+    );
+    for (const step of s.steps.slice(5, 7)) step.apply(p); // F, G: the parent job 144 is DONE
+    // The README's example, as written there (nbwss notify --script …), against this scenario: the parent is queued.
+    const r = await runCli(
+      ['notify', '--script', 'backup_exit_notify', '--json', '--', 'masterserver2.domain.com', 'vmware2', 'full', 'FULL', '0', '-1', '1'],
+      h.env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'queued', jobId: 144, state: 'DONE' });
   });
 
   it('never fails the backup: primary unreachable, bad arguments, a job that will retry — exit 0, a line in the log, nothing queued', async () => {

@@ -1,59 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type NetBackupApi, startNetBackupApi } from '../../src/reference-endpoint/netbackup-api.js';
 import { GUIDE_PARENT_START, guideScenario, runScenario } from '../../src/reference-endpoint/scenario.js';
-import { type Home, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { addEndpoint, connected, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
 import { closedPort } from '../helpers/servers.js';
 import { storeBytes } from '../helpers/store.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
+import { API_KEY, jobAt, jobStates, morePolls, pollingHome, usePrimaries } from '../helpers/primary.js';
 
 const endpoint = useReferenceEndpoints();
-const primaries: NetBackupApi[] = [];
-afterEach(async () => {
-  await stopAllDaemons();
-  await Promise.all(primaries.splice(0).map((p) => p.close()));
-});
+const primary = usePrimaries();
+afterEach(stopAllDaemons);
 afterAll(cleanupTempDirs);
 
 const GUIDE: { name: string; payload: { object: string; data: Record<string, unknown>[] }[] }[] = JSON.parse(
   readFileSync(new URL('../fixtures/guide/notifications.json', import.meta.url), 'utf8'),
 );
-const API_KEY = 'test-api-key-0123456789';
-
-async function primary(o: Parameters<typeof startNetBackupApi>[0] = {}): Promise<NetBackupApi> {
-  const p = await startNetBackupApi({ auth: { apiKeys: [API_KEY], users: [{ userName: 'poller', password: 'pw-1' }] }, ...o });
-  primaries.push(p);
-  return p;
-}
-
-/** A store that polls `p` with an API key, an endpoint of group sg1 added. */
-async function pollingHome(p: NetBackupApi, url: string, props: Record<string, string | number | boolean> = {}): Promise<Home> {
-  const h = homeWith({ 'api.baseUrl': p.baseUrl, 'notification.scheduledRate': 1, 'api.poll.jobs': true, 'api.poll.images': true, ...props });
-  expect((await runCli(['api', 'pin', '--fingerprint', p.fingerprint], h.env)).code).toBe(0);
-  const k = await runCli(['api', 'key', 'set'], h.env, `${API_KEY}\n`);
-  expect(k.code, k.stderr).toBe(0);
-  await addEndpoint(h, 'ep1.test', url);
-  return h;
-}
-
-/** Resolves once the primary has answered `n` more listings of each source named. */
-async function morePolls(p: NetBackupApi, n: number, sources: readonly ('jobs' | 'images')[] = ['jobs']): Promise<void> {
-  const count = (what: string) => p.requests.filter((r) => r.url.startsWith(`/netbackup/${what}?`) && r.url.includes('filter=')).length;
-  const jobs = count('admin/jobs') - (sources.includes('jobs') ? 0 : n);
-  const images = count('catalog/images') - (sources.includes('images') ? 0 : n);
-  await new Promise<void>((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error('the daemon stopped polling')), 20_000);
-    const t = setInterval(() => {
-      if (count('admin/jobs') >= jobs + n && count('catalog/images') >= images + n) {
-        clearInterval(t);
-        clearTimeout(deadline);
-        resolve();
-      }
-    }, 25);
-  });
-}
 
 /** A daemon polling the jobs of a stand-in primary (images off), connected to one endpoint, its first poll done. */
 async function pollingJobs() {
@@ -114,35 +77,18 @@ describe('polling NetBackup: the guide backup, restore and image deletion', () =
     const jobs = st.polling.find((x: { source: string }) => x.source === 'jobs');
     expect(jobs).toMatchObject({ enabled: true, lastError: null, events: 7, paused: null });
     expect(st.polling.find((x: { source: string }) => x.source === 'images')).toMatchObject({ enabled: true, events: 3 });
-    // Every call carried the key and NetBackup's media type, with the version asked for.
-    for (const r of p.requests) {
-      expect(r.headers.authorization).toBe(API_KEY);
-      expect(r.headers.accept).toBe('application/vnd.netbackup+json;version=4.0');
-    }
+    // Every call carried the key. The version was negotiated once, by api key set's check: one request without a
+    // version (as Veritas's Ansible roles send them), answered in the newest version NetBackup 11.0 serves (13.0, its
+    // OpenAPI bundle's), remembered in the store; every call since, the daemon's included, asked for 13.0.
+    for (const r of p.requests) expect(r.headers.authorization).toBe(API_KEY);
+    const unversioned = p.requests.filter((r) => r.headers.accept === undefined);
+    expect(unversioned).toHaveLength(1);
+    expect(unversioned[0]!.headers['content-type']).toBe('application/json');
+    for (const r of p.requests.slice(p.requests.indexOf(unversioned[0]!) + 1)) expect(r.headers.accept).toBe('application/vnd.netbackup+json;version=13.0');
     // The scenario is anchored at now, not at the guide's 2016.
     expect(GUIDE_PARENT_START + s.shift).toBeGreaterThanOrEqual(t0 - 120);
   });
 });
-
-const jobAt = (jobId: number, state: string, extra: Record<string, unknown> = {}) => ({
-  jobId,
-  parentJobId: 0,
-  jobType: 'BACKUP',
-  policyType: 'Standard',
-  policyName: 'files',
-  scheduleType: 'INCR',
-  scheduleName: 'daily',
-  clientName: `client${jobId}.test`,
-  status: 0,
-  state,
-  startTime: new Date().toISOString(),
-  ...extra,
-});
-const jobStates = (ep: { notifications(): { object: string; data: Record<string, unknown> }[] }) =>
-  ep
-    .notifications()
-    .filter((n) => n.object === 'JOB')
-    .map((n) => `${n.data.jobId}:${n.data.state}`);
 
 describe('polling NetBackup: job transitions', () => {
   it('QUEUED → ACTIVE → (retry) → ACTIVE → DONE gives QUEUED, ACTIVE, DONE once each; the API words become the guide words', async () => {
@@ -200,9 +146,12 @@ describe('polling NetBackup: job transitions', () => {
     await morePolls(p, 2);
     const ids = ep.notifications().map((n) => n.data.jobId);
     expect(ids).toEqual(Array.from({ length: 250 }, (_, i) => 1001 + i));
-    // The listing was read in pages of 100: offsets 0, 100 and 200 of one filter.
-    const offsets = new Set(p.requests.filter((r) => r.url.includes('filter=')).map((r) => new URL(r.url, 'https://x').searchParams.get('page[offset]')));
-    expect([...offsets].sort()).toEqual(['0', '100', '200']);
+    // Read in pages of 100 with the cursor the primary hands out (NetBackup 11.0 pages /admin/jobs by page[after]): the
+    // 250 changed jobs came in three pages of one range, the second and third asked for after the cursor of the one before.
+    const listings = p.requests.map((r) => new URL(r.url, 'https://x').searchParams).filter((q) => q.has('filter'));
+    const after = listings.filter((q) => q.has('page[after]'));
+    expect(after.length).toBeGreaterThanOrEqual(2);
+    expect(listings.every((q) => q.get('page[limit]') === '100' && !q.has('page[offset]'))).toBe(true);
   });
 
   it('the daemon down during a backup: what changed meanwhile is notified after the restart, nothing twice (kill -9 included)', async () => {
@@ -316,8 +265,9 @@ describe('polling NetBackup: credentials', () => {
     // Validity 2 s, renewed at 80 %: within a few polls nbwss has logged in again, and no call was refused.
     await morePolls(p, 4);
     expect(p.logins).toBeGreaterThan(first);
+    // NetBackup 11.0 (API 13.0) takes the JWT as `Bearer <jwt>`, as Veritas's own Ansible roles for 10.5–11.1 send it.
     const jwtCalls = p.requests.filter((r) => r.url.startsWith('/netbackup/admin/jobs'));
-    expect(jwtCalls.every((r) => r.headers.authorization?.startsWith('eyJ'))).toBe(true);
+    expect(jwtCalls.every((r) => r.headers.authorization?.startsWith('Bearer eyJ'))).toBe(true);
     p.setJob(jobAt(9, 'DONE'));
     await ep.waitForNotifications(1);
 
@@ -354,9 +304,11 @@ describe('polling NetBackup: credentials', () => {
       checks: [
         { name: 'certificate', ok: true },
         { name: 'credentials', ok: true },
+        { name: 'version', ok: true, detail: 'API 13.0 (auto: the newest the primary serves)' },
         { name: 'jobs', ok: true },
         { name: 'images', ok: true },
       ],
+      version: '13.0',
     });
     expect(t.stdout).not.toContain(API_KEY);
     // The key is in the secret store, not in the store, and doctor does not call it an orphan token.
@@ -375,7 +327,7 @@ describe('npm run primary', () => {
     const h = homeWith();
     const keyFile = `${h.dir}-apikey.txt`;
     const script = new URL('../../scripts/primary.mjs', import.meta.url).pathname;
-    const child = spawn(process.execPath, [script, '--port', '0', '--api-key-file', keyFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [script, '--port', '0', '--api-key-file', keyFile, '--release', '11.2'], { stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       let err = '';
       await new Promise<void>((resolve, reject) => {
@@ -388,11 +340,13 @@ describe('npm run primary', () => {
       const baseUrl = /api\.baseUrl (\S+)/.exec(err)![1]!;
       const fingerprint = /certificate SHA-256 (\S+)/.exec(err)![1]!;
       expect(err).not.toContain(readFileSync(keyFile, 'utf8').trim()); // the key is in the file, never printed
+      expect(err).toContain('imitates NetBackup 11.2: API versions 13.0, 14.0, jobs paged by cursor');
       expect((await runCli(['config', 'set', 'api.baseUrl', baseUrl], h.env)).code).toBe(0);
       expect((await runCli(['api', 'pin', '--fingerprint', fingerprint], h.env)).code).toBe(0);
       expect((await runCli(['api', 'key', 'set'], h.env, readFileSync(keyFile, 'utf8'))).code).toBe(0);
       const t = await runCli(['api', 'test'], h.env);
       expect(t.code, t.stdout).toBe(0);
+      expect(t.stdout).toContain('API 14.0 (auto: the newest the primary serves)');
     } finally {
       const exited = new Promise((r) => child.on('exit', r));
       child.kill('SIGTERM');
@@ -483,17 +437,23 @@ describe('polling NetBackup: errors and the stand-in itself', () => {
     const agent = new Agent({ connect: { ca: p.certPem } });
     try {
       p.setJob(jobAt(42, 'ACTIVE'));
-      const get = (path: string) =>
-        request(`${p.baseUrl}${path}`, { dispatcher: agent, headers: { authorization: API_KEY, accept: 'application/vnd.netbackup+json;version=4.0' } });
+      const get = (path: string, version = '13.0') =>
+        request(`${p.baseUrl}${path}`, { dispatcher: agent, headers: { authorization: API_KEY, accept: `application/vnd.netbackup+json;version=${version}` } });
       const one = await get('/admin/jobs/42');
       expect(one.statusCode).toBe(200);
-      expect(one.headers['content-type']).toBe('application/vnd.netbackup+json;version=4.0');
+      expect(one.headers['content-type']).toBe('application/vnd.netbackup+json;version=13.0');
       expect(await one.body.json()).toMatchObject({ data: { type: 'job', id: '42', attributes: { jobId: 42, state: 'ACTIVE' } } });
       const none = await get('/admin/jobs/43');
       expect(none.statusCode).toBe(404);
       await none.body.dump();
-      const plain = await request(`${p.baseUrl}/admin/jobs`, { dispatcher: agent, headers: { authorization: API_KEY, accept: 'application/json' } });
-      expect(plain.statusCode).toBe(406); // NetBackup's media type is required
+      // A version NetBackup 11.0 does not serve: 406 with NetBackup's error body (admin.yaml's 406 schema).
+      const old = await get('/admin/jobs', '4.0');
+      expect(old.statusCode).toBe(406);
+      expect(await old.body.json()).toMatchObject({ errorCode: 2060006, errorDetails: [expect.stringContaining('12.0, 13.0')] });
+      // Without a version (Veritas's Ansible roles send plain JSON): answered in the newest it serves, which its Content-Type names.
+      const plain = await request(`${p.baseUrl}/admin/jobs`, { dispatcher: agent, headers: { authorization: API_KEY, 'content-type': 'application/json' } });
+      expect(plain.statusCode).toBe(200);
+      expect(plain.headers['content-type']).toBe('application/vnd.netbackup+json;version=13.0');
       await plain.body.dump();
     } finally {
       await agent.close();

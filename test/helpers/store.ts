@@ -73,3 +73,16 @@ export function storeBytes(home: Home): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/** How many job states and watched images the poller keeps, read from the store. */
+export function pollCounts(home: Home): { jobs: number; images: number } {
+  const shared = withShared(home, (st) => st.poll.counts());
+  if (shared) return shared;
+  const db = new Database(join(home.dir, 'nbwss.db'), { readonly: true, fileMustExist: true });
+  try {
+    const count = (t: string) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return { jobs: count('poll_jobs'), images: count('poll_images') };
+  } finally {
+    db.close();
+  }
+}
