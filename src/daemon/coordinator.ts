@@ -41,19 +41,25 @@ export interface CoordinatorOptions {
   message(what: string): void;
   /** This daemon now does (or no longer does) the REST API polling. */
   poller(held: boolean): void;
-  /** Whether this host's key file opens the store's tokens (recorded for nbwss doctor; asked once a minute). */
-  keyOk?(): boolean;
+  /**
+   * Whether this host's key file opens the store's tokens (recorded for nbwss doctor; asked once a minute, and every
+   * round while it does not): a daemon whose key does not takes no group, so that the others serve them all.
+   * undefined: could not tell (the store did not answer).
+   */
+  keyOk?(): boolean | undefined;
   heartbeatMs?: number;
   fenceMs?: number;
   graceMs?: number;
   /** After its first connection, a daemon waits this long before taking groups (daemons starting together share from the start). */
   settleMs?: number;
+  /** Tests only: a round fails while this says so (NBWSS_TEST_HOOKS), the session staying up. */
+  failRound?: () => boolean;
   monotonic?: () => number;
 }
 
 export interface ClusterView {
   id: string;
-  daemons: { id: string; host: string; pid: number; startedAt: string; heartbeatAt: string; groups: string[]; poller: boolean }[];
+  daemons: { id: string; host: string; pid: number; startedAt: string; heartbeatAt: string; groups: string[]; poller: boolean; keyOk?: boolean | null }[];
 }
 
 /** The server's keepalive settings for the session: a silent peer is dropped after idle + interval × count s (16 s), later than fenceMs. */
@@ -62,6 +68,8 @@ const KEEPALIVE = { idle: 10, interval: 2, count: 3 };
 export class Coordinator {
   readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private readonly held = new Set<string>();
+  /** Groups let go of whose lock is still held by this session (a round failed before the unlock). */
+  private readonly unlockPending = new Set<string>();
   private pollerHeld = false;
   private client: pg.Client | undefined;
   private connecting: Promise<void> | undefined;
@@ -71,6 +79,7 @@ export class Coordinator {
   private sessions = 0;
   private ticking = false;
   private keyCheckedAt: number | undefined;
+  private prunedAt: number | undefined;
   private keyOk: boolean | undefined;
   private stopped = false;
   private readonly startedAt = new Date().toISOString();
@@ -130,6 +139,7 @@ export class Coordinator {
       await c.query(`LISTEN ${CHANNEL}`);
       this.sessions++;
       this.sessionStart = this.mono();
+      this.unlockPending.clear(); // they died with the old session
       // A new session after a lost one: the locks died with the old session; take our own groups back first.
       const lost: string[] = [];
       for (const g of this.held) {
@@ -166,69 +176,121 @@ export class Coordinator {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
     try {
-      if (!this.client) await this.connect().catch(() => {});
+      if (!this.client) await this.connect().catch((e) => this.trouble('connect', e));
       const c = this.client;
       if (c) {
         try {
+          if (this.o.failRound?.()) throw new Error('a coordination round failed (test hook)');
           await this.round(c);
           this.lastOk = this.mono();
+          if (this.troubled) this.o.log.info({}, 'coordination rounds work again');
+          this.troubled = undefined;
         } catch (e) {
-          this.lost(c, (e as Error).message);
+          // A failed round on a session that is still up keeps the session, and with it every group lock:
+          // ending it would free groups whose connections are still open. A broken session ends by itself ('error', 'end').
+          this.trouble('round', e);
         }
       }
-      if (!this.client && this.held.size > 0 && this.mono() - this.lastOk > this.fenceMs) {
-        // Fenced: cut off longer than the server keeps a silent session, another daemon may take our groups now.
-        this.o.log.error(
-          { groups: this.held.size, awayMs: Math.round(this.mono() - this.lastOk) },
-          'the shared store is away too long: closing every connection',
-        );
-        this.held.clear();
-        this.o.owned(this.held);
-        if (this.pollerHeld) {
-          this.pollerHeld = false;
-          this.o.poller(false);
-        }
-      }
+      if (this.held.size > 0 && this.mono() - this.lastOk > this.fenceMs) await this.fence();
+    } catch (e) {
+      // Nothing in a round may take the daemon down (a store call in a callback, a bug): said, and tried again next tick.
+      this.trouble('tick', e);
     } finally {
       this.ticking = false;
     }
   }
 
+  /** What went wrong in a round, logged once per kind until rounds work again. */
+  private troubled: string | undefined;
+  private trouble(where: string, e: unknown): void {
+    const key = `${where}:${(e as Error)?.message ?? String(e)}`;
+    if (this.troubled === key) return;
+    this.troubled = key;
+    this.o.log.error({ err: (e as Error)?.message ?? String(e), where }, 'a coordination round failed: trying again every second');
+  }
+
+  /**
+   * Fenced: no round has worked for longer than the server keeps a silent
+   * session, so another daemon may take our groups soon. Close every
+   * connection first; only then end the session (its locks with it).
+   */
+  private async fence(): Promise<void> {
+    const groups = [...this.held];
+    this.o.log.error({ groups: groups.length, awayMs: Math.round(this.mono() - this.lastOk) }, 'the shared store is away too long: closing every connection');
+    this.held.clear();
+    this.o.owned(this.held);
+    await Promise.all(groups.map((g) => this.o.release(g).catch(() => {})));
+    if (this.pollerHeld) {
+      this.pollerHeld = false;
+      this.o.poller(false);
+    }
+    const c = this.client;
+    if (c) this.lost(c, 'fenced: the session is ended once its connections are closed');
+  }
+
   /** One round: heartbeat, who is alive, which groups are free; take or hand back. */
   private async round(c: pg.Client): Promise<void> {
     // This store's daemons only: other databases of the cluster may hold other nbwss stores.
+    // Daemons whose key file does not open the tokens serve nothing: the others share every group.
     const live = (
       await c.query(
-        "SELECT count(DISTINCT application_name)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'nbwss-daemon:%' AND datname = current_database()",
+        `SELECT count(DISTINCT a.application_name)::int AS n FROM pg_stat_activity a
+         LEFT JOIN daemons d ON a.application_name = left('nbwss-daemon:' || d.id, 63)
+         WHERE a.application_name LIKE 'nbwss-daemon:%' AND a.datname = current_database() AND d.key_ok IS NOT FALSE`,
       )
     ).rows[0].n as number;
     const candidates = this.o.candidates();
     const wanted = new Set(candidates);
     let changed = false;
+    if (this.o.keyOk && (this.keyCheckedAt === undefined || this.keyOk === false || this.mono() - this.keyCheckedAt > 60_000)) {
+      this.keyCheckedAt = this.mono();
+      const ok = this.o.keyOk();
+      if (ok !== undefined && ok !== this.keyOk) {
+        if (!ok)
+          this.o.log.error({}, "this host's key file does not open the shared store's tokens: this daemon serves no group (nbwss doctor says how to fix it)");
+        else if (this.keyOk === false) this.o.log.info({}, "this host's key file opens the tokens now: this daemon takes its share of groups");
+      }
+      if (ok !== undefined) this.keyOk = ok;
+    }
+    // Locks whose release failed in an earlier round (their groups are closed already): released now.
+    for (const g of [...this.unlockPending]) {
+      await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
+      this.unlockPending.delete(g);
+    }
     // Groups no longer wanted (deactivated, deleted): let go of their locks (their connections are closed by the reconcile).
     for (const g of [...this.held]) {
       if (wanted.has(g)) continue;
       this.held.delete(g);
+      this.unlockPending.add(g);
       await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
+      this.unlockPending.delete(g);
       changed = true;
     }
-    if (!this.pollerHeld) {
+    if (this.pollerHeld && this.keyOk === false) {
+      // The REST API credentials are sealed with the same key: another daemon polls.
+      this.pollerHeld = false;
+      this.o.poller(false);
+      await c.query('SELECT pg_advisory_unlock($1::bigint)', [POLLER_LOCK_KEY]);
+    }
+    if (!this.pollerHeld && this.keyOk !== false) {
       const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [POLLER_LOCK_KEY]);
       if (r.rows[0].ok) {
         this.pollerHeld = true;
         this.o.poller(true);
       }
     }
-    const share = Math.ceil(candidates.length / Math.max(1, live));
+    const share = this.keyOk === false ? 0 : Math.ceil(candidates.length / Math.max(1, live));
     const sinceSession = this.mono() - this.sessionStart;
     const waiting = this.sessions > 1 ? sinceSession < this.graceMs : sinceSession < this.settleMs;
-    if (!waiting && this.held.size > share && live > 1) {
+    if (!waiting && this.held.size > share && (live > 1 || share === 0)) {
       // Hand one group back per round: closed first, then unlocked.
       const g = [...this.held].sort().at(-1)!;
       this.held.delete(g);
+      this.unlockPending.add(g);
       this.o.owned(this.held);
       await this.o.release(g);
       await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
+      this.unlockPending.delete(g);
       this.o.log.info({ group: g, share, live }, 'handed a group to another daemon');
     } else if (!waiting && this.held.size < share) {
       const locked = await this.lockedKeys(c);
@@ -244,9 +306,8 @@ export class Coordinator {
     }
     if (changed) this.o.owned(this.held);
     if (this.pollerHeld) await this.clearStaleStates(c);
-    if (this.keyCheckedAt === undefined || this.mono() - this.keyCheckedAt > 60_000) {
-      this.keyCheckedAt = this.mono();
-      if (this.o.keyOk) this.keyOk = this.o.keyOk();
+    if (this.prunedAt === undefined || this.mono() - this.prunedAt > 60_000) {
+      this.prunedAt = this.mono();
       // Daemons gone for ten minutes (kill -9 leaves its row) are forgotten.
       await c.query("DELETE FROM daemons WHERE heartbeat_at < now() - interval '10 minutes'");
     }
@@ -289,7 +350,7 @@ export class Coordinator {
     const c = this.client;
     if (!c) return { id: this.id, daemons: [] };
     const r = await c.query(
-      `SELECT d.id, d.host, d.pid, d.started_at AS "startedAt", d.heartbeat_at AS "heartbeatAt", d.groups, d.poller
+      `SELECT d.id, d.host, d.pid, d.started_at AS "startedAt", d.heartbeat_at AS "heartbeatAt", d.groups, d.poller, d.key_ok AS "keyOk"
        FROM daemons d JOIN pg_stat_activity a ON a.application_name = left('nbwss-daemon:' || d.id, 63) AND a.datname = current_database()
        ORDER BY d.host, d.pid`,
     );
@@ -303,6 +364,7 @@ export class Coordinator {
         heartbeatAt: new Date(x.heartbeatAt).toISOString(),
         groups: JSON.parse(x.groups),
         poller: x.poller,
+        keyOk: x.keyOk,
       })),
     };
   }

@@ -4,7 +4,9 @@ import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import type { EndpointStore } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
 import { ConnectError, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { KeyRefused } from '../core/secrets/db.js';
+import { join } from 'node:path';
 import { appendAudit } from '../core/audit.js';
 import { RestClient } from '../core/api/rest.js';
 import { API_PIN_META, apiTrust } from '../core/api/trust.js';
@@ -137,6 +139,8 @@ export class Daemon {
       url,
       log: this.o.log,
       ...this.o.coordination,
+      // Tests only (NBWSS_TEST_HOOKS=1): while this file exists, coordination rounds fail on a healthy session.
+      ...(process.env.NBWSS_TEST_HOOKS === '1' ? { failRound: () => existsSync(join(this.o.store.home, 'test-fail-coordination')) } : {}),
       candidates: () => [...new Set(this.o.store.list({ state: 'ACTIVATED' }).map((r) => r.groupId))].sort(),
       owned: (groups) => {
         const now = this.now().toISOString();
@@ -169,8 +173,9 @@ export class Daemon {
         try {
           this.o.secrets.probe({ create: false });
           return true;
-        } catch {
-          return false;
+        } catch (e) {
+          // Only a key that does not open the tokens says no; a store that does not answer says nothing yet.
+          return e instanceof KeyRefused ? false : undefined;
         }
       },
     });
@@ -365,8 +370,20 @@ export class Daemon {
   }
 
   private reconcileOnce(): void {
-    this.targetsSeen = this.targets();
-    this.refreshApi();
+    try {
+      this.targetsSeen = this.targets();
+    } catch (e) {
+      // The store cannot be read (a shared store away): keep what was seen, but never a group this daemon no longer
+      // holds — its connections are closed now, before its lock is released.
+      const c = this.coordinator;
+      if (c) this.targetsSeen = new Map([...this.targetsSeen].filter(([, t]) => c.owns(t.groupId)));
+      this.o.log.error({ err: (e as Error).message }, 'the store cannot be read: connections are kept as they are');
+    }
+    try {
+      this.refreshApi();
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST client settings');
+    }
     try {
       this.poller.refresh();
     } catch (e) {
@@ -453,10 +470,12 @@ export class Daemon {
 
   private startGroup(groupId: string): void {
     if (this.stopped || this.inFlight.has(groupId)) return;
-    const attempt = this.serveGroup(groupId).finally(() => {
-      this.inFlight.delete(groupId);
-      this.scheduleRetry();
-    });
+    const attempt = this.serveGroup(groupId)
+      .catch((e) => this.o.log.error({ group: safeGroup(groupId), err: (e as Error).message }, 'serving a group failed: tried again at the next reconcile'))
+      .finally(() => {
+        this.inFlight.delete(groupId);
+        this.scheduleRetry();
+      });
     this.inFlight.set(groupId, attempt);
   }
 

@@ -68,6 +68,16 @@ export class Deliveries {
    * the groups are recorded in one transaction, before any is sent.
    */
   private pumpMany(groups: Iterable<string>): void {
+    try {
+      this.pumpManyNow(groups);
+    } catch (e) {
+      // Called from callbacks (an acknowledgement, a connection made): the store may be away. The scheduledRate
+      // timer pumps again; nothing was sent that is not recorded.
+      this.o.log.error({ err: (e as Error).message }, 'could not send notifications now: the store did not answer');
+    }
+  }
+
+  private pumpManyNow(groups: Iterable<string>): void {
     if (this.stopped) return;
     const sends: [InFlight, EndpointConnection][] = [];
     const started: Delivery[] = [];

@@ -118,6 +118,15 @@ export class Poller {
   /** Take the properties and credentials in force; start or stop sources. New credentials end a pause at once. */
   refresh(): void {
     if (this.stopped) return;
+    try {
+      this.refreshNow();
+    } catch (e) {
+      // Called from timers and callbacks (a fence, a nudge): the store may be away; the next refresh tries again.
+      this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST API poller');
+    }
+  }
+
+  private refreshNow(): void {
     // New credentials, or new REST settings (a pin, a CA, another api.version): a waiting source tries again at once.
     const api = this.o.api();
     const settingsChanged = this.lastApi !== undefined && this.lastApi !== api;

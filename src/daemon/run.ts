@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -190,18 +191,42 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     sharedUrl: o.storeUrl,
   });
 
+  const storeId = store.storeId; // read once: a status answer must not need the store
   const MAX_WATCHERS = 32;
   let watchers = 0;
-  const statusOf = () => ({
-    ok: true,
-    pid: process.pid,
-    startedAt: daemon.startedAt.toISOString(),
-    uptimeSeconds: Math.round(process.uptime()),
-    home: o.home,
-    secretStore: secrets.name,
-    properties: props,
-    ...daemon.status(),
-  });
+  // The event loop's delay, over the last full minute (status --json; /metrics has its own since the last scrape).
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  let lastMinute = { p99Ms: 0, maxMs: 0 };
+  const loopWindow = setInterval(() => {
+    lastMinute = { p99Ms: Math.round(loop.percentile(99) / 1e5) / 10, maxMs: Math.round(loop.max / 1e5) / 10 };
+    loop.reset();
+  }, 60_000);
+  loopWindow.unref();
+  const loopLag = () =>
+    loop.count > 0
+      ? { p99Ms: Math.max(lastMinute.p99Ms, Math.round(loop.percentile(99) / 1e5) / 10), maxMs: Math.max(lastMinute.maxMs, Math.round(loop.max / 1e5) / 10) }
+      : lastMinute;
+  const statusOf = () => {
+    const base = {
+      ok: true,
+      pid: process.pid,
+      startedAt: daemon.startedAt.toISOString(),
+      uptimeSeconds: Math.round(process.uptime()),
+      home: o.home,
+      storeId,
+      secretStore: secrets.name,
+      /** How long the event loop was held (p99 and worst, ms) over the last one to two minutes. */
+      eventLoopLag: loopLag(),
+      properties: props,
+    };
+    try {
+      return { ...base, ...daemon.status() };
+    } catch (e) {
+      // The store does not answer (a shared store away): the daemon does, and says so.
+      return { ...base, groups: [], storeError: (e as Error).message };
+    }
+  };
   const sockPath = daemonSocket(o.home);
   rmSync(sockPath, { force: true }); // a stale socket from a killed daemon; we hold the lock
   const address = socketAddress(o.home); // inside the store, however long its path
@@ -223,55 +248,63 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
         return;
       }
       answered = true;
-      let req: { cmd?: string; refused?: unknown; queued?: unknown; count?: unknown };
       try {
-        req = JSON.parse(buf.slice(0, nl));
-      } catch {
-        return void c.end('{"ok":false}\n');
+        handle(c, buf.slice(0, nl));
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'a control request failed');
+        c.end('{"ok":false}\n');
       }
-      if (req.cmd === 'reconcile') {
-        log.info({}, 'nudged by the CLI: re-reading properties and reconciling');
-        reload();
-        c.end('{"ok":true}\n');
-      } else if (req.cmd === 'notify') {
-        const refused = Array.isArray(req.refused)
-          ? req.refused.filter((r): r is { groupId: string; pending: number } => typeof r?.groupId === 'string' && typeof r?.pending === 'number')
-          : [];
-        const queued = Array.isArray(req.queued) ? req.queued.filter((g): g is string => typeof g === 'string') : [];
-        daemon.notified(refused, queued, Number.isSafeInteger(req.count) && (req.count as number) >= 0 ? (req.count as number) : 0);
-        c.end('{"ok":true}\n');
-      } else if (req.cmd === 'poll') {
-        // nbwss api poll, a notify script: poll the REST API now rather than at the next scheduledRate.
-        daemon.poller.refresh();
-        daemon.poller.pollNow();
-        c.end('{"ok":true}\n');
-      } else if (req.cmd === 'watch') {
-        // The live view: the status now, then again whenever it may have changed (at most every 100 ms).
-        if (watchers >= MAX_WATCHERS) return void c.end('{"ok":false,"error":"too many watchers"}\n');
-        watchers++;
-        let last = '';
-        let timer: NodeJS.Timeout | undefined;
-        const push = () => {
-          timer = undefined;
-          const line = `${JSON.stringify(statusOf())}\n`;
-          if (line === last || c.destroyed) return;
-          last = line;
-          c.write(line);
-        };
-        const stop = daemon.onChange(() => {
-          timer ??= setTimeout(push, 100);
-        });
-        c.on('close', () => {
-          watchers--;
-          stop();
-          clearTimeout(timer);
-        });
-        push();
-      } else if (req.cmd === 'status') {
-        c.end(`${JSON.stringify(statusOf())}\n`);
-      } else c.end('{"ok":false}\n');
     });
   });
+  function handle(c: import('node:net').Socket, line: string): void {
+    let req: { cmd?: string; refused?: unknown; queued?: unknown; count?: unknown };
+    try {
+      req = JSON.parse(line);
+    } catch {
+      return void c.end('{"ok":false}\n');
+    }
+    if (req.cmd === 'reconcile') {
+      log.info({}, 'nudged by the CLI: re-reading properties and reconciling');
+      reload();
+      c.end('{"ok":true}\n');
+    } else if (req.cmd === 'notify') {
+      const refused = Array.isArray(req.refused)
+        ? req.refused.filter((r): r is { groupId: string; pending: number } => typeof r?.groupId === 'string' && typeof r?.pending === 'number')
+        : [];
+      const queued = Array.isArray(req.queued) ? req.queued.filter((g): g is string => typeof g === 'string') : [];
+      daemon.notified(refused, queued, Number.isSafeInteger(req.count) && (req.count as number) >= 0 ? (req.count as number) : 0);
+      c.end('{"ok":true}\n');
+    } else if (req.cmd === 'poll') {
+      // nbwss api poll, a notify script: poll the REST API now rather than at the next scheduledRate.
+      daemon.poller.refresh();
+      daemon.poller.pollNow();
+      c.end('{"ok":true}\n');
+    } else if (req.cmd === 'watch') {
+      // The live view: the status now, then again whenever it may have changed (at most every 100 ms).
+      if (watchers >= MAX_WATCHERS) return void c.end('{"ok":false,"error":"too many watchers"}\n');
+      watchers++;
+      let last = '';
+      let timer: NodeJS.Timeout | undefined;
+      const push = () => {
+        timer = undefined;
+        const line = `${JSON.stringify(statusOf())}\n`;
+        if (line === last || c.destroyed) return;
+        last = line;
+        c.write(line);
+      };
+      const stop = daemon.onChange(() => {
+        timer ??= setTimeout(push, 100);
+      });
+      c.on('close', () => {
+        watchers--;
+        stop();
+        clearTimeout(timer);
+      });
+      push();
+    } else if (req.cmd === 'status') {
+      c.end(`${JSON.stringify(statusOf())}\n`);
+    } else c.end('{"ok":false}\n');
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(address.path, () => resolve());
@@ -305,6 +338,10 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       offSignals();
       process.off('SIGHUP', onHup);
       process.off('SIGUSR1', reopenLog);
+      clearInterval(loopWindow);
+      loop.disable();
+      process.off('unhandledRejection', onRejection);
+      process.off('uncaughtException', onException);
       resolveStopped();
     })());
   // A second signal while stopping waits for the same graceful stop (connections closed, state
@@ -343,6 +380,25 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     reopenLog();
     reload();
   };
+  // The last resort: an error nothing else caught is said in one line and the daemon stops cleanly (connections closed,
+  // socket, pid file and lock removed), exit 1 — never a silent death or a screen of minified source.
+  let fatal = false;
+  const onFatal = (what: string) => (e: unknown) => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    log.fatal({ err: err.message, at: err.stack?.split('\n')[1]?.trim() }, `${what}: stopping`);
+    if (fatal) return;
+    fatal = true;
+    process.exitCode = 1;
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    stop()
+      .catch(() => {})
+      .finally(() => process.exit(1));
+  };
+  const onRejection = onFatal('an unexpected error (a bug: report it)');
+  const onException = onFatal('an unexpected exception (a bug: report it)');
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   sig.handle = onTerm;
   process.on('SIGHUP', onHup);
   process.on('SIGUSR1', reopenLog);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -28,6 +28,9 @@ export interface Postgres {
   /** pg_ctl stop (fast), then start again on the same port: an outage. */
   stopServer(): void;
   startServer(): void;
+  /** SIGSTOP every process of the server (a paused VM: connections stay open, nothing answers); resumeServer: SIGCONT. */
+  pauseServer(): void;
+  resumeServer(): void;
   stop(): void;
 }
 
@@ -42,6 +45,37 @@ function bin(name: string): string | undefined {
 
 /** Whether a PostgreSQL server can be started here (under CI=true its absence is a failure, said by the caller). */
 export const postgresAvailable = (): boolean => bin('initdb') !== undefined && bin('pg_ctl') !== undefined;
+
+/** The postmaster (first line of postmaster.pid) and its children. */
+function signalServer(data: string, signal: NodeJS.Signals): void {
+  const master = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  // Its children from /proc (field 4 of stat is the parent's pid; the name before it is in parentheses).
+  const children = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return (
+          Number(
+            readFileSync(`/proc/${d}/stat`, 'utf8')
+              .replace(/^.*\) /s, '')
+              .split(' ')[1],
+          ) === master
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  // Children first on the way down, the postmaster first on the way up: none of them acts on the others meanwhile.
+  const order = signal === 'SIGSTOP' ? [...children, master] : [master, ...children];
+  for (const pid of order) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
 
 export async function startPostgres(): Promise<Postgres> {
   const initdb = bin('initdb');
@@ -89,6 +123,8 @@ export async function startPostgres(): Promise<Postgres> {
     },
     stopServer: () => void as(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']),
     startServer: () => void start(),
+    pauseServer: () => signalServer(data, 'SIGSTOP'),
+    resumeServer: () => signalServer(data, 'SIGCONT'),
     stop() {
       try {
         as(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -140,6 +140,18 @@ describe('contrib/notify: NetBackup notify scripts → JOB notifications', () =>
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'queued', jobId: 144, state: 'DONE' });
   });
 
+  it('a full outbox refuses the script’s notification: exit 0 for NetBackup, a line in its log and one in the audit log', async () => {
+    const { p, h, s, log } = await setup({ 'notification.maxQueued': 1 });
+    // No daemon: the parent's start fills the outbox of one.
+    expect((await runScript(h, 'parent_start_notify', ['masterserver2.domain.com', 'vmware2', 'full', 'FULL', '0', '-1'], log)).code).toBe(0);
+    expect(existsSync(log)).toBe(false);
+    s.steps[4]!.apply(p);
+    expect((await runScript(h, 'backup_exit_notify', ['DummyTestVM', 'vmware2', 'full', 'FULL', '0', '0', '1'], log)).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain('the outbox is full (notification.maxQueued=1)');
+    const history = JSON.parse((await runCli(['history', '--json'], h.env)).stdout) as { command: string; outcome: string; error?: { code: string } }[];
+    expect(history.filter((e) => e.command === 'notify --script backup_exit_notify')).toMatchObject([{ outcome: 'error', error: { code: 'STORE' } }]);
+  });
+
   it('never fails the backup: primary unreachable, bad arguments, a job that will retry — exit 0, a line in the log, nothing queued', async () => {
     const { h, log } = await setup();
     // done_trying 0: the job tries again; nothing to say, nothing to log.

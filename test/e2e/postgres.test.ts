@@ -143,7 +143,8 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const b = host(url);
     writeFileSync(b.env.NBWSS_SECRET_KEY_FILE!, randomBytes(32), { mode: 0o600 });
     const d = startDaemon(b.env);
-    await d.waitFor((l) => l.msg === 'serving server groups of the shared store', 15_000);
+    // It serves no group (the others serve them all) and says why.
+    await d.waitFor((l) => l.msg.startsWith("this host's key file does not open the shared store's tokens: this daemon serves no group"), 15_000);
     // Its heartbeat (once a second) carries what its key opens.
     let bad = await runCli(['doctor', '--json'], a.env);
     for (let i = 0; i < 50 && bad.code === 0; i++) bad = await runCli(['doctor', '--json'], a.env);
@@ -205,5 +206,21 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     await d.waitFor(connected('ep1.test'));
     const got = await ep.waitForNotifications(1, 15_000);
     expect(got[0]!.data.jobId).toBe(7);
+  });
+
+  it('store copy of a store whose daemon is connected: nothing in the copy is CONNECTED (nothing serves it yet)', async () => {
+    const ep = await endpoint();
+    const url = await db.server().database();
+    const local = newHome();
+    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], local.env)).code).toBe(
+      0,
+    );
+    const d = startDaemon(local.env);
+    await d.waitFor(connected('ep1.test'));
+    expect(JSON.parse((await runCli(['list', '--json'], local.env)).stdout)[0].connectionState).toBe('CONNECTED');
+    const copied = await runCli(['store', 'copy', '--to', url], local.env);
+    expect(copied.code, copied.stderr).toBe(0);
+    const shared = host(url, local.env.NBWSS_SECRET_KEY_FILE);
+    expect(JSON.parse((await runCli(['list', '--json'], shared.env)).stdout)[0].connectionState).toBe('DISCONNECTED');
   });
 });

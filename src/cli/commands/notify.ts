@@ -136,17 +136,20 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
       `Queued ${items.length} notification${items.length === 1 ? '' : 's'} for ${result.queued.length} server group${result.queued.length === 1 ? '' : 's'} (${result.queued.join(', ')}).`,
     );
   const refused = refusedError(result, maxQueued);
-  if (refused) {
-    const { appendAudit } = await import('../../core/audit.js');
-    try {
-      appendAudit(home, { command: 'notify', hosts: [], detail: refused.message, outcome: 'error', error: { code: refused.code, message: refused.message } });
-    } catch (e) {
-      ctx.warn(`could not append to the audit log: ${(e as Error).message}`);
-    }
-    throw refused;
-  }
+  if (refused) await refusedAudited(home, 'notify', refused, ctx);
   if (result.queued.length === 0)
     ctx.warn(`no server group has an ACTIVATED endpoint: the ${items.length} notification${items.length === 1 ? ' was' : 's were'} not queued for anyone`);
+}
+
+/** A full outbox refused notifications: an audit line (as for any failed change), then the error. */
+async function refusedAudited(home: string, command: string, refused: NbwssError, ctx: Context): Promise<never> {
+  const { appendAudit } = await import('../../core/audit.js');
+  try {
+    appendAudit(home, { command, hosts: [], detail: refused.message, outcome: 'error', error: { code: refused.code, message: refused.message } });
+  } catch (e) {
+    ctx.warn(`could not append to the audit log: ${(e as Error).message}`);
+  }
+  throw refused;
 }
 
 export async function runNotifyScript(name: string, args: string[], o: NotifyOptions, ctx: Context): Promise<void> {
@@ -177,6 +180,6 @@ export async function runNotifyScript(name: string, args: string[], o: NotifyOpt
   if (r.outcome === 'already') return ctx.info(`${name}: job ${r.jobId} ${r.state} was notified already.`);
   if (r.queued.length) ctx.info(`${name}: queued job ${r.jobId} ${r.state} for ${r.queued.join(', ')}.`);
   const refused = refusedError({ ...r, notifications: 1 }, loadProperties(home)['notification.maxQueued']);
-  if (refused) throw refused;
+  if (refused) await refusedAudited(home, `notify --script ${name}`, refused, ctx);
   if (r.queued.length === 0) ctx.warn('no server group has an ACTIVATED endpoint: the notification was not queued for anyone');
 }

@@ -17,6 +17,12 @@ export interface DaemonStatus {
   startedAt: string;
   uptimeSeconds: number;
   secretStore: string;
+  /** The store the daemon serves (a home's socket may belong to a daemon of another store). */
+  storeId?: string;
+  /** The store did not answer when the daemon assembled this status (a shared store away). */
+  storeError?: string;
+  /** How long the daemon's event loop was held, p99 and worst, in ms (the last one to two minutes). */
+  eventLoopLag?: { p99Ms: number; maxMs: number };
   properties: Record<string, unknown>;
   api?: { baseUrl: string; trust: string; auth?: string; version?: string | null };
   /** The REST API poller, per source (jobs, images). */
@@ -25,7 +31,7 @@ export interface DaemonStatus {
   cluster?: {
     id: string;
     serving: string[];
-    daemons: { id: string; host: string; pid: number; startedAt: string; heartbeatAt: string; groups: string[]; poller: boolean }[];
+    daemons: { id: string; host: string; pid: number; startedAt: string; heartbeatAt: string; groups: string[]; poller: boolean; keyOk?: boolean | null }[];
   };
   groups: {
     groupId: string;
@@ -120,6 +126,7 @@ export function statusLines(s: DaemonStatus): string[] {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   ];
+  if (s.storeError) lines.push(`store: not answering (${s.storeError}); the daemon keeps its connections and tries again`);
   if (s.api)
     lines.push(
       `REST service: ${s.api.baseUrl}, trust: ${s.api.trust}${s.api.auth ? `, credentials: ${s.api.auth}` : ''}${s.api.version ? `, API version ${s.api.version}` : ''}`,
@@ -131,7 +138,7 @@ export function statusLines(s: DaemonStatus): string[] {
     );
     for (const d of s.cluster.daemons)
       lines.push(
-        `  daemon ${d.host} pid ${d.pid}${d.id === s.cluster.id ? ' (this one)' : ''}: ${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.poller ? ', polls the REST API' : ''}, last heartbeat ${d.heartbeatAt}`,
+        `  daemon ${d.host} pid ${d.pid}${d.id === s.cluster.id ? ' (this one)' : ''}: ${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.poller ? ', polls the REST API' : ''}, last heartbeat ${d.heartbeatAt}${d.keyOk === false ? `\n    serves no group: its key file does not open the store's tokens (nbwss doctor)` : ''}`,
       );
   }
   if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
@@ -174,13 +181,38 @@ export function checkVerdict(s: DaemonStatus | undefined, maxPendingAge: number)
   return { code: CHECK.OK, line: safeText(`NBWSS OK - ${groups.length} group${groups.length === 1 ? '' : 's'} connected, ${pending} pending ${perf}`) };
 }
 
+/** The store this home names (its id), to tell this store's daemon from another's on the same socket. */
+async function storeIdOf(o: StatusOptions, ctx: Context): Promise<string | undefined> {
+  try {
+    const store = await ctx.readStore(o);
+    try {
+      return store?.storeId;
+    } finally {
+      store?.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The daemon of this store, if one answers on the home's socket: a daemon of another store is none of this store's. */
+async function askOwnDaemon(home: string, o: StatusOptions, ctx: Context): Promise<{ s: DaemonStatus | undefined; foreign?: string }> {
+  const { askDaemon } = await import('../../core/daemon-client.js');
+  const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' });
+  if (!s?.storeId) return { s };
+  const mine = await storeIdOf(o, ctx);
+  if (mine && s.storeId !== mine) return { s: undefined, foreign: s.storeId };
+  return { s };
+}
+
 export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
-  const { askDaemon, socketAccepts } = await import('../../core/daemon-client.js');
+  const { socketAccepts } = await import('../../core/daemon-client.js');
   const home = ctx.home(o);
   if (o.check) {
     let verdict: { code: number; line: string };
     try {
-      const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' });
+      const { s, foreign } = await askOwnDaemon(home, o, ctx);
+      if (foreign) throw new Error(`the daemon on this home's socket serves another store (${foreign}), not this one`);
       verdict =
         !s && (await socketAccepts(home))
           ? { code: CHECK.UNKNOWN, line: 'NBWSS UNKNOWN - the daemon socket does not answer (a hung daemon?)' }
@@ -193,28 +225,55 @@ export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
     return;
   }
   if (o.watch) return watch(home, o, ctx);
-  const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' });
+  const { s, foreign } = await askOwnDaemon(home, o, ctx);
+  if (foreign) return notRunning(o, ctx, `the daemon on this home's socket serves another store (${foreign}), not this one`);
+  if (!s && (await socketAccepts(home)))
+    return notRunning(o, ctx, "a daemon holds this home's socket but did not answer within 2 s (busy, or hung: see its log)", true);
   if (!s) return notRunning(o, ctx);
   if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...s, ok: undefined })}\n`);
   ctx.io.stdout.write(`${statusLines(s).join('\n')}\n`);
 }
 
-async function notRunning(o: StatusOptions, ctx: Context): Promise<void> {
-  // No daemon: what waits in the store is still worth knowing.
+/** A daemon of a shared store counts as live while its heartbeat (every second) is this fresh. */
+const LIVE_HEARTBEAT_MS = 30_000;
+
+async function notRunning(o: StatusOptions, ctx: Context, why?: string, running: boolean | null = false): Promise<void> {
+  // No daemon here: what waits in the store, and on a shared store who serves it, is still worth knowing.
   const store = await ctx.readStore(o);
   let outbox: { groupId: string; pending: number; oldestAcceptedAt: string | null; refused: number }[] = [];
   let polling: PollingStatus[] = [];
+  let daemons: NonNullable<DaemonStatus['cluster']>['daemons'] = [];
   try {
     outbox = store && store.schemaVersion >= 3 ? store.outbox.groups().filter((g) => g.pending > 0 || g.refused > 0) : [];
     polling =
       store && store.schemaVersion >= 4
         ? store.poll.sources().map((p) => ({ ...p, cursor: p.cursor ? new Date(p.cursor.time * 1000).toISOString() : null }))
         : [];
+    daemons = (store?.sharedDaemons() ?? []).filter((d) => Date.now() - Date.parse(d.heartbeatAt) < LIVE_HEARTBEAT_MS);
   } finally {
     store?.close();
   }
-  if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: false, outbox, polling })}\n`);
-  const lines = ['daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)'];
+  const shared = store?.backend.kind === 'postgres';
+  if (o.json)
+    return void ctx.io.stdout.write(
+      `${safeJson({ running, ...(running === true ? { answering: false } : {}), ...(why ? { why } : {}), outbox, polling, ...(shared ? { cluster: { daemons } } : {}) })}\n`,
+    );
+  const lines = [
+    running
+      ? `daemon: not answering: ${why}`
+      : why
+        ? `daemon: none for this store here: ${why}`
+        : shared
+          ? `daemon: none on this host (start one with: nbwss daemon, or systemctl start nbwss)`
+          : 'daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)',
+  ];
+  if (shared) {
+    lines.push(`shared store: ${daemons.length} daemon${daemons.length === 1 ? '' : 's'} live`);
+    for (const d of daemons)
+      lines.push(
+        `  daemon ${d.host} pid ${d.pid}: ${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.groups.length ? ` (${d.groups.join(', ')})` : ''}${d.poller ? ', polls the REST API' : ''}, last heartbeat ${d.heartbeatAt}${d.keyOk === false ? `\n    serves no group: its key file does not open the store's tokens (nbwss doctor)` : ''}`,
+      );
+  }
   for (const g of outbox) lines.push(`group ${g.groupId}: ${g.pending} notification${g.pending === 1 ? '' : 's'} pending since ${g.oldestAcceptedAt ?? '-'}`);
   lines.push(...pollingLines(polling).flatMap((l) => l.split('\n')));
   ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);

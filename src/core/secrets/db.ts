@@ -13,6 +13,9 @@ export interface SecretsTable {
 
 const MAGIC = Buffer.from('NBWSSdb1', 'latin1');
 
+/** This host's key file is missing or does not open the shared store's tokens (not a store outage). */
+export class KeyRefused extends NbwssError {}
+
 /**
  * Tokens of a shared store: in the database, each sealed with the file
  * secret store's scheme (AES-256-GCM, the 32-byte key file), bound to its
@@ -70,7 +73,7 @@ export class DbSecretStore implements SecretStore {
       d.setAuthTag(b.subarray(MAGIC.length + 12, MAGIC.length + 28));
       return Buffer.concat([d.update(b.subarray(MAGIC.length + 28)), d.final()]).toString('utf8');
     } catch (e) {
-      throw new NbwssError('STORE', `The token of ${account} in the shared store cannot be decrypted with the key in ${this.keyFile}`, {
+      throw new KeyRefused('STORE', `The token of ${account} in the shared store cannot be decrypted with the key in ${this.keyFile}`, {
         hint: `Every host of a shared store needs the same key file: copy it from the host that created the store (${W.keyFileVar} names where it is read).`,
         cause: e,
       });
@@ -79,7 +82,7 @@ export class DbSecretStore implements SecretStore {
 }
 
 function missingKey(keyFile: string): NbwssError {
-  return new NbwssError('STORE', `The secret key file ${keyFile} is missing on this host`, {
+  return new KeyRefused('STORE', `The secret key file ${keyFile} is missing on this host`, {
     hint: `A shared store's tokens are sealed with one key file that every host needs: copy it from the host that created the store, or point ${W.keyFileVar} at it.`,
   });
 }

@@ -39,6 +39,8 @@ export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: Endp
     dst.recordSecretBackend(dstSecrets.name);
     for (const t of COPY_TABLES) dst.importTable(t, data.get(t)!);
     for (const [a, v] of secrets) dstSecrets.set(a, v);
+    // Nothing serves the copy yet: no entry of it is CONNECTED, whatever the source's daemon was doing.
+    dst.resetConnections(new Date().toISOString());
   });
   // Verified as read back from the target.
   const rows = {} as Record<CopyTable, number>;

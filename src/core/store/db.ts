@@ -133,6 +133,15 @@ export interface ListFilter {
  * NBWSS_HOME, WAL mode, a busy timeout so concurrent runs wait their turn.
  * Tokens are never stored here.
  */
+function parseGroups(json: string): string[] {
+  try {
+    const g = JSON.parse(json) as unknown;
+    return Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 export class EndpointStore {
   private constructor(
     private readonly db: SqlDatabase,
@@ -158,17 +167,23 @@ export class EndpointStore {
     }
   }
 
-  /** The daemons of a shared store as they last recorded themselves (doctor). */
-  sharedDaemons(): { host: string; pid: number; heartbeatAt: string; keyOk: boolean | null }[] {
+  /** The daemons of a shared store as they last recorded themselves (doctor, status from any host). */
+  sharedDaemons(): {
+    id: string;
+    host: string;
+    pid: number;
+    startedAt: string;
+    heartbeatAt: string;
+    groups: string[];
+    poller: boolean;
+    keyOk: boolean | null;
+  }[] {
     if (this.backend.kind !== 'postgres') return [];
     return (
-      this.db.prepare('SELECT host, pid, heartbeat_at AS heartbeatAt, key_ok AS keyOk FROM daemons ORDER BY host, pid').all() as {
-        host: string;
-        pid: number;
-        heartbeatAt: unknown;
-        keyOk: boolean | null;
-      }[]
-    ).map((d) => ({ ...d, heartbeatAt: new Date(d.heartbeatAt as string).toISOString() }));
+      this.db
+        .prepare('SELECT id, host, pid, started_at AS startedAt, heartbeat_at AS heartbeatAt, groups, poller, key_ok AS keyOk FROM daemons ORDER BY host, pid')
+        .all() as { id: string; host: string; pid: number; startedAt: string; heartbeatAt: unknown; groups: string; poller: boolean; keyOk: boolean | null }[]
+    ).map((d) => ({ ...d, heartbeatAt: new Date(d.heartbeatAt as string).toISOString(), groups: parseGroups(d.groups) }));
   }
 
   /** A shared store keeps its (sealed) secrets itself: the table for the database secret store. */

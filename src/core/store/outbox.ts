@@ -1,4 +1,4 @@
-import type { SqlDatabase } from './sql.js';
+import type { SqlDatabase, SqlStatement } from './sql.js';
 import type { Notification } from '../notify/notification.js';
 
 /** Schema step 3: the notification outbox, one row per notification and server group. */
@@ -67,6 +67,9 @@ export interface EnqueueResult {
   refused: { groupId: string; pending: number }[];
 }
 
+/** Outbox rows per INSERT statement (5 parameters each: well under SQLite's and PostgreSQL's limits). */
+const INSERT_ROWS = 500;
+
 /**
  * The durable outbox. Writes must run inside the store's write transaction
  * (EndpointStore.write); reads may run anywhere.
@@ -98,8 +101,19 @@ export class Outbox {
     }
     if (queued.length) {
       const first = this.nextSeq(items.length);
-      const insert = this.db.prepare('INSERT INTO outbox (group_id, seq, object, data, accepted_at) VALUES (?, ?, ?, ?, ?)');
-      for (const g of queued) for (let i = 0; i < items.length; i++) insert.run(g, first + i, items[i]!.object, items[i]!.data, now);
+      // Many rows per statement: on a shared store every statement is a round trip to the database.
+      const rows: unknown[][] = [];
+      const flush = () => {
+        if (rows.length === 0) return;
+        this.insertRows(rows.length).run(...rows.flat());
+        rows.length = 0;
+      };
+      for (const g of queued)
+        for (let i = 0; i < items.length; i++) {
+          rows.push([g, first + i, items[i]!.object, items[i]!.data, now]);
+          if (rows.length === INSERT_ROWS) flush();
+        }
+      flush();
     }
     const note = this.db.prepare(
       `INSERT INTO group_stats (group_id, refused, last_refused_at) VALUES (?, ?, ?)
@@ -107,6 +121,18 @@ export class Outbox {
     );
     for (const r of refused) note.run(r.groupId, items.length, now);
     return { queued, refused };
+  }
+
+  private readonly inserts = new Map<number, SqlStatement>();
+  /** An INSERT of n outbox rows (prepared once per n: a full chunk, and the last one). */
+  private insertRows(n: number) {
+    let st = this.inserts.get(n);
+    if (!st) {
+      st = this.db.prepare(`INSERT INTO outbox (group_id, seq, object, data, accepted_at) VALUES ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+      if (this.inserts.size > 8) this.inserts.clear();
+      this.inserts.set(n, st);
+    }
+    return st;
   }
 
   /** Reserve n sequence numbers (one order across all groups). */

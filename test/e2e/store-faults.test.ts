@@ -1,0 +1,219 @@
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { details, detailsFile, type Home, runCli } from '../helpers/cli.js';
+import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
+import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
+import { jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+/*
+ * The shared store under faults injected through the real server: PostgreSQL stopped (pg_ctl stop), paused (SIGSTOP
+ * of every server process, as a paused VM), and a coordination round that fails on a healthy session (a test hook,
+ * NBWSS_TEST_HOOKS=1: rounds fail while the file test-fail-coordination exists in the daemon's home). The daemon must
+ * never exit, never hold a group twice, and deliver what was queued once the store is back.
+ */
+
+const endpoint = useReferenceEndpoints();
+const db = useSharedPostgres();
+afterAll(cleanupTempDirs);
+afterEach(stopAllDaemons);
+
+function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      clearInterval(t);
+      reject(new Error(`not within ${ms} ms: ${what}`));
+    }, ms);
+    const t = setInterval(() => {
+      if (!check()) return;
+      clearInterval(t);
+      clearTimeout(deadline);
+      resolve();
+    }, 50);
+  });
+}
+
+const outage = (ms: number) => new Promise((r) => setTimeout(r, ms)); // the fault's length is the test's input
+
+async function groupsOn(n: number, extra: Record<string, string> = {}) {
+  const ep = await endpoint({ path: null });
+  const url = await db.server().database();
+  const a = sharedHost(url);
+  Object.assign(a.env, extra);
+  const paths = Array.from({ length: n }, (_, i) => `/g${i}`);
+  const docs = paths.map((p, i) => details({ hostName: `g${i}.test`, url: ep.url.replace(/\/nbwss$/, p), groupId: `g${i}`, token: 'good-token', priority: 1 }));
+  const added = await runCli(['add', '--file', detailsFile(docs), '--yes'], a.env);
+  expect(added.code, added.stderr).toBe(0);
+  const more = (): Home => {
+    const h = sharedHost(url, a.env.NBWSS_SECRET_KEY_FILE);
+    Object.assign(h.env, extra);
+    return h;
+  };
+  return { ep, a, paths, more };
+}
+
+const openOnce = (ep: ReferenceEndpoint, paths: string[]) => paths.every((p) => ep.byPath.get(p)?.open === 1);
+const noneOpen = (ep: ReferenceEndpoint, paths: string[]) => paths.every((p) => (ep.byPath.get(p)?.open ?? 0) === 0);
+const twice = (ep: ReferenceEndpoint, paths: string[]) => paths.filter((p) => (ep.byPath.get(p)?.maxOpen ?? 0) > 1);
+const alive = (d: DaemonProcess) => d.child.exitCode === null && d.child.signalCode === null;
+/** The daemon's last words, for a failed assertion's message. */
+const said = (d: DaemonProcess) =>
+  d.lines
+    .slice(-6)
+    .map((l) => JSON.stringify(l))
+    .join('\n');
+const fatal = (d: DaemonProcess) => d.lines.filter((l) => (l.level as number) >= 60);
+
+/** A JOB notification queued now reaches every group, once (one message per group). */
+async function deliveredEverywhere(ep: ReferenceEndpoint, h: Home, paths: string[], jobId: number): Promise<void> {
+  const q = await runCli(['notify'], h.env, `${JSON.stringify(jobNotification(jobId))}\n`);
+  expect(q.code, q.stderr).toBe(0);
+  const mine = () => ep.notifications().filter((n) => n.data.jobId === jobId);
+  await until(() => mine().length >= paths.length, 30_000, `job ${jobId} delivered to every group`);
+  expect(new Set(mine().map((n) => n.messageId)).size).toBe(paths.length);
+}
+
+describe.skipIf(!db.available)('the shared store away: the daemon never falls over', () => {
+  it('one daemon, PostgreSQL stopped for 30 s (past the 12 s fence): it stays up, closes its connections at the fence, serves again when the store is back', async () => {
+    const { ep, a, paths } = await groupsOn(3);
+    const d = startDaemon(a.env);
+    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
+    db.server().stopServer();
+    // A lone daemon holds the poller lock: the fence used to reach the store through the poller and kill the process.
+    await d.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 30_000);
+    await until(() => noneOpen(ep, paths), 10_000, 'every connection closed at the fence');
+    await outage(15_000);
+    expect(alive(d), said(d)).toBe(true);
+    db.server().startServer();
+    await d.waitFor((l) => l.msg === 'the shared store answers again', 30_000);
+    await until(() => openOnce(ep, paths), 30_000, 'every group connected again');
+    await deliveredEverywhere(ep, a, paths, 21);
+    expect(alive(d), said(d)).toBe(true);
+    expect(fatal(d)).toEqual([]);
+    expect(twice(ep, paths)).toEqual([]);
+  }, 150_000);
+
+  it('one daemon, PostgreSQL paused (SIGSTOP) for 30 s: no exit, connections closed at the fence, everything resumes with the server', async () => {
+    const { ep, a, paths } = await groupsOn(3);
+    const d = startDaemon(a.env);
+    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
+    db.server().pauseServer();
+    try {
+      await d.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 40_000);
+      await until(() => noneOpen(ep, paths), 10_000, 'every connection closed at the fence');
+      await outage(10_000);
+      expect(alive(d), said(d)).toBe(true);
+    } finally {
+      db.server().resumeServer();
+    }
+    await until(() => openOnce(ep, paths), 60_000, 'every group connected again');
+    await deliveredEverywhere(ep, a, paths, 22);
+    expect(alive(d), said(d)).toBe(true);
+    expect(fatal(d)).toEqual([]);
+    expect(twice(ep, paths)).toEqual([]);
+  }, 180_000);
+
+  it('three daemons, PostgreSQL stopped for 30 s: none exits, no group is ever connected twice, a notification afterwards reaches every group once', async () => {
+    const { ep, a, paths, more } = await groupsOn(12);
+    const daemons = [a, more(), more()].map((h) => startDaemon(h.env));
+    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
+    db.server().stopServer();
+    await Promise.all(daemons.map((d) => d.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 30_000)));
+    await outage(15_000);
+    expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
+    db.server().startServer();
+    await until(() => openOnce(ep, paths), 60_000, 'every group connected again');
+    await deliveredEverywhere(ep, a, paths, 23);
+    expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
+    expect(daemons.flatMap(fatal)).toEqual([]);
+    expect(twice(ep, paths)).toEqual([]);
+  }, 180_000);
+
+  it('coordination rounds failing on a healthy session release no lock while their connections are open; past the fence the groups move, never twice', async () => {
+    const { ep, a, paths, more } = await groupsOn(10, { NBWSS_TEST_HOOKS: '1' });
+    const b = more();
+    const da = startDaemon(a.env);
+    const db2 = startDaemon(b.env);
+    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
+    const totals = () => paths.map((p) => ep.byPath.get(p)!.total);
+    const before = totals();
+    writeFileSync(join(a.dir, 'test-fail-coordination'), '');
+    await da.waitFor((l) => l.msg === 'a coordination round failed: trying again every second', 10_000);
+    // Several of b's rounds while a's fail (a round a second): a's session, and with it its locks, stays; nothing moves.
+    await outage(5000);
+    expect(totals()).toEqual(before);
+    expect(twice(ep, paths)).toEqual([]);
+    // Failing past the fence: a closes its connections first, then ends its session; b takes the groups.
+    await da.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 20_000);
+    await until(() => openOnce(ep, paths), 30_000, 'every group served by b');
+    expect(twice(ep, paths)).toEqual([]);
+    rmSync(join(a.dir, 'test-fail-coordination'));
+    await da.waitFor((l) => l.msg === 'coordination rounds work again', 20_000);
+    await deliveredEverywhere(ep, a, paths, 24);
+    expect([da, db2].every(alive), [da, db2].map(said).join('\n')).toBe(true);
+    expect(twice(ep, paths)).toEqual([]);
+  }, 150_000);
+
+  it('a daemon whose key file does not open the tokens takes no group and says why; the other serves them all', async () => {
+    const { ep, a, paths } = await groupsOn(6);
+    const wrongKey = join(a.dir, '..', 'wrong.key');
+    writeFileSync(wrongKey, Buffer.alloc(32, 7), { mode: 0o600 });
+    const bad = sharedHost(a.env.NBWSS_STORE!, wrongKey);
+    const good = startDaemon(a.env);
+    const badDaemon = startDaemon(bad.env);
+    await badDaemon.waitFor((l) => l.msg.startsWith("this host's key file does not open the shared store's tokens"), 20_000);
+    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
+    const st = JSON.parse((await runCli(['status', '--json'], a.env)).stdout);
+    const badOne = st.cluster.daemons.find((x: { pid: number }) => x.pid === badDaemon.child.pid);
+    expect(badOne).toMatchObject({ groups: [], keyOk: false, poller: false });
+    expect(st.cluster.daemons.find((x: { pid: number }) => x.pid === good.child.pid).groups).toHaveLength(6);
+    expect((await runCli(['status'], a.env)).stdout).toContain("serves no group: its key file does not open the store's tokens (nbwss doctor)");
+    const doc = JSON.parse((await runCli(['doctor', '--json'], a.env)).stdout);
+    expect(doc.checks.find((c: { name: string }) => c.name === 'hosts')).toMatchObject({ status: 'problem' });
+    expect(twice(ep, paths)).toEqual([]);
+  }, 120_000);
+});
+
+describe.skipIf(!db.available)('status on a shared store, from anywhere', () => {
+  it('from a home without a daemon: every live daemon and its groups; a socket of another store’s daemon is not this store’s; a paused daemon is “not answering”', async () => {
+    const { ep, a, paths, more } = await groupsOn(3);
+    const d = startDaemon(a.env);
+    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
+    // Another host (home) of the same store, no daemon there.
+    const other = more();
+    let st = JSON.parse((await runCli(['status', '--json'], other.env)).stdout);
+    for (let i = 0; i < 50 && st.cluster?.daemons?.[0]?.groups?.length !== 3; i++) st = JSON.parse((await runCli(['status', '--json'], other.env)).stdout);
+    expect(st).toMatchObject({ running: false, cluster: { daemons: [{ pid: d.child.pid, groups: ['g0', 'g1', 'g2'], poller: true }] } });
+    const text = (await runCli(['status'], other.env)).stdout;
+    expect(text).toContain('daemon: none on this host');
+    expect(text).toContain(`shared store: 1 daemon live\n  daemon `);
+    expect(text).toContain(`pid ${d.child.pid}: 3 groups (g0, g1, g2), polls the REST API`);
+
+    // The same home's socket, asked about another store: that daemon is not this store's.
+    const url2 = await db.server().database();
+    const b = sharedHost(url2, a.env.NBWSS_SECRET_KEY_FILE);
+    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'x.test', url: ep.url, token: 'good-token' })), '--yes'], b.env)).code).toBe(0);
+    const foreign = await runCli(['status', '--json'], { ...a.env, NBWSS_STORE: url2 });
+    expect(JSON.parse(foreign.stdout)).toMatchObject({ running: false, why: expect.stringContaining("the daemon on this home's socket serves another store") });
+    const check = await runCli(['status', '--check'], { ...a.env, NBWSS_STORE: url2 });
+    expect(check.code).toBe(3);
+    expect(check.stdout).toContain('serves another store');
+
+    // A daemon that does not answer (paused) is not answering, never "not running".
+    process.kill(d.child.pid!, 'SIGSTOP');
+    try {
+      const paused = await runCli(['status', '--json'], a.env);
+      expect(JSON.parse(paused.stdout), paused.stdout + paused.stderr).toMatchObject({ running: true, answering: false });
+      expect((await runCli(['status'], a.env)).stdout).toContain('daemon: not answering');
+    } finally {
+      process.kill(d.child.pid!, 'SIGCONT');
+    }
+    const back = JSON.parse((await runCli(['status', '--json'], a.env)).stdout);
+    expect(back.running).toBe(true);
+    // The pause held its event loop for seconds: the lag says so (p99 and worst over the last minute or two, ms).
+    expect(back.eventLoopLag.maxMs).toBeGreaterThan(1000);
+    expect(typeof back.eventLoopLag.p99Ms).toBe('number');
+  }, 120_000);
+});
