@@ -35,13 +35,18 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   /** REST calls in flight on this connection; more wait in order. */
   maxCommandsInFlight: number;
+  /** COMMAND REQUESTs waiting for a slot, and their bytes: beyond either, answered 503 at once (api.maxQueued, api.maxQueuedBytes). */
+  maxCommandsQueued: number;
+  maxQueuedBytes: number;
+  /** Above this many bytes not yet written to the endpoint, no new REST call starts (api.maxSendBuffer). */
+  maxSendBufferBytes: number;
 }
 
 /** Where COMMAND REQUESTs go: the daemon's REST client. */
 export interface CommandHandler {
   /** The path every uri must lie under (api.baseUrl's). */
   basePath(): string;
-  call(request: import('../core/api/command.js').RestRequest, signal: AbortSignal): Promise<CommandResponsePayload>;
+  call(request: import('../core/api/command.js').RestRequest, signal: AbortSignal, room?: (bytes: number) => Promise<void>): Promise<CommandResponsePayload>;
   /** Told of every COMMAND answered (metrics). */
   answered?(method: string, responseCode: number, errorCode: string | undefined, seconds: number): void;
 }
@@ -53,11 +58,22 @@ export interface Logger {
   debug(o: object, msg: string): void;
 }
 
-/** The largest NBWSS message the daemon accepts (1 MiB); beyond it the connection is closed with 1009. */
+/**
+ * The largest NBWSS message the daemon takes (1 MiB). A larger COMMAND REQUEST whose id can be read is answered 413
+ * and the connection stays; any other larger message closes it with 1009.
+ */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Frames are read up to this size so that an oversized COMMAND can be answered; beyond it ws closes with 1009. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** The id of a COMMAND REQUEST, read from the start of an oversized message (where the guide's messages have it). */
+export function oversizedCommandId(head: string): string | undefined {
+  if (!/"type"\s*:\s*"COMMAND"/.test(head) || !/"subType"\s*:\s*"REQUEST"/.test(head)) return undefined;
+  return /"id"\s*:\s*"([^"\\\x00-\x1f]{1,100})"/.exec(head)?.[1];
+}
 
 function daemonSideReason(e: Error & { code?: string }): string {
-  if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return `closed by nbwss (1009): a message larger than ${MAX_MESSAGE_BYTES} bytes`;
+  if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return `closed by nbwss (1009): a message larger than ${MAX_FRAME_BYTES} bytes`;
   if (e.code === 'WS_ERR_INVALID_UTF8') return 'closed by nbwss (1007): a message that is not valid UTF-8';
   return `closed by nbwss: ${safeText(e.message)}`;
 }
@@ -92,7 +108,10 @@ export class EndpointConnection extends EventEmitter {
   /** Aborts the REST calls of this connection when it closes. */
   private readonly calls = new AbortController();
   private commandsInFlight = 0;
-  private readonly commandQueue: (() => void)[] = [];
+  private readonly commandQueue: { start: () => void; bytes: number }[] = [];
+  private queuedBytes = 0;
+  /** While the send buffer is over its bound: when it last shrank (a stuck endpoint is closed after sendTimeout). */
+  private backlog: { timer: NodeJS.Timeout; since: number; amount: number } | undefined;
 
   constructor(
     readonly target: ConnectTarget,
@@ -135,10 +154,11 @@ export class EndpointConnection extends EventEmitter {
         rejectUnauthorized: false, // the pin decides, not the CA chain
         handshakeTimeout: this.settings.connectTimeoutMs,
         perMessageDeflate: false,
-        // NBWSS messages are small: a larger one is refused with close code 1009, never buffered.
-        maxPayload: MAX_MESSAGE_BYTES,
-        // With exception.ignoreDecoder=true invalid UTF-8 is a message to ignore, not a reason to close: checked here instead.
-        skipUTF8Validation: this.settings.ignoreDecoder,
+        // NBWSS messages are small (1 MiB, MAX_MESSAGE_BYTES); a frame is read up to 16 MiB so that an oversized
+        // COMMAND is answered 413 rather than the connection closed; beyond that ws closes with 1009.
+        maxPayload: MAX_FRAME_BYTES,
+        // UTF-8 is checked by decode(): invalid text is ignored (exception.ignoreDecoder=true) or closed 1007 with a reason.
+        skipUTF8Validation: true,
         finishRequest: (req: ClientRequest) => {
           // Send the upgrade request only once the certificate matches the pin.
           req.on('socket', (socket) => {
@@ -179,6 +199,8 @@ export class EndpointConnection extends EventEmitter {
         );
         ws.send(JSON.stringify(req));
         const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
+          if (bytesOf(data).length > MAX_MESSAGE_BYTES)
+            return fail(`closed by nbwss (1009): a message larger than ${MAX_MESSAGE_BYTES} bytes during CONNECT`, 1009);
           const d = this.decode(data, isBinary);
           if (!d) return; // ignored (exception.ignoreDecoder=true)
           if (!d.ok) return fail(`closed by nbwss (${BAD_MESSAGE_CLOSE}): not a valid NBWSS message during CONNECT: ${safeText(d.reason)}`, BAD_MESSAGE_CLOSE);
@@ -188,7 +210,9 @@ export class EndpointConnection extends EventEmitter {
             this.log.warn({ host: t.hostName, id: safeText(m.id) }, 'COMMAND REQUEST before the CONNECT RESPONSE answered 425');
             return this.respond(m.id, syntheticResponse('NBWSS_NOT_CONNECTED', 'the connection is not established yet: answer the CONNECT REQUEST first'));
           }
-          if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE' || m.id !== req.id)
+          if (m.type === 'CONNECT' && m.subType === 'RESPONSE' && m.id !== req.id)
+            return fail(`the CONNECT RESPONSE names another id (${safeText(String(m.id).slice(0, 40))}, not ${req.id})`);
+          if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE')
             return this.log.debug({ host: t.hostName, type: m.type, subType: m.subType }, 'message before the CONNECT RESPONSE ignored');
           clearTimeout(responseTimer);
           if ((m.payload as { valid?: unknown }).valid !== true) return fail('token rejected');
@@ -207,7 +231,7 @@ export class EndpointConnection extends EventEmitter {
 
   /** Decode a frame; undefined when it is to be ignored (exception.ignoreDecoder=true), logged. */
   private decode(data: WebSocket.RawData, isBinary: boolean): ReturnType<typeof decodeMessage> | undefined {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
+    const buf = bytesOf(data);
     const d: ReturnType<typeof decodeMessage> = isBinary
       ? { ok: false, reason: 'a binary frame' }
       : !isUtf8(buf)
@@ -246,7 +270,26 @@ export class EndpointConnection extends EventEmitter {
   }
 
   private onMessage(raw: WebSocket.RawData, isBinary: boolean): void {
-    const d = this.decode(raw, isBinary);
+    const bytes = bytesOf(raw);
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      const tooLarge = bytes;
+      const id = isBinary ? undefined : oversizedCommandId(tooLarge.subarray(0, 4096).toString('utf8'));
+      if (id !== undefined) {
+        // The cloud hears which of its COMMANDs was too large; its other calls go on.
+        this.log.warn({ host: this.target.hostName, id: safeText(id), bytes: tooLarge.length }, 'COMMAND REQUEST larger than 1 MiB answered 413');
+        return this.respond(
+          id,
+          syntheticResponse(
+            'NBWSS_REQUEST_TOO_LARGE',
+            `the COMMAND REQUEST is ${tooLarge.length} bytes; nbwss takes messages of at most ${MAX_MESSAGE_BYTES} bytes`,
+          ),
+        );
+      }
+      this.log.warn({ host: this.target.hostName, bytes: tooLarge.length }, 'closing: a message larger than 1 MiB');
+      this.close(1009, `closed by nbwss (1009): a message of ${tooLarge.length} bytes, larger than ${MAX_MESSAGE_BYTES}`);
+      return;
+    }
+    const d = this.decode(bytes, isBinary);
     if (!d) return;
     if (!d.ok) {
       this.log.warn({ host: this.target.hostName, reason: safeText(d.reason) }, 'closing: a message that is not a valid NBWSS message');
@@ -277,12 +320,19 @@ export class EndpointConnection extends EventEmitter {
     let answer: CommandResponsePayload;
     if (!mapped.ok) answer = mapped.response;
     else if (!this.commands) answer = syntheticResponse('NBWSS_API_UNREACHABLE', 'no REST client');
+    else if (this.full(mapped.request.body?.length ?? 0))
+      answer = syntheticResponse(
+        'NBWSS_BUSY',
+        `${this.commandQueue.length} COMMANDs (${this.queuedBytes} bytes) already wait on this connection (api.maxQueued ${this.settings.maxCommandsQueued}, api.maxQueuedBytes ${this.settings.maxQueuedBytes}): try again later`,
+      );
     else {
-      await this.slot();
+      await this.slot(mapped.request.body?.length ?? 0);
       if (this.isClosed()) return this.releaseSlot();
+      const reader = { bytes: 0 };
       try {
-        answer = await this.commands.call(mapped.request, this.calls.signal);
+        answer = await this.commands.call(mapped.request, this.calls.signal, (bytes) => this.room(reader, bytes));
       } finally {
+        this.reading.delete(reader);
         this.releaseSlot();
       }
       if (this.isClosed()) {
@@ -313,12 +363,57 @@ export class EndpointConnection extends EventEmitter {
     return this.state === 'closed';
   }
 
-  private slot(): Promise<void> {
-    if (this.commandsInFlight < this.settings.maxCommandsInFlight) {
+  /** REST answers being read for this connection, and their bytes so far (not yet handed to the socket). */
+  private readonly reading = new Set<{ bytes: number }>();
+
+  /**
+   * Back-pressure on REST answers: a chunk is taken in only while what waits to be written to the endpoint and what
+   * is being read stay within api.maxSendBuffer — or when this is the oldest answer being read and nothing waits to
+   * be sent (one answer larger than the bound still goes). While the cloud does not read, the REST answers wait (TCP holds them
+   * at the REST service), not the daemon's memory; a connection that stays stuck is closed and its calls aborted.
+   */
+  private async room(reader: { bytes: number }, bytes: number): Promise<void> {
+    this.reading.add(reader);
+    const fits = () => {
+      let others = 0;
+      for (const r of this.reading) if (r !== reader) others += r.bytes;
+      const buffered = this.ws?.bufferedAmount ?? 0;
+      // The oldest answer being read always moves while nothing waits to be sent: readers never wait on each other.
+      const oldest = this.reading.values().next().value === reader;
+      return buffered + others + reader.bytes + bytes <= this.settings.maxSendBufferBytes || (buffered === 0 && oldest);
+    };
+    while (!fits() && !this.isClosed()) {
+      this.watchBacklog();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    reader.bytes += bytes;
+  }
+
+  /** Whether a COMMAND of this many body bytes would go past the bounds of what waits (those that need not wait never are). */
+  private full(bytes: number): boolean {
+    if (this.commandsInFlight < this.settings.maxCommandsInFlight && !this.sendBufferFull()) return false;
+    return this.commandQueue.length >= this.settings.maxCommandsQueued || this.queuedBytes + bytes > this.settings.maxQueuedBytes;
+  }
+
+  private sendBufferFull(): boolean {
+    return (this.ws?.bufferedAmount ?? 0) > this.settings.maxSendBufferBytes;
+  }
+
+  private slot(bytes: number): Promise<void> {
+    if (this.commandsInFlight < this.settings.maxCommandsInFlight && !this.sendBufferFull() && this.commandQueue.length === 0) {
       this.commandsInFlight++;
       return Promise.resolve();
     }
-    return new Promise((r) => this.commandQueue.push(r));
+    this.queuedBytes += bytes;
+    return new Promise((r) =>
+      this.commandQueue.push({
+        bytes,
+        start: () => {
+          this.queuedBytes -= bytes;
+          r();
+        },
+      }),
+    );
   }
 
   private releaseSlot(): void {
@@ -327,10 +422,40 @@ export class EndpointConnection extends EventEmitter {
   }
 
   private drainCommands(): void {
-    while (this.commandQueue.length && (this.commandsInFlight < this.settings.maxCommandsInFlight || this.state === 'closed')) {
+    while (this.commandQueue.length && (this.state === 'closed' || (this.commandsInFlight < this.settings.maxCommandsInFlight && !this.sendBufferFull()))) {
       this.commandsInFlight++;
-      this.commandQueue.shift()!();
+      this.commandQueue.shift()!.start();
     }
+    if (this.commandQueue.length && this.state !== 'closed' && this.sendBufferFull()) this.watchBacklog();
+  }
+
+  /**
+   * Back-pressure: while more than api.maxSendBuffer bytes wait to be written to the endpoint, no REST call starts;
+   * an endpoint that reads nothing at all for notification.sendTimeout is closed (1011), as a stuck send is.
+   */
+  private watchBacklog(): void {
+    if (this.backlog || !this.ws) return;
+    const ws = this.ws;
+    const check = () => {
+      const b = this.backlog;
+      if (!b) return;
+      if (this.state === 'closed' || !this.sendBufferFull()) {
+        clearInterval(b.timer);
+        this.backlog = undefined;
+        this.drainCommands();
+        return;
+      }
+      if (ws.bufferedAmount < b.amount) {
+        b.amount = ws.bufferedAmount;
+        b.since = performance.now();
+      } else if (performance.now() - b.since > this.settings.sendTimeoutMs) {
+        clearInterval(b.timer);
+        this.backlog = undefined;
+        this.log.warn({ host: this.target.hostName, buffered: ws.bufferedAmount }, 'the endpoint reads nothing; closing');
+        this.close(1011, `closed by nbwss (1011): the endpoint read nothing for notification.sendTimeout (${this.settings.sendTimeoutMs} ms)`);
+      }
+    };
+    this.backlog = { timer: setInterval(check, 100), since: performance.now(), amount: ws.bufferedAmount };
   }
 
   private respond(id: string, payload: CommandResponsePayload): void {
@@ -338,7 +463,9 @@ export class EndpointConnection extends EventEmitter {
   }
 
   private send(m: NbwssMessage): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
+    if (this.ws?.readyState !== WebSocket.OPEN) return;
+    this.ws.send(JSON.stringify(m));
+    if (this.sendBufferFull()) this.watchBacklog();
   }
 
   /**
@@ -380,6 +507,8 @@ export class EndpointConnection extends EventEmitter {
     const wasEstablished = this.state === 'established';
     this.state = 'closed';
     clearInterval(this.keepAlive);
+    if (this.backlog) clearInterval(this.backlog.timer);
+    this.backlog = undefined;
     this.calls.abort();
     this.drainCommands();
     const ws = this.ws;
@@ -389,6 +518,10 @@ export class EndpointConnection extends EventEmitter {
     if (ws) setTimeout(() => ws.readyState !== WebSocket.CLOSED && ws.terminate(), 2000).unref();
     if (wasEstablished) this.emit('closed', reason);
   }
+}
+
+function bytesOf(data: WebSocket.RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }
 
 function describe(e: Error & { code?: string }): string {

@@ -15,7 +15,7 @@ import type { GroupOutbox } from '../core/store/outbox.js';
 import { failureKind, type Metrics } from './metrics.js';
 import { Poller, type SourceStatus } from './poller.js';
 import { type ClusterView, Coordinator, type CoordinatorOptions } from './coordinator.js';
-import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan } from './plan.js';
+import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan, STABLE_MS } from './plan.js';
 
 export interface DaemonOptions {
   store: EndpointStore;
@@ -230,7 +230,7 @@ export class Daemon {
 
   private readonly commands = {
     basePath: () => this.api.settings.baseUrl.pathname,
-    call: (r: Parameters<RestClient['call']>[0], signal: AbortSignal) => this.api.call(r, signal),
+    call: (r: Parameters<RestClient['call']>[0], signal: AbortSignal, room?: (bytes: number) => Promise<void>) => this.api.call(r, signal, room),
     answered: (method: string, code: number, errorCode: string | undefined, seconds: number) => {
       this.o.metrics?.commands.inc({ method, code: String(code), nbwss_error: errorCode ?? '' });
       this.o.metrics?.commandDuration.observe({ method }, seconds);
@@ -438,7 +438,8 @@ export class Daemon {
         conn.close(1000, 'no longer wanted');
         return;
       }
-      this.failures.delete(account);
+      // The failure count is kept until the connection proves stable (onClosed): an endpoint that accepts and then
+      // breaks the protocol at once backs off 1, 2, 4 … s like one that refuses.
       this.lastErrors.delete(account);
       this.establishedAt.set(account, this.mono());
       this.o.log.info({ host: t.hostName, group: groupId, priority: t.priority }, 'connected');
@@ -458,8 +459,10 @@ export class Daemon {
     this.establishedAt.delete(account);
     this.o.metrics?.connectionsEnded.inc({ by: reason.startsWith('closed by nbwss') ? 'nbwss' : 'endpoint' });
     this.o.log.warn({ host: conn.target.hostName, reason, livedMs: Math.round(lived) }, 'connection ended; the group picks again');
+    if (lived >= STABLE_MS) this.failures.delete(account);
     if (endedAsFailure(lived, reason)) this.fail(conn.target.hostName, reason);
     else {
+      this.failures.delete(account);
       this.lastErrors.set(account, reason);
       this.writeState(conn.target.hostName, 'DISCONNECTED', reason);
     }
@@ -522,6 +525,9 @@ export class Daemon {
       ignoreDecoder: p['exception.ignoreDecoder'],
       connectTimeoutMs: p['connect.timeout'],
       maxCommandsInFlight: p['api.maxInFlight'] || p['scheduledExecutor.threadPoolSize'] * 8,
+      maxCommandsQueued: p['api.maxQueued'],
+      maxQueuedBytes: p['api.maxQueuedBytes'],
+      maxSendBufferBytes: p['api.maxSendBuffer'],
     };
   }
 

@@ -45,6 +45,11 @@ export interface GroupDelivery {
  * also after a restart, since the message in flight is in the store.
  * Acknowledged notifications leave the outbox. At least once, in order.
  */
+/** The message with this send's timeStamp (the prefix is nbwss's own, ahead of the payload, so the payload is never touched). */
+export function stamped(message: string, timeStamp: number): string {
+  return message.replace(/^(\{"version":"1\.0","id":"[^"]*","type":"NOTIFICATION","subType":"REQUEST","timeStamp":)\d+/, `$1${timeStamp}`);
+}
+
 export class Deliveries {
   private readonly flights = new Map<string, InFlight>();
   private stopped = false;
@@ -135,7 +140,8 @@ export class Deliveries {
       }
     } else this.o.log.debug({ group: f.groupId, host: conn.target.hostName, id: f.messageId, count: f.count }, 'notifications sent');
     this.o.events?.sent?.(f.groupId, f.attempts === 1);
-    void conn.sendNotification(f.message);
+    // The guide's timeStamp is when the message is sent: each send carries its own; the id (what a cloud drops duplicates by) stays.
+    void conn.sendNotification(stamped(f.message, epochSeconds(this.o.now())));
     // No acknowledgement within notification.scheduledRate: the same message again, on the group's connection then.
     f.timer = setTimeout(() => {
       if (this.flights.get(f.groupId) !== f || this.stopped) return;

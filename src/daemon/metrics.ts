@@ -11,6 +11,9 @@ import type { EndpointStore } from '../core/store/db.js';
  * carry only what `nbwss list` already shows (group ids, host names) or a
  * small fixed set (reason, method, code): never a token, a URL or a query.
  */
+/** Connections /metrics holds at once (server.maxConnections): more are closed as they come; idle ones close after 15 s. */
+export const METRICS_MAX_CONNECTIONS = 16;
+
 export class Metrics {
   readonly registry = new Registry();
   readonly connectAttempts = new Counter({ name: 'nbwss_connection_attempts_total', help: 'Connection attempts to endpoints', registers: [this.registry] });
@@ -229,7 +232,7 @@ export class Metrics {
     });
   }
 
-  /** Serve GET /metrics on host:port; resolves with the address bound. */
+  /** Serve GET /metrics on host:port (at most METRICS_MAX_CONNECTIONS at once, idle ones closed); resolves with the address bound. */
   listen(host: string, port: number): Promise<AddressInfo> {
     this.server = createServer((req, res) => {
       if (req.method !== 'GET' || (req.url !== '/metrics' && !req.url?.startsWith('/metrics?'))) {
@@ -248,6 +251,12 @@ export class Metrics {
         });
     });
     const server = this.server;
+    // A scraper needs one connection now and then: idle or slow ones do not hold the daemon's sockets.
+    server.maxConnections = METRICS_MAX_CONNECTIONS;
+    server.headersTimeout = 5000;
+    server.requestTimeout = 10_000;
+    server.keepAliveTimeout = 5000;
+    server.setTimeout(15_000, (socket) => socket.destroy());
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve(server.address() as AddressInfo));

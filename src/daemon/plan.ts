@@ -108,7 +108,14 @@ export function nextFailure(previous: Failure | undefined, now: number, periodMs
   return { count: count + 1, nextAt: now + Math.min(periodMs, BASE_BACKOFF_MS * 2 ** count) };
 }
 
-/** Whether a connection that ended counts as a failure: it lived too short, or it was unhealthy. */
+/**
+ * Whether a connection that ended counts as a failure: it lived too short, or it was unhealthy — which includes
+ * every close nbwss made itself for what the endpoint did (1007, 1009, 1011, missed pongs): whoever closes, the
+ * same back-off.
+ */
 export function endedAsFailure(livedMs: number, reason: string): boolean {
-  return livedMs < SHORT_LIVED_MS || /pongs missed|decoder error/.test(reason);
+  return livedMs < SHORT_LIVED_MS || /pongs missed|decoder error/.test(reason) || /^closed by nbwss \(\d{4}\)/.test(reason);
 }
+
+/** A connection that lived this long before it ended starts its failure count afresh. */
+export const STABLE_MS = 60_000;

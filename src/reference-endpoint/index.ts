@@ -82,6 +82,12 @@ export interface ReferenceEndpoint {
   setRejectToken(v: boolean): void;
   setSilentToPings(v: boolean): void;
   setSilentToConnect(v: boolean): void;
+  /** Answer CONNECT REQUESTs with this id instead of theirs (a broken cloud); undefined: their own. */
+  setConnectResponseId(id: string | undefined): void;
+  /** Send this text right after each CONNECT RESPONSE that accepts (a cloud that breaks the protocol at once). */
+  setAfterConnect(text: string | undefined): void;
+  /** Stop (or start again) reading every client's socket: a cloud that no longer reads what nbwss sends. */
+  setReading(v: boolean): void;
   /** Present another certificate from the next handshake on. */
   setCertificate(tls: { key: string; cert: string }): void;
   /** Send raw text to every connected client (e.g. a malformed message). */
@@ -99,6 +105,8 @@ export interface ReferenceEndpoint {
   /** Per request path: connections open now, the most open at once, and in all (never two at once for one group). */
   byPath: Map<string, { open: number; maxOpen: number; total: number }>;
   closeCodes: number[];
+  /** The close reason each closed client connection carried (same order as closeCodes). */
+  closeReasons: string[];
   close(): Promise<void>;
 }
 
@@ -123,6 +131,8 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   let rejectToken = o.rejectToken ?? false;
   let silent = o.silentToPings ?? false;
   let silentToConnect = o.silentToConnect ?? false;
+  let connectResponseId: string | undefined;
+  let afterConnect: string | undefined;
   let ack = o.ackNotifications ?? true;
   const closeWaiters: (() => void)[] = [];
   const received: ReceivedMessage[] = [];
@@ -161,9 +171,10 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     stat.total++;
     stat.maxOpen = Math.max(stat.maxOpen, stat.open);
     result.byPath.set(at, stat);
-    ws.on('close', (code) => {
+    ws.on('close', (code, reason) => {
       stat.open--;
       result.closeCodes.push(code);
+      result.closeReasons.push(reason.toString());
       for (const w of closeWaiters.splice(0)) w();
     });
     ws.on('ping', (data) => {
@@ -184,7 +195,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
         const valid = !rejectToken && (m.payload as { token?: string } | undefined)?.token === o.token;
         const answer = JSON.stringify({
           version: '1.0',
-          id: m.id,
+          id: connectResponseId ?? m.id,
           type: 'CONNECT',
           subType: 'RESPONSE',
           timeStamp: Math.floor(Date.now() / 1000),
@@ -192,6 +203,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
         });
         if (o.connectDelayMs) setTimeout(() => ws.send(answer), o.connectDelayMs);
         else ws.send(answer);
+        if (afterConnect !== undefined && valid) ws.send(afterConnect);
       }
       if (m.type === 'NOTIFICATION' && m.subType === 'REQUEST' && Array.isArray(m.payload)) {
         for (const e of m.payload as { notificationType: string; object: string; data: Record<string, unknown>[] }[])
@@ -251,6 +263,18 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     setSilentToConnect: (v) => {
       silentToConnect = v;
     },
+    setConnectResponseId: (id) => {
+      connectResponseId = id;
+    },
+    setAfterConnect: (text) => {
+      afterConnect = text;
+    },
+    setReading: (v) => {
+      for (const c of wss.clients) {
+        if (v) c.resume();
+        else c.pause();
+      }
+    },
     setCertificate: (t) => server.setSecureContext({ key: t.key, cert: t.cert }),
     sendToClients: (text) => {
       for (const c of wss.clients) c.send(text);
@@ -265,6 +289,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     connectionTimes: [],
     byPath: new Map(),
     closeCodes: [],
+    closeReasons: [],
     closedCode: async (n) => {
       while (result.closeCodes.length < n) await new Promise<void>((r) => closeWaiters.push(r));
       return result.closeCodes[n - 1]!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flattenHeaders, mapCommand, maskedPath, SYNTHETIC, syntheticResponse, uriProblem } from '../../src/core/api/command.js';
+import { flattenHeaders, mapCommand, maskedPath, responseBody, SYNTHETIC, syntheticResponse, uriProblem } from '../../src/core/api/command.js';
 import { checkBaseUrl, parseValue } from '../../src/core/config/properties.js';
 
 describe('uriProblem: a uri must be a plain absolute path under the base', () => {
@@ -35,6 +35,14 @@ describe('uriProblem: a uri must be a plain absolute path under the base', () =>
     ['/netbackup/a%0ab', 'the uri contains an encoded control character'],
     ['/netbackup/a%7fb', 'the uri contains an encoded control character'],
     ['/netbackup/%zz', 'the uri has a malformed percent-encoding'],
+    // Servlet containers drop ";…" path parameters before resolving "..": the red team's /netbackup/..;/echo.
+    ['/netbackup/..;/echo', 'the uri contains a ";" path parameter'],
+    ['/netbackup/%2e%2e;/admin', 'the uri contains a ";" path parameter'],
+    ['/netbackup/admin;jsessionid=1/jobs', 'the uri contains a ";" path parameter'],
+    ['/netbackup/%3b/x', 'the uri contains a ";" path parameter'],
+    ['/netbackup/.../x', 'the uri contains a segment of only dots and spaces'],
+    ['/netbackup/..%20/x', 'the uri contains a segment of only dots and spaces'],
+    ['/netbackup/.%20./x', 'the uri contains a segment of only dots and spaces'],
     [`/netbackup/%${'25'.repeat(10)}2e`, 'the uri is percent-encoded too many times'],
     [`/netbackup/%${'25'.repeat(7)}2e%${'25'.repeat(7)}2e`, 'the uri contains a "." or ".." segment'],
     ['/netbackupx', 'the uri is not under /netbackup/'],
@@ -143,7 +151,9 @@ describe('synthetic answers and response headers', () => {
       NBWSS_URI_REFUSED: 403,
       NBWSS_METHOD_NOT_ALLOWED: 405,
       NBWSS_RESPONSE_TOO_LARGE: 413,
+      NBWSS_REQUEST_TOO_LARGE: 413,
       NBWSS_NOT_CONNECTED: 425,
+      NBWSS_BUSY: 503,
       NBWSS_API_UNREACHABLE: 502,
       NBWSS_API_TLS: 502,
       NBWSS_API_TIMEOUT: 504,
@@ -153,6 +163,31 @@ describe('synthetic answers and response headers', () => {
       responseCode: 504,
       body: '{"errorCode":"NBWSS_API_TIMEOUT","errorMessage":"slow"}',
     });
+  });
+
+  it('a body that is UTF-8 passes as text; one that is not goes as base64, said in x-nbwss-body-encoding', () => {
+    expect(responseBody(Buffer.from('{"a":"é"}'), { 'content-type': 'application/json' })).toEqual({
+      body: '{"a":"é"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    const binary = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]);
+    expect(responseBody(binary, { 'content-type': 'image/png' })).toEqual({
+      body: binary.toString('base64'),
+      headers: { 'content-type': 'image/png', 'x-nbwss-body-encoding': 'base64' },
+    });
+  });
+
+  it('a header value beyond Latin-1 is refused 400 naming the header (HTTP cannot carry it; undici would throw)', () => {
+    const r = mapCommand({ uri: '/netbackup/x', method: 'GET', headers: { 'X-Note': 'caf\u00e9 \u2603' } }, '/netbackup');
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.response.responseCode).toBe(400);
+      expect(JSON.parse(r.response.body)).toEqual({
+        errorCode: 'NBWSS_BAD_REQUEST',
+        errorMessage: 'header X-Note has a character beyond Latin-1, which HTTP cannot carry: percent-encode it',
+      });
+    }
+    expect(mapCommand({ uri: '/netbackup/x', method: 'GET', headers: { 'X-Note': 'caf\u00e9' } }, '/netbackup').ok).toBe(true);
   });
 
   it('flattenHeaders: lower-case names, arrays joined with ", ", undefined left out', () => {

@@ -89,6 +89,17 @@ function setUp(groups = ['sg1']) {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+describe('a resend’s timeStamp', () => {
+  it('stamped() puts this send’s time in the header and never touches the payload', async () => {
+    const { stamped } = await import('../../src/daemon/delivery.js');
+    const m = '{"version":"1.0","id":"A-1","type":"NOTIFICATION","subType":"REQUEST","timeStamp":100,"payload":[{"data":[{"timeStamp":100}]}]}';
+    expect(stamped(m, 250)).toBe(
+      '{"version":"1.0","id":"A-1","type":"NOTIFICATION","subType":"REQUEST","timeStamp":250,"payload":[{"data":[{"timeStamp":100}]}]}',
+    );
+    expect(stamped('{"other":1,"timeStamp":100}', 250)).toBe('{"other":1,"timeStamp":100}');
+  });
+});
+
 describe('Deliveries', () => {
   it('stop-and-wait: nothing newer until the acknowledgement, then the next batch at once', async () => {
     const { d, sent, queue, ack, jobIds, store } = setUp();
@@ -134,14 +145,16 @@ describe('Deliveries', () => {
     d.stop();
   });
 
-  it('no acknowledgement within the resend time: the very same text again, and the attempt recorded for a restart', async () => {
+  it('no acknowledgement within the resend time: the same text again but for its timeStamp, and the attempt recorded for a restart', async () => {
     const { d, sent, queue, store, setResend, waitSent } = setUp();
     setResend(20);
     queue([1]);
     d.pumpAll();
     await waitSent('sg1', 2);
-    expect(sent.get('sg1')![1]).toBe(sent.get('sg1')![0]);
-    expect(store.outbox.deliveries()[0]).toMatchObject({ attempts: 2, message: sent.get('sg1')![0] });
+    const unstamped = (t: string) => t.replace(/"timeStamp":\d+/, '"timeStamp":0');
+    expect(unstamped(sent.get('sg1')![1]!)).toBe(unstamped(sent.get('sg1')![0]!));
+    expect(store.outbox.deliveries()[0]).toMatchObject({ attempts: 2 });
+    expect(unstamped(store.outbox.deliveries()[0]!.message)).toBe(unstamped(sent.get('sg1')![0]!));
     d.stop();
     // A new daemon on the same store sends the recorded message again, same id.
     const again = new Deliveries({

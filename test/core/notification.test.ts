@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildPayload, checkData, MAX_ELEMENT_BYTES, type Notification, parseNotifications } from '../../src/core/notify/notification.js';
+import { buildPayload, checkData, jsonProblem, MAX_ELEMENT_BYTES, type Notification, parseNotifications } from '../../src/core/notify/notification.js';
 
 const jobData = (jobId: number, extra: Record<string, unknown> = {}) => ({
   scheduleType: 'ST_FULL',
@@ -21,6 +21,31 @@ const imageData = (op = 'CREATE') => ({
   createdTime: 1459829720,
   operationId: op,
   backupId: 'DummyTestVM_1459811698',
+});
+
+describe('jsonProblem: what JSON.parse would not carry faithfully', () => {
+  it('nesting past 32 levels; numbers beyond the double range or beyond 2^53 as integers; strings are not looked into', () => {
+    expect(jsonProblem(`${'['.repeat(32)}${']'.repeat(32)}`)).toBeUndefined();
+    expect(jsonProblem(`${'['.repeat(33)}${']'.repeat(33)}`)).toBe('nested more than 32 deep');
+    expect(jsonProblem(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`)).toBe('nested more than 32 deep');
+    expect(jsonProblem('{"a":1e400}')).toContain('the number 1e400 is beyond what a JSON number holds');
+    expect(jsonProblem('{"a":-1e400}')).toContain('the number -1e400 is beyond');
+    expect(jsonProblem('{"a":9007199254740993}')).toContain('larger than a JSON number holds exactly (2^53)');
+    expect(jsonProblem('{"a":-9007199254740993}')).toContain('larger than a JSON number holds exactly');
+    expect(jsonProblem('{"a":9007199254740991,"b":-9007199254740991,"c":1.5e300,"d":0.1,"e":-0}')).toBeUndefined();
+    // Inside strings, escaped quotes included: nothing counts.
+    expect(jsonProblem(`{"a":"[[[[ 1e400 12345678901234567890 \\" {{{{"}`)).toBeUndefined();
+    expect(jsonProblem(`{"a":"${'['.repeat(100)}"}`)).toBeUndefined();
+  });
+
+  it('parseNotifications refuses them, naming where (exit 3 in the CLI), in a document and in JSON lines', () => {
+    const deep = JSON.stringify({ object: 'JOB', data: { ...jobData(1), extra: JSON.parse(`${'['.repeat(100)}${']'.repeat(100)}`) } });
+    expect(() => parseNotifications(deep)).toThrow(/^input: nested more than 32 deep; nothing was queued$/);
+    const big = JSON.stringify({ object: 'JOB', data: jobData(1) }).replace('"status":0', '"status":0,"n":123456789012345678');
+    expect(() => parseNotifications(`${JSON.stringify({ object: 'JOB', data: jobData(2) })}\n{bad\n`)).toThrow(/line 2: not valid JSON/);
+    expect(() => parseNotifications(`${JSON.stringify({ object: 'JOB', data: jobData(2) })}\n{"x":1e999}\n`)).toThrow(/^line 2: the number 1e999/);
+    expect(() => parseNotifications(big)).toThrow(/the number 123456789012345678 is larger/);
+  });
 });
 
 describe('parseNotifications', () => {

@@ -138,5 +138,10 @@ describe('plan: back-off on a monotonic clock', () => {
     expect(endedAsFailure(SHORT_LIVED_MS, 'closed by the endpoint (1000)')).toBe(false);
     expect(endedAsFailure(60_000, '11 pongs missed in a row')).toBe(true);
     expect(endedAsFailure(60_000, 'decoder error: not JSON')).toBe(true);
+    // Whoever closes, the same back-off: nbwss's own protocol closes count too.
+    expect(endedAsFailure(60_000, 'closed by nbwss (1007): not a valid NBWSS message: not valid UTF-8')).toBe(true);
+    expect(endedAsFailure(60_000, 'closed by nbwss (1009): a message of 2097152 bytes, larger than 1048576')).toBe(true);
+    expect(endedAsFailure(60_000, 'closed by nbwss (1011): the endpoint read nothing for notification.sendTimeout (2000 ms)')).toBe(true);
+    expect(endedAsFailure(60_000, 'closed by the endpoint (1000)')).toBe(false);
   });
 });

@@ -405,6 +405,8 @@ describe('COMMAND and the connection rules', () => {
     const strict = await connectedTo(undefined);
     strict.ep.sendBytesToClients(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
     expect(await strict.ep.closedCode(1)).toBe(1007);
+    // The close frame says why (it used to carry no reason).
+    expect(strict.ep.closeReasons[0]).toBe('closed by nbwss (1007): not a valid NBWSS message: not valid UTF-8');
     const ended = await strict.d.waitFor((l) => l.msg === 'connection ended; the group picks again');
     expect(ended.reason).toMatch(/^closed by nbwss \(1007\)/);
     expect(String(ended.reason)).not.toContain('closed by the endpoint');

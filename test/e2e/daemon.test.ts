@@ -335,7 +335,13 @@ describe('nbwss daemon: its life', () => {
     expect(r.code).toBe(0);
     expect(await ep1.closedCode(1)).toBe(1000);
     expect(await listed(h)).toEqual({ 'ep1.test': 'DISCONNECTED' });
-    expect(JSON.parse((await runCli(['status', '--json'], h.env)).stdout)).toEqual({ running: false, outbox: [], polling: [] });
+    // On a shared store, status also says which daemons serve it (none now, from any host).
+    expect(JSON.parse((await runCli(['status', '--json'], h.env)).stdout)).toEqual({
+      running: false,
+      outbox: [],
+      polling: [],
+      ...(h.env.NBWSS_STORE ? { cluster: { daemons: [] } } : {}),
+    });
   });
 
   it('killed (kill -9) and restarted: the stale state is reset and it reconnects', async () => {

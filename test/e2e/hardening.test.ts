@@ -304,14 +304,38 @@ describe('no escape sequence from outside reaches the terminal', () => {
 });
 
 describe('bounds', () => {
-  it('the daemon refuses a message over 1 MiB with close code 1009, said as its own close, and stays up', async () => {
+  it('the daemon refuses a message over 1 MiB with close code 1009 and a reason, said as its own close, and stays up', async () => {
     const { e, h, d } = await connectedDaemon();
     const from = d.mark();
     e.sendToClients('x'.repeat(2 * 1024 * 1024));
     expect(await e.closedCode(1)).toBe(1009);
+    expect(e.closeReasons[0]).toBe('closed by nbwss (1009): a message of 2097152 bytes, larger than 1048576');
     const ended = await d.waitFor((l) => l.msg === 'connection ended; the group picks again', 10_000, from);
     expect(ended.reason).toMatch(/^closed by nbwss \(1009\)/);
     expect((await runCli(['status', '--json'], h.env)).code).toBe(0);
+  });
+
+  it('a COMMAND REQUEST over 1 MiB whose id can be read is answered 413 and the connection stays; one beyond 16 MiB closes it (1009)', async () => {
+    const { e, d } = await connectedDaemon();
+    const id = 'BIG-COMMAND-1';
+    const big = JSON.stringify({
+      version: '1.0',
+      id,
+      type: 'COMMAND',
+      subType: 'REQUEST',
+      timeStamp: 1,
+      payload: { uri: '/netbackup/x', method: 'POST', parameters: 'p'.repeat(2 * 1024 * 1024) },
+    });
+    e.sendToClients(big);
+    const answer = await e.waitForMessage((m) => m.type === 'COMMAND' && m.subType === 'RESPONSE' && m.id === id);
+    const payload = answer.payload as { responseCode: number; headers: Record<string, string>; body: string };
+    expect(payload.responseCode).toBe(413);
+    expect(payload.headers['x-nbwss-error']).toBe('NBWSS_REQUEST_TOO_LARGE');
+    expect(JSON.parse(payload.body).errorMessage).toContain('at most 1048576 bytes');
+    expect(e.closeCodes).toEqual([]);
+    // Still connected: another COMMAND is answered on the same connection.
+    expect((await e.command({ uri: '/netbackup/x', method: 'GET' })).type).toBe('COMMAND');
+    expect(d.lines.some((l) => l.msg === 'COMMAND REQUEST larger than 1 MiB answered 413' && l.id === id)).toBe(true);
   });
 
   it('the control socket drops a client that sends a long line, and keeps answering', async () => {

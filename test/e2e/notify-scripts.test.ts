@@ -172,4 +172,14 @@ describe('contrib/notify: NetBackup notify scripts → JOB notifications', () =>
     expect(lines.join('\n')).not.toContain(KEY);
     expect(await pending(h)).toEqual([]);
   });
+
+  it('arguments with line breaks and escapes cannot forge or colour a line of the log: one line per run, controls shown as ?', async () => {
+    const { h, log } = await setup();
+    const forged = 'nosuch.client\n2026-01-01T00:00:00Z backup_exit_notify forged: nbwss exited 0: ok\u001b[2J\r';
+    expect((await runScript(h, 'backup_exit_notify', [forged, 'vmware2', 'full', 'FULL', '0', '0', '1'], log)).code).toBe(0);
+    const text = readFileSync(log, 'utf8');
+    expect(text.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    expect(text).toContain('backup_exit_notify nosuch.client 2026-01-01T00:00:00Z backup_exit_notify forged: nbwss exited 0: ok?[2J? vmware2');
+  });
 });

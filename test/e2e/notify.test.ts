@@ -20,8 +20,8 @@ const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{1
 const home = homeWith;
 const add = addEndpoint;
 const job = jobNotification;
-const notify = (h: Home, input: unknown[] | string, args: string[] = []) =>
-  runCli(['notify', ...args], h.env, typeof input === 'string' ? input : `${input.map((x) => JSON.stringify(x)).join('\n')}\n`);
+const notify = (h: Home, input: unknown[] | string | Buffer, args: string[] = []) =>
+  runCli(['notify', ...args], h.env, typeof input === 'string' || Buffer.isBuffer(input) ? input : `${input.map((x) => JSON.stringify(x)).join('\n')}\n`);
 const status = async (h: Home) => JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
 const groupStatus = async (h: Home, g: string) => (await status(h)).groups.find((x: { groupId: string }) => x.groupId === g);
 
@@ -89,7 +89,9 @@ describe('guaranteed delivery', () => {
     const sent = () => ep.received.filter((m) => m.type === 'NOTIFICATION');
     await ep.waitForMessage((m) => m.type === 'NOTIFICATION' && m !== first);
     expect(sent().every((m) => m.id === first.id)).toBe(true);
-    expect(sent()[1]).toEqual(first); // the very same message
+    // The same message, its own timeStamp: the guide's timeStamp is when a message is sent (the id is what a cloud de-duplicates by).
+    expect({ ...sent()[1], timeStamp: 0 }).toEqual({ ...first, timeStamp: 0 });
+    expect(sent()[1]!.timeStamp).toBeGreaterThan(first.timeStamp!);
     const inFlight = (await groupStatus(h, 'sg1')).notifications;
     expect(inFlight).toMatchObject({ pending: 2, inFlight: { id: first.id, count: 1, since: expect.any(String) } });
     expect(inFlight.inFlight.attempts).toBeGreaterThanOrEqual(2);
@@ -209,6 +211,27 @@ describe('nbwss notify: what it refuses', () => {
     ],
     ['a bad third line', `${JSON.stringify(job(1))}\n${JSON.stringify(job(2))}\n${JSON.stringify({ object: 'JOB' })}\n`, /line 3: data must be an object/],
     ['nothing', '', /no notification given/],
+    // Found by the red team: these crashed the CLI ("This is a bug") or changed what was queued.
+    [
+      'a pass-through field nested 5,000 deep',
+      JSON.stringify({ ...job(1), data: { ...job(1).data, extra: JSON.parse(`${'['.repeat(5000)}${']'.repeat(5000)}`) } }),
+      /input: nested more than 32 deep/,
+    ],
+    [
+      'a number beyond a double (1e400)',
+      JSON.stringify(job(1)).replace('"status":0', '"status":0,"size":1e400'),
+      /the number 1e400 is beyond what a JSON number holds/,
+    ],
+    [
+      'an integer beyond 2^53',
+      JSON.stringify(job(1)).replace('"status":0', '"status":0,"bytes":12345678901234567890'),
+      /the number 12345678901234567890 is larger than a JSON number holds exactly/,
+    ],
+    [
+      'text that is not UTF-8',
+      Buffer.concat([Buffer.from(JSON.stringify(job(1)).slice(0, -2)), Buffer.from([0xff, 0x22, 0x7d, 0x7d])]),
+      /The input is not valid UTF-8/,
+    ],
   ])('%s: exit 3, named, nothing queued', async (_what, input, message) => {
     const ep = await endpoint();
     const h = home();

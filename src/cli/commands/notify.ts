@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
@@ -92,7 +93,13 @@ async function readInput(o: NotifyOptions, ctx: Context): Promise<string> {
     }
     chunks.push(b);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const all = Buffer.concat(chunks);
+  // As details files are: text that is not UTF-8 is refused, never replaced and queued.
+  if (!isUtf8(all))
+    throw new NbwssError('INVALID_DETAILS', `${o.file && o.file !== '-' ? o.file : 'The input'} is not valid UTF-8; nothing was queued`, {
+      hint: 'Give the notifications as UTF-8 JSON (iconv -t UTF-8 converts other encodings).',
+    });
+  return all.toString('utf8');
 }
 
 export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * COMMAND REQUEST → REST request, and the synthetic answers nbwss gives when
  * it cannot or will not make the call. Pure: no network, no terminal.
@@ -39,7 +41,9 @@ export const SYNTHETIC = {
   NBWSS_URI_REFUSED: 403,
   NBWSS_METHOD_NOT_ALLOWED: 405,
   NBWSS_RESPONSE_TOO_LARGE: 413,
+  NBWSS_REQUEST_TOO_LARGE: 413,
   NBWSS_NOT_CONNECTED: 425,
+  NBWSS_BUSY: 503,
   NBWSS_API_UNREACHABLE: 502,
   NBWSS_API_TLS: 502,
   NBWSS_API_TIMEOUT: 504,
@@ -71,6 +75,8 @@ const refuse = (code: SyntheticCode, message: string): Mapped => ({ ok: false, r
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A header value: visible characters, spaces and tabs; no CR, LF or NUL. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\uffff]*$/;
+/** What HTTP/1.1 can carry in a header value: Latin-1 (a character beyond it cannot be sent as it is). */
+const LATIN1 = /^[\x00-\xff]*$/;
 
 /**
  * Why a uri is refused (undefined when it is a plain absolute path under
@@ -102,6 +108,9 @@ export function uriProblem(uri: string, basePath: string): string | undefined {
       s = d;
     }
     if (s === '.' || s === '..') return 'the uri contains a "." or ".." segment';
+    // Servlet containers (NetBackup's web service runs on one) drop ";…" path parameters before resolving "..".
+    if (s.includes(';')) return 'the uri contains a ";" path parameter';
+    if (s !== '' && /^[.\s]+$/.test(s)) return 'the uri contains a segment of only dots and spaces';
     if (s.includes('/') || s.includes('\\')) return 'the uri contains an encoded slash or backslash';
     if (/[\x00-\x1f\x7f]/.test(s)) return 'the uri contains an encoded control character';
   }
@@ -127,6 +136,7 @@ export function mapCommand(payload: unknown, basePath: string): Mapped {
       if (typeof value !== 'string') return refuse('NBWSS_BAD_REQUEST', `header ${JSON.stringify(name.slice(0, 40))} must be a string`);
       if (!TOKEN.test(name)) return refuse('NBWSS_BAD_REQUEST', `${JSON.stringify(name.slice(0, 40))} is not a valid header name`);
       if (!FIELD_VALUE.test(value)) return refuse('NBWSS_BAD_REQUEST', `header ${name} has a value with a line break or control character`);
+      if (!LATIN1.test(value)) return refuse('NBWSS_BAD_REQUEST', `header ${name} has a character beyond Latin-1, which HTTP cannot carry: percent-encode it`);
       const lower = name.toLowerCase();
       if (DROPPED_HEADERS.has(lower)) continue;
       headers[lower] = lower in headers ? `${headers[lower]}, ${value}` : value;
@@ -139,6 +149,15 @@ export function mapCommand(payload: unknown, basePath: string): Mapped {
     return refuse('NBWSS_BAD_REQUEST', 'payload.parameters must be a string (the request body, JSON-escaped)');
   const body = typeof p.parameters === 'string' && p.parameters !== '' ? p.parameters : undefined;
   return { ok: true, request: { method: p.method as Method, path: p.uri, headers, body } };
+}
+
+/** The header nbwss adds when a REST answer's body is not UTF-8 text: the body is then base64. */
+export const BODY_ENCODING_HEADER = 'x-nbwss-body-encoding';
+
+/** A REST answer's body for the guide's string `body`: text as it is; anything that is not valid UTF-8, base64 (said in a header). */
+export function responseBody(raw: Buffer, headers: Record<string, string>): { body: string; headers: Record<string, string> } {
+  if (isUtf8(raw)) return { body: raw.toString('utf8'), headers };
+  return { body: raw.toString('base64'), headers: { ...headers, [BODY_ENCODING_HEADER]: 'base64' } };
 }
 
 /** Response headers as the guide shows them: lower-case names, one string per name (repeated ones joined with ", "). */

@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, request, errors as undiciErrors } from 'undici';
-import { type CommandResponsePayload, flattenHeaders, type RestRequest, syntheticResponse } from './command.js';
+import { type CommandResponsePayload, flattenHeaders, type RestRequest, responseBody, syntheticResponse } from './command.js';
 import { describeSocketError } from '../net-errors.js';
 import { derMatchesPin } from '../tls/fingerprint.js';
 import type { ApiTrust } from './trust.js';
@@ -54,7 +54,11 @@ export class RestClient {
     return this.settings.baseUrl.origin;
   }
 
-  async call(r: RestRequest, signal: AbortSignal): Promise<CommandResponsePayload> {
+  /**
+   * One REST call. `room`, when given, is awaited before each chunk of the answer's body is taken in: the caller's
+   * back-pressure (a connection whose cloud does not read holds the REST answers back, not its memory).
+   */
+  async call(r: RestRequest, signal: AbortSignal, room?: (bytes: number) => Promise<void>): Promise<CommandResponsePayload> {
     if (!this.agent) return syntheticResponse('NBWSS_API_TLS', this.settings.trust.kind === 'none' ? this.settings.trust.why : 'not trusted');
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.settings.timeoutMs);
@@ -71,6 +75,7 @@ export class RestClient {
       let size = 0;
       try {
         for await (const c of res.body) {
+          if (room) await room((c as Buffer).length);
           size += (c as Buffer).length;
           if (size > this.settings.maxBodyBytes) throw new BodyTooLarge();
           chunks.push(c as Buffer);
@@ -79,7 +84,8 @@ export class RestClient {
         res.body.destroy();
         throw e;
       }
-      return { headers: flattenHeaders(res.headers), responseCode: res.statusCode, body: Buffer.concat(chunks).toString('utf8') };
+      const { body, headers } = responseBody(Buffer.concat(chunks), flattenHeaders(res.headers));
+      return { headers, responseCode: res.statusCode, body };
     } catch (e) {
       if (e instanceof BodyTooLarge)
         return syntheticResponse('NBWSS_RESPONSE_TOO_LARGE', `the REST response body is larger than api.maxBodyBytes (${this.settings.maxBodyBytes} bytes)`);

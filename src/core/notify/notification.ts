@@ -99,6 +99,48 @@ function checkElement(e: unknown, where: string): Notification[] {
   return [{ object, data: checkData(object, o.data, where) }];
 }
 
+/** How deep the JSON of `nbwss notify` may nest (a notification's own fields are two deep). */
+export const MAX_DEPTH = 32;
+
+/**
+ * What JSON.parse would not carry faithfully, found in the text before it is
+ * parsed: nesting deeper than MAX_DEPTH, and numbers a JSON number cannot
+ * hold exactly (an integer beyond ±2^53, anything beyond the double range).
+ * Strings are skipped as written; undefined when the text is fine (or not
+ * JSON at all: JSON.parse says that).
+ */
+export function jsonProblem(text: string): string | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: to its closing quote, escapes skipped.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_DEPTH) return `nested more than ${MAX_DEPTH} deep`;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (!m) continue;
+      const literal = m[0];
+      const v = Number(literal);
+      if (!Number.isFinite(v)) return `the number ${literal.slice(0, 40)} is beyond what a JSON number holds: send it as a string`;
+      if (!m[1] && !m[2] && !Number.isSafeInteger(v))
+        return `the number ${literal.slice(0, 40)} is larger than a JSON number holds exactly (2^53): send it as a string`;
+      i += literal.length - 1;
+    }
+  }
+  return undefined;
+}
+
+/** JSON.parse, once the text is known to parse faithfully. */
+function parseFaithfully(text: string, where: string): unknown {
+  const v = JSON.parse(text) as unknown;
+  const problem = jsonProblem(text);
+  if (problem) throw invalid(where, problem);
+  return v;
+}
+
 /**
  * Parse what `nbwss notify` reads: one notification object, a JSON array of
  * them, or JSON lines. Every element is checked; the first problem is an
@@ -117,6 +159,10 @@ export function parseNotifications(text: string): Notification[] {
     /* JSON lines, or not JSON */
   }
   if (parsed) {
+    const problem = jsonProblem(trimmed);
+    if (problem) throw invalid('input', problem);
+  }
+  if (parsed) {
     if (Array.isArray(whole)) {
       if (whole.length === 0) throw invalid('input', 'an empty array');
       return whole.flatMap((e, i) => checkElement(e, `element ${i + 1}`));
@@ -130,8 +176,9 @@ export function parseNotifications(text: string): Notification[] {
     if (line === '') continue;
     let e: unknown;
     try {
-      e = JSON.parse(line);
+      e = parseFaithfully(line, `line ${i + 1}`);
     } catch (err) {
+      if (err instanceof NbwssError) throw err;
       throw invalid(`line ${i + 1}`, `not valid JSON (${(err as Error).message.slice(0, 80)})`);
     }
     out.push(...checkElement(e, `line ${i + 1}`));
