@@ -5,6 +5,7 @@ import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daem
 import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
 import { jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
 
 const endpoint = useReferenceEndpoints();
 const db = useSharedPostgres();
@@ -23,22 +24,6 @@ async function eventually(check: () => Promise<boolean>, ms: number, what: strin
     if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** Resolves when `check` holds, looked at every 50 ms (the state is the reference endpoint's, not an event); rejects after `ms`. */
-function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      clearInterval(t);
-      reject(new Error(`not within ${ms} ms: ${what}`));
-    }, ms);
-    const t = setInterval(() => {
-      if (!check()) return;
-      clearInterval(t);
-      clearTimeout(deadline);
-      resolve();
-    }, 50);
-  });
 }
 
 const paths = Array.from({ length: GROUPS }, (_, i) => `/g${i}`);

@@ -100,7 +100,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const list = JSON.parse((await runCli(['list', '--json'], first.env)).stdout) as { hostName: string }[];
     expect(list.map((e) => e.hostName).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `h${i}.test`).sort());
     expect(await query(url, 'SELECT count(*)::int AS n FROM secrets')).toEqual([{ n: 10 }]);
-    expect(await query(url, 'SELECT version FROM nbwss_schema')).toEqual([{ version: 1 }]);
+    expect(await query(url, 'SELECT version FROM nbwss_schema')).toEqual([{ version: 2 }]);
   });
 
   it('CLI changes on another host reach the daemon at once (LISTEN/NOTIFY): a notification queued there is delivered, a deactivation there closes the connection', async () => {
@@ -222,5 +222,45 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     expect(copied.code, copied.stderr).toBe(0);
     const shared = host(url, local.env.NBWSS_SECRET_KEY_FILE);
     expect(JSON.parse((await runCli(['list', '--json'], shared.env)).stdout)[0].connectionState).toBe('DISCONNECTED');
+  });
+
+  it('schema upgrades: a store of the previous schema (PostgreSQL 1, SQLite 4) is brought to the current one when a newer nbwss opens it', async () => {
+    // PostgreSQL: yesterday's nbwss made the database at schema 1 (its V1 tables, no poll_jobs_by_seen index).
+    const ep = await endpoint();
+    const url = await db.server().database();
+    const a = host(url);
+    const add = (env: NodeJS.ProcessEnv) =>
+      runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], env);
+    expect((await add(a.env)).code).toBe(0); // made at the current schema
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query('DROP INDEX poll_jobs_by_seen');
+      await c.query('UPDATE nbwss_schema SET version = 1');
+      // Several hosts start at once on the old store: each waits for the migration lock; one upgrades.
+      const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(['list', '--json'], host(url, a.env.NBWSS_SECRET_KEY_FILE).env)));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect((await c.query('SELECT version FROM nbwss_schema')).rows).toEqual([{ version: 2 }]);
+      expect((await c.query("SELECT indexname FROM pg_indexes WHERE indexname = 'poll_jobs_by_seen'")).rows).toHaveLength(1);
+    } finally {
+      await c.end();
+    }
+    // SQLite: a store at schema 4 (before the index) is upgraded to 5 on open.
+    const local = newHome();
+    expect((await add(local.env)).code).toBe(0);
+    const { default: Database } = await import('better-sqlite3');
+    const file = join(local.dir, 'nbwss.db');
+    const old = new Database(file);
+    old.exec('DROP INDEX poll_jobs_by_seen');
+    old.pragma('user_version = 4');
+    old.close();
+    expect((await runCli(['list', '--json'], local.env)).code).toBe(0); // a read-only command: upgraded once, read-write
+    const now = new Database(file, { readonly: true });
+    try {
+      expect(now.pragma('user_version', { simple: true })).toBe(5);
+      expect(now.prepare("SELECT name FROM sqlite_master WHERE name = 'poll_jobs_by_seen'").all()).toHaveLength(1);
+    } finally {
+      now.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daem
 import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
 import { jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
 
 /*
  * The shared store under faults injected through the real server: PostgreSQL stopped (pg_ctl stop), paused (SIGSTOP
@@ -19,21 +20,6 @@ const endpoint = useReferenceEndpoints();
 const db = useSharedPostgres();
 afterAll(cleanupTempDirs);
 afterEach(stopAllDaemons);
-
-function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      clearInterval(t);
-      reject(new Error(`not within ${ms} ms: ${what}`));
-    }, ms);
-    const t = setInterval(() => {
-      if (!check()) return;
-      clearInterval(t);
-      clearTimeout(deadline);
-      resolve();
-    }, 50);
-  });
-}
 
 const outage = (ms: number) => new Promise((r) => setTimeout(r, ms)); // the fault's length is the test's input
 

@@ -10,7 +10,7 @@ import { canonicalHost } from '../endpoint/host.js';
 import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
 import { W } from '../hints.js';
 import { createOutbox, Outbox } from './outbox.js';
-import { createPollState, PollState } from './poll.js';
+import { createPollState, POLL_JOBS_BY_SEEN, PollState } from './poll.js';
 import { PgDatabase } from './pg/database.js';
 import { pgMigrate } from './pg/schema.js';
 import { SyncPg } from './pg/sync-client.js';
@@ -103,6 +103,8 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
   (db) => createOutbox(db),
   // 4: what the REST API poller has seen (src/core/store/poll.ts).
   (db) => createPollState(db),
+  // 5: job states by age, for the cap on them (api.poll.maxJobStates). PostgreSQL: pg/schema.ts step 2.
+  (db) => db.exec(POLL_JOBS_BY_SEEN),
 ];
 
 /** Rename entries to their canonical host name, except where two entries are one host. */

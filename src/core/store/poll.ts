@@ -30,6 +30,9 @@ export function createPollState(db: SqlDatabase): void {
   `);
 }
 
+/** Schema step 5 (SQLite) and 2 (PostgreSQL), one statement for both: job states by age, for their cap. */
+export const POLL_JOBS_BY_SEEN = 'CREATE INDEX poll_jobs_by_seen ON poll_jobs (seen_at, job_id)';
+
 export type PollSource = 'jobs' | 'images';
 export const POLL_SOURCES: readonly PollSource[] = ['jobs', 'images'];
 

@@ -49,6 +49,7 @@ export function translate(sql: string): Translated {
     text = text.replace(/\?/g, () => `$${++n}`);
   }
   const t = { text, names };
+  if (cache.size >= 1000) cache.clear(); // statements are few; many-row INSERTs vary in length
   cache.set(sql, t);
   return t;
 }

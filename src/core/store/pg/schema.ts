@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NbwssError } from '../../errors.js';
+import { POLL_JOBS_BY_SEEN } from '../poll.js';
 import type { PgDatabase } from './database.js';
 
 /**
@@ -7,10 +8,10 @@ import type { PgDatabase } from './database.js';
  * poll.ts) in PostgreSQL's words, plus `secrets` (tokens and API credentials,
  * encrypted with the key file: a per-machine keychain cannot serve several
  * hosts). Text that is sorted or grouped uses the "C" collation, as SQLite
- * compares. Its versions are its own (1: everything the SQLite store's
- * version 4 holds, and `secrets`).
+ * compares. Its versions are its own, applied in order under a lock like the
+ * SQLite store's (1: everything the SQLite store's version 4 holds, and
+ * `secrets`; 2: = SQLite's 5).
  */
-export const PG_SCHEMA_VERSION = 1;
 /** pg_advisory_xact_lock key of migrations ('nbwssMIG'): several processes starting at once migrate one after another. */
 const MIGRATION_LOCK_KEY = 0x6e627773_4d4947n.toString();
 
@@ -103,7 +104,11 @@ CREATE TABLE daemons (
 );
 `;
 
-/** Create or check the schema; safe when several processes start at once. */
+/** Each entry is one schema step; the index + 1 is the version it leads to. */
+const PG_MIGRATIONS: string[] = [V1, POLL_JOBS_BY_SEEN];
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+/** Create the schema, or bring an older one up to date; safe when several processes start at once. */
 export function pgMigrate(db: PgDatabase, where: string): void {
   const q = (sql: string, p?: unknown[]) => db.pg.query(sql, p);
   q('BEGIN');
@@ -115,11 +120,11 @@ export function pgMigrate(db: PgDatabase, where: string): void {
       throw new NbwssError('STORE', `The store ${where} has schema version ${v}, newer than this nbwss understands (${PG_SCHEMA_VERSION})`, {
         hint: 'Upgrade nbwss on this host: every host of a shared store runs the same version.',
       });
+    for (let step = v; step < PG_SCHEMA_VERSION; step++) q(PG_MIGRATIONS[step]!);
     if (v === 0) {
-      q(V1);
       q('INSERT INTO meta (key, value) VALUES ($1, $2)', ['store_id', randomBytes(12).toString('hex')]);
       q('INSERT INTO nbwss_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
-    }
+    } else if (v < PG_SCHEMA_VERSION) q('UPDATE nbwss_schema SET version = $1', [PG_SCHEMA_VERSION]);
     q('COMMIT');
   } catch (e) {
     try {
