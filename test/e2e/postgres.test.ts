@@ -263,4 +263,27 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
       now.close();
     }
   });
+
+  it('writers are serialised across hosts: eight nbwss notify runs at once from eight hosts queue every notification once, in one order', async () => {
+    // Without the store's write lock the notification sequence (read, then write) would be handed out twice and a run fail.
+    const ep = await endpoint();
+    const url = await db.server().database();
+    const a = host(url);
+    expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], a.env)).code).toBe(0);
+    const hosts = Array.from({ length: 4 }, () => host(url, a.env.NBWSS_SECRET_KEY_FILE));
+    const runs = await Promise.all(
+      hosts.map((h, k) => runCli(['notify'], h.env, `${Array.from({ length: 200 }, (_, i) => JSON.stringify(jobNotification(k * 1000 + i))).join('\n')}\n`)),
+    );
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const rows = await query(url, 'SELECT seq, data FROM outbox ORDER BY seq');
+    expect(rows).toHaveLength(800);
+    expect(new Set(rows.map((r) => String(r.seq))).size).toBe(800);
+    // Each run's notifications are contiguous and in its order: runs never interleave inside one another.
+    const ids = rows.map((r) => JSON.parse(String(r.data)).jobId as number);
+    for (let k = 0; k < 4; k++) {
+      const mine = ids.map((id, i) => [id, i] as const).filter(([id]) => Math.floor(id / 1000) === k);
+      expect(mine.map(([id]) => id)).toEqual(Array.from({ length: 200 }, (_, i) => k * 1000 + i));
+      expect(mine.at(-1)![1] - mine[0]![1]).toBe(199);
+    }
+  });
 });
