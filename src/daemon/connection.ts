@@ -277,13 +277,14 @@ export class EndpointConnection extends EventEmitter {
       if (id !== undefined) {
         // The cloud hears which of its COMMANDs was too large; its other calls go on.
         this.log.warn({ host: this.target.hostName, id: safeText(id), bytes: tooLarge.length }, 'COMMAND REQUEST larger than 1 MiB answered 413');
-        return this.respond(
+        this.respond(
           id,
           syntheticResponse(
             'NBWSS_REQUEST_TOO_LARGE',
             `the COMMAND REQUEST is ${tooLarge.length} bytes; nbwss takes messages of at most ${MAX_MESSAGE_BYTES} bytes`,
           ),
         );
+        return;
       }
       this.log.warn({ host: this.target.hostName, bytes: tooLarge.length }, 'closing: a message larger than 1 MiB');
       this.close(1009, `closed by nbwss (1009): a message of ${tooLarge.length} bytes, larger than ${MAX_MESSAGE_BYTES}`);
