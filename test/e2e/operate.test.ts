@@ -24,6 +24,26 @@ const add = addEndpoint;
 const job = (jobId: number) => JSON.stringify(jobNotification(jobId));
 
 describe('Prometheus metrics (metrics.listen)', () => {
+  it('counts resends and refusals: a message sent again (no acknowledgement) and notifications refused by a full outbox', async () => {
+    const port = await closedPort();
+    const ep = await endpoint({ ackNotifications: false });
+    const h = home({ 'metrics.listen': `127.0.0.1:${port}`, 'notification.scheduledRate': 1, 'notification.maxQueued': 2 });
+    await add(h, 'ep1.test', ep.url);
+    const d = startDaemon(h.env);
+    await d.waitFor((l) => l.msg === 'serving Prometheus metrics at /metrics');
+    await d.waitFor(connected('ep1.test'));
+    expect((await runCli(['notify'], h.env, `${job(1)}\n`)).code).toBe(0);
+    await d.waitFor((l) => l.msg === 'notifications sent again (same id)');
+    // The outbox holds 1 of 2: three more do not fit, and all three are refused.
+    expect((await runCli(['notify'], h.env, `${job(2)}\n${job(3)}\n${job(4)}\n`)).code).toBe(8);
+    await d.waitFor((l) => l.msg.startsWith('notifications refused for a group'));
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^nbwss_notification_messages_resent_total\{group="sg1"\} [1-9]\d*$/m);
+    expect(text).toContain('nbwss_notification_messages_sent_total{group="sg1"} 1');
+    expect(text).toContain('nbwss_notifications_refused_total{group="sg1"} 3');
+    expect(text).toContain('nbwss_notifications_accepted_total{group="sg1"} 1');
+  });
+
   it('serves /metrics over HTTP: connections, groups, COMMAND, notifications, outbox, process; no secret; promtool accepts it', async () => {
     const port = await closedPort();
     const ep = await endpoint();
