@@ -12,35 +12,20 @@
 //    SQLite and in PostgreSQL: a backlog queued by one nbwss notify, from the
 //    daemon's start until every group has received every notification.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startReferenceEndpoint } from '../dist/reference-endpoint.js';
 import { postgresAvailable, startPostgres } from '../dist/throwaway-postgres.js';
+import { addGroups, bounded, jobLine, runNbwss } from './harness.mjs';
 import { BIN } from './seed.mjs';
 
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 500);
 const DAEMONS = 3;
 const LIMIT_MS = Number(process.env.BENCH_LIMIT_MS ?? 180_000);
-const cleanups = [];
-const deadline = setTimeout(() => {
-  console.error(`bench:ha: not done within ${LIMIT_MS / 1000} s`);
-  void cleanup().then(() => process.exit(1));
-}, LIMIT_MS);
-
-async function cleanup() {
-  for (const c of cleanups.splice(0).reverse()) await c();
-}
-
-const run = (env, args, input) =>
-  new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    c.stderr.on('data', (d) => (err += d));
-    c.stdin.end(input ?? '');
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nbwss ${args[0]} exited ${code}: ${err.slice(-500)}`))));
-  });
+const { cleanups, cleanup, done } = bounded('bench:ha', LIMIT_MS);
+const run = runNbwss;
 
 function daemon(env) {
   const d = spawn(process.execPath, [BIN, 'daemon', '--log-stderr'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -75,19 +60,6 @@ function hostEnv(root, i, url, keyFile) {
     NBWSS_SECRET_STORE: 'file',
     NBWSS_SECRET_KEY_FILE: keyFile,
   };
-}
-
-async function addGroups(env, ep, root, groups) {
-  const entries = Array.from({ length: groups }, (_, g) => ({
-    token: 'bench-token',
-    priority: 1,
-    groupId: `group${g}`,
-    hostName: `g${g}.bench.test`,
-    url: `${ep.url.replace(/\/nbwss$/, '')}/g${g}`,
-  }));
-  const file = join(root, 'endpoints.json');
-  writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
-  await run(env, ['add', '--file', file, '--fingerprint', ep.fingerprint, '--timeout', '120000']);
 }
 
 async function takeover(pg, root) {
@@ -130,23 +102,7 @@ async function throughput(label, url, root, groups, count) {
   cleanups.push(() => ep.close());
   const env = hostEnv(root, `tp-${label}`, url, join(root, 'secret.key'));
   await addGroups(env, ep, root, groups);
-  const line = (i) =>
-    JSON.stringify({
-      object: 'JOB',
-      data: {
-        jobId: i,
-        parentJobId: i,
-        jobType: 'BACKUP',
-        state: 'DONE',
-        status: 0,
-        startTime: 1459829674,
-        policyName: 'p',
-        policyType: 'VMWARE',
-        scheduleType: 'ST_FULL',
-        clientName: 'c',
-      },
-    });
-  await run(env, ['notify'], `${Array.from({ length: count }, (_, i) => line(i + 1)).join('\n')}\n`);
+  await run(env, ['notify'], `${Array.from({ length: count }, (_, i) => jobLine(i + 1)).join('\n')}\n`);
   const t0 = performance.now();
   daemon(env);
   await until(() => ep.notifications().length >= groups * count, 'every notification received');
@@ -172,5 +128,5 @@ try {
   await cleanup();
   pg.stop();
   rmSync(root, { recursive: true, force: true });
-  clearTimeout(deadline);
+  done();
 }

@@ -4,13 +4,14 @@
 // (asked every 100 ms over its socket) and its event-loop lag (status --json eventLoopLag) before and during the
 // hold, beside the target (100 ms p99). Asserts nothing; bounded in time; cleans up.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startReferenceEndpoint } from '../dist/reference-endpoint.js';
 import { postgresAvailable, startPostgres } from '../dist/throwaway-postgres.js';
+import { addGroups, bounded, jobLine, runNbwss } from './harness.mjs';
 import { BIN } from './seed.mjs';
 
 const GROUPS = 10;
@@ -18,25 +19,8 @@ const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 3000);
 const LIMIT_MS = 120_000;
 /** The store's write lock (src/core/store/pg/database.ts WRITE_LOCK_KEY, 'nbwssWRT'). */
 const WRITE_LOCK_KEY = 0x6e627773_575254n.toString();
-const cleanups = [];
-const deadline = setTimeout(() => {
-  console.error(`bench:lag: not done within ${LIMIT_MS / 1000} s`);
-  void cleanup().then(() => process.exit(1));
-}, LIMIT_MS);
-async function cleanup() {
-  for (const c of cleanups.splice(0).reverse()) await c();
-}
-
-const run = (env, args, input) =>
-  new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.stdin.end(input ?? '');
-    c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`nbwss ${args[0]} exited ${code}: ${err.slice(-300)}`))));
-  });
+const { cleanups, cleanup, done } = bounded('bench:lag', LIMIT_MS);
+const run = runNbwss;
 
 /** One status request over the daemon's socket: its answer and how long it took (ms). */
 function ask(home) {
@@ -72,15 +56,7 @@ try {
   const env = { ...process.env, NBWSS_HOME: home, NBWSS_STORE: url, NBWSS_SECRET_STORE: 'file', NBWSS_SECRET_KEY_FILE: join(root, 'secret.key') };
   const ep = await startReferenceEndpoint({ token: 'bench-token', path: null });
   cleanups.push(() => ep.close());
-  const entries = Array.from({ length: GROUPS }, (_, g) => ({
-    token: 'bench-token',
-    priority: 1,
-    groupId: `group${g}`,
-    hostName: `g${g}.bench.test`,
-    url: `${ep.url.replace(/\/nbwss$/, '')}/g${g}`,
-  }));
-  writeFileSync(join(root, 'endpoints.json'), JSON.stringify(entries), { mode: 0o600 });
-  await run(env, ['add', '--file', join(root, 'endpoints.json'), '--fingerprint', ep.fingerprint]);
+  await addGroups(env, ep, root, GROUPS);
   const d = spawn(process.execPath, [BIN, 'daemon'], { env, stdio: 'ignore' });
   const exited = new Promise((r) => d.on('exit', r));
   cleanups.push(async () => {
@@ -100,22 +76,7 @@ try {
     }
     return { times, lag: last?.eventLoopLag };
   };
-  const line = (i) =>
-    JSON.stringify({
-      object: 'JOB',
-      data: {
-        jobId: i,
-        parentJobId: i,
-        jobType: 'BACKUP',
-        state: 'DONE',
-        status: 0,
-        startTime: 1,
-        policyName: 'p',
-        policyType: 'VMWARE',
-        scheduleType: 'ST_FULL',
-        clientName: 'c',
-      },
-    });
+  const line = jobLine;
   // Quiet: notifications flowing, nobody else writing.
   await run(env, ['notify'], `${Array.from({ length: 500 }, (_, i) => line(i)).join('\n')}\n`);
   const quiet = await sample(2000);
@@ -141,5 +102,5 @@ try {
   await cleanup();
   server.stop();
   rmSync(root, { recursive: true, force: true });
-  clearTimeout(deadline);
+  done();
 }
