@@ -384,7 +384,7 @@ export class EndpointConnection extends EventEmitter {
       return buffered + others + reader.bytes + bytes <= this.settings.maxSendBufferBytes || (buffered === 0 && oldest);
     };
     while (!fits() && !this.isClosed()) {
-      this.watchBacklog();
+      if (this.sendBufferFull()) this.watchBacklog(); // a stuck endpoint is closed, and the wait ends with it
       await new Promise((r) => setTimeout(r, 20));
     }
     reader.bytes += bytes;

@@ -70,7 +70,10 @@ export interface NetBackupApiOptions {
 export interface PrimaryRelease {
   /** The API versions served, oldest first. */
   versions: string[];
-  /** How GET /admin/jobs pages ('links': by cursor, said in links.next only). */
+  /**
+   * How GET /admin/jobs pages. 'links' (by cursor, said in links.next only) is no release's documented behaviour:
+   * it stands for a primary or proxy that pages by link alone, which issue 19 asks nbwss to follow.
+   */
   jobsPaging: 'cursor' | 'offset' | 'links';
   /** `Bearer <jwt>` is accepted besides the bare JWT. */
   bearer: boolean;

@@ -237,7 +237,7 @@ export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
 /** A daemon of a shared store counts as live while its heartbeat (every second) is this fresh. */
 const LIVE_HEARTBEAT_MS = 30_000;
 
-async function notRunning(o: StatusOptions, ctx: Context, why?: string, running: boolean | null = false): Promise<void> {
+async function notRunning(o: StatusOptions, ctx: Context, why?: string, running = false): Promise<void> {
   // No daemon here: what waits in the store, and on a shared store who serves it, is still worth knowing.
   const store = await ctx.readStore(o);
   let outbox: { groupId: string; pending: number; oldestAcceptedAt: string | null; refused: number }[] = [];
@@ -256,7 +256,7 @@ async function notRunning(o: StatusOptions, ctx: Context, why?: string, running:
   const shared = store?.backend.kind === 'postgres';
   if (o.json)
     return void ctx.io.stdout.write(
-      `${safeJson({ running, ...(running === true ? { answering: false } : {}), ...(why ? { why } : {}), outbox, polling, ...(shared ? { cluster: { daemons } } : {}) })}\n`,
+      `${safeJson({ running, ...(running ? { answering: false } : {}), ...(why ? { why } : {}), outbox, polling, ...(shared ? { cluster: { daemons } } : {}) })}\n`,
     );
   const lines = [
     running

@@ -5,6 +5,7 @@ import { NbwssError } from '../errors.js';
 import { replaceFileAtomically, storeFileProblem } from '../store/fs.js';
 import { withLock } from '../store/lock.js';
 import { W } from '../hints.js';
+import { AUTO_VERSION, isApiVersion } from '../api/version.js';
 
 /** nbwss.properties in NBWSS_HOME: the guide's Table 2-4. */
 export const PROPERTIES_FILE = 'nbwss.properties';
@@ -188,9 +189,9 @@ export const PROPERTY_SPECS = {
   },
   'api.version': {
     type: 'string',
-    default: 'auto',
+    default: AUTO_VERSION,
     check: (v) =>
-      v === 'auto' || /^[0-9]{1,2}\.[0-9]{1,2}$/.test(v) ? undefined : 'auto, or a NetBackup API version such as 13.0 (NetBackup 11.0), 12.0 (10.5), 4.0 (8.3)',
+      v === AUTO_VERSION || isApiVersion(v) ? undefined : 'auto, or a NetBackup API version such as 13.0 (NetBackup 11.0), 12.0 (10.5), 4.0 (8.3)',
     nbwss: true,
     description:
       "the NetBackup API version nbwss's own calls ask for (application/vnd.netbackup+json;version=…); auto: the newest the primary serves, found and remembered by nbwss",
