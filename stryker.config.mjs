@@ -22,6 +22,7 @@ export default {
     'src/core/notify/scripts.ts',
     'src/core/api/version.ts',
     'src/core/poll/paging.ts',
+    'src/daemon/store-retry.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

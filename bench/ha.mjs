@@ -10,7 +10,8 @@
 //    per group is printed too (it must be 1).
 // 2. Notifications/s through one daemon and 10 groups, with the outbox in
 //    SQLite and in PostgreSQL: a backlog queued by one nbwss notify, from the
-//    daemon's start until every group has received every notification.
+//    first notification received until every group has received every one
+//    (BENCH_NOTIFICATIONS, 20,000; BENCH_PART=outbox runs this part only).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,10 +106,13 @@ async function throughput(label, url, root, groups, count) {
   await run(env, ['notify'], `${Array.from({ length: count }, (_, i) => jobLine(i + 1)).join('\n')}\n`);
   const t0 = performance.now();
   daemon(env);
+  // Timed from the first notification received (the daemon's start and its connections are not the outbox's cost).
+  await until(() => ep.notifications().length > 0, 'a first notification');
+  const t1 = performance.now();
   await until(() => ep.notifications().length >= groups * count, 'every notification received');
-  const s = (performance.now() - t0) / 1000;
+  const s = (performance.now() - t1) / 1000;
   console.log(
-    `${label.padEnd(10)} outbox: ${count} notifications × ${groups} groups delivered and acknowledged in ${s.toFixed(2)} s: ${Math.round(count / s)} notifications/s per group (${Math.round((count * groups) / s)} deliveries/s)`,
+    `${label.padEnd(10)} outbox: ${count} notifications × ${groups} groups delivered and acknowledged in ${s.toFixed(2)} s after the first (start and connect ${((t1 - t0) / 1000).toFixed(2)} s): ${Math.round(count / s)} notifications/s per group (${Math.round((count * groups) / s)} deliveries/s; target on PostgreSQL: 2,500/s per group)`,
   );
   await cleanup();
 }
@@ -120,8 +124,8 @@ if (!postgresAvailable()) {
 const root = mkdtempSync(join(tmpdir(), 'nbwss-bench-ha-'));
 const pg = await startPostgres();
 try {
-  await takeover(pg, root);
-  const count = Number(process.env.BENCH_NOTIFICATIONS ?? 2000);
+  if (process.env.BENCH_PART !== 'outbox') await takeover(pg, root);
+  const count = Number(process.env.BENCH_NOTIFICATIONS ?? 20_000);
   await throughput('SQLite', undefined, root, 10, count);
   await throughput('PostgreSQL', await pg.database(), root, 10, count);
 } finally {

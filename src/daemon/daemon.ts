@@ -1,7 +1,7 @@
 import { W } from '../core/hints.js';
 import { safeText } from '../core/text.js';
 import { accountFor, type SecretStore } from '../core/secrets/index.js';
-import type { EndpointStore } from '../core/store/db.js';
+import { type EndpointStore, StoreBusy } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
 import { ConnectError, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { Deliveries, type GroupDelivery } from './delivery.js';
 import type { GroupOutbox } from '../core/store/outbox.js';
 import { failureKind, type Metrics } from './metrics.js';
 import { Poller, type SourceStatus } from './poller.js';
+import { StoreRetry } from './store-retry.js';
 import { type ClusterView, Coordinator, type CoordinatorOptions } from './coordinator.js';
 import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan, STABLE_MS } from './plan.js';
 
@@ -84,9 +85,13 @@ export class Daemon {
   private api: RestClient;
   private apiKey = '';
   private pollTimer: NodeJS.Timeout | undefined;
+  /** Connection states not yet in the store (the latest per entry), written together; kept until the store takes them. */
+  private readonly unwrittenStates = new Map<string, { state: 'CONNECTED' | 'DISCONNECTED'; since: string; lastError: string | null; groupId: string }>();
+  private readonly stateWrites: StoreRetry;
 
   constructor(private readonly o: DaemonOptions) {
     this.startedAt = this.now();
+    this.stateWrites = new StoreRetry('recording connection states', o.log, () => this.writeStates());
     this.deliveries = new Deliveries({
       store: o.store,
       log: o.log,
@@ -163,6 +168,7 @@ export class Daemon {
         await Promise.all([...(this.closing.get(g) ?? []), this.inFlight.get(g)]);
         this.closing.delete(g);
         this.deliveries.forget(g);
+        this.forgetStates(g);
       },
       message: (what) => {
         if (what === 'notify') this.deliveries.pumpAll();
@@ -327,18 +333,18 @@ export class Daemon {
       const account = accountFor(r.hostName);
       const pair = conflicted.get(r.hostName);
       if (pair) {
-        this.recordError(r.hostName, `not connected: ${pair.map((h) => `"${h}"`).join(' and ')} are one host under two names; delete one (${W.doctor})`);
+        this.recordError(r, `not connected: ${pair.map((h) => `"${h}"`).join(' and ')} are one host under two names; delete one (${W.doctor})`);
         continue;
       }
       let token: string | undefined;
       try {
         token = this.o.secrets.get(account);
       } catch (e) {
-        this.recordError(r.hostName, `secret store: ${(e as Error).message}`);
+        this.recordError(r, `secret store: ${(e as Error).message}`);
         continue;
       }
       if (token === undefined) {
-        this.recordError(r.hostName, 'no token in the secret store');
+        this.recordError(r, 'no token in the secret store');
         continue;
       }
       out.set(account, {
@@ -393,7 +399,8 @@ export class Daemon {
       this.dropOrphanedOutboxes();
     } catch (e) {
       // Connecting matters more: the drop is tried again at the next reconcile.
-      this.o.log.error({ err: (e as Error).message }, 'could not drop the notifications of groups without an ACTIVATED endpoint');
+      if (!(e instanceof StoreBusy))
+        this.o.log.error({ err: (e as Error).message }, 'could not drop the notifications of groups without an ACTIVATED endpoint');
     }
     for (const a of this.plan()) {
       if (a.kind === 'close') {
@@ -404,7 +411,7 @@ export class Daemon {
         conn.close(1000, a.why);
         const g = conn.target.groupId;
         this.closing.set(g, [...(this.closing.get(g) ?? []), conn.socketClosed()]);
-        this.writeState(conn.target.hostName, 'DISCONNECTED', null);
+        this.writeState(conn.target, 'DISCONNECTED', null);
       }
     }
     // Attempts run on their own: a slow endpoint never holds up the next reconcile (a nudge takes effect at once).
@@ -430,7 +437,7 @@ export class Daemon {
         this.conns.delete(account);
         const reason = e instanceof ConnectError ? e.message : String(e);
         this.o.metrics?.connectFailures.inc({ reason: failureKind(reason) });
-        this.fail(t.hostName, reason);
+        this.fail(t, reason);
         continue;
       }
       this.o.metrics?.connectDuration.observe((this.mono() - started) / 1000);
@@ -443,7 +450,7 @@ export class Daemon {
       this.lastErrors.delete(account);
       this.establishedAt.set(account, this.mono());
       this.o.log.info({ host: t.hostName, group: groupId, priority: t.priority }, 'connected');
-      this.writeState(t.hostName, 'CONNECTED', null);
+      this.writeState(t, 'CONNECTED', null);
       conn.once('closed', (reason: string) => this.onClosed(account, conn, reason));
       conn.on('notification-response', (m) => this.deliveries.onResponse(groupId, m));
       // The message in flight (or the next batch) goes to the group's new connection at once.
@@ -460,11 +467,11 @@ export class Daemon {
     this.o.metrics?.connectionsEnded.inc({ by: reason.startsWith('closed by nbwss') ? 'nbwss' : 'endpoint' });
     this.o.log.warn({ host: conn.target.hostName, reason, livedMs: Math.round(lived) }, 'connection ended; the group picks again');
     if (lived >= STABLE_MS) this.failures.delete(account);
-    if (endedAsFailure(lived, reason)) this.fail(conn.target.hostName, reason);
+    if (endedAsFailure(lived, reason)) this.fail(conn.target, reason);
     else {
       this.failures.delete(account);
       this.lastErrors.set(account, reason);
-      this.writeState(conn.target.hostName, 'DISCONNECTED', reason);
+      this.writeState(conn.target, 'DISCONNECTED', reason);
     }
     // Fail over at once: only this group picks again, from the endpoints the last reconcile saw
     // (a burst of closes must not cost a full reconcile each).
@@ -482,20 +489,21 @@ export class Daemon {
     this.inFlight.set(groupId, attempt);
   }
 
-  private fail(hostName: string, reason: string): void {
+  private fail(entry: Entry, reason: string): void {
+    const { hostName } = entry;
     const account = accountFor(hostName);
     const now = this.mono();
     const f = nextFailure(this.failures.get(account), now, this.o.properties()['connectionInfo.period'] * 1000);
     this.failures.set(account, f);
     this.o.log.warn({ host: hostName, reason, retryInMs: Math.round(f.nextAt - now) }, 'connection attempt failed');
-    this.recordError(hostName, reason);
+    this.recordError(entry, reason);
   }
 
-  private recordError(hostName: string, reason: string): void {
-    const account = accountFor(hostName);
+  private recordError(entry: Entry, reason: string): void {
+    const account = accountFor(entry.hostName);
     if (this.lastErrors.get(account) === reason) return;
     this.lastErrors.set(account, reason);
-    this.writeState(hostName, 'DISCONNECTED', reason);
+    this.writeState(entry, 'DISCONNECTED', reason);
   }
 
   /** Wake up when the planner says the earliest back-off of a group without a connection ends. */
@@ -507,13 +515,25 @@ export class Daemon {
     this.retryTimer = setTimeout(() => void this.reconcile(), Math.max(0, retry.at - this.mono()) + 10);
   }
 
-  private writeState(hostName: string, state: 'CONNECTED' | 'DISCONNECTED', lastError: string | null): void {
-    try {
-      this.o.store.write(() => this.o.store.setConnection(hostName, state, this.now().toISOString(), lastError));
-    } catch (e) {
-      this.o.log.error({ host: hostName, err: (e as Error).message }, 'could not record the connection state');
-    }
+  private writeState({ hostName, groupId }: Entry, state: 'CONNECTED' | 'DISCONNECTED', lastError: string | null): void {
+    this.unwrittenStates.set(hostName, { state, since: this.now().toISOString(), lastError, groupId });
+    this.stateWrites.run();
     this.changed();
+  }
+
+  /** Write the connection states waiting, in one transaction; throws (keeping them) if the store does not take them. */
+  private writeStates(): void {
+    if (this.unwrittenStates.size === 0) return;
+    const batch = [...this.unwrittenStates];
+    this.o.store.write(() => {
+      for (const [host, s] of batch) this.o.store.setConnection(host, s.state, s.since, s.lastError);
+    });
+    for (const [host, s] of batch) if (this.unwrittenStates.get(host) === s) this.unwrittenStates.delete(host);
+  }
+
+  /** A group handed to another daemon: its states are that daemon's to write now (it resets them when it takes the group). */
+  private forgetStates(groupId: string): void {
+    for (const [host, s] of [...this.unwrittenStates]) if (s.groupId === groupId) this.unwrittenStates.delete(host);
   }
 
   private settings(): ConnectionSettings {
@@ -641,8 +661,15 @@ export class Daemon {
     const conns = [...this.conns.values()];
     this.conns.clear(); // first: these closes are ours, not the endpoints'
     for (const conn of conns) conn.close(1000, 'NBWSS daemon stopping');
-    const hosts = conns.map((c) => c.target.hostName);
-    for (const h of hosts) this.writeState(h, 'DISCONNECTED', null);
+    for (const c of conns) this.writeState(c.target, 'DISCONNECTED', null);
+    // Stopping: the last states may wait for another writer a little longer; nothing else runs now.
+    this.stateWrites.stop();
+    try {
+      this.o.store.setLockWait(5000);
+      this.writeStates();
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message }, 'could not record the connection states on stopping');
+    }
     await this.running;
     await Promise.all(this.inFlight.values());
     // A shared store: the sockets are down before the locks go (ending the session), never two connections for a group.
@@ -653,6 +680,9 @@ export class Daemon {
     await this.api.close();
   }
 }
+
+/** An entry as the daemon's bookkeeping names it. */
+type Entry = { hostName: string; groupId: string };
 
 /** Group ids come from details files: text from outside. */
 const safeGroup = (g: string) => safeText(g);

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { epochSeconds, type NbwssMessage } from '../core/nbwss-message.js';
 import { BATCH_LIMITS, buildPayload } from '../core/notify/notification.js';
 import type { EndpointStore } from '../core/store/db.js';
+import { StoreBusy } from '../core/store/db.js';
 import type { Delivery } from '../core/store/outbox.js';
 import { safeText } from '../core/text.js';
 import type { EndpointConnection, Logger } from './connection.js';
+import { StoreRetry } from './store-retry.js';
 
 export interface DeliveryOptions {
   store: EndpointStore;
@@ -53,8 +55,15 @@ export function stamped(message: string, timeStamp: number): string {
 export class Deliveries {
   private readonly flights = new Map<string, InFlight>();
   private stopped = false;
+  /** Groups to pump: kept until the batches they start are recorded (another writer's lock, the store away: tried again). */
+  private readonly toPump = new Set<string>();
+  private readonly pumping: StoreRetry;
+  /** Acknowledgements are written, never dropped: kept and written again until the store takes them. */
+  private readonly recording: StoreRetry;
 
   constructor(private readonly o: DeliveryOptions) {
+    this.pumping = new StoreRetry('sending notifications', o.log, () => this.pumpManyNow());
+    this.recording = new StoreRetry('recording acknowledgements', o.log, () => this.recordAcks());
     for (const d of o.store.outbox.deliveries()) this.flights.set(d.groupId, { ...d, sentOn: undefined, sentAtMono: 0, timer: undefined });
   }
 
@@ -73,17 +82,13 @@ export class Deliveries {
    * the groups are recorded in one transaction, before any is sent.
    */
   private pumpMany(groups: Iterable<string>): void {
-    try {
-      this.pumpManyNow(groups);
-    } catch (e) {
-      // Called from callbacks (an acknowledgement, a connection made): the store may be away. The scheduledRate
-      // timer pumps again; nothing was sent that is not recorded.
-      this.o.log.error({ err: (e as Error).message }, 'could not send notifications now: the store did not answer');
-    }
+    for (const g of groups) this.toPump.add(g);
+    this.pumping.run();
   }
 
-  private pumpManyNow(groups: Iterable<string>): void {
+  private pumpManyNow(): void {
     if (this.stopped) return;
+    const groups = [...this.toPump];
     const sends: [InFlight, EndpointConnection][] = [];
     const started: Delivery[] = [];
     for (const groupId of groups) {
@@ -113,10 +118,12 @@ export class Deliveries {
       started.push(d);
       sends.push([{ ...d, oldestAcceptedAt: rows[0]!.acceptedAt, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn]);
     }
+    // Nothing is sent that is not recorded: if this write fails, nothing of this round was sent and it runs again.
     if (started.length)
       this.o.store.write(() => {
         for (const d of started) this.o.store.outbox.startDelivery(d);
       });
+    for (const g of groups) this.toPump.delete(g);
     for (const [f, conn] of sends) {
       this.flights.set(f.groupId, f);
       this.send(f, conn);
@@ -136,7 +143,8 @@ export class Deliveries {
       try {
         this.o.store.write(() => this.o.store.outbox.recordAttempts(f.groupId, f.messageId, f.attempts));
       } catch (e) {
-        this.o.log.error({ group: f.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
+        // Only the count of attempts is not recorded (status shows it); the message itself is.
+        if (!(e instanceof StoreBusy)) this.o.log.error({ group: f.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
       }
     } else this.o.log.debug({ group: f.groupId, host: conn.target.hostName, id: f.messageId, count: f.count }, 'notifications sent');
     this.o.events?.sent?.(f.groupId, f.attempts === 1);
@@ -166,21 +174,17 @@ export class Deliveries {
     this.flights.delete(groupId);
     // Acknowledgements that arrive together (several groups under load) are recorded in one transaction.
     this.acks.push(f);
-    if (this.acks.length === 1) setImmediate(() => this.recordAcks());
+    if (this.acks.length === 1) setImmediate(() => this.recording.run());
   }
 
   private readonly acks: InFlight[] = [];
 
+  /** Write the acknowledgements waiting (one transaction); throws, keeping them, if the store does not take them. */
   private recordAcks(): void {
+    if (this.stopped || this.acks.length === 0) return;
     const acks = [...this.acks];
     const now = this.o.now().toISOString();
-    let removed: number[] = [];
-    try {
-      removed = this.o.store.write(() => acks.map((f) => this.o.store.outbox.acknowledge(f.groupId, f.messageId, now)));
-    } catch (e) {
-      // Not removed: sent again after a restart (at least once).
-      this.o.log.error({ err: (e as Error).message }, 'could not record acknowledgements');
-    }
+    const removed = this.o.store.write(() => acks.map((f) => this.o.store.outbox.acknowledge(f.groupId, f.messageId, now)));
     this.acks.splice(0, acks.length);
     acks.forEach((f, i) => {
       this.o.log.info(
@@ -217,6 +221,8 @@ export class Deliveries {
 
   stop(): void {
     this.stopped = true;
+    this.pumping.stop();
+    this.recording.stop();
     for (const f of this.flights.values()) clearTimeout(f.timer);
   }
 }

@@ -16,11 +16,12 @@ import type { Notification } from '../core/notify/notification.js';
 import { diffImages, epochSeconds, imageNotification, imagesFilter, jobChange, jobNotification, type WatchedImage, watchedImage } from '../core/poll/map.js';
 import { nextQuery, type Page, type PageRequest, readPage } from '../core/poll/paging.js';
 import type { SecretStore } from '../core/secrets/index.js';
-import type { EndpointStore } from '../core/store/db.js';
+import { type EndpointStore, StoreBusy } from '../core/store/db.js';
 import type { EnqueueResult } from '../core/store/outbox.js';
 import { POLL_SOURCES, type PollCursor, type PollSource, type PollSourceStatus } from '../core/store/poll.js';
 import { safeText } from '../core/text.js';
 import type { Logger } from './connection.js';
+import { BUSY_RETRY_MAX_MS } from './store-retry.js';
 
 /** Jobs updated this long before the cursor are asked for again: a late writer on the primary is not missed (repeats are filtered by state). */
 export const JOBS_OVERLAP_SECONDS = 30;
@@ -230,6 +231,13 @@ export class Poller {
       this.schedule(s, rate);
     } catch (e) {
       if (this.stopped) return;
+      if (e instanceof StoreBusy) {
+        // Another process held the store's write lock: not the primary's failure. What was committed stays; the round
+        // goes on from its cursor a moment later.
+        this.o.log.debug({ source: s }, 'poll waits: another process holds the store write lock');
+        this.schedule(s, BUSY_RETRY_MAX_MS);
+        return;
+      }
       const message = (e as Error).message;
       const hint = e instanceof CredentialsRejected ? e.hint : undefined;
       const said = hint ? `${message}. ${hint}` : message;

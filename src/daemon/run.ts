@@ -1,3 +1,4 @@
+import { DAEMON_LOCK_WAIT_MS } from './store-retry.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -410,5 +411,8 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
 
   log.info({ home: o.home, secretStore: secrets.name, properties: props }, 'NBWSS daemon started');
   await daemon.start();
+  // Started: from now on no other process's write lock holds the event loop (connections, pings, COMMANDs, status):
+  // a write waits briefly and is tried again on a later tick (store-retry.ts).
+  store.setLockWait(DAEMON_LOCK_WAIT_MS);
   return { daemon, stopped, stop };
 }

@@ -1,8 +1,11 @@
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { EndpointStore } from '../../src/core/store/db.js';
 import type { EndpointConnection } from '../../src/daemon/connection.js';
 import { Deliveries } from '../../src/daemon/delivery.js';
+import { BUSY_RETRY_MAX_MS, FAILED_RETRY_MAX_MS, retryDelayMs, StoreRetry } from '../../src/daemon/store-retry.js';
+import { StoreBusy } from '../../src/core/store/db.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 // The delivery side against a real SQLite store and a stand-in connection
@@ -189,5 +192,112 @@ describe('Deliveries', () => {
     for (const g of ['a', 'b', 'c']) expect(sent.get(g)!.map(jobIds)).toEqual([[1], [2]]);
     expect(store.outbox.groups().map((g) => g.acknowledged)).toEqual([1, 1, 1]);
     d.stop();
+  });
+});
+
+/** Another process's write transaction on the same SQLite store (as nbwss notify holds it), until release(). */
+function holdWriteLock(store: EndpointStore) {
+  const other = new Database(join(store.home, 'nbwss.db'));
+  other.exec('BEGIN IMMEDIATE');
+  return () => {
+    other.exec('COMMIT');
+    other.close();
+  };
+}
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+};
+
+describe('Deliveries while another process holds the write lock (the daemon does not wait for it)', () => {
+  it('an acknowledgement is kept, written once the lock is free, and only then is the next batch built: nothing dropped, nothing sent twice', async () => {
+    const { d, sent, queue, ack, jobIds, store } = setUp();
+    store.setLockWait(0);
+    queue([1, 2]);
+    d.pumpAll();
+    queue([3]);
+    const release = holdWriteLock(store);
+    ack('sg1', sent.get('sg1')![0]!);
+    await tick();
+    await tick();
+    // Not recorded: the acknowledged rows are still pending and the next batch waits.
+    expect(store.outbox.groups()[0]).toMatchObject({ pending: 3, acknowledged: 0 });
+    expect(sent.get('sg1')!.length).toBe(1);
+    release();
+    await until(() => sent.get('sg1')!.length === 2);
+    expect(sent.get('sg1')!.map(jobIds)).toEqual([[1, 2], [3]]);
+    expect(store.outbox.groups()[0]).toMatchObject({ pending: 1, acknowledged: 2 });
+    d.stop();
+  });
+
+  it('a batch that cannot be recorded is not sent; it goes out once the lock is free', async () => {
+    const { d, sent, queue, jobIds, store } = setUp();
+    store.setLockWait(0);
+    queue([7]);
+    const release = holdWriteLock(store);
+    d.pumpAll();
+    expect(sent.get('sg1')).toBeUndefined();
+    expect(store.outbox.deliveries()).toEqual([]);
+    release();
+    await until(() => (sent.get('sg1')?.length ?? 0) === 1);
+    expect(sent.get('sg1')!.map(jobIds)).toEqual([[7]]);
+    expect(store.outbox.deliveries()).toMatchObject([{ groupId: 'sg1', count: 1 }]);
+    d.stop();
+  });
+
+  it('a write that waits for the lock fails with StoreBusy, not a generic store error (SQLite busy_timeout)', () => {
+    const { store } = setUp();
+    store.setLockWait(0);
+    const release = holdWriteLock(store);
+    try {
+      expect(() => store.write(() => store.setMeta('k', 'v'))).toThrow(StoreBusy);
+    } finally {
+      release();
+    }
+    store.write(() => store.setMeta('k', 'v'));
+    expect(store.getMeta('k')).toBe('v');
+  });
+});
+
+describe('retryDelayMs and StoreRetry', () => {
+  it('soon after a busy lock, backing off while the store is away, each with its ceiling', () => {
+    expect([1, 2, 3, 4, 5, 10].map((n) => retryDelayMs(true, n))).toEqual([50, 100, 200, 400, BUSY_RETRY_MAX_MS, BUSY_RETRY_MAX_MS]);
+    expect([1, 2, 3, 4, 5, 6, 50].map((n) => retryDelayMs(false, n))).toEqual([250, 500, 1000, 2000, 4000, FAILED_RETRY_MAX_MS, FAILED_RETRY_MAX_MS]);
+  });
+
+  it('an outage is said once (error) and its end once (info); a busy lock only at debug level; the write is tried until it is taken', () => {
+    vi.useFakeTimers();
+    try {
+      const said: [string, string][] = [];
+      const log = {
+        debug: (_o: object, m: string) => said.push(['debug', m]),
+        info: (_o: object, m: string) => said.push(['info', m]),
+        warn: (_o: object, m: string) => said.push(['warn', m]),
+        error: (_o: object, m: string) => said.push(['error', m]),
+      };
+      const failures: (Error | undefined)[] = [new Error('gone'), new Error('gone'), new StoreBusy('STORE', 'busy'), undefined];
+      let attempts = 0;
+      const r = new StoreRetry('writing', log, () => {
+        attempts++;
+        const e = failures.shift();
+        if (e) throw e;
+      });
+      expect(r.run()).toBe(false);
+      expect(r.run()).toBe(false); // a retry is waiting: it writes, not this call
+      expect(attempts).toBe(1);
+      vi.advanceTimersByTime(retryDelayMs(false, 1));
+      expect(attempts).toBe(2);
+      vi.advanceTimersByTime(retryDelayMs(false, 2));
+      expect(attempts).toBe(3);
+      vi.advanceTimersByTime(retryDelayMs(true, 3));
+      expect(attempts).toBe(4);
+      expect(said.map(([level]) => level)).toEqual(['error', 'debug', 'info']);
+      expect(r.run()).toBe(true);
+      r.stop();
+      expect(r.run()).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

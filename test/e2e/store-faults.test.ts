@@ -1,13 +1,16 @@
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { WRITE_LOCK_KEY } from '../../src/core/store/pg/database.js';
 import type { ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
-import { details, detailsFile, type Home, runCli } from '../helpers/cli.js';
+import { details, detailsFile, type Home, runCli, sharedStoreRun } from '../helpers/cli.js';
 import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
-import { jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
+import { homeWith, jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { until } from '../helpers/wait.js';
+import { until, untilAsync } from '../helpers/wait.js';
 
 /*
  * The shared store under faults injected through the real server: PostgreSQL stopped (pg_ctl stop), paused (SIGSTOP
@@ -160,6 +163,106 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
     expect(doc.checks.find((c: { name: string }) => c.name === 'hosts')).toMatchObject({ status: 'problem' });
     expect(twice(ep, paths)).toEqual([]);
   }, 120_000);
+});
+
+describe.skipIf(!db.available)('another process holds the write lock: the daemon is not held with it', () => {
+  it('20,000 notifications queued, the write lock held elsewhere for 3 s during their delivery: status answers throughout, acknowledgements wait and are written, each notification reaches each group once', async () => {
+    const HOLD_MS = 3000; // the fault's length is the test's input (issue 20)
+    const { ep, a, paths } = await groupsOn(2);
+    const d = startDaemon(a.env);
+    await until(() => openOnce(ep, paths), 30_000, 'both groups connected');
+    const count = 20_000;
+    const q = await runCli(['notify'], a.env, `${Array.from({ length: count }, (_, i) => JSON.stringify(jobNotification(i + 1))).join('\n')}\n`);
+    expect(q.code, q.stderr).toBe(0);
+    await until(() => ep.notifications().length > 0, 30_000, 'delivery under way');
+
+    // Another session takes the store's write lock (as a writer on another host would) while acknowledgements arrive.
+    const holder = new pg.Client({ connectionString: a.env.NBWSS_STORE });
+    await holder.connect();
+    const answers: { running: boolean; answering?: boolean; storeError?: string; groups: unknown[] }[] = [];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY]);
+      const heldUntil = Date.now() + HOLD_MS;
+      while (Date.now() < heldUntil) answers.push(JSON.parse((await runCli(['status', '--json'], a.env)).stdout));
+    } finally {
+      await holder.query('COMMIT');
+      await holder.end();
+    }
+    // Without bounded lock waits the daemon's loop waits for the lock: status then says "not answering".
+    expect(answers.length).toBeGreaterThan(0);
+    for (const s of answers) {
+      expect({ running: s.running, answering: s.answering, storeError: s.storeError, groups: s.groups?.length }, JSON.stringify(s)).toEqual({
+        running: true,
+        answering: undefined, // said only when false
+        storeError: undefined,
+        groups: 2,
+      });
+    }
+
+    await until(() => ep.notifications().length >= count * paths.length, 120_000, 'every notification delivered to both groups');
+    // Once per group: every job exactly twice (two groups), nothing sent again.
+    const seen = new Map<unknown, number>();
+    for (const n of ep.notifications()) seen.set(n.data.jobId, (seen.get(n.data.jobId) ?? 0) + 1);
+    expect(seen.size).toBe(count);
+    expect([...seen.values()].filter((v) => v !== 2)).toEqual([]);
+    const after = JSON.parse((await runCli(['status', '--json'], a.env)).stdout);
+    // Acknowledgements written once the lock was free: nothing pending, nothing in flight.
+    await untilAsync(
+      async () =>
+        JSON.parse((await runCli(['status', '--json'], a.env)).stdout).groups.every(
+          (g: { notifications?: { pending: number; inFlight: unknown } }) => g.notifications?.pending === 0 && !g.notifications.inFlight,
+        ),
+      30_000,
+      'the outboxes empty',
+    );
+    // The loop was never held for the hold (the target is 100 ms; this bound only tells bounded waits from a 3 s stall on a loaded machine).
+    expect(after.eventLoopLag.maxMs, said(d)).toBeLessThan(HOLD_MS / 2);
+    expect(alive(d)).toBe(true);
+  }, 240_000);
+});
+
+describe.skipIf(sharedStoreRun)('another process holds the SQLite store’s write lock: the daemon is not held with it', () => {
+  it('a CLI-like writer holds BEGIN IMMEDIATE for 3 s during a delivery: status answers throughout, acknowledgements wait and are written, once each', async () => {
+    const HOLD_MS = 3000;
+    const ep = await endpoint({ path: null });
+    const h = homeWith();
+    const paths = ['/g0', '/g1'];
+    const docs = paths.map((p, i) =>
+      details({ hostName: `g${i}.test`, url: ep.url.replace(/\/nbwss$/, p), groupId: `g${i}`, token: 'good-token', priority: 1 }),
+    );
+    expect((await runCli(['add', '--file', detailsFile(docs), '--yes'], h.env)).code).toBe(0);
+    const d = startDaemon(h.env);
+    await until(() => openOnce(ep, paths), 30_000, 'both groups connected');
+    const count = 5000;
+    const q = await runCli(['notify'], h.env, `${Array.from({ length: count }, (_, i) => JSON.stringify(jobNotification(i + 1))).join('\n')}\n`);
+    expect(q.code, q.stderr).toBe(0);
+    await until(() => ep.notifications().length > 0, 30_000, 'delivery under way');
+    const holder = new Database(join(h.dir, 'nbwss.db'));
+    const answers: { running: boolean; answering?: boolean; storeError?: string; groups?: unknown[] }[] = [];
+    try {
+      holder.exec('BEGIN IMMEDIATE');
+      const heldUntil = Date.now() + HOLD_MS;
+      while (Date.now() < heldUntil) answers.push(JSON.parse((await runCli(['status', '--json'], h.env)).stdout));
+    } finally {
+      holder.exec('COMMIT');
+      holder.close();
+    }
+    expect(answers.length).toBeGreaterThan(0);
+    for (const s of answers)
+      expect({ running: s.running, answering: s.answering, groups: s.groups?.length }, JSON.stringify(s)).toEqual({
+        running: true,
+        answering: undefined,
+        groups: 2,
+      });
+    await until(() => ep.notifications().length >= count * paths.length, 120_000, 'every notification delivered to both groups');
+    const seen = new Map<unknown, number>();
+    for (const n of ep.notifications()) seen.set(n.data.jobId, (seen.get(n.data.jobId) ?? 0) + 1);
+    expect(seen.size).toBe(count);
+    expect([...seen.values()].filter((v) => v !== 2)).toEqual([]);
+    expect(JSON.parse((await runCli(['status', '--json'], h.env)).stdout).eventLoopLag.maxMs, said(d)).toBeLessThan(HOLD_MS / 2);
+    expect(alive(d)).toBe(true);
+  }, 180_000);
 });
 
 describe.skipIf(!db.available)('status on a shared store, from anywhere', () => {

@@ -13,3 +13,12 @@ export function until(check: () => boolean, ms: number, what: string): Promise<v
     }, 50);
   });
 }
+
+/** Resolves when the asynchronous `check` holds (asked again 50 ms after each answer); rejects after `ms`, saying what was awaited. */
+export async function untilAsync(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -393,6 +393,16 @@ export class EndpointStore {
     return this.getMeta('secret_store') as SecretBackendName;
   }
 
+  /**
+   * How long a write waits for another writer's lock before it fails with
+   * StoreBusy (ms). The CLI keeps the 30 s default; the daemon waits briefly
+   * and writes again later, so that no other process holds its event loop.
+   */
+  setLockWait(ms: number): void {
+    if (this.db instanceof PgDatabase) this.db.lockWaitMs = ms;
+    else this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+  }
+
   /** Run fn under the store's write lock (BEGIN IMMEDIATE); fn must be synchronous. */
   write<T>(fn: () => T): T {
     try {
@@ -532,8 +542,24 @@ function untilNotBusy(timeoutMs: number, fn: () => void): void {
   }
 }
 
+/**
+ * Another writer held the store's write lock longer than this connection
+ * waits (SQLite's busy timeout, PostgreSQL's lock_timeout). The CLI waits
+ * 30 s and then says so; the daemon waits briefly and writes again on a
+ * later tick, so that its event loop is never held by another process.
+ */
+export class StoreBusy extends NbwssError {}
+
+/** SQLite's busy answer and PostgreSQL's lock_not_available (lock_timeout). */
+export const isBusyCode = (code: string | undefined): boolean => code === 'SQLITE_BUSY' || code === '55P03';
+
 function storeError(what: string, e: unknown): NbwssError {
   const code = (e as { code?: string }).code;
+  if (isBusyCode(code))
+    return new StoreBusy('STORE', `${what}: another nbwss run holds the store's write lock`, {
+      hint: 'Another nbwss run held the store too long; try again.',
+      cause: e,
+    });
   const hint =
     code === 'SQLITE_BUSY'
       ? 'Another nbwss run held the store too long; try again.'

@@ -18,6 +18,9 @@ import type { SyncPg } from './sync-client.js';
 /** pg_advisory_xact_lock key of the store's write lock ('nbwssWRT'). */
 export const WRITE_LOCK_KEY = 0x6e627773_575254n.toString();
 
+/** How long a writer waits for another's write lock by default (SQLite's busy timeout in the CLI: 30 s). */
+export const DEFAULT_LOCK_WAIT_MS = 30_000;
+
 interface Translated {
   text: string;
   /** Named parameters in $n order, or undefined for positional ones. */
@@ -78,16 +81,23 @@ export class PgDatabase implements SqlDatabase {
     };
   }
 
+  /** How long a write waits for another writer's lock (ms); past it the statement fails with 55P03 (lock_not_available). */
+  lockWaitMs = DEFAULT_LOCK_WAIT_MS;
+
   transaction<T>(fn: () => T): { immediate(): T } {
     return {
       immediate: () => {
         if (this.depth > 0) return fn();
         this.depth++;
         try {
-          this.pg.query('BEGIN');
+          // One round trip when nobody else writes: BEGIN and the lock in one simple query (the key is a constant).
+          const free = this.pg.query(`BEGIN; SELECT pg_try_advisory_xact_lock(${WRITE_LOCK_KEY}::bigint) AS ok`).rows[0]?.ok === true;
           try {
-            // Waits for another writer as SQLite's busy timeout does (30 s).
-            this.pg.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY], 30_000);
+            if (!free) {
+              // Another writer holds it: wait as SQLite's busy timeout does, at most lockWaitMs.
+              this.pg.query("SELECT set_config('lock_timeout', $1, true)", [`${this.lockWaitMs}ms`]);
+              this.pg.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY], this.lockWaitMs + 5000); // the server's lock_timeout ends the wait first
+            }
             const r = fn();
             this.pg.query('COMMIT');
             return r;

@@ -69,7 +69,10 @@ port.on('message', async (m) => {
       answer = { rows: last.rows ?? [], rowCount: last.rowCount ?? 0 };
     }
   } catch (e) {
-    if (!e.code || /^(08|57P)/.test(e.code) || /terminat|ECONN|EPIPE|timeout/i.test(e.message)) {
+    // An error the server answered with (a lock_timeout, a constraint) leaves the connection usable; anything
+    // else (no answer, a reset, a shutdown: classes 08 and 57P) means a new connection.
+    const answered = e instanceof pg.DatabaseError && !/^(08|57P)/.test(e.code || '');
+    if (!answered) {
       if (!broken) failedAt = Date.now();
       broken = true;
       lastError = e.message;
