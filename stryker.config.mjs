@@ -23,6 +23,7 @@ export default {
     'src/core/api/version.ts',
     'src/core/poll/paging.ts',
     'src/daemon/store-retry.ts',
+    'src/core/store/schema.ts',
   ],
   coverageAnalysis: 'perTest',
   concurrency: 2,

@@ -224,6 +224,51 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     expect(JSON.parse((await runCli(['list', '--json'], shared.env)).stdout)[0].connectionState).toBe('DISCONNECTED');
   });
 
+  it("one schema for both backends (src/core/store/schema.ts): a new SQLite store and a new PostgreSQL store have the same tables, columns and indexes; PostgreSQL adds only secrets and daemons; doctor reads each one's version", async () => {
+    const ep = await endpoint();
+    const url = await db.server().database();
+    const a = host(url);
+    const local = newHome();
+    for (const env of [a.env, local.env])
+      expect((await runCli(['add', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep.url, token: 'good-token' })), '--yes'], env)).code).toBe(0);
+    const { default: Database } = await import('better-sqlite3');
+    const lite = new Database(join(local.dir, 'nbwss.db'), { readonly: true });
+    const sqlite = new Map<string, string[]>();
+    let sqliteIndexes: string[];
+    try {
+      for (const { name } of lite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[])
+        sqlite.set(
+          name,
+          (lite.pragma(`table_info(${name})`) as { name: string; notnull: number; pk: number }[]).map(
+            (c) => `${c.name}${c.notnull || c.pk ? ' NOT NULL' : ''}`,
+          ),
+        );
+      sqliteIndexes = (lite.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map(
+        (r) => r.name,
+      );
+    } finally {
+      lite.close();
+    }
+    const cols = await query(
+      url,
+      'SELECT table_name AS t, column_name AS c, is_nullable AS n FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position',
+    );
+    const postgres = new Map<string, string[]>();
+    for (const r of cols) postgres.set(r.t as string, [...(postgres.get(r.t as string) ?? []), `${r.c}${r.n === 'NO' ? ' NOT NULL' : ''}`]);
+    expect([...postgres.keys()].filter((t) => !sqlite.has(t)).sort()).toEqual(['daemons', 'nbwss_schema', 'secrets']);
+    expect([...sqlite.keys()].filter((t) => !postgres.has(t))).toEqual([]);
+    for (const [t, c] of sqlite) expect(postgres.get(t), t).toEqual(c);
+    const pgIndexes = (
+      await query(url, "SELECT indexname AS i FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' ORDER BY indexname")
+    ).map((r) => r.i);
+    expect(pgIndexes).toEqual(sqliteIndexes);
+    // Host names compare alike: SQLite's NOCASE and PostgreSQL's "C" see the canonical (lower-case) name nbwss keeps.
+    expect((await runCli(['show', 'EP1.TEST', '--json'], a.env)).code).toBe(0);
+    expect((await runCli(['show', 'EP1.TEST', '--json'], local.env)).code).toBe(0);
+    const doctor = await runCli(['doctor'], a.env);
+    expect(doctor.stdout).toMatch(/schema version 2 \(this nbwss: 2\)/);
+  });
+
   it('schema upgrades: a store of the previous schema (PostgreSQL 1, SQLite 4) is brought to the current one when a newer nbwss opens it', async () => {
     // PostgreSQL: yesterday's nbwss made the database at schema 1 (its V1 tables, no poll_jobs_by_seen index).
     const ep = await endpoint();

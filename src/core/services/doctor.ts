@@ -7,7 +7,7 @@ import { loadProperties, PROPERTIES_FILE } from '../config/properties.js';
 import { NbwssError } from '../errors.js';
 import { LOCK_FILE, SECRETS_FILE } from '../secrets/file.js';
 import { accountFor, type SecretStore } from '../secrets/index.js';
-import { DB_FILE, EndpointStore, SCHEMA_VERSION } from '../store/db.js';
+import { DB_FILE, EndpointStore } from '../store/db.js';
 import { chmodPrivate, storeOwnershipProblems } from '../store/fs.js';
 import { W } from '../hints.js';
 import { canonicalHost } from '../endpoint/host.js';
@@ -101,8 +101,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     );
     add({
       name: 'schema',
-      status: store.schemaVersion === SCHEMA_VERSION ? 'ok' : 'problem',
-      detail: `schema version ${store.schemaVersion} (this nbwss: ${SCHEMA_VERSION})`,
+      status: store.schemaVersion === store.currentSchemaVersion ? 'ok' : 'problem',
+      detail: `schema version ${store.schemaVersion} (this nbwss: ${store.currentSchemaVersion})`,
     });
     const pairs = store.hostConflicts();
     if (pairs.length === 0) add({ name: 'host names', status: 'ok', detail: 'every entry is one host' });
@@ -228,6 +228,11 @@ async function sharedDoctor(o: DoctorOptions, checks: DoctorCheck[], now: Date):
       name: 'store',
       status: 'ok',
       detail: `shared PostgreSQL store ${store.backend.kind === 'postgres' ? store.backend.url : ''}, ${store.list().length} entries`,
+    });
+    add({
+      name: 'schema',
+      status: store.schemaVersion === store.currentSchemaVersion ? 'ok' : 'problem',
+      detail: `schema version ${store.schemaVersion} (this nbwss: ${store.currentSchemaVersion})`,
     });
     try {
       loadProperties(o.home);

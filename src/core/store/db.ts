@@ -9,8 +9,9 @@ import { canonicalHost } from '../endpoint/host.js';
 
 import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
 import { W } from '../hints.js';
-import { createOutbox, Outbox } from './outbox.js';
-import { createPollState, POLL_JOBS_BY_SEEN, PollState } from './poll.js';
+import { Outbox } from './outbox.js';
+import { PollState } from './poll.js';
+import { ENTRIES, OUTBOX, PG_SCHEMA_VERSION, POLL_STATE, render, SHARED_STEPS } from './schema.js';
 import { PgDatabase } from './pg/database.js';
 import { pgMigrate } from './pg/schema.js';
 import { SyncPg } from './pg/sync-client.js';
@@ -63,48 +64,21 @@ export type { ConnectionState, EndpointRecord, EndpointState, EndpointSummary, N
 
 export const DB_FILE = 'nbwss.db';
 
-/** Each entry is one schema step; the index + 1 is the user_version it leads to. */
+/** Each entry is one schema step; the index + 1 is the user_version it leads to (the SQL is schema.ts's, written once for both backends). */
 const MIGRATIONS: ((db: Database.Database) => void)[] = [
   (db) => {
-    db.exec(`
-      CREATE TABLE meta (
-        key   TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-      ) STRICT;
-      CREATE TABLE endpoints (
-        host_name        TEXT NOT NULL COLLATE NOCASE PRIMARY KEY,
-        url              TEXT NOT NULL,
-        group_id         TEXT NOT NULL,
-        priority         INTEGER NOT NULL CHECK (priority >= 0),
-        state            TEXT NOT NULL CHECK (state IN ('ACTIVATED', 'DEACTIVATED')),
-        pin_type         TEXT NOT NULL DEFAULT 'cert' CHECK (pin_type IN ('cert', 'spki')),
-        fingerprint      TEXT NOT NULL,
-        spki_fingerprint TEXT NOT NULL,
-        not_after        TEXT NOT NULL,
-        created_at       TEXT NOT NULL,
-        updated_at       TEXT NOT NULL,
-        connection_state TEXT NOT NULL DEFAULT 'DISCONNECTED' CHECK (connection_state IN ('CONNECTED', 'DISCONNECTED')),
-        connection_since TEXT,
-        last_error       TEXT
-      ) STRICT;
-      CREATE INDEX endpoints_by_group ON endpoints (group_id, priority, host_name);
-      -- The pinned certificate's PEM is most of an entry's bytes; kept apart so listing reads small rows.
-      CREATE TABLE pinned_certificates (
-        host_name TEXT NOT NULL COLLATE NOCASE PRIMARY KEY REFERENCES endpoints (host_name) ON DELETE CASCADE ON UPDATE CASCADE,
-        cert_pem  TEXT NOT NULL
-      ) STRICT;
-    `);
+    db.exec(render(ENTRIES, 'sqlite'));
     db.prepare(`INSERT INTO meta (key, value) VALUES ('store_id', ?)`).run(randomBytes(12).toString('hex'));
   },
   // 2: host names in their canonical form (src/core/endpoint/host.ts). Names that
   // are one host are left as they are, for the administrator to choose (hostConflicts).
   (db) => canonicalizeHosts(db),
   // 3: the notification outbox (src/core/store/outbox.ts).
-  (db) => createOutbox(db),
+  (db) => db.exec(render(OUTBOX, 'sqlite')),
   // 4: what the REST API poller has seen (src/core/store/poll.ts).
-  (db) => createPollState(db),
-  // 5: job states by age, for the cap on them (api.poll.maxJobStates). PostgreSQL: pg/schema.ts step 2.
-  (db) => db.exec(POLL_JOBS_BY_SEEN),
+  (db) => db.exec(render(POLL_STATE, 'sqlite')),
+  // 5 on: the steps both backends take (schema.ts SHARED_STEPS).
+  ...SHARED_STEPS.map((step) => (db: Database.Database) => void db.exec(render(step, 'sqlite'))),
 ];
 
 /** Rename entries to their canonical host name, except where two entries are one host. */
@@ -358,10 +332,14 @@ export class EndpointStore {
     return String(reading(this.home, () => this.db.pragma('integrity_check', { simple: true })));
   }
 
+  /** The schema version of this store (SQLite's user_version; a PostgreSQL store's own numbering, schema.ts). */
   get schemaVersion(): number {
-    // A PostgreSQL store holds everything the latest SQLite schema does (its own versions are pg/schema.ts's).
-    if (this.backend.kind === 'postgres') return SCHEMA_VERSION;
     return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** The schema version this nbwss makes and reads on this store's backend. */
+  get currentSchemaVersion(): number {
+    return this.backend.kind === 'postgres' ? PG_SCHEMA_VERSION : SCHEMA_VERSION;
   }
 
   get storeId(): string {

@@ -2,38 +2,6 @@ import type { SqlDatabase, SqlStatement } from './sql.js';
 import type { Notification } from '../notify/notification.js';
 
 /** Schema step 3: the notification outbox, one row per notification and server group. */
-export function createOutbox(db: SqlDatabase): void {
-  db.exec(`
-    CREATE TABLE outbox (
-      group_id    TEXT NOT NULL,
-      seq         INTEGER NOT NULL,
-      object      TEXT NOT NULL CHECK (object IN ('JOB', 'IMAGE')),
-      data        TEXT NOT NULL,
-      accepted_at TEXT NOT NULL,
-      PRIMARY KEY (group_id, seq)
-    ) STRICT, WITHOUT ROWID;
-    -- The one NOTIFICATION REQUEST in flight per group (stop-and-wait): kept across restarts so the
-    -- same message, with the same id, is what is sent again.
-    CREATE TABLE deliveries (
-      group_id      TEXT NOT NULL PRIMARY KEY,
-      message_id    TEXT NOT NULL,
-      up_to_seq     INTEGER NOT NULL,
-      count         INTEGER NOT NULL,
-      message       TEXT NOT NULL,
-      attempts      INTEGER NOT NULL,
-      first_sent_at TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE group_stats (
-      group_id             TEXT NOT NULL PRIMARY KEY,
-      acknowledged         INTEGER NOT NULL DEFAULT 0,
-      last_acknowledged_at TEXT,
-      refused              INTEGER NOT NULL DEFAULT 0,
-      last_refused_at      TEXT,
-      dropped              INTEGER NOT NULL DEFAULT 0
-    ) STRICT;
-  `);
-}
-
 export interface PendingRow extends Notification {
   seq: number;
   acceptedAt: string;

@@ -2,37 +2,6 @@ import type { SqlDatabase } from './sql.js';
 import type { WatchedImage } from '../poll/map.js';
 
 /** Schema step 4: what the REST API poller has seen, so a restart neither loses events nor repeats them. */
-export function createPollState(db: SqlDatabase): void {
-  db.exec(`
-    CREATE TABLE poll_sources (
-      source       TEXT NOT NULL PRIMARY KEY CHECK (source IN ('jobs', 'images')),
-      cursor       TEXT,
-      last_poll_at TEXT,
-      last_ok_at   TEXT,
-      last_error   TEXT,
-      events       INTEGER NOT NULL DEFAULT 0
-    ) STRICT;
-    -- The last state notified per job (seen_at: the job's lastUpdateTime, epoch seconds).
-    CREATE TABLE poll_jobs (
-      job_id  INTEGER NOT NULL PRIMARY KEY,
-      state   TEXT NOT NULL,
-      seen_at INTEGER NOT NULL
-    ) STRICT;
-    -- The images of the watched window, as last seen.
-    CREATE TABLE poll_images (
-      backup_id   TEXT NOT NULL PRIMARY KEY,
-      backup_time INTEGER NOT NULL,
-      client_name TEXT NOT NULL,
-      client_type TEXT NOT NULL,
-      digest      TEXT NOT NULL
-    ) STRICT;
-    CREATE INDEX poll_images_by_time ON poll_images (backup_time);
-  `);
-}
-
-/** Schema step 5 (SQLite) and 2 (PostgreSQL), one statement for both: job states by age, for their cap. */
-export const POLL_JOBS_BY_SEEN = 'CREATE INDEX poll_jobs_by_seen ON poll_jobs (seen_at, job_id)';
-
 export type PollSource = 'jobs' | 'images';
 export const POLL_SOURCES: readonly PollSource[] = ['jobs', 'images'];
 
