@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { throwawayCertificate } from '../../src/reference-endpoint/index.js';
 import type { NetBackupApi } from '../../src/reference-endpoint/netbackup-api.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, sharedStoreRun } from '../helpers/cli.js';
 import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { API_KEY, jobAt, morePolls, pollingHome, usePrimaries } from '../helpers/primary.js';
 import { addEndpoint, connected, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
@@ -248,5 +250,34 @@ describe('fixing the REST settings retries at once', () => {
     expect(pinned.code, pinned.stderr).toBe(0);
     // Well inside the minute the back-off would have waited.
     await d.waitFor((l) => l.msg === 'polling works again', 30_000, mark);
+  });
+});
+
+describe.skipIf(sharedStoreRun)('a poll page is queued and its cursor moved in one transaction', () => {
+  it('when moving the cursor fails (injected through the real SQLite store: a trigger that aborts it), the page’s notifications are not queued either; the next round queues them once', async () => {
+    const p = await primary();
+    const { ep, h, d } = await pollingDaemon(p);
+    p.setJob(jobAt(21, 'DONE'));
+    await waitForJobs(ep, 1);
+    // Armed: every write of a poll source's cursor aborts, as a full disk or a crash between two statements would.
+    const db = new Database(join(h.dir, 'nbwss.db'));
+    try {
+      db.exec(`CREATE TRIGGER test_fail_advance_i BEFORE INSERT ON poll_sources BEGIN SELECT RAISE(ABORT, 'injected: the cursor cannot move'); END;
+               CREATE TRIGGER test_fail_advance_u BEFORE UPDATE ON poll_sources BEGIN SELECT RAISE(ABORT, 'injected: the cursor cannot move'); END;`);
+      p.setJob(jobAt(22, 'DONE'));
+      await d.waitFor((l) => l.msg === 'poll failed' && String(l.err).includes('injected'));
+      await d.waitFor((l) => l.msg === 'poll failed' && String(l.err).includes('injected')); // a second round, same page
+      // Nothing of the page was queued (so nothing sent): its cursor did not move.
+      expect((db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n).toBe(0);
+      expect(ep.notifications().filter((n) => n.data.jobId === 22)).toHaveLength(0);
+    } finally {
+      db.exec('DROP TRIGGER test_fail_advance_i; DROP TRIGGER test_fail_advance_u;');
+      db.close();
+    }
+    await waitForJobs(ep, 2);
+    await morePolls(p, 2);
+    // Job 22 in one message, once: a queue that committed without its cursor would have queued it on every round.
+    expect([...deliveries(ep).get(22)!]).toHaveLength(1);
+    expect(ep.notifications().filter((n) => n.data.jobId === 22)).toHaveLength(1);
   });
 });
