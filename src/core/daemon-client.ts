@@ -42,6 +42,13 @@ function addressOf(home: string): { path: string; release(): void } | undefined 
 }
 
 /**
+ * How long `status` waits for the daemon's answer before it says "not
+ * answering": the daemon answers from memory (its store waits are bounded,
+ * store-retry.ts), so this is about a loaded or hung machine, not the store.
+ */
+export const STATUS_ANSWER_MS = 5000;
+
+/**
  * Ask the daemon of a store something over its local socket (one JSON line
  * each way). Resolves undefined when no daemon is running: that is not an
  * error for the CLI.

@@ -104,21 +104,56 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
     expect(twice(ep, paths)).toEqual([]);
   }, 180_000);
 
-  it('three daemons, PostgreSQL stopped for 30 s: none exits, no group is ever connected twice, a notification afterwards reaches every group once', async () => {
+  it('three daemons, PostgreSQL stopped for 3 minutes with a notification in flight: none exits, no group is ever connected twice, the notification reaches every group once, and one queued afterwards too', async () => {
     const { ep, a, paths, more } = await groupsOn(12);
     const daemons = [a, more(), more()].map((h) => startDaemon(h.env));
     await until(() => openOnce(ep, paths), 30_000, 'every group connected');
+    // In flight when the store goes: sent to every group, not acknowledged yet.
+    ep.setAckNotifications(false);
+    const q = await runCli(['notify'], a.env, `${JSON.stringify(jobNotification(230))}\n`);
+    expect(q.code, q.stderr).toBe(0);
+    await until(
+      () =>
+        new Set(
+          ep
+            .notifications()
+            .filter((n) => n.data.jobId === 230)
+            .map((n) => n.messageId),
+        ).size === paths.length,
+      30_000,
+      'in flight to every group',
+    );
     db.server().stopServer();
     await Promise.all(daemons.map((d) => d.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 30_000)));
-    await outage(15_000);
+    await until(() => noneOpen(ep, paths), 10_000, 'every connection closed at the fence');
+    await outage(180_000); // far past the fence and every back-off's ceiling
     expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
+    expect(noneOpen(ep, paths)).toBe(true);
     db.server().startServer();
-    await until(() => openOnce(ep, paths), 60_000, 'every group connected again');
+    ep.setAckNotifications(true);
+    await until(() => openOnce(ep, paths), 90_000, 'every group connected again');
+    // The message in flight is sent again with its id, on whichever daemon took its group: one message per group.
+    await untilAsync(
+      async () =>
+        (JSON.parse((await runCli(['status', '--json'], a.env)).stdout).groups as { notifications?: { pending: number } }[]).every(
+          (g) => g.notifications?.pending === 0,
+        ),
+      90_000,
+      'the in-flight notification acknowledged by every group',
+    );
+    expect(
+      new Set(
+        ep
+          .notifications()
+          .filter((n) => n.data.jobId === 230)
+          .map((n) => n.messageId),
+      ).size,
+    ).toBe(paths.length);
     await deliveredEverywhere(ep, a, paths, 23);
     expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
     expect(daemons.flatMap(fatal)).toEqual([]);
     expect(twice(ep, paths)).toEqual([]);
-  }, 180_000);
+  }, 420_000);
 
   it('coordination rounds failing on a healthy session release no lock while their connections are open; past the fence the groups move, never twice', async () => {
     const { ep, a, paths, more } = await groupsOn(10, { NBWSS_TEST_HOOKS: '1' });

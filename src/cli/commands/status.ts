@@ -197,8 +197,8 @@ async function storeIdOf(o: StatusOptions, ctx: Context): Promise<string | undef
 
 /** The daemon of this store, if one answers on the home's socket: a daemon of another store is none of this store's. */
 async function askOwnDaemon(home: string, o: StatusOptions, ctx: Context): Promise<{ s: DaemonStatus | undefined; foreign?: string }> {
-  const { askDaemon } = await import('../../core/daemon-client.js');
-  const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' });
+  const { askDaemon, STATUS_ANSWER_MS } = await import('../../core/daemon-client.js');
+  const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' }, STATUS_ANSWER_MS);
   if (!s?.storeId) return { s };
   const mine = await storeIdOf(o, ctx);
   if (mine && s.storeId !== mine) return { s: undefined, foreign: s.storeId };
@@ -228,7 +228,7 @@ export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
   const { s, foreign } = await askOwnDaemon(home, o, ctx);
   if (foreign) return notRunning(o, ctx, `the daemon on this home's socket serves another store (${foreign}), not this one`);
   if (!s && (await socketAccepts(home)))
-    return notRunning(o, ctx, "a daemon holds this home's socket but did not answer within 2 s (busy, or hung: see its log)", true);
+    return notRunning(o, ctx, "a daemon holds this home's socket but did not answer within 5 s (busy, or hung: see its log)", true);
   if (!s) return notRunning(o, ctx);
   if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...s, ok: undefined })}\n`);
   ctx.io.stdout.write(`${statusLines(s).join('\n')}\n`);
