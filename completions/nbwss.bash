@@ -46,7 +46,7 @@ _nbwss() {
     esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor store daemon status notify api completion --version -V --home --secret-store --store --help -h" -- "$cur") )
+    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor store daemon status notify api lab completion --version -V --home --secret-store --store --help -h" -- "$cur") )
     return
   fi
   case "$cmd" in
@@ -115,6 +115,14 @@ _nbwss() {
     "api test")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "api poll")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "lab")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "endpoint primary demo" -- "$cur") ); fi ;;
+    "lab endpoint")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "lab primary")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "lab demo")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "completion")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;

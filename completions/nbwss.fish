@@ -12,7 +12,7 @@ function __nbwss_hosts
     nbwss list --names $home 2>/dev/null
 end
 complete -c nbwss -f
-complete -c nbwss -n __fish_use_subcommand -a 'add list show delete activate deactivate validate repin check token config history doctor store daemon status notify api completion'
+complete -c nbwss -n __fish_use_subcommand -a 'add list show delete activate deactivate validate repin check token config history doctor store daemon status notify api lab completion'
 complete -c nbwss -n 'true' -l version -s V -d 'output the version number'
 complete -c nbwss -n 'true' -l home -r -F -d 'store directory (default: $NBWSS_HOME, /var/lib/nbwss for root, else ~/.local/share/nbwss)'
 complete -c nbwss -n 'true' -l secret-store -r -a 'keychain file' -d 'where tokens go: keychain (default) or file; recorded by the first add'
@@ -123,4 +123,9 @@ complete -c nbwss -n '__fish_seen_subcommand_from api; and __fish_seen_subcomman
 complete -c nbwss -n '__fish_seen_subcommand_from api; and __fish_seen_subcommand_from test' -l json -d 'print JSON'
 complete -c nbwss -n '__fish_seen_subcommand_from api; and __fish_seen_subcommand_from test' -l help -s h -d 'display help for command'
 complete -c nbwss -n '__fish_seen_subcommand_from api; and __fish_seen_subcommand_from poll' -l help -s h -d 'display help for command'
+complete -c nbwss -n '__fish_seen_subcommand_from lab' -l help -s h -d 'display help for command'
+complete -c nbwss -n '__fish_seen_subcommand_from lab; and not __fish_seen_subcommand_from endpoint primary demo' -a 'endpoint primary demo'
+complete -c nbwss -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from endpoint' -l help -s h -d 'display help for command'
+complete -c nbwss -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from primary' -l help -s h -d 'display help for command'
+complete -c nbwss -n '__fish_seen_subcommand_from lab; and __fish_seen_subcommand_from demo' -l help -s h -d 'display help for command'
 complete -c nbwss -n '__fish_seen_subcommand_from completion' -l help -s h -d 'display help for command'

@@ -108,14 +108,27 @@ await build({
   banner: { js: "const __nbwssFileUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
-// The reference endpoint (tests, demo): not part of the CLI.
+// nbwss lab: the reference endpoint, the primary stand-in and the demo, for any installed copy (the package
+// ships dist/lab/). Self-contained but for ws (a dependency of nbwss itself).
+await build({
+  entryPoints: { endpoint: 'src/reference-endpoint/cli.ts', primary: 'src/reference-endpoint/primary-cli.ts', demo: 'src/lab/demo.mjs' },
+  outdir: 'dist/lab',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.18',
+  external: ['ws', 'bufferutil', 'utf-8-validate'],
+  banner: { js: "import { createRequire as __nbwssCreateRequire } from 'node:module'; const require = __nbwssCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+// The reference endpoint (tests, benchmarks): not part of the CLI.
 await build({
   entryPoints: {
     'reference-endpoint': 'src/reference-endpoint/index.ts',
     'reference-endpoint-cli': 'src/reference-endpoint/cli.ts',
     'netbackup-api': 'src/reference-endpoint/netbackup-api.ts',
     scenario: 'src/reference-endpoint/scenario.ts',
-    'primary-cli': 'src/reference-endpoint/primary-cli.ts',
     'throwaway-postgres': 'src/reference-endpoint/postgres.ts',
   },
   outdir: 'dist',

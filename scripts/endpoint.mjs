@@ -1,4 +1,4 @@
 // npm run endpoint: the reference endpoint, built once (scripts/built.mjs).
 import { runBuilt } from './built.mjs';
 
-await runBuilt('reference-endpoint-cli.js');
+await runBuilt('lab/endpoint.js');

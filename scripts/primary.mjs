@@ -1,4 +1,4 @@
 // npm run primary: the NetBackup primary stand-in, built once (scripts/built.mjs).
 import { runBuilt } from './built.mjs';
 
-await runBuilt('primary-cli.js');
+await runBuilt('lab/primary.js');

@@ -29,6 +29,8 @@ export interface ReferenceEndpointOptions {
   connectDelayMs?: number;
   /** Acknowledge NOTIFICATION REQUESTs (default true). */
   ackNotifications?: boolean;
+  /** Called with each message received, parsed (nbwss lab endpoint prints them). */
+  onMessage?: (m: ReceivedMessage) => void;
 }
 
 /** A message as the endpoint received it. */
@@ -190,6 +192,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
         return;
       }
       received.push(m);
+      o.onMessage?.(m);
       if (m.type === 'COMMAND' && m.subType === 'RESPONSE' && typeof m.id === 'string') responders.get(m.id)?.(m);
       if (m.type === 'CONNECT' && m.subType === 'REQUEST' && !silentToConnect) {
         const valid = !rejectToken && (m.payload as { token?: string } | undefined)?.token === o.token;

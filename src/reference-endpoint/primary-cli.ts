@@ -1,5 +1,5 @@
-// npm run primary -- --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE]
-//   [--release 8.3|10.5|11.0|11.2] [--versions 12.0,13.0] [--jobs-paging cursor|offset] [--scenario [--step-ms MS]]
+// nbwss lab primary (npm run primary --) --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE]
+//   [--release 8.3|10.5|11.0|11.2] [--versions 12.0,13.0] [--jobs-paging cursor|offset] [--scenario [--step-ms MS]] [--state-dir DIR]
 // A stand-in of a NetBackup primary's REST API (netbackup-api.ts) for trying
 // nbwss by hand: prints api.baseUrl and the certificate's fingerprint, writes
 // a fresh API key to --api-key-file (never printed), and with --scenario plays
@@ -9,10 +9,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type PrimaryRelease, RELEASES, type ReleaseName, startNetBackupApi } from './netbackup-api.js';
 import { guideScenario, runScenario } from './scenario.js';
+import { keptCertificate, keptSecret } from './state.js';
 
-const USAGE =
-  'usage: npm run primary -- --port N [--host H] [--api-key-file FILE] [--user NAME --password-file FILE]\n' +
-  '         [--release 8.3|10.5|11.0|11.2] [--versions V,V] [--jobs-paging cursor|offset] [--scenario [--step-ms MS]]\n';
+const NAME = process.env.NBWSS_LAB_NAME ?? 'npm run primary --';
+const USAGE = `usage: ${NAME} [--port N] [--host H] [--api-key-file FILE] [--user NAME --password-file FILE]
+         [--release 8.3|10.5|11.0|11.2] [--versions V,V] [--jobs-paging cursor|offset]
+         [--scenario [--step-ms MS]] [--state-dir DIR]
+
+A stand-in of a NetBackup primary's REST API on this machine (https, a
+self-signed certificate), imitating the release asked for: it prints the
+api.baseUrl and certificate fingerprint to give nbwss, writes an API key to
+--api-key-file (never printed), and with --scenario plays the guide's backup,
+restore and image deletion, which a polling daemon delivers as notifications.
+
+  --state-dir DIR  keep the certificate and the API key there: the same
+                   identity after a restart (nbwss's pin and key still work)
+`;
 const fail = (why: string): never => {
   process.stderr.write(`${why}\n${USAGE}`);
   process.exit(2);
@@ -28,6 +40,8 @@ const OPTIONS = {
   release: { type: 'string', default: '11.0' },
   versions: { type: 'string' },
   'jobs-paging': { type: 'string' },
+  'state-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
 } as const;
 function parse() {
   try {
@@ -37,12 +51,16 @@ function parse() {
   }
 }
 const v = parse();
+if (v.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const whole = (name: string, s: string): number => {
   if (!/^[0-9]+$/.test(s)) fail(`--${name} must be a whole number`);
   return Number(s);
 };
 if (v.user && !v['password-file']) fail('--user needs --password-file (a password is never taken on the command line)');
-const apiKey = randomBytes(24).toString('base64url');
+const apiKey = keptSecret(v['state-dir'], 'primary-api-key', () => randomBytes(24).toString('base64url'));
 const users = v.user ? [{ userName: v.user, password: readFileSync(v['password-file']!, 'utf8').trim() }] : [];
 if (!(v.release in RELEASES)) fail(`--release must be one of ${Object.keys(RELEASES).join(', ')}`);
 const release: Partial<PrimaryRelease> = { ...RELEASES[v.release as ReleaseName] };
@@ -55,7 +73,8 @@ if (v['jobs-paging'] !== undefined) {
   if (v['jobs-paging'] !== 'cursor' && v['jobs-paging'] !== 'offset') fail('--jobs-paging is cursor or offset');
   release.jobsPaging = v['jobs-paging'] as 'cursor' | 'offset';
 }
-const primary = await startNetBackupApi({ host: v.host, port: whole('port', v.port), auth: { apiKeys: [apiKey], users }, release });
+const tls = await keptCertificate(v['state-dir'], 'primary', v.host);
+const primary = await startNetBackupApi({ host: v.host, port: whole('port', v.port), auth: { apiKeys: [apiKey], users }, release, ...(tls ? { tls } : {}) });
 if (v['api-key-file']) writeFileSync(v['api-key-file'], `${apiKey}\n`, { mode: 0o600 });
 process.stderr.write(
   `NetBackup primary stand-in: api.baseUrl ${primary.baseUrl}\ncertificate SHA-256 ${primary.fingerprint}\n` +

@@ -128,3 +128,16 @@ describe('reading details', () => {
     expect((await readDetailsStream(small)).bytes.toString()).toBe('{"a":1}');
   });
 });
+
+describe('the packaged service account uses the system places, as root does', () => {
+  it('nbwss (a system uid) gets /var/lib/nbwss and /etc/nbwss/secret.key; another user its own; root the system places', async () => {
+    const { resolveHome, usesSystemPlaces } = await import('../../src/core/config/paths.js');
+    expect(resolveHome(undefined, {}, 998, () => 'nbwss')).toBe('/var/lib/nbwss');
+    expect(resolveHome(undefined, { XDG_DATA_HOME: '/d' }, 1000, () => 'alice')).toBe('/d/nbwss');
+    expect(resolveHome(undefined, {}, 0, () => 'root')).toBe('/var/lib/nbwss');
+    expect(resolveHome(undefined, { NBWSS_HOME: '/h' }, 998, () => 'nbwss')).toBe('/h');
+    expect(defaultKeyFile({}, 998, () => 'nbwss')).toBe('/etc/nbwss/secret.key');
+    expect(defaultKeyFile({ XDG_CONFIG_HOME: '/cfg' }, 1000, () => 'alice')).toBe('/cfg/nbwss/secret.key');
+    expect(usesSystemPlaces(-1, () => 'nbwss')).toBe(false); // no uids on this platform
+  });
+});

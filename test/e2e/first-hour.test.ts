@@ -40,19 +40,7 @@ describe('the reference endpoint', () => {
     const file = join(tempDir('nbwss-ep-'), 'endpoint.json');
     const child = spawn(
       process.execPath,
-      [
-        join(ROOT, 'dist/reference-endpoint-cli.js'),
-        '--token',
-        'T1',
-        '--details',
-        file,
-        '--host-name',
-        'cloudhost7.nebula.com',
-        '--group',
-        'prod',
-        '--priority',
-        '3',
-      ],
+      [join(ROOT, 'dist/lab/endpoint.js'), '--token', 'T1', '--details', file, '--host-name', 'cloudhost7.nebula.com', '--group', 'prod', '--priority', '3'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     await new Promise<void>((resolve, reject) => {
@@ -67,7 +55,7 @@ describe('the reference endpoint', () => {
       priority: 3,
       url: expect.stringMatching(/^wss:\/\/127\.0\.0\.1:\d+\/nbwss$/),
     });
-    const bad = spawnSync(process.execPath, [join(ROOT, 'dist/reference-endpoint-cli.js'), '--token', 'T1', '--priority', 'high'], {
+    const bad = spawnSync(process.execPath, [join(ROOT, 'dist/lab/endpoint.js'), '--token', 'T1', '--priority', 'high'], {
       encoding: 'utf8',
       timeout: 10_000,
     });

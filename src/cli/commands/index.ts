@@ -18,6 +18,7 @@ import { stateCommand } from './state.js';
 import { tokenCommand } from './token.js';
 import { validateCommand } from './validate.js';
 import { storeCommand } from './store.js';
+import { labCommand } from './lab.js';
 
 /**
  * Every command, in the order --help lists them. Adding a command is one
@@ -44,5 +45,6 @@ export const COMMANDS: ((ctx: Context, program: () => Command) => Command)[] = [
   statusCommand,
   notifyCommand,
   apiCommand,
+  labCommand,
   completionCommand,
 ];

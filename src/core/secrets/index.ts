@@ -4,6 +4,7 @@ import { NbwssError } from '../errors.js';
 import type { SecretBackendName } from '../store/db.js';
 import type { SecretStore } from './types.js';
 import { W } from '../hints.js';
+import { SERVICE_ACCOUNT, userName, usesSystemPlaces } from '../config/paths.js';
 
 export type { SecretStore } from './types.js';
 export { accountFor } from './types.js';
@@ -15,9 +16,9 @@ export const SECRET_BACKENDS: readonly SecretBackendName[] = ['keychain', 'file'
  * the store directory ($XDG_CONFIG_HOME/nbwss/secret.key, /etc/nbwss/secret.key
  * for root), so a copy or backup of NBWSS_HOME alone does not hold the key.
  */
-export function defaultKeyFile(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1): string {
+export function defaultKeyFile(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? -1, user: () => string = userName): string {
   if (env.NBWSS_SECRET_KEY_FILE) return env.NBWSS_SECRET_KEY_FILE;
-  if (uid === 0) return '/etc/nbwss/secret.key';
+  if (usesSystemPlaces(uid, user)) return '/etc/nbwss/secret.key';
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'nbwss', 'secret.key');
 }
 
@@ -53,10 +54,18 @@ export function requestedBackend(flag: string | undefined, env: NodeJS.ProcessEn
  * CLI and the daemon): what the store recorded, else what was asked for, else
  * the keychain; asking for the other one than recorded is refused.
  */
-export function backendFor(recorded: SecretBackendName | undefined, flag: string | undefined, env: NodeJS.ProcessEnv, shared = false): SecretBackendName {
+export function backendFor(
+  recorded: SecretBackendName | undefined,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  shared = false,
+  uid = process.getuid?.() ?? -1,
+): SecretBackendName {
   const requested = requestedBackend(flag, env);
   // A shared store's tokens are sealed in it with the key file (the file scheme); a keychain request is refused when opened.
   if (shared && !recorded && !requested) return 'file';
+  // The package's service account has no login session, so no keychain: the file store, as its unit says.
+  if (!recorded && !requested && uid > 0 && userName() === SERVICE_ACCOUNT) return 'file';
   return chooseBackend(recorded, requested);
 }
 

@@ -1,3 +1,4 @@
+import { SERVICE_ACCOUNT } from '../config/paths.js';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -8,6 +9,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   renameSync,
   rmSync,
@@ -58,6 +60,18 @@ function ownerName(uid: number): string {
   return `uid ${uid}`;
 }
 
+/** The uid of the package's service account, from /etc/passwd (read only when an ownership problem is being told). */
+function serviceAccountUid(): number | undefined {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${SERVICE_ACCOUNT}:`));
+    return line ? Number(line.split(':')[2]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
@@ -84,7 +98,9 @@ export function ownershipProblem(path: string, kind: 'dir' | 'file' | 'socket' =
     return unsafe(
       path,
       `it is owned by ${ownerName(st.uid)}, not by ${me} who runs nbwss${euid() === 0 ? ' (root uses a root-owned store only)' : ''}`,
-      `If it is yours: chown ${me} ${path}. Otherwise use a store of your own (${W.home}).`,
+      st.uid === serviceAccountUid() && me !== SERVICE_ACCOUNT
+        ? `It is the store of the packaged nbwss service: run nbwss as its account, e.g. sudo -u ${SERVICE_ACCOUNT} nbwss list`
+        : `If it is yours: chown ${me} ${path}. Otherwise use a store of your own (${W.home}).`,
     );
   }
   if (st.mode & 0o022)
