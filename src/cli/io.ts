@@ -14,8 +14,10 @@ export interface IO {
   stderrTTY: boolean;
   /** Colour on stderr messages. */
   color: boolean;
-  /** Colour and borders on stdout data (tables). */
+  /** Colour on stdout data (tables, status). */
   colorOut: boolean;
+  /** The terminal's width when stdout is one (tables and status fit it). */
+  columns?: number;
 }
 
 /** NO_COLOR wins; then FORCE_COLOR; else colour only on a terminal. */
@@ -41,6 +43,7 @@ export function systemIO(env: NodeJS.ProcessEnv = process.env): IO {
     stderrTTY,
     color: wantsColor(stderrTTY, env),
     colorOut: wantsColor(stdoutTTY, env),
+    ...(stdoutTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
   };
 }
 

@@ -138,13 +138,29 @@ describe.each([
           .join('\n')}\n`,
       );
     } else {
-      const line = (l: string, m: string, r: string) => `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
-      const row = (r: string[]) => `│${r.map((c, i) => ` ${c.padEnd(widths[i]!)} `).join('│')}│`;
-      const lines = list.out.trimEnd().split('\n');
-      expect(lines[0]).toBe(line('┌', '┬', '┐'));
-      expect(lines[1]).toBe(row(rows[0]!));
-      expect(lines.filter((l) => l.startsWith('│')).slice(1)).toEqual(rows.slice(1).map(row));
-      expect(lines.at(-1)).toBe(line('└', '┴', '┘'));
+      // At a terminal: the same columns, the header upper case (borderless, as kubectl get prints).
+      const head = rows[0]!.map((h) => h.toUpperCase());
+      expect(list.out).toBe(
+        `${[head, ...rows.slice(1)]
+          .map((r) =>
+            r
+              .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+              .join('  ')
+              .trimEnd(),
+          )
+          .join('\n')}\n`,
+      );
     }
+  });
+});
+
+describe('tables at a terminal fit its width', () => {
+  it('fitWidths takes from the widest column first, never below 10; terminalTable cuts with …', async () => {
+    const { fitWidths, terminalTable } = await import('../../src/cli/output/table.js');
+    expect(fitWidths([10, 60, 8], undefined)).toEqual([10, 60, 8]);
+    expect(fitWidths([10, 60, 8], 80)).toEqual([10, 58, 8]); // 10 + 60 + 8 and two gaps of 2 = 82
+    expect(fitWidths([10, 60, 8], 20)).toEqual([10, 10, 8]); // as narrow as it goes
+    expect(terminalTable(['a', 'bbb'], [['xxxxxxxxxxxxxxx', 'y']], false, 14)).toBe('A           BBB\nxxxxxxxxx…  y');
+    expect(terminalTable(['a', 'b'], [['1', '2']], true)).toBe('\x1b[1mA  B\x1b[22m\n1  2');
   });
 });

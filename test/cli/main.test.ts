@@ -25,11 +25,15 @@ describe('main() with injected IO', () => {
     );
     const term = io(true);
     expect(await main(['list'], term.streams, h.env)).toBe(0);
-    const lines = term.out().trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^┌─+┬/);
-    expect(lines[1]).toMatch(/^│ Host Name +│ URL +│ Group ID │ Priority │ State +│ Connection State │$/);
-    expect(lines[3]).toContain('│ in-process.test │');
-    expect(term.out()).not.toContain('\u001b['); // borders, but no colour unless asked
+    // At a terminal: kubectl-style, no borders, an upper-case header, one line per entry.
+    expect(term.out()).toBe(
+      [
+        `HOST NAME        ${'URL'.padEnd(url.length)}  GROUP ID  PRIORITY  STATE      CONNECTION STATE`,
+        `in-process.test  ${url}  sg1       1         ACTIVATED  DISCONNECTED`,
+        '',
+      ].join('\n'),
+    );
+    expect(term.out()).not.toContain('\u001b['); // no colour unless asked
   });
 
   it('errors: red on a colour terminal, plain otherwise, with the exit code of their kind', async () => {

@@ -46,11 +46,11 @@ describe('at a terminal', () => {
     expect(fileTokens(home)).toEqual({});
   });
 
-  it('delete asks first; no keeps the entry (exit 130), yes deletes it; the table has borders', async () => {
+  it('delete asks first; no keeps the entry (exit 130), yes deletes it; the table is aligned columns with an upper-case header', async () => {
     const home = newHome();
     expect((await runCli(['add', '--file', detailsFile(details({ url: ep.server.url() })), '--yes'], home.env)).code).toBe(0);
     const list = runInPty(['list'], home.env);
-    expect((await list.done).output).toMatch(/┌.*┐/);
+    expect((await list.done).output).toMatch(/HOST NAME +URL +GROUP ID +PRIORITY +STATE +CONNECTION STATE/);
     const no = runInPty(['delete', 'localhost'], home.env);
     await no.waitFor('Delete localhost (entry, pinned certificate and token)?');
     no.type('n\r');

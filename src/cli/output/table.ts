@@ -1,26 +1,56 @@
 import { safeText } from '../../core/text.js';
 
 /**
- * A table: borders and a bold header on a terminal (cli-table3, loaded only
- * then); plain space-aligned columns otherwise (for scripts, and fast).
+ * A table as `kubectl get` and `gh` print one: no borders, columns aligned
+ * by spaces. At a terminal the header is upper case (bold where colour is
+ * on) and a line longer than the terminal is fitted to it by shortening the
+ * widest columns (with …); piped, the plain form scripts read, never cut.
  */
-export async function renderTable(head: string[], rawRows: string[][], out: { stdoutTTY: boolean; colorOut: boolean }): Promise<string> {
+export async function renderTable(head: string[], rawRows: string[][], out: { stdoutTTY: boolean; colorOut: boolean; columns?: number }): Promise<string> {
   // Every cell may hold text from outside (a details file, an endpoint's close reason): shown escaped.
   const rows = rawRows.map((r) => r.map(safeText));
   if (!out.stdoutTTY) return plainTable(head, rows);
-  const { boxTable } = await import('./box-table.js');
-  return boxTable(head, rows, out.colorOut);
+  return terminalTable(head, rows, out.colorOut, out.columns);
 }
 
 export function plainTable(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all
-    .map((r) =>
-      r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return all.map((r) => alignRow(r, widths)).join('\n');
+}
+
+const GAP = 2;
+/** The narrowest a column is shortened to when a line must fit the terminal. */
+const MIN_WIDTH = 10;
+
+/** Column widths that fit `columns` (when it is known), taking from the widest column first. */
+export function fitWidths(natural: readonly number[], columns: number | undefined): number[] {
+  const w = [...natural];
+  if (!columns) return w;
+  const total = () => w.reduce((a, b) => a + b, 0) + GAP * (w.length - 1);
+  while (total() > columns) {
+    const widest = w.indexOf(Math.max(...w));
+    if (w[widest]! <= MIN_WIDTH) break;
+    w[widest] = Math.max(MIN_WIDTH, w[widest]! - (total() - columns));
+  }
+  return w;
+}
+
+export function terminalTable(head: string[], rows: string[][], color: boolean, columns?: number): string {
+  const header = head.map((h) => h.toUpperCase());
+  const all = [header, ...rows];
+  const widths = fitWidths(
+    header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length))),
+    columns,
+  );
+  const cut = (r: string[]) => r.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c));
+  const top = alignRow(cut(header), widths);
+  return [color ? `\x1b[1m${top}\x1b[22m` : top, ...rows.map((r) => alignRow(cut(r), widths))].join('\n');
+}
+
+function alignRow(r: string[], widths: number[]): string {
+  return r
+    .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+    .join(' '.repeat(GAP))
+    .trimEnd();
 }
