@@ -14,6 +14,8 @@ export interface StatusOptions extends GlobalOptions {
 /** What the daemon answers on its socket (`status` and each line of `watch`). */
 export interface DaemonStatus {
   pid: number;
+  /** The daemon's NBWSS_HOME. */
+  home?: string;
   startedAt: string;
   uptimeSeconds: number;
   secretStore: string;
@@ -119,47 +121,6 @@ Examples:
 }
 
 /** The status as lines of text (text from outside escaped). */
-export function statusLines(s: DaemonStatus): string[] {
-  const lines = [
-    `daemon: running, pid ${s.pid}, up ${s.uptimeSeconds}s (since ${s.startedAt}), ${s.secretStore} secret store`,
-    `properties: ${Object.entries(s.properties)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
-  ];
-  if (s.storeError) lines.push(`store: not answering (${s.storeError}); the daemon keeps its connections and tries again`);
-  if (s.api)
-    lines.push(
-      `REST service: ${s.api.baseUrl}, trust: ${s.api.trust}${s.api.auth ? `, credentials: ${s.api.auth}` : ''}${s.api.version ? `, API version ${s.api.version}` : ''}`,
-    );
-  lines.push(...pollingLines(s.polling ?? []).flatMap((l) => l.split('\n')));
-  if (s.cluster) {
-    lines.push(
-      `shared store: ${s.cluster.daemons.length} daemon${s.cluster.daemons.length === 1 ? '' : 's'}; this one serves ${s.cluster.serving.length} group${s.cluster.serving.length === 1 ? '' : 's'}`,
-    );
-    for (const d of s.cluster.daemons)
-      lines.push(
-        `  daemon ${d.host} pid ${d.pid}${d.id === s.cluster.id ? ' (this one)' : ''}: ${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.poller ? ', polls the REST API' : ''}, last heartbeat ${d.heartbeatAt}${d.keyOk === false ? `\n    serves no group: its key file does not open the store's tokens (nbwss doctor)` : ''}`,
-      );
-  }
-  if (s.groups.length === 0) lines.push('no ACTIVATED endpoints');
-  for (const grp of s.groups) {
-    const by = grp.owner === undefined ? '' : grp.owner ? ` (served by ${grp.owner})` : ' (no daemon serves it yet)';
-    lines.push(`group ${grp.groupId}: ${grp.connected ? `connected to ${grp.connected}${grp.since ? ` since ${grp.since}` : ''}` : 'not connected'}${by}`);
-    for (const e of grp.endpoints)
-      lines.push(`  ${String(e.priority).padStart(3)}  ${e.hostName}  ${e.connection}${e.lastError ? `  (last error: ${e.lastError})` : ''}`);
-    const n = grp.notifications;
-    if (n) {
-      const parts = [`${n.pending} pending${n.oldestPendingAgeSeconds !== null ? ` (oldest ${n.oldestPendingAgeSeconds}s)` : ''}`];
-      if (n.inFlight) parts.push(`in flight ${n.inFlight.id} (${n.inFlight.count}, attempt ${n.inFlight.attempts}, since ${n.inFlight.since})`);
-      parts.push(`${n.acknowledged} acknowledged${n.lastAcknowledgedAt ? ` (last ${n.lastAcknowledgedAt})` : ''}`);
-      if (n.refused) parts.push(`${n.refused} refused (outbox full)`);
-      if (n.dropped) parts.push(`${n.dropped} dropped`);
-      lines.push(`  notifications: ${parts.join(', ')}`);
-    }
-  }
-  return lines.map(safeText);
-}
-
 /** The --check verdict: the Nagios code and its one line (with performance data). */
 export function checkVerdict(s: DaemonStatus | undefined, maxPendingAge: number): { code: number; line: string } {
   if (!s) return { code: CHECK.CRITICAL, line: 'NBWSS CRITICAL - the daemon is not running' };
@@ -231,7 +192,8 @@ export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
     return notRunning(o, ctx, "a daemon holds this home's socket but did not answer within 5 s (busy, or hung: see its log)", true);
   if (!s) return notRunning(o, ctx);
   if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...s, ok: undefined })}\n`);
-  ctx.io.stdout.write(`${statusLines(s).join('\n')}\n`);
+  const { statusView } = await import('../output/status-view.js');
+  ctx.io.stdout.write(`${statusView(s, { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns }).join('\n')}\n`);
 }
 
 /** A daemon of a shared store counts as live while its heartbeat (every second) is this fresh. */
@@ -244,11 +206,9 @@ async function notRunning(o: StatusOptions, ctx: Context, why?: string, running 
   let polling: PollingStatus[] = [];
   let daemons: NonNullable<DaemonStatus['cluster']>['daemons'] = [];
   try {
-    outbox = store && store.schemaVersion >= 3 ? store.outbox.groups().filter((g) => g.pending > 0 || g.refused > 0) : [];
-    polling =
-      store && store.schemaVersion >= 4
-        ? store.poll.sources().map((p) => ({ ...p, cursor: p.cursor ? new Date(p.cursor.time * 1000).toISOString() : null }))
-        : [];
+    // A store read here is at the current schema (an older one is migrated when opened).
+    outbox = store ? store.outbox.groups().filter((g) => g.pending > 0 || g.refused > 0) : [];
+    polling = store ? store.poll.sources().map((p) => ({ ...p, cursor: p.cursor ? new Date(p.cursor.time * 1000).toISOString() : null })) : [];
     daemons = (store?.sharedDaemons() ?? []).filter((d) => Date.now() - Date.parse(d.heartbeatAt) < LIVE_HEARTBEAT_MS);
   } finally {
     store?.close();
@@ -279,25 +239,35 @@ async function notRunning(o: StatusOptions, ctx: Context, why?: string, running 
   ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
 }
 
-/** --watch: each status the daemon pushes; at a terminal redrawn in place until q or Ctrl-C. */
+/** --watch: each status the daemon pushes; at a terminal redrawn in place until q or Ctrl-C, the screen left as it was. */
 async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void> {
-  const { watchDaemon } = await import('../../core/daemon-client.js');
+  const [{ watchDaemon }, { statusView }] = await Promise.all([import('../../core/daemon-client.js'), import('../output/status-view.js')]);
   const { stdout, stdin } = ctx.io;
   const screen = ctx.io.stdoutTTY && !o.json;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let ended = false;
+  const tty = stdin as NodeJS.ReadStream;
+  const keys = (d: Buffer) => {
+    const k = d.toString();
+    if (k === 'q' || k === 'Q' || k === '\x03') resolveDone();
+  };
+  const onSigint = () => resolveDone();
+  // The alternate screen before the first frame: nothing of the view is ever drawn on the user's own screen.
+  if (screen) stdout.write('\x1b[?1049h\x1b[?25l\x1b[2J');
+  const leaveScreen = () => {
+    if (screen) stdout.write('\x1b[?25h\x1b[?1049l'); // the terminal as it was
+  };
   const w = await watchDaemon<DaemonStatus>(
     home,
     (s) => {
       // JSON lines: one compact object per change.
       if (o.json) return void stdout.write(`${safeJson({ running: true, ...s, ok: undefined }).replace(/\n\s*/g, '')}\n`);
-      const lines = statusLines(s);
+      const lines = statusView(s, { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns });
       if (screen) {
         // Home, the lines (each clearing the rest of its row), then clear below: no flicker.
-        stdout.write(
-          `\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[2m(q or Ctrl-C to leave; updated ${new Date().toLocaleTimeString()})\x1b[0m\x1b[K\n\x1b[J`,
-        );
+        const at = new Date().toTimeString().slice(0, 8);
+        stdout.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[2m(q or Ctrl-C to leave; updated ${at})\x1b[0m\x1b[K\n\x1b[J`);
       } else stdout.write(`${lines.join('\n')}\n\n`);
     },
     () => {
@@ -305,20 +275,14 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
       resolveDone();
     },
   );
-  if (!w) return notRunning(o, ctx);
-  const tty = stdin as NodeJS.ReadStream;
-  const keys = (d: Buffer) => {
-    const k = d.toString();
-    if (k === 'q' || k === 'Q' || k === '\x03') resolveDone();
-  };
-  const onSigint = () => resolveDone();
-  if (screen) {
-    stdout.write('\x1b[?1049h\x1b[?25l\x1b[2J'); // the alternate screen, cursor hidden
-    if (ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
-      tty.setRawMode(true);
-      tty.on('data', keys);
-      tty.resume();
-    }
+  if (!w) {
+    leaveScreen();
+    return notRunning(o, ctx);
+  }
+  if (screen && ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
+    tty.setRawMode(true);
+    tty.on('data', keys);
+    tty.resume();
   }
   process.on('SIGINT', onSigint);
   try {
@@ -326,14 +290,12 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
   } finally {
     process.off('SIGINT', onSigint);
     w.close();
-    if (screen) {
-      if (ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
-        tty.off('data', keys);
-        tty.setRawMode(false);
-        tty.pause();
-      }
-      stdout.write('\x1b[?25h\x1b[?1049l'); // the terminal as it was
+    if (screen && ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
+      tty.off('data', keys);
+      tty.setRawMode(false);
+      tty.pause();
     }
+    leaveScreen();
   }
   if (ended) ctx.info('The daemon stopped.');
 }

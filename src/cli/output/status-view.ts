@@ -1,0 +1,175 @@
+import { safeText } from '../../core/text.js';
+import type { DaemonStatus, PollingStatus } from '../commands/status.js';
+import { terminalTable } from './table.js';
+
+/**
+ * `nbwss status` at a glance, as `systemctl status` reads: a header (the
+ * daemon, its pid and uptime, the store, the REST source), one line per
+ * server group, and the problems last, each with what fixes it. Pure: the
+ * status the daemon answered, the time and whether colour is on in; lines
+ * out. Properties are left to --json and `config list`; ISO times to --json.
+ */
+export interface ViewOptions {
+  now: number;
+  color: boolean;
+  columns?: number;
+}
+
+interface Problem {
+  /** ✗ something does not work; ! something to know. */
+  level: 'error' | 'warning';
+  text: string;
+  fix?: string;
+}
+
+/** 45s, 12m03s, 3h12m, 2d04h: the two largest units. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86_400)}d${two(Math.floor((s % 86_400) / 3600))}h`;
+}
+
+/** An ISO time as "12s ago" (or "-" when there is none). */
+export function ago(iso: string | null | undefined, now: number): string {
+  if (!iso) return '-';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '-';
+  return t > now ? `in ${duration((t - now) / 1000)}` : `${duration((now - t) / 1000)} ago`;
+}
+
+/** What fixes an endpoint's last error, by what the error says (the guide's texts and nbwss's own). */
+export function fixFor(hostName: string, lastError: string): string {
+  if (/certificate/i.test(lastError)) return `nbwss repin ${hostName} (after checking the new certificate with its provider)`;
+  if (/token|CONNECT RESPONSE.*valid/i.test(lastError)) return `nbwss token set ${hostName} < token.txt`;
+  if (/one host under two names/.test(lastError)) return 'nbwss doctor (names the pair; delete one)';
+  return `nbwss check ${hostName} (is it reachable from here?)`;
+}
+
+function sourceState(p: PollingStatus, now: number): string {
+  if (p.paused) return `${p.source} PAUSED`;
+  if (p.lastError) return `${p.source} failing`;
+  return `${p.source} polled ${ago(p.lastPollAt, now)}`;
+}
+
+export function statusView(s: DaemonStatus, o: ViewOptions): string[] {
+  const problems: Problem[] = [];
+  const paint = (code: string) => (t: string) => (o.color ? `\x1b[${code}m${t}\x1b[0m` : t);
+  const green = paint('32');
+  const red = paint('31');
+  const yellow = paint('33');
+  const dim = paint('2');
+
+  if (s.storeError)
+    problems.push({
+      level: 'error',
+      text: `the store does not answer: ${s.storeError}`,
+      fix: 'the daemon keeps its connections and tries again; nbwss doctor checks the store',
+    });
+  for (const d of s.cluster?.daemons ?? [])
+    if (d.keyOk === false)
+      problems.push({
+        level: 'error',
+        text: `daemon ${d.host} pid ${d.pid} serves no group: its key file does not open the store's tokens (nbwss doctor)`,
+        fix: `on ${d.host}: NBWSS_SECRET_KEY_FILE must name the store's key file`,
+      });
+
+  // The REST source: where COMMANDs go and notifications are polled from.
+  const polling = (s.polling ?? []).filter((p) => p.enabled !== false);
+  const api = s.api;
+  let rest = 'REST: not set up (nbwss api key set, nbwss config set api.baseUrl URL)';
+  if (api) {
+    const untrusted = /^none\b/.test(api.trust);
+    const parts = [api.baseUrl, api.version ? `API ${api.version}` : undefined, api.auth && api.auth !== 'none' ? api.auth : 'no credentials'];
+    parts.push(untrusted ? 'certificate not trusted' : undefined);
+    parts.push(...polling.map((p) => sourceState(p, o.now)));
+    rest = `REST: ${parts
+      .filter(Boolean)
+      .map((x) => safeText(String(x)))
+      .join(' · ')}`;
+    if (untrusted && (polling.length > 0 || (api.auth && api.auth !== 'none')))
+      problems.push({ level: 'error', text: "REST: the primary's certificate is not trusted", fix: 'nbwss api pin, or nbwss config set api.caFile FILE' });
+  }
+  for (const p of polling) {
+    if (p.paused) problems.push({ level: 'error', text: `polling ${p.source} PAUSED until the credentials change: ${p.paused}` });
+    else if (p.lastError) problems.push({ level: 'error', text: `polling ${p.source}: ${p.lastError}`, fix: 'nbwss api test' });
+    if (p.warning) problems.push({ level: 'warning', text: `polling ${p.source}: warning: ${p.warning}` });
+  }
+
+  // One line per group.
+  const shared = Boolean(s.cluster);
+  const head = ['', 'Group', 'Connected to', 'Since', 'Pending', 'Oldest', 'Last ack', ...(shared ? ['Owner'] : [])];
+  const rows: string[][] = [];
+  const marks: ('ok' | 'down' | 'waiting')[] = [];
+  for (const g of s.groups) {
+    const n = g.notifications;
+    const live = g.endpoints.find((e) => e.hostName === g.connected);
+    rows.push([
+      '',
+      g.groupId,
+      g.connected ? `${g.connected}${live && g.endpoints.length > 1 ? ` (priority ${live.priority})` : ''}` : 'not connected',
+      g.connected ? ago(g.since, o.now).replace(/ ago$/, '') : '-',
+      n ? `${n.pending}${n.inFlight ? ` (${n.inFlight.count} in flight${n.inFlight.attempts > 1 ? `, sent ${n.inFlight.attempts}×` : ''})` : ''}` : '-',
+      n && n.oldestPendingAgeSeconds !== null ? duration(n.oldestPendingAgeSeconds) : '-',
+      n ? ago(n.lastAcknowledgedAt, o.now) : '-',
+      ...(shared ? [g.owner ?? 'no daemon yet'] : []),
+    ]);
+    const mine = !shared || g.owner === undefined || s.cluster?.serving.includes(g.groupId);
+    marks.push(g.connected ? 'ok' : mine ? 'down' : 'waiting');
+    if (!g.connected && (mine || g.owner)) {
+      const failing = g.endpoints.filter((e) => e.lastError);
+      if (failing.length === 0) problems.push({ level: 'warning', text: `group ${g.groupId}: not connected yet` });
+      for (const e of failing)
+        problems.push({ level: 'error', text: `group ${g.groupId}: ${e.hostName}: ${e.lastError}`, fix: fixFor(e.hostName, e.lastError ?? '') });
+    }
+    // Connected, but not to its first choice: the endpoints of a better priority that failed.
+    if (g.connected && live)
+      for (const e of g.endpoints)
+        if (e.priority < live.priority && e.lastError)
+          problems.push({
+            level: 'warning',
+            text: `group ${g.groupId}: ${e.hostName} (priority ${e.priority}) is down: ${e.lastError}`,
+            fix: fixFor(e.hostName, e.lastError),
+          });
+    if (n?.refused)
+      problems.push({
+        level: 'warning',
+        text: `group ${g.groupId}: ${n.refused} notification${n.refused === 1 ? '' : 's'} refused: its outbox was full (notification.maxQueued)`,
+        fix: 'bring its cloud back; nbwss config set notification.maxQueued N keeps more',
+      });
+  }
+
+  const header = [
+    `${s.storeError ? red('●') : problems.some((p) => p.level === 'error') ? yellow('●') : green('●')} nbwss daemon: running`,
+    `pid ${s.pid}`,
+    `up ${duration(s.uptimeSeconds)}`,
+    ...(s.home ? [`store ${safeText(s.home)}${shared ? ' (shared PostgreSQL)' : ''}`] : []),
+    ...(shared ? [`${s.cluster!.daemons.length} daemon${s.cluster!.daemons.length === 1 ? '' : 's'}, this one serves ${s.cluster!.serving.length}`] : []),
+    `${safeText(s.secretStore)} secret store`,
+  ].join(' · ');
+  const lines = [header, `  ${rest}`, ''];
+  if (rows.length === 0) lines.push('no ACTIVATED endpoints: add one with nbwss add --file endpoint.json');
+  else {
+    const table = terminalTable(
+      head,
+      rows.map((r) => r.map(safeText)),
+      false,
+      o.columns ? o.columns - 2 : undefined,
+    ).split('\n');
+    lines.push(`  ${table[0]!.trimStart()}`);
+    table.slice(1).forEach((l, i) => {
+      const mark = marks[i] === 'ok' ? green('●') : marks[i] === 'down' ? red('✗') : dim('○');
+      lines.push(`${mark} ${l.trimStart()}`);
+    });
+  }
+  if (problems.length) {
+    lines.push('', 'Problems:');
+    for (const p of problems) {
+      lines.push(`  ${p.level === 'error' ? red('✗') : yellow('!')} ${safeText(p.text)}`);
+      if (p.fix) lines.push(`    fix: ${safeText(p.fix)}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import type { DaemonStatus } from '../../src/cli/commands/status.js';
+import { ago, duration, fixFor, statusView } from '../../src/cli/output/status-view.js';
+
+// nbwss status at a glance: the exact lines for a small installation, piped (no colour) and with colour.
+const NOW = Date.parse('2026-12-02T12:00:00Z');
+const base: DaemonStatus = {
+  pid: 4321,
+  home: '/var/lib/nbwss',
+  startedAt: '2026-12-02T08:48:00Z',
+  uptimeSeconds: 3 * 3600 + 12 * 60 + 5,
+  secretStore: 'file',
+  properties: { 'log.level': 'info' },
+  api: { baseUrl: 'https://primary.example:1556/netbackup', trust: 'pinned', auth: 'API key', version: '13.0' },
+  polling: [
+    { source: 'jobs', enabled: true, cursor: null, lastPollAt: '2026-12-02T11:59:48Z', lastOkAt: '2026-12-02T11:59:48Z', lastError: null, events: 4 },
+    { source: 'images', enabled: false, cursor: null, lastPollAt: null, lastOkAt: null, lastError: null, events: 0 },
+  ],
+  groups: [
+    {
+      groupId: 'prod',
+      connected: 'cloud1.example',
+      since: '2026-12-02T09:00:00Z',
+      endpoints: [
+        { hostName: 'cloud1.example', priority: 1, connection: 'CONNECTED', lastError: null },
+        { hostName: 'cloud2.example', priority: 2, connection: 'DISCONNECTED', lastError: null },
+      ],
+      notifications: {
+        pending: 3,
+        oldestPendingAgeSeconds: 75,
+        inFlight: { id: 'A', count: 3, attempts: 1, since: '2026-12-02T11:59:59Z' },
+        acknowledged: 40,
+        lastAcknowledgedAt: '2026-12-02T11:58:00Z',
+        refused: 0,
+        dropped: 0,
+      },
+    },
+    {
+      groupId: 'dr',
+      connected: null,
+      since: null,
+      endpoints: [
+        {
+          hostName: 'dr.example',
+          priority: 1,
+          connection: 'DISCONNECTED',
+          lastError: 'The certificate did not match with the one accepted by the user, please verify the certificate',
+        },
+      ],
+      notifications: { pending: 0, oldestPendingAgeSeconds: null, inFlight: null, acknowledged: 0, lastAcknowledgedAt: null, refused: 0, dropped: 0 },
+    },
+  ],
+};
+
+describe('statusView', () => {
+  it('a header, one line per group, the problems last with their fix; no properties; relative times', () => {
+    expect(statusView(base, { now: NOW, color: false })).toEqual([
+      '● nbwss daemon: running · pid 4321 · up 3h12m · store /var/lib/nbwss · file secret store',
+      '  REST: https://primary.example:1556/netbackup · API 13.0 · API key · jobs polled 12s ago',
+      '',
+      '  GROUP  CONNECTED TO                 SINCE  PENDING          OLDEST  LAST ACK',
+      '● prod   cloud1.example (priority 1)  3h00m  3 (3 in flight)  1m15s   2m00s ago',
+      '✗ dr     not connected                -      0                -       -',
+      '',
+      'Problems:',
+      '  ✗ group dr: dr.example: The certificate did not match with the one accepted by the user, please verify the certificate',
+      '    fix: nbwss repin dr.example (after checking the new certificate with its provider)',
+    ]);
+  });
+
+  it('colour by state when it is on: green for connected, red for down, the header dot yellow while something fails', () => {
+    const lines = statusView(base, { now: NOW, color: true });
+    expect(lines[0]!.startsWith('\x1b[33m●\x1b[0m nbwss daemon: running')).toBe(true);
+    expect(lines[4]!.startsWith('\x1b[32m●\x1b[0m prod')).toBe(true);
+    expect(lines[5]!.startsWith('\x1b[31m✗\x1b[0m dr')).toBe(true);
+    expect(statusView({ ...base, groups: [base.groups[0]!] }, { now: NOW, color: true })[0]!.startsWith('\x1b[32m●')).toBe(true);
+  });
+
+  it('a shared store: who owns each group; text from outside is escaped', () => {
+    const s: DaemonStatus = {
+      ...base,
+      api: undefined,
+      polling: [],
+      cluster: {
+        id: 'a',
+        serving: ['prod'],
+        daemons: [
+          { id: 'a', host: 'h1', pid: 1, startedAt: '', heartbeatAt: '', groups: ['prod'], poller: true },
+          { id: 'b', host: 'h2', pid: 2, startedAt: '', heartbeatAt: '', groups: [], poller: false, keyOk: false },
+        ],
+      },
+      groups: [{ ...base.groups[0]!, owner: 'h1 pid 1', groupId: 'pr\u001bod' }],
+    };
+    const lines = statusView(s, { now: NOW, color: false });
+    expect(lines[0]).toBe(
+      '● nbwss daemon: running · pid 4321 · up 3h12m · store /var/lib/nbwss (shared PostgreSQL) · 2 daemons, this one serves 1 · file secret store',
+    );
+    expect(lines[1]).toBe('  REST: not set up (nbwss api key set, nbwss config set api.baseUrl URL)');
+    expect(lines[3]).toMatch(/ OWNER$/);
+    expect(lines[4]).toMatch(/^● pr\\u001bod +cloud1\.example .* h1 pid 1$/);
+    expect(lines).toContain("  ✗ daemon h2 pid 2 serves no group: its key file does not open the store's tokens (nbwss doctor)");
+  });
+
+  it('durations in the two largest units; times ago; fixes by what the error says', () => {
+    expect([5, 65, 3600 * 3 + 720, 86_400 * 2 + 3600 * 4].map(duration)).toEqual(['5s', '1m05s', '3h12m', '2d04h']);
+    expect(ago('2026-12-02T11:59:30Z', NOW)).toBe('30s ago');
+    expect(ago(null, NOW)).toBe('-');
+    expect(fixFor('h', 'the CONNECT RESPONSE said valid: false (token refused)')).toBe('nbwss token set h < token.txt');
+    expect(fixFor('h', 'Unable to establish connection with host: h')).toBe('nbwss check h (is it reachable from here?)');
+  });
+});
