@@ -1,3 +1,4 @@
+import { textStream } from './log-format.js';
 import { DAEMON_LOCK_WAIT_MS } from './store-retry.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { loadProperties, type NbwssProperties } from '../core/config/properties.
 import { daemonSocket, MAX_CONTROL_REQUEST_BYTES, socketAddress } from '../core/daemon-client.js';
 import { NbwssError } from '../core/errors.js';
 import type { SecretStore } from '../core/secrets/index.js';
-import { EndpointStore } from '../core/store/db.js';
+import { EndpointStore, safeStoreUrl } from '../core/store/db.js';
 import { acquireLock } from '../core/store/lock.js';
 import { ownershipProblem, tightenFile } from '../core/store/fs.js';
 import { Daemon } from './daemon.js';
@@ -17,6 +18,9 @@ import type { Metrics } from './metrics.js';
 import { W } from '../core/hints.js';
 
 export const LOCK_FILE = 'daemon.lock';
+/** The version the build stamps in (scripts/build.mjs). */
+declare const NBWSS_VERSION: string;
+
 export const PID_FILE = 'daemon.pid';
 export const LOG_DIR = 'logs';
 export const LOG_FILE = 'nbwss.log';
@@ -46,7 +50,7 @@ function takeLock(home: string) {
     if (!(e as { busy?: boolean }).busy) throw e;
     let pid = '?';
     try {
-      pid = String(JSON.parse(readFileSync(join(home, PID_FILE), 'utf8')).pid);
+      pid = readFileSync(join(home, PID_FILE), 'utf8').trim() || '?';
     } catch {
       /* no pid file */
     }
@@ -129,8 +133,12 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
   const journal = stderrIsJournal();
   // Under systemd the journal keeps and rotates the log: no file of our own then.
   const file = journal ? undefined : pino.destination({ dest: prepareLogFile(o.home), sync: false });
-  const streams: pino.StreamEntry[] = file ? [{ stream: file }] : [];
-  if (o.logStderr || journal) streams.push({ stream: o.stderr as NodeJS.WriteStream });
+  // log.format: json or text; auto is text at a terminal, JSON in the file and the journal (what tools read).
+  const format = props['log.format'];
+  const stderrTTY = Boolean((o.stderr as NodeJS.WriteStream).isTTY);
+  const asText = (tty: boolean) => format === 'text' || (format === 'auto' && tty);
+  const streams: pino.StreamEntry[] = file ? [{ stream: asText(false) ? textStream(file as unknown as NodeJS.WritableStream) : file }] : [];
+  if (o.logStderr || journal) streams.push({ stream: asText(stderrTTY && !journal) ? textStream(o.stderr) : (o.stderr as NodeJS.WriteStream) });
   const log = pino(
     { base: { pid: process.pid }, level: props['log.level'], redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } },
     pino.multistream(streams.map((x) => ({ ...x, level: 'trace' as const }))),
@@ -311,7 +319,8 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     server.listen(address.path, () => resolve());
   });
   chmodSync(sockPath, 0o600);
-  writeFileSync(join(o.home, PID_FILE), `${JSON.stringify({ pid: process.pid, startedAt: daemon.startedAt.toISOString() })}\n`, { mode: 0o600 });
+  // The pid alone, as every pid file holds it: kill -HUP $(cat daemon.pid) works.
+  writeFileSync(join(o.home, PID_FILE), `${process.pid}\n`, { mode: 0o600 });
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -411,6 +420,14 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
 
   log.info({ home: o.home, secretStore: secrets.name, properties: props }, 'NBWSS daemon started');
   await daemon.start();
+  // At a terminal without --log-stderr the daemon says one line that it runs (and one when it stops), not nothing.
+  if (stderrTTY && !o.logStderr && !journal) {
+    const groups = new Set(daemon.status().groups.map((g) => g.groupId)).size;
+    o.stderr.write(
+      `nbwss daemon ${typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : 'dev'} running (pid ${process.pid}): ${groups} server group${groups === 1 ? '' : 's'} of ${o.storeUrl ? safeStoreUrl(o.storeUrl) : o.home}; log: ${join(o.home, 'logs', 'nbwss.log')}; Ctrl-C stops it\n`,
+    );
+    void stopped.then(() => o.stderr.write('nbwss daemon stopped\n'));
+  }
   // Started: from now on no other process's write lock holds the event loop (connections, pings, COMMANDs, status):
   // a write waits briefly and is tried again on a later tick (store-retry.ts).
   store.setLockWait(DAEMON_LOCK_WAIT_MS);

@@ -113,6 +113,7 @@ describe.each([
       ['api.timeout', '60000', '60000', 'default', 'ms', 'nbwss'],
       ['api.maxBodyBytes', '16777216', '16777216', 'default', 'bytes', 'nbwss'],
       ['log.level', 'info', 'info', 'default', '', 'nbwss'],
+      ['log.format', 'auto', 'auto', 'default', '', 'nbwss'],
       ['metrics.listen', '(none)', '(none)', 'default', '', 'nbwss'],
       ['api.maxInFlight', '0', '0', 'default', '', 'nbwss'],
       ['api.maxQueued', '100', '100', 'default', '', 'nbwss'],

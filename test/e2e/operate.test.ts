@@ -10,6 +10,7 @@ import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { runInPty } from '../helpers/pty.js';
 import { closedPort } from '../helpers/servers.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
+import { until } from '../helpers/wait.js';
 
 const endpoint = useReferenceEndpoints();
 const cleanups: (() => void)[] = [];
@@ -245,6 +246,29 @@ describe('nbwss status --watch', () => {
     expect(r.output.lastIndexOf('\x1b[?1049l')).toBeGreaterThan(r.output.lastIndexOf('nbwss daemon: running'));
     expect(r.output).toContain('\x1b[?25h'); // the cursor shown again
   });
+});
+
+describe('the daemon at a terminal', () => {
+  it('says one line when it starts (version, pid, groups, store, its log) and one when Ctrl-C stops it; daemon.pid holds the pid alone; --log-stderr there is text', async () => {
+    const ep = await endpoint();
+    const h = home();
+    await add(h, 'ep1.test', ep.url);
+    const d = runInPty(['daemon'], h.env);
+    await d.waitFor(/nbwss daemon \S+ running \(pid (\d+)\): 1 server group of .*; log: .*nbwss\.log; Ctrl-C stops it/);
+    await until(() => existsSync(join(h.dir, 'daemon.pid')), 10_000, 'the pid file');
+    expect(readFileSync(join(h.dir, 'daemon.pid'), 'utf8')).toMatch(/^\d+\n$/);
+    d.type('\x03');
+    // Ctrl-C reaches the whole foreground group, script(1)'s shell too (its exit code is the shell's 130): the daemon's word is what counts.
+    const r = await d.done;
+    expect(r.output).toContain('nbwss daemon stopped');
+    expect(r.output).not.toMatch(/Error|\n\s+at /);
+    // The log file stays JSON (what tools read) by default; at a terminal --log-stderr is text.
+    expect(JSON.parse(readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8').split('\n')[0]!)).toHaveProperty('level');
+    const t = runInPty(['daemon', '--log-stderr'], h.env);
+    await t.waitFor(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO  connected host=ep1\.test group=sg1/);
+    t.type('\x03');
+    expect((await t.done).output).toMatch(/INFO  stopped/);
+  }, 60_000);
 });
 
 describe('logs', () => {

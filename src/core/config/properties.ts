@@ -146,6 +146,14 @@ export const PROPERTY_SPECS = {
     nbwss: true,
     description: "the daemon's log level",
   },
+  'log.format': {
+    type: 'string',
+    default: 'auto',
+    check: (v) => (['auto', 'json', 'text'].includes(v) ? undefined : 'auto, json or text'),
+    nbwss: true,
+    description:
+      "the daemon's log lines: json (one object per line), text (time, level, message, key=value), auto: text at a terminal, json in files and the journal",
+  },
   'metrics.listen': {
     type: 'string',
     default: '',
