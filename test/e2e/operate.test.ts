@@ -265,9 +265,9 @@ describe('the daemon at a terminal', () => {
     // The log file stays JSON (what tools read) by default; at a terminal --log-stderr is text.
     expect(JSON.parse(readFileSync(join(h.dir, 'logs', 'nbwss.log'), 'utf8').split('\n')[0]!)).toHaveProperty('level');
     const t = runInPty(['daemon', '--log-stderr'], h.env);
-    await t.waitFor(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO  connected host=ep1\.test group=sg1/);
+    await t.waitFor(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO {2}connected host=ep1\.test group=sg1/);
     t.type('\x03');
-    expect((await t.done).output).toMatch(/INFO  stopped/);
+    expect((await t.done).output).toMatch(/INFO {2}stopped/);
   }, 60_000);
 });
 
