@@ -37,7 +37,7 @@ _nbwss() {
     w="${COMP_WORDS[i]}"
     if [[ $skip -eq 1 ]]; then skip=0; continue; fi
     case "$w" in
-      --home|--secret-store|--store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--host|--limit|-n|--to|--max-pending-age|--script|--user|--domain-name|--domain-type) skip=1 ;;
+      --home|--secret-store|--store|--file|-f|--url|-u|--ca-file|--timeout|--fingerprint|--pin|--group|--state|--days|--max-pending-age|--script|--user|--domain-name|--domain-type|--host|--limit|-n|--to) skip=1 ;;
       -*) ;;
       *)
         if [[ -z $cmd ]]; then cmd="$w"
@@ -46,7 +46,7 @@ _nbwss() {
     esac
   done
   if [[ -z $cmd ]]; then
-    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate repin check token config history doctor store daemon status notify api lab completion --version -V --home --secret-store --store --help -h" -- "$cur") )
+    COMPREPLY=( $(compgen -W "add list ls show delete rm activate deactivate validate token repin check daemon status notify api lab config history doctor store completion --version -V --home --secret-store --store --help -h" -- "$cur") )
     return
   fi
   case "$cmd" in
@@ -64,32 +64,14 @@ _nbwss() {
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "validate")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--file -f --url -u --ca-file --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
-    "repin")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --pin --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
-    "check")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--days --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "token")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "set" -- "$cur") ); fi ;;
     "token set")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
-    "config")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "list get set unset" -- "$cur") ); fi ;;
-    "config list")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
-    "config get")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level log.format metrics.listen api.maxInFlight api.maxQueued api.maxQueuedBytes api.maxSendBuffer api.version api.poll.jobs api.poll.images api.poll.imageWindow api.poll.maxJobStates api.poll.maxImages" -- "$cur") ); fi ;;
-    "config set")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level log.format metrics.listen api.maxInFlight api.maxQueued api.maxQueuedBytes api.maxSendBuffer api.version api.poll.jobs api.poll.images api.poll.imageWindow api.poll.maxJobStates api.poll.maxImages" -- "$cur") ); fi ;;
-    "config unset")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level log.format metrics.listen api.maxInFlight api.maxQueued api.maxQueuedBytes api.maxSendBuffer api.version api.poll.jobs api.poll.images api.poll.imageWindow api.poll.maxJobStates api.poll.maxImages" -- "$cur") ); fi ;;
-    "history")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
-    "doctor")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fix --yes -y --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
-    "store")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "copy" -- "$cur") ); fi ;;
-    "store copy")
-      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--to --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "repin")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fingerprint --yes -y --pin --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
+    "check")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--days --timeout --json --help -h --home --secret-store --store" -- "$cur") ); else _nbwss_complete_hosts; fi ;;
     "daemon")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--log-stderr --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "status")
@@ -124,6 +106,24 @@ _nbwss() {
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "lab demo")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "config")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "list get set unset" -- "$cur") ); fi ;;
+    "config list")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "config get")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level log.format metrics.listen api.maxInFlight api.maxQueued api.maxQueuedBytes api.maxSendBuffer api.version api.poll.jobs api.poll.images api.poll.imageWindow api.poll.maxJobStates api.poll.maxImages" -- "$cur") ); fi ;;
+    "config set")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level log.format metrics.listen api.maxInFlight api.maxQueued api.maxQueuedBytes api.maxSendBuffer api.version api.poll.jobs api.poll.images api.poll.imageWindow api.poll.maxJobStates api.poll.maxImages" -- "$cur") ); fi ;;
+    "config unset")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else [[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "exception.ignoreDecoder notification.sendTimeout notification.scheduledRate keepAlive.scheduledRate keepAlive.maxPongMissAllowed connectionInfo.period scheduledExecutor.threadPoolSize connect.timeout notification.maxQueued api.baseUrl api.caFile api.timeout api.maxBodyBytes log.level log.format metrics.listen api.maxInFlight api.maxQueued api.maxQueuedBytes api.maxSendBuffer api.version api.poll.jobs api.poll.images api.poll.imageWindow api.poll.maxJobStates api.poll.maxImages" -- "$cur") ); fi ;;
+    "history")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--json --host --limit -n --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "doctor")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--fix --yes -y --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
+    "store")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else COMPREPLY=( $(compgen -W "copy" -- "$cur") ); fi ;;
+    "store copy")
+      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--to --json --help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
     "completion")
       if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "--help -h --home --secret-store --store" -- "$cur") ); else :; fi ;;
   esac

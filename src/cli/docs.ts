@@ -1,4 +1,4 @@
-import { PROPERTY_KEYS } from '../core/config/properties.js';
+import { PROPERTY_KEYS, PROPERTY_SPECS } from '../core/config/properties.js';
 import { bashCompletion, fishCompletion, zshCompletion } from './completion.js';
 import { makeContext } from './default-context.js';
 import { ENVIRONMENT } from './exit-codes.js';
@@ -15,7 +15,12 @@ export function generatedDocs(): { man: string; bash: string; zsh: string; fish:
   const io = { stdinTTY: false, stdoutTTY: false, stderrTTY: false, color: false, colorOut: false } as IO;
   const program = buildProgram(makeContext(io, {}, makeStyle(false)));
   return {
-    man: manPage(program, VERSION, [...ENVIRONMENT]),
+    man: manPage(
+      program,
+      VERSION,
+      [...ENVIRONMENT],
+      PROPERTY_KEYS.map((key) => ({ key, ...PROPERTY_SPECS[key] })),
+    ),
     bash: bashCompletion(program, PROPERTY_KEYS),
     zsh: zshCompletion(program, PROPERTY_KEYS),
     fish: fishCompletion(program, PROPERTY_KEYS),

@@ -39,6 +39,8 @@ export const ENVIRONMENT: readonly [string, string][] = [
   ['NBWSS_SECRET_STORE', 'keychain or file (as --secret-store)'],
   ['NBWSS_SECRET_KEY_FILE', "the file secret store's 32-byte key file"],
   ['NBWSS_DEBUG', 'set to 1: stack traces and raw library codes in messages'],
+  ['NBWSS_NOTIFY_LOG', "where NetBackup's notify scripts (contrib/notify) log a failure (default /usr/openv/netbackup/logs/nbwss-notify.log)"],
+  ['NBWSS_NOTIFY_TIMEOUT', 'how long a notify script waits for nbwss notify, in seconds (default 60)'],
   ['NO_COLOR', 'no colour'],
   ['FORCE_COLOR', 'colour even when not on a terminal'],
 ];

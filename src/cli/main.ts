@@ -17,14 +17,18 @@ export const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.
 export function buildProgram(ctx: Context): Command {
   const program = new Command('nbwss')
     .description('Manage the WebSocket server endpoints of the NetBackup WebSocket Service (NBWSS).')
-    .version(VERSION, '-V, --version')
+    .version(VERSION, '-V, --version', 'print the version')
     .addOption(new Option('--home <dir>', 'store directory (default: $NBWSS_HOME, /var/lib/nbwss for root, else ~/.local/share/nbwss)'))
     .addOption(new Option('--secret-store <kind>', 'where tokens go: keychain (default) or file; recorded by the first add').choices(['keychain', 'file']))
     .addOption(
       new Option('--store <url>', 'a shared PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $NBWSS_STORE, else SQLite in the store directory)'),
     )
     .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: ${ENVIRONMENT.map(([name]) => name).join(', ')}`);
-  for (const make of COMMANDS) program.addCommand(make(ctx, () => program));
+  for (const make of COMMANDS) {
+    const c = make(ctx, () => program);
+    program.addCommand(c.helpGroup(HELP_GROUPS[c.name()] ?? 'Maintenance:'));
+  }
+  program.commandsGroup('Maintenance:').helpCommand('help [command]', 'Show the help of a command');
   // Every command writes through the injected IO, throws instead of exiting,
   // suggests, lists the global options in its --help, and words its usage
   // errors as nbwss's own errors are worded (Error: …, then what to do).
@@ -37,12 +41,33 @@ export function buildProgram(ctx: Context): Command {
       outputError: (s, write) => write(`${ctx.style.red(s.trimEnd().replace(/^error: /, 'Error: '))}\n`),
     })
       .configureHelp({ showGlobalOptions: true })
+      // One voice: option descriptions are lower case (commander's own included), command descriptions sentences.
+      .helpOption(c.parent?.name() === 'lab' ? false : '-h, --help', 'show this help')
       .exitOverride()
       .showSuggestionAfterError(true)
       .showHelpAfterError(`Run ${name} --help for usage.`);
   }
   return program;
 }
+
+/** nbwss --help lists the commands by task. */
+const HELP_GROUPS: Record<string, string> = {
+  add: 'Endpoints:',
+  list: 'Endpoints:',
+  show: 'Endpoints:',
+  delete: 'Endpoints:',
+  activate: 'Endpoints:',
+  deactivate: 'Endpoints:',
+  validate: 'Endpoints:',
+  token: 'Endpoints:',
+  repin: 'Certificates:',
+  check: 'Certificates:',
+  daemon: 'Daemon and delivery:',
+  status: 'Daemon and delivery:',
+  notify: 'Daemon and delivery:',
+  api: 'REST API:',
+  lab: 'Trying it:',
+};
 
 const fullName = (c: Command): string => (c.parent?.parent ? `${fullName(c.parent)} ${c.name()}` : c.name());
 

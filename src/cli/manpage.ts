@@ -47,7 +47,33 @@ function allCommands(program: Command): Command[] {
   return out;
 }
 
-export function manPage(program: Command, version: string, environment: [string, string][]): string {
+/** A property as the man page lists it: its key, default, unit and what it does. */
+export interface ManProperty {
+  key: string;
+  default: unknown;
+  unit?: string;
+  description: string;
+}
+
+const EXAMPLES: [string, string][] = [
+  [
+    'nbwss add --file endpoint.json',
+    "Save an endpoint from its provider's details file: the certificate is shown and pinned once accepted, the token kept in the secret store.",
+  ],
+  ['nbwss list', 'The saved endpoints, by group and priority.'],
+  ['nbwss daemon --log-stderr', 'Run the daemon in the foreground (systemctl enable --now nbwss runs it as a service).'],
+  ['nbwss status', 'Is the daemon running; per group which endpoint is connected and what its notifications are doing; problems with their fix.'],
+  ['nbwss status --check --max-pending-age 900', 'One line and a Nagios exit code, for monitoring.'],
+  [
+    'nbwss api key set < apikey.txt && nbwss config set api.poll.jobs true',
+    "Let the daemon poll the primary's jobs with an API key read from stdin (never the command line).",
+  ],
+  ['nbwss check', "Fetch every endpoint's certificate and say OK, CHANGED, EXPIRING, EXPIRED or UNREACHABLE (for cron)."],
+  ['sudo -u nbwss nbwss add --file endpoint.json', 'With the Debian or RPM package: run the CLI as the service account (its store is /var/lib/nbwss).'],
+  ['nbwss lab demo', 'The whole system once on this machine, without a cloud or a primary.'],
+];
+
+export function manPage(program: Command, version: string, environment: [string, string][], properties: readonly ManProperty[] = []): string {
   const lines: string[] = [
     '.\\" nbwss(1), generated from the command definitions by npm run build; do not edit.',
     `.TH NBWSS 1 "" "nbwss ${roff(version)}" "User Commands"`,
@@ -77,6 +103,11 @@ export function manPage(program: Command, version: string, environment: [string,
       if (a.description) lines.push('.TP', `\\fI${roff(a.name())}\\fR`, roff(a.description + (a.argChoices ? ` (one of: ${a.argChoices.join(', ')})` : '')));
     lines.push(...optionLines(c.options as Option[]));
   }
+  lines.push('.SH PROPERTIES', roff('nbwss.properties in the store directory (nbwss config get|set|unset|list); the daemon re-reads it on SIGHUP.'));
+  for (const p of properties)
+    lines.push('.TP', bold(p.key), roff(`${p.description} (default: ${p.default === '' ? 'empty' : String(p.default)}${p.unit ? ` ${p.unit}` : ''})`));
+  lines.push('.SH EXAMPLES');
+  for (const [cmd, what] of EXAMPLES) lines.push('.TP', bold(cmd), roff(what));
   lines.push('.SH EXIT STATUS');
   for (const [code, meaning] of EXIT_CODES) lines.push('.TP', bold(String(code)), roff(meaning));
   lines.push('.SH ENVIRONMENT');
@@ -85,12 +116,19 @@ export function manPage(program: Command, version: string, environment: [string,
     '.SH FILES',
     '.TP',
     bold('~/.local/share/nbwss/'),
-    roff('The store (NBWSS_HOME): nbwss.db, nbwss.properties, audit.log, logs/nbwss.log, secrets.enc; /var/lib/nbwss for root.'),
+    roff(
+      "The store (NBWSS_HOME): nbwss.db, nbwss.properties, audit.log, logs/nbwss.log, daemon.pid, daemon.sock, secrets.enc; /var/lib/nbwss for root and for the packages' nbwss account.",
+    ),
     '.TP',
     bold('~/.config/nbwss/secret.key'),
-    roff("The file secret store's key (/etc/nbwss/secret.key for root)."),
+    roff("The file secret store's key (/etc/nbwss/secret.key for root and the nbwss account)."),
+    '.TP',
+    bold('/lib/systemd/system/nbwss.service'),
+    roff('The unit of the Debian package (/usr/lib/systemd/system with the RPM; contrib/nbwss.service of an npm or tarball install).'),
     '.SH SEE ALSO',
-    roff('The NetBackup WebSocket Service reference guide; the README of nbwss.'),
+    roff(
+      'The README: /usr/share/doc/nbwss/README.md (the Debian and RPM packages), README.md in the release directory, or $(npm root -g)/nbwss/README.md (npm). The NetBackup WebSocket Service reference guide.',
+    ),
     '',
   );
   return lines.join('\n');

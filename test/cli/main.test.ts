@@ -9,7 +9,7 @@ import { injectedIO as io } from '../helpers/io.js';
 const ep = useTlsEndpoint();
 
 describe('main() with injected IO', () => {
-  it('list: plain columns when piped, a bordered table on a terminal; the same data', async () => {
+  it('list: plain columns when piped, kubectl-style columns on a terminal; the same data', async () => {
     const h = newHome();
     const add = io(false);
     expect(await main(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'in-process.test' })), '--yes'], add.streams, h.env)).toBe(0);
@@ -69,5 +69,26 @@ describe('main() with injected IO', () => {
     const help = io(false);
     expect(await main(['--help'], help.streams, {})).toBe(0);
     expect(help.out()).toContain('Exit codes:');
+  });
+});
+
+describe('help', () => {
+  it('lists the commands by task, in one voice (commander’s own texts included); examples print as written', async () => {
+    const h = newHome();
+    const top = io(false);
+    expect(await main(['--help'], top.streams, h.env)).toBe(0);
+    const headings = [...top.out().matchAll(/^([A-Z][A-Za-z ]+):$/gm)].map((m) => m[1]);
+    expect(headings).toEqual(
+      ['Usage', 'Options', 'Endpoints', 'Certificates', 'Daemon and delivery', 'REST API', 'Trying it', 'Maintenance', 'Exit codes'].filter(
+        (x) => x !== 'Usage',
+      ),
+    );
+    expect(top.out()).not.toMatch(/output the version number|display help for command/);
+    expect(top.out()).toMatch(/^ {2}help \[command\] +Show the help of a command$/m);
+    expect(top.out()).toMatch(/^ {2}api +NetBackup's REST API: where COMMAND REQUESTs go/m);
+    const add = io(false);
+    expect(await main(['add', '--help'], add.streams, h.env)).toBe(0);
+    expect(add.out()).toContain(`printf '%s\\n' "$DETAILS_URL" | nbwss add --url -`);
+    expect(add.out()).toMatch(/^ {2}-h, --help +show this help$/m);
   });
 });

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceEndpoint, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { PROPERTY_KEYS } from '../../src/core/config/properties.js';
+import { ENVIRONMENT } from '../../src/cli/exit-codes.js';
 import { baseEnv, collect, detailsFile, type RunResult } from '../helpers/cli.js';
 import { startLocalRegistry, type LocalRegistry } from '../helpers/registry.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -124,6 +126,11 @@ describe('the packed package, installed with npm install -g', () => {
     expect(commands.length).toBeGreaterThan(15);
     for (const c of commands) expect(text, c).toMatch(new RegExp(`^ {3}nbwss ${c}\\b`, 'm'));
     expect(text).toContain('EXIT STATUS');
+    // EXAMPLES, every property with its default, every environment variable, and where the README is.
+    expect(text).toMatch(/^EXAMPLES\n {7}nbwss add --file endpoint\.json/m);
+    for (const key of PROPERTY_KEYS) expect(text, key).toMatch(new RegExp(`^ {7}${key.replace('.', '\\.')}\n`, 'm'));
+    for (const [name] of ENVIRONMENT) expect(text, name).toMatch(new RegExp(`^ {7}${name}\n`, 'm'));
+    expect(text).toContain('/usr/share/doc/nbwss/README.md');
     // man finds it by name through the prefix's man directory.
     const byName = await exec('man', ['-w', 'nbwss'], { env: { ...process.env, MANPATH: join(prefix, 'share', 'man') } });
     expect(realpathSync(byName.stdout.trim())).toBe(realpathSync(page));

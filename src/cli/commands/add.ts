@@ -61,7 +61,7 @@ export function addCommand(ctx: Context): Command {
 Examples:
   nbwss add                                          # the wizard (on a terminal)
   nbwss add --file endpoint.json                     # shows the certificate, asks to trust it
-  printf '%s\n' "$DETAILS_URL" | nbwss add --url - --fingerprint AB:CD:...:EF   # the URL's one-time secret stays out of ps
+  printf '%s\\n' "$DETAILS_URL" | nbwss add --url - --fingerprint AB:CD:...:EF   # the URL's one-time secret stays out of ps
   cat endpoints.json | nbwss add --file - --yes --json
   nbwss add --file renewed.json --replace --yes      # new token for an existing host`,
     )

@@ -16,7 +16,7 @@ export interface ApiPinOptions extends GlobalOptions {
 
 export function apiCommand(ctx: Context): Command {
   const api = new Command('api').description(
-    'The NetBackup REST service COMMAND REQUESTs are sent to (api.baseUrl): trust its certificate, see what is trusted',
+    "NetBackup's REST API: where COMMAND REQUESTs go (api.baseUrl, trusting its certificate) and nbwss's own access to it for polling (an API key or a login, a test, a poll now)",
   );
   api.addCommand(
     changesStore(

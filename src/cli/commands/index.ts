@@ -21,12 +21,13 @@ import { storeCommand } from './store.js';
 import { labCommand } from './lab.js';
 
 /**
- * Every command, in the order --help lists them. Adding a command is one
+ * Every command, in the order --help lists them (grouped by task: main.ts HELP_GROUPS). Adding a command is one
  * file in this directory and one line here: main registers it, the
  * completions and the man page are generated from its definition, and
  * changesStore() in its file is all the audit log and the daemon need.
  */
 export const COMMANDS: ((ctx: Context, program: () => Command) => Command)[] = [
+  // Endpoints
   addCommand,
   listCommand,
   showCommand,
@@ -34,17 +35,22 @@ export const COMMANDS: ((ctx: Context, program: () => Command) => Command)[] = [
   (ctx) => stateCommand(ctx, 'activate'),
   (ctx) => stateCommand(ctx, 'deactivate'),
   validateCommand,
+  tokenCommand,
+  // Certificates
   repinCommand,
   checkCommand,
-  tokenCommand,
+  // Daemon and delivery
+  daemonCommand,
+  statusCommand,
+  notifyCommand,
+  // REST API
+  apiCommand,
+  // Trying it
+  labCommand,
+  // Maintenance
   configCommand,
   historyCommand,
   doctorCommand,
   storeCommand,
-  daemonCommand,
-  statusCommand,
-  notifyCommand,
-  apiCommand,
-  labCommand,
   completionCommand,
 ];
