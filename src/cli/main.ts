@@ -111,7 +111,8 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
       await announce(change.store, 'change').catch((e) => ctx.warn(`could not tell the other daemons of the shared store: ${(e as Error).message}`));
     }
   }
-  if (change.command && change.home) {
+  // A usage error changed nothing and is not a change that failed (a mistyped flag): no audit line.
+  if (change.command && change.home && code !== EXIT.USAGE) {
     const { appendAudit } = await import('../core/audit.js');
     try {
       appendAudit(change.home, {

@@ -17,7 +17,10 @@ describe('the audit log', () => {
   it('one JSON line per change, with time, OS user, command, hosts, outcome; never a token or a query string', async () => {
     const h = newHome();
     await runCli(['add', '--file', detailsFile(details({ url: `${ep.server.url()}?key=QUERY-SECRET`, token: 'AUDIT-TOKEN' })), '--yes'], h.env);
-    await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), token: 'AUDIT-TOKEN' })), '--yes'], h.env); // exists: exit 6
+    const again = await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), token: 'AUDIT-TOKEN' })), '--yes'], h.env); // exists: exit 6
+    expect(again.stderr).toContain('add again with --replace');
+    // A usage error (a mistyped fingerprint) changed nothing and is no change that failed: not in the audit log.
+    expect((await runCli(['repin', 'localhost', '--fingerprint', 'not-a-fingerprint'], h.env)).code).toBe(2);
     await runCli(['deactivate', 'localhost'], h.env);
     await runCli(['activate', 'LOCALHOST'], h.env);
     await runCli(['token', 'set', 'localhost'], h.env, 'AUDIT-TOKEN-2\n');

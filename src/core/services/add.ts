@@ -39,7 +39,7 @@ export interface AddedEndpoint extends Pick<EndpointRecord, 'hostName' | 'url' |
 
 export function entityExists(hostName: string): NbwssError {
   return new NbwssError('EXISTS', GUIDE.exists, {
-    hint: `An endpoint with the host name ${hostName} is already saved. See it with: ${W.show(hostName)}`,
+    hint: `An endpoint with the host name ${hostName} is already saved. See it with: ${W.show(hostName)}; to replace its details and token, add again with --replace.`,
   });
 }
 
