@@ -277,8 +277,22 @@ describe('no OS keychain reachable', () => {
     const r = await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], h.env);
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('Error: No OS keychain is reachable');
-    expect(r.stderr).toContain('--secret-store file or NBWSS_SECRET_STORE=file');
+    expect(r.stderr).toContain('run the same command again with --secret-store file — this store then remembers it');
+    expect(r.stderr).toContain('NBWSS_SECRET_STORE=file');
     expect(storeRows(h)).toEqual([]);
+  });
+
+  // SQLite in NBWSS_HOME only (as above).
+  it.skipIf(sharedStoreRun)('the fix is one step that is remembered: add once with --secret-store file, and later commands need no flag', async () => {
+    const h = newHome();
+    delete h.env.NBWSS_SECRET_STORE; // a headless server: no keychain, nothing chosen
+    expect((await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes'], h.env)).code).toBe(8);
+    const once = await runCli(['add', '--file', detailsFile(details({ url: server.url() })), '--yes', '--secret-store', 'file'], h.env);
+    expect(once.code, once.stderr).toBe(0);
+    // No flag, no variable: the store's recorded choice is used.
+    const token = await runCli(['token', 'set', 'localhost'], h.env, 'NEW-TOKEN\n');
+    expect(token.code, token.stderr).toBe(0);
+    expect(fileTokens(h)).toEqual({ localhost: 'NEW-TOKEN' });
   });
 
   // SQLite in NBWSS_HOME only (not in the PostgreSQL run of this suite: no such files, no keychain, the database exists).

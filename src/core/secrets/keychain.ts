@@ -8,7 +8,7 @@ import { W } from '../hints.js';
 const OPTIONS = { linux: { store: 'secret-service' as const } };
 
 const wayOut = () =>
-  `Start a keychain (on Linux: a Secret Service such as gnome-keyring on the session D-Bus), or use the encrypted file store: ${W.secretStoreFlags}.`;
+  `Start a keychain (on Linux: a Secret Service such as gnome-keyring on the session D-Bus), or use the encrypted file store: run the same command again with ${W.secretStore('file')} — this store then remembers it, and no later command needs the flag (or set NBWSS_SECRET_STORE=file for every store).`;
 
 /** The OS keychain: macOS Keychain, Windows Credential Manager, Secret Service. */
 export class KeychainSecretStore implements SecretStore {
