@@ -115,6 +115,8 @@ export class Metrics {
       this.snapshot ??= { list: store.list(), outbox: store.outbox.groups() };
       return this.snapshot;
     };
+    /** The groups with an ACTIVATED endpoint (they collect notifications). */
+    const collectingGroups = () => new Set(snap().list.filter((e) => e.state === 'ACTIVATED').map((e) => e.groupId));
     // Read from the store at scrape time: one query each, whatever the number of groups.
     new Gauge({
       name: 'nbwss_endpoints',
@@ -156,6 +158,8 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
+        // Every group that collects has a series, 0 while its outbox is empty (an absent series alerts nobody).
+        for (const g of collectingGroups()) this.set({ group: g }, 0);
         for (const g of snap().outbox) this.set({ group: g.groupId }, g.pending);
       },
     });
@@ -167,6 +171,7 @@ export class Metrics {
       collect() {
         this.reset();
         const t = now().getTime();
+        for (const g of collectingGroups()) this.set({ group: g }, 0);
         for (const g of snap().outbox) this.set({ group: g.groupId }, g.oldestAcceptedAt ? Math.max(0, (t - Date.parse(g.oldestAcceptedAt)) / 1000) : 0);
       },
     });

@@ -53,6 +53,10 @@ describe('Prometheus metrics (metrics.listen)', () => {
     const d = startDaemon(h.env);
     await d.waitFor((l) => l.msg === 'serving Prometheus metrics at /metrics');
     await d.waitFor(connected('ep1.test'));
+    // Before any notification: the outbox gauges have a series (0) for the group, not none.
+    const before = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(before).toContain('nbwss_outbox_pending{group="sg1"} 0');
+    expect(before).toContain('nbwss_outbox_oldest_pending_age_seconds{group="sg1"} 0');
     expect((await runCli(['notify'], h.env, `${job(1)}\n${job(2)}\n`)).code).toBe(0);
     await d.waitFor((l) => l.msg === 'notifications acknowledged');
     await ep.command({ uri: '/netbackup/admin/jobs?filter=secret-query', method: 'GET', headers: { Authorization: 'jwt-secret' } });
