@@ -116,7 +116,12 @@ export class Metrics {
       return this.snapshot;
     };
     /** The groups with an ACTIVATED endpoint (they collect notifications). */
-    const collectingGroups = () => new Set(snap().list.filter((e) => e.state === 'ACTIVATED').map((e) => e.groupId));
+    const collectingGroups = () =>
+      new Set(
+        snap()
+          .list.filter((e) => e.state === 'ACTIVATED')
+          .map((e) => e.groupId),
+      );
     // Read from the store at scrape time: one query each, whatever the number of groups.
     new Gauge({
       name: 'nbwss_endpoints',

@@ -25,21 +25,6 @@ export function formatCertificate(host: string, target: string, c: PresentedCert
 
 const hostOf = (target: string) => target.replace(/:\d+$/, '');
 
-/** OpenSSL's verification codes in words (the raw code stays in --json and under NBWSS_DEBUG=1). */
-const TRUST_ERRORS: Record<string, string> = {
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed',
-  SELF_SIGNED_CERT_IN_CHAIN: 'its chain ends in a self-signed certificate this machine does not trust',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'issued by a CA this machine does not know',
-  UNABLE_TO_GET_ISSUER_CERT: 'issued by a CA this machine does not know',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'issued by a CA this machine does not know',
-  CERT_HAS_EXPIRED: 'expired',
-  CERT_NOT_YET_VALID: 'not yet valid',
-  CERT_REVOKED: 'revoked',
-  CERT_SIGNATURE_FAILURE: 'its signature does not verify',
-  CERT_UNTRUSTED: 'not trusted for this purpose',
-  INVALID_CA: 'signed by a certificate that is not a CA',
-};
+import { describeTrustError } from '../../core/net-errors.js';
 
-export function describeTrustError(code: string): string {
-  return TRUST_ERRORS[code] ?? 'its chain cannot be verified';
-}
+export { describeTrustError };

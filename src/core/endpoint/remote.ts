@@ -4,7 +4,7 @@ import { EnvHttpProxyAgent, request, errors as undiciErrors } from 'undici';
 import { GUIDE, NbwssError } from '../errors.js';
 import { MAX_DETAILS_BYTES } from './details.js';
 import { maskUrl, urlHost } from './url.js';
-import { describeSocketError } from '../net-errors.js';
+import { describeSocketError, describeTlsFailure } from '../net-errors.js';
 import { W } from '../hints.js';
 
 export interface RemoteOptions {
@@ -175,7 +175,8 @@ function classify(e: unknown, host: string): NbwssError {
       cause: e,
     });
   }
-  return remoteError(`${code || (e as Error).message}`, e);
+  // Plain words first, OpenSSL's code after them.
+  return remoteError(describeTlsFailure(code) ?? describeSocketError(code) ?? `${code || (e as Error).message}`, e);
 }
 
 function describe(code: string, e: unknown): string {
