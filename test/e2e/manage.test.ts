@@ -106,7 +106,7 @@ describe('nbwss show', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Host Name:        a-p1.test');
     expect(r.stdout).toContain('Token:            ******** (use --show-token to view)');
-    expect(r.stdout).toContain(`Pinned:           certificate SHA-256 ${cert.fingerprint}`);
+    expect(r.stdout).toContain(`Pinned:           the certificate\nPin SHA-256:      ${cert.fingerprint}\n`);
     expect(r.stdout).toContain('Subject:          CN=localhost');
     expect(r.stdout).toContain('SANs:             DNS:localhost, IP Address:127.0.0.1');
     expect(r.stdout).not.toContain('ta\n');

@@ -65,7 +65,9 @@ export async function runShow(host: string, o: ShowOptions, ctx: Context): Promi
         `${data.connectionState}${r.connectionSince ? ` since ${r.connectionSince}` : ''}${r.lastError ? ` (last error: ${r.lastError})` : ''}`,
       ],
       ['Token', v.token ?? '******** (use --show-token to view)'],
-      ['Pinned', `${r.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${r.pinType === 'spki' ? r.spkiFingerprint : r.fingerprint}`],
+      // Two lines: a fingerprint is 95 characters, and one line with its label and kind would pass 120 columns.
+      ['Pinned', r.pinType === 'spki' ? "the certificate's public key" : 'the certificate'],
+      ['Pin SHA-256', r.pinType === 'spki' ? r.spkiFingerprint : r.fingerprint],
       ['Subject', data.certificate.subject],
       ['Issuer', data.certificate.issuer],
       ['SANs', data.certificate.sans.join(', ') || '(none)'],
