@@ -97,7 +97,7 @@ writeFileSync(new URL('../dist/version.cjs', import.meta.url), `module.exports =
 }
 // Seeding a store through its API, for the benchmarks and tests (not part of the package).
 await build({
-  entryPoints: { 'store-seed': 'src/store-seed.ts' },
+  entryPoints: { 'store-seed': 'bench/src/store-seed.ts' },
   outfile: 'dist/store-seed.cjs',
   bundle: true,
   format: 'cjs',

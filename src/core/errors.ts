@@ -26,7 +26,6 @@ export class NbwssError extends Error {
   }
 }
 
-export const isNbwssError = (e: unknown): e is NbwssError => e instanceof NbwssError;
 
 /** The guide's word-for-word error texts (chapter 3 tables). */
 export const GUIDE = {

@@ -1,8 +1,8 @@
 // Seeding a store through its own API, for the benchmarks and the tests that
-// need many entries (built to dist/store-seed.cjs by npm run build; not part
+// need many entries (bench/src/, built to dist/store-seed.cjs by npm run build; not part
 // of the package): no schema is repeated outside src/core/store.
-import { EndpointStore } from './core/store/db.js';
-import { queueNotifications } from './core/services/notify.js';
+import { EndpointStore } from '../../src/core/store/db.js';
+import { queueNotifications } from '../../src/core/services/notify.js';
 
 /** Add `n` ACTIVATED entries (two per group, priorities 1 and 2) pinned to `certPem`. */
 export function seedEntries(home: string, n: number, certPem: string): void {
