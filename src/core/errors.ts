@@ -26,7 +26,6 @@ export class NbwssError extends Error {
   }
 }
 
-
 /** The guide's word-for-word error texts (chapter 3 tables). */
 export const GUIDE = {
   jsonNotValid: 'JSON contents not valid',
