@@ -109,3 +109,36 @@ describe('statusView', () => {
     expect(fixFor('h', 'Unable to establish connection with host: h')).toBe('nbwss check h (is it reachable from here?)');
   });
 });
+
+describe('noDaemonView', () => {
+  it('no daemon here: what waits in the store and, on a shared store, every live daemon; escaped, no colour when off', async () => {
+    const { noDaemonView } = await import('../../src/cli/output/status-view.js');
+    expect(
+      noDaemonView(
+        {
+          running: false,
+          shared: true,
+          home: '/h',
+          daemons: [
+            { id: 'a', host: 'h1', pid: 7, startedAt: '', heartbeatAt: '2026-12-02T11:59:58Z', groups: ['g0', 'g1'], poller: true },
+            { id: 'b', host: 'h2', pid: 8, startedAt: '', heartbeatAt: '2026-12-02T11:59:59Z', groups: [], poller: false, keyOk: false },
+          ],
+          outbox: [{ groupId: 'g\u001b2', pending: 4, oldestAcceptedAt: '2026-12-02T11:58:55Z' }],
+          polling: ['polling jobs: on'],
+        },
+        { now: NOW, color: false },
+      ),
+    ).toEqual([
+      '○ nbwss daemon: none on this host (start one with: nbwss daemon, or systemctl start nbwss) · store /h',
+      '  shared store: 2 daemons live',
+      '  ● daemon h1 pid 7: 2 groups (g0, g1), polls the REST API, heartbeat 2s ago',
+      '  ✗ daemon h2 pid 8: 0 groups, heartbeat 1s ago',
+      "    serves no group: its key file does not open the store's tokens (nbwss doctor)",
+      '',
+      '  waiting in the store:',
+      '    GROUP     PENDING  OLDEST',
+      '    g\\u001b2  4        1m05s ago (2026-12-02T11:58:55Z)',
+      'polling jobs: on',
+    ]);
+  });
+});

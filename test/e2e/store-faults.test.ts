@@ -312,7 +312,7 @@ describe.skipIf(!db.available)('status on a shared store, from anywhere', () => 
     expect(st).toMatchObject({ running: false, cluster: { daemons: [{ pid: d.child.pid, groups: ['g0', 'g1', 'g2'], poller: true }] } });
     const text = (await runCli(['status'], other.env)).stdout;
     expect(text).toContain('daemon: none on this host');
-    expect(text).toContain(`shared store: 1 daemon live\n  daemon `);
+    expect(text).toContain(`shared store: 1 daemon live\n  ● daemon `);
     expect(text).toContain(`pid ${d.child.pid}: 3 groups (g0, g1, g2), polls the REST API`);
 
     // The same home's socket, asked about another store: that daemon is not this store's.

@@ -218,25 +218,12 @@ async function notRunning(o: StatusOptions, ctx: Context, why?: string, running 
     return void ctx.io.stdout.write(
       `${safeJson({ running, ...(running ? { answering: false } : {}), ...(why ? { why } : {}), outbox, polling, ...(shared ? { cluster: { daemons } } : {}) })}\n`,
     );
-  const lines = [
-    running
-      ? `daemon: not answering: ${why}`
-      : why
-        ? `daemon: none for this store here: ${why}`
-        : shared
-          ? `daemon: none on this host (start one with: nbwss daemon, or systemctl start nbwss)`
-          : 'daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)',
-  ];
-  if (shared) {
-    lines.push(`shared store: ${daemons.length} daemon${daemons.length === 1 ? '' : 's'} live`);
-    for (const d of daemons)
-      lines.push(
-        `  daemon ${d.host} pid ${d.pid}: ${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.groups.length ? ` (${d.groups.join(', ')})` : ''}${d.poller ? ', polls the REST API' : ''}, last heartbeat ${d.heartbeatAt}${d.keyOk === false ? `\n    serves no group: its key file does not open the store's tokens (nbwss doctor)` : ''}`,
-      );
-  }
-  for (const g of outbox) lines.push(`group ${g.groupId}: ${g.pending} notification${g.pending === 1 ? '' : 's'} pending since ${g.oldestAcceptedAt ?? '-'}`);
-  lines.push(...pollingLines(polling).flatMap((l) => l.split('\n')));
-  ctx.io.stdout.write(`${lines.map(safeText).join('\n')}\n`);
+  const { noDaemonView } = await import('../output/status-view.js');
+  const lines = noDaemonView(
+    { running, why, shared, home: ctx.home(o), daemons, outbox, polling: pollingLines(polling).flatMap((l) => l.split('\n')) },
+    { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns },
+  );
+  ctx.io.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** --watch: each status the daemon pushes; at a terminal redrawn in place until q or Ctrl-C, the screen left as it was. */

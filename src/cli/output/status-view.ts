@@ -173,3 +173,50 @@ export function statusView(s: DaemonStatus, o: ViewOptions): string[] {
   }
   return lines;
 }
+
+/** What status shows when no daemon of this store answers here: the store's own view (outbox, polling, the cluster). */
+export interface NoDaemon {
+  /** A daemon holds the socket but did not answer. */
+  running: boolean;
+  why?: string | undefined;
+  shared: boolean;
+  home: string;
+  daemons: NonNullable<DaemonStatus['cluster']>['daemons'];
+  outbox: { groupId: string; pending: number; oldestAcceptedAt: string | null }[];
+  /** The polling sources' lines (as the store recorded them). */
+  polling: string[];
+}
+
+export function noDaemonView(n: NoDaemon, o: ViewOptions): string[] {
+  const paint = (code: string) => (t: string) => (o.color ? `\x1b[${code}m${t}\x1b[0m` : t);
+  const [green, red, yellow, dim] = [paint('32'), paint('31'), paint('33'), paint('2')];
+  const head = n.running
+    ? `${yellow('!')} nbwss daemon: not answering: ${safeText(n.why ?? '')}`
+    : n.why
+      ? `${dim('○')} nbwss daemon: none for this store here: ${safeText(n.why)}`
+      : n.shared
+        ? `${dim('○')} nbwss daemon: none on this host (start one with: nbwss daemon, or systemctl start nbwss)`
+        : `${dim('○')} nbwss daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)`;
+  const lines = [`${head} · store ${safeText(n.home)}`];
+  if (n.shared) {
+    lines.push(`  shared store: ${n.daemons.length} daemon${n.daemons.length === 1 ? '' : 's'} live`);
+    for (const d of n.daemons) {
+      const groups = `${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.groups.length ? ` (${d.groups.join(', ')})` : ''}`;
+      const said = safeText(`daemon ${d.host} pid ${d.pid}: ${groups}${d.poller ? ', polls the REST API' : ''}, heartbeat ${ago(d.heartbeatAt, o.now)}`);
+      lines.push(`  ${d.keyOk === false ? red('✗') : green('●')} ${said}`);
+      if (d.keyOk === false) lines.push("    serves no group: its key file does not open the store's tokens (nbwss doctor)");
+    }
+  }
+  if (n.outbox.length) {
+    lines.push('', '  waiting in the store:');
+    const table = terminalTable(
+      ['Group', 'Pending', 'Oldest'],
+      n.outbox.map((g) => [safeText(g.groupId), String(g.pending), g.oldestAcceptedAt ? `${ago(g.oldestAcceptedAt, o.now)} (${g.oldestAcceptedAt})` : '-']),
+      false,
+      o.columns ? o.columns - 4 : undefined,
+    );
+    lines.push(...table.split('\n').map((l) => `    ${l}`));
+  }
+  lines.push(...n.polling.map(safeText));
+  return lines;
+}
