@@ -228,35 +228,40 @@ describe('nbwss status --watch', () => {
 
   const hasTmux = spawnSync('sh', ['-c', 'command -v tmux']).status === 0;
   if (!hasTmux && process.env.CI === 'true') throw new Error('tmux is not installed (CI=true: .ci/run installs it)');
-  it.skipIf(!hasTmux)('leaves the terminal exactly as it was: after q, tmux’s screen holds the user’s lines and nothing of the view', async () => {
-    const ep = await endpoint();
-    const h = home();
-    await add(h, 'ep1.test', ep.url);
-    const d = startDaemon(h.env);
-    await d.waitFor(connected('ep1.test'));
-    // A terminal of its own (a private tmux server), 120×40, a plain shell in it.
-    const sock = join(tempDir('nbwss-tmux-'), 'tmux.sock');
-    const tmux = (...args: string[]) => spawnSync('tmux', ['-S', sock, ...args], { encoding: 'utf8', env: { ...h.env, PATH: process.env.PATH, TERM: 'xterm' } });
-    cleanups.push(() => void tmux('kill-server'));
-    expect(tmux('new-session', '-d', '-x', '120', '-y', '40', 'bash --norc --noprofile').status).toBe(0);
-    const screen = () => tmux('capture-pane', '-p').stdout;
-    const shows = (text: string) => until(() => screen().includes(text), 20_000, `the terminal shows ${text}`);
-    tmux('send-keys', 'echo user-line-1; echo user-line-2', 'Enter');
-    await shows('user-line-2');
-    tmux('send-keys', `${process.execPath} ${BIN} status --watch`, 'Enter');
-    await shows('nbwss daemon: running');
-    tmux('send-keys', 'q');
-    await until(() => !screen().includes('q or Ctrl-C to leave'), 20_000, 'the view gone');
-    tmux('send-keys', 'echo after-the-watch', 'Enter');
-    await shows('after-the-watch');
-    const after = screen();
-    expect(after).toContain('user-line-1');
-    expect(after).toContain('user-line-2');
-    expect(after).toContain('status --watch');
-    // Not a line of the view is left on the user's screen (the alternate screen was entered before the first frame).
-    expect(after).not.toContain('nbwss daemon: running');
-    expect(after).not.toContain('GROUP');
-  }, 60_000);
+  it.skipIf(!hasTmux)(
+    'leaves the terminal exactly as it was: after q, tmux’s screen holds the user’s lines and nothing of the view',
+    async () => {
+      const ep = await endpoint();
+      const h = home();
+      await add(h, 'ep1.test', ep.url);
+      const d = startDaemon(h.env);
+      await d.waitFor(connected('ep1.test'));
+      // A terminal of its own (a private tmux server), 120×40, a plain shell in it.
+      const sock = join(tempDir('nbwss-tmux-'), 'tmux.sock');
+      const tmux = (...args: string[]) =>
+        spawnSync('tmux', ['-S', sock, ...args], { encoding: 'utf8', env: { ...h.env, PATH: process.env.PATH, TERM: 'xterm' } });
+      cleanups.push(() => void tmux('kill-server'));
+      expect(tmux('new-session', '-d', '-x', '120', '-y', '40', 'bash --norc --noprofile').status).toBe(0);
+      const screen = () => tmux('capture-pane', '-p').stdout;
+      const shows = (text: string) => until(() => screen().includes(text), 20_000, `the terminal shows ${text}`);
+      tmux('send-keys', 'echo user-line-1; echo user-line-2', 'Enter');
+      await shows('user-line-2');
+      tmux('send-keys', `${process.execPath} ${BIN} status --watch`, 'Enter');
+      await shows('nbwss daemon: running');
+      tmux('send-keys', 'q');
+      await until(() => !screen().includes('q or Ctrl-C to leave'), 20_000, 'the view gone');
+      tmux('send-keys', 'echo after-the-watch', 'Enter');
+      await shows('after-the-watch');
+      const after = screen();
+      expect(after).toContain('user-line-1');
+      expect(after).toContain('user-line-2');
+      expect(after).toContain('status --watch');
+      // Not a line of the view is left on the user's screen (the alternate screen was entered before the first frame).
+      expect(after).not.toContain('nbwss daemon: running');
+      expect(after).not.toContain('GROUP');
+    },
+    60_000,
+  );
 
   it('at a terminal: redrawn in place as things change; q leaves and restores the terminal', async () => {
     const ep1 = await endpoint();
