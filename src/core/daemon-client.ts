@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import type { ControlRequest } from './daemon-protocol.js';
 import { NbwssError } from './errors.js';
 import { W } from './hints.js';
 
@@ -53,11 +54,7 @@ export const STATUS_ANSWER_MS = 5000;
  * each way). Resolves undefined when no daemon is running: that is not an
  * error for the CLI.
  */
-export function askDaemon<T = unknown>(
-  home: string,
-  request: { cmd: 'reconcile' | 'status' | 'poll' } | { cmd: 'notify'; count: number; queued: string[]; refused: { groupId: string; pending: number }[] },
-  timeoutMs = 2000,
-): Promise<T | undefined> {
+export function askDaemon<T = unknown>(home: string, request: Exclude<ControlRequest, { cmd: 'watch' }>, timeoutMs = 2000): Promise<T | undefined> {
   const address = addressOf(home);
   if (!address) return Promise.resolve(undefined);
   return new Promise((resolve) => {

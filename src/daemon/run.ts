@@ -1,3 +1,4 @@
+import { CONTROL_PROTOCOL, type DaemonStatus } from '../core/daemon-protocol.js';
 import { textStream } from './log-format.js';
 import { DAEMON_LOCK_WAIT_MS } from './store-retry.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -216,9 +217,11 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     loop.count > 0
       ? { p99Ms: Math.max(lastMinute.p99Ms, Math.round(loop.percentile(99) / 1e5) / 10), maxMs: Math.max(lastMinute.maxMs, Math.round(loop.max / 1e5) / 10) }
       : lastMinute;
-  const statusOf = () => {
+  const statusOf = (): DaemonStatus & { ok: true } => {
     const base = {
-      ok: true,
+      ok: true as const,
+      protocol: CONTROL_PROTOCOL,
+      version: typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : 'dev',
       pid: process.pid,
       startedAt: daemon.startedAt.toISOString(),
       uptimeSeconds: Math.round(process.uptime()),

@@ -5,6 +5,7 @@ import { ago, duration, fixFor, statusView } from '../../src/cli/output/status-v
 // nbwss status at a glance: the exact lines for a small installation, piped (no colour) and with colour.
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 const base: DaemonStatus = {
+  protocol: 1,
   pid: 4321,
   home: '/var/lib/nbwss',
   startedAt: '2026-12-02T08:48:00Z',
@@ -140,5 +141,16 @@ describe('noDaemonView', () => {
       '    g\\u001b2  4        1m05s ago (2026-12-02T11:58:55Z)',
       'polling jobs: on',
     ]);
+  });
+});
+
+describe('the control protocol', () => {
+  it('a daemon of this protocol is read; another, or one from before it was versioned, is named with the fix', async () => {
+    const { CONTROL_PROTOCOL, protocolProblem } = await import('../../src/core/daemon-protocol.js');
+    expect(protocolProblem({ protocol: CONTROL_PROTOCOL })).toBeUndefined();
+    expect(protocolProblem({ protocol: CONTROL_PROTOCOL + 1, version: '9.0.0' })).toBe(
+      `the running daemon is nbwss 9.0.0 (control protocol ${CONTROL_PROTOCOL + 1}; this nbwss speaks ${CONTROL_PROTOCOL}): restart it to run this version (systemctl restart nbwss, or stop it and run nbwss daemon)`,
+    );
+    expect(protocolProblem({})).toMatch(/^the running daemon is an older nbwss \(an unversioned control protocol/);
   });
 });

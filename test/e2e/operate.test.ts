@@ -289,6 +289,27 @@ describe('nbwss status --watch', () => {
   });
 });
 
+describe('a daemon of another version on the socket', () => {
+  it('its answer is not misread: status, --json and --check say which daemon runs and to restart it', async () => {
+    const h = home();
+    // A daemon from before the control protocol was versioned: its status has no protocol field.
+    const server = createServer((c) =>
+      c.on('data', () =>
+        c.end(`${JSON.stringify({ ok: true, pid: 4242, startedAt: '', uptimeSeconds: 1, secretStore: 'file', properties: {}, groups: [] })}\n`),
+      ),
+    );
+    await new Promise<void>((r) => server.listen(join(h.dir, 'daemon.sock'), r));
+    cleanups.push(() => server.close());
+    const text = await runCli(['status'], h.env);
+    expect(text.stdout).toContain('nbwss daemon: the running daemon is an older nbwss (an unversioned control protocol; this nbwss speaks 1): restart it');
+    const json = JSON.parse((await runCli(['status', '--json'], h.env)).stdout);
+    expect(json).toMatchObject({ running: true, answering: false, why: expect.stringContaining('restart it') });
+    const check = await runCli(['status', '--check'], h.env);
+    expect(check.code).toBe(3);
+    expect(check.stdout).toMatch(/^NBWSS UNKNOWN - the running daemon is an older nbwss/);
+  });
+});
+
 describe('the daemon at a terminal', () => {
   it('says one line when it starts (version, pid, groups, store, its log) and one when Ctrl-C stops it; daemon.pid holds the pid alone; --log-stderr there is text', async () => {
     const ep = await endpoint();

@@ -11,61 +11,8 @@ export interface StatusOptions extends GlobalOptions {
   maxPendingAge: number;
 }
 
-/** What the daemon answers on its socket (`status` and each line of `watch`). */
-export interface DaemonStatus {
-  pid: number;
-  /** The daemon's NBWSS_HOME. */
-  home?: string;
-  startedAt: string;
-  uptimeSeconds: number;
-  secretStore: string;
-  /** The store the daemon serves (a home's socket may belong to a daemon of another store). */
-  storeId?: string;
-  /** The store did not answer when the daemon assembled this status (a shared store away). */
-  storeError?: string;
-  /** How long the daemon's event loop was held, p99 and worst, in ms (the last one to two minutes). */
-  eventLoopLag?: { p99Ms: number; maxMs: number };
-  properties: Record<string, unknown>;
-  api?: { baseUrl: string; trust: string; auth?: string; version?: string | null };
-  /** The REST API poller, per source (jobs, images). */
-  polling?: PollingStatus[];
-  /** A shared store: every daemon, and what this one serves. */
-  cluster?: {
-    id: string;
-    serving: string[];
-    daemons: { id: string; host: string; pid: number; startedAt: string; heartbeatAt: string; groups: string[]; poller: boolean; keyOk?: boolean | null }[];
-  };
-  groups: {
-    groupId: string;
-    connected: string | null;
-    since: string | null;
-    endpoints: { hostName: string; priority: number; connection: string; lastError: string | null }[];
-    owner?: string | null;
-    notifications?: {
-      pending: number;
-      oldestPendingAgeSeconds: number | null;
-      inFlight: { id: string; count: number; attempts: number; since: string } | null;
-      acknowledged: number;
-      lastAcknowledgedAt: string | null;
-      refused: number;
-      dropped: number;
-    };
-  }[];
-}
-
-export interface PollingStatus {
-  source: string;
-  enabled?: boolean;
-  cursor: string | null;
-  lastPollAt: string | null;
-  lastOkAt: string | null;
-  lastError: string | null;
-  events: number;
-  paused?: string | null;
-  nextPollInSeconds?: number | null;
-  /** Something the poll saw that the administrator should know (a job dated after the primary's clock). */
-  warning?: string | null;
-}
+export type { DaemonStatus, PollingStatus } from '../../core/daemon-protocol.js';
+import type { DaemonStatus, PollingStatus } from '../../core/daemon-protocol.js';
 
 /** One line per polling source. */
 export function pollingLines(polling: readonly PollingStatus[]): string[] {
@@ -156,10 +103,18 @@ async function storeIdOf(o: StatusOptions, ctx: Context): Promise<string | undef
   }
 }
 
-/** The daemon of this store, if one answers on the home's socket: a daemon of another store is none of this store's. */
-async function askOwnDaemon(home: string, o: StatusOptions, ctx: Context): Promise<{ s: DaemonStatus | undefined; foreign?: string }> {
-  const { askDaemon, STATUS_ANSWER_MS } = await import('../../core/daemon-client.js');
+/**
+ * The daemon of this store, if one answers on the home's socket: a daemon of another store is none of this store's,
+ * and the answer of a daemon that speaks another control protocol is not read (`mismatch` says why).
+ */
+async function askOwnDaemon(home: string, o: StatusOptions, ctx: Context): Promise<{ s: DaemonStatus | undefined; foreign?: string; mismatch?: string }> {
+  const [{ askDaemon, STATUS_ANSWER_MS }, { protocolProblem }] = await Promise.all([
+    import('../../core/daemon-client.js'),
+    import('../../core/daemon-protocol.js'),
+  ]);
   const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' }, STATUS_ANSWER_MS);
+  const mismatch = s ? protocolProblem(s) : undefined;
+  if (mismatch) return { s: undefined, mismatch };
   if (!s?.storeId) return { s };
   const mine = await storeIdOf(o, ctx);
   if (mine && s.storeId !== mine) return { s: undefined, foreign: s.storeId };
@@ -172,8 +127,9 @@ export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
   if (o.check) {
     let verdict: { code: number; line: string };
     try {
-      const { s, foreign } = await askOwnDaemon(home, o, ctx);
+      const { s, foreign, mismatch } = await askOwnDaemon(home, o, ctx);
       if (foreign) throw new Error(`the daemon on this home's socket serves another store (${foreign}), not this one`);
+      if (mismatch) throw new Error(mismatch);
       verdict =
         !s && (await socketAccepts(home))
           ? { code: CHECK.UNKNOWN, line: 'NBWSS UNKNOWN - the daemon socket does not answer (a hung daemon?)' }
@@ -186,10 +142,11 @@ export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
     return;
   }
   if (o.watch) return watch(home, o, ctx);
-  const { s, foreign } = await askOwnDaemon(home, o, ctx);
+  const { s, foreign, mismatch } = await askOwnDaemon(home, o, ctx);
   if (foreign) return notRunning(o, ctx, `the daemon on this home's socket serves another store (${foreign}), not this one`);
+  if (mismatch) return notRunning(o, ctx, mismatch, true);
   if (!s && (await socketAccepts(home)))
-    return notRunning(o, ctx, "a daemon holds this home's socket but did not answer within 5 s (busy, or hung: see its log)", true);
+    return notRunning(o, ctx, "not answering: a daemon holds this home's socket but did not answer within 5 s (busy, or hung: see its log)", true);
   if (!s) return notRunning(o, ctx);
   if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...s, ok: undefined })}\n`);
   const { statusView } = await import('../output/status-view.js');
@@ -228,7 +185,12 @@ async function notRunning(o: StatusOptions, ctx: Context, why?: string, running 
 
 /** --watch: each status the daemon pushes; at a terminal redrawn in place until q or Ctrl-C, the screen left as it was. */
 async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void> {
-  const [{ watchDaemon }, { statusView }] = await Promise.all([import('../../core/daemon-client.js'), import('../output/status-view.js')]);
+  const [{ watchDaemon }, { statusView }, { protocolProblem }] = await Promise.all([
+    import('../../core/daemon-client.js'),
+    import('../output/status-view.js'),
+    import('../../core/daemon-protocol.js'),
+  ]);
+  let mismatch: string | undefined;
   const { stdout, stdin } = ctx.io;
   const screen = ctx.io.stdoutTTY && !o.json;
   let resolveDone!: () => void;
@@ -248,6 +210,9 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
   const w = await watchDaemon<DaemonStatus>(
     home,
     (s) => {
+      // A daemon of another control protocol: its statuses are not read; the watch ends and says why.
+      mismatch ??= protocolProblem(s);
+      if (mismatch) return resolveDone();
       // JSON lines: one compact object per change.
       if (o.json) return void stdout.write(`${safeJson({ running: true, ...s, ok: undefined }).replace(/\n\s*/g, '')}\n`);
       const lines = statusView(s, { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns });
@@ -284,5 +249,6 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
     }
     leaveScreen();
   }
+  if (mismatch) return notRunning(o, ctx, mismatch, true);
   if (ended) ctx.info('The daemon stopped.');
 }

@@ -191,7 +191,7 @@ export function noDaemonView(n: NoDaemon, o: ViewOptions): string[] {
   const paint = (code: string) => (t: string) => (o.color ? `\x1b[${code}m${t}\x1b[0m` : t);
   const [green, red, yellow, dim] = [paint('32'), paint('31'), paint('33'), paint('2')];
   const head = n.running
-    ? `${yellow('!')} nbwss daemon: not answering: ${safeText(n.why ?? '')}`
+    ? `${yellow('!')} nbwss daemon: ${safeText(n.why ?? 'not answering')}`
     : n.why
       ? `${dim('○')} nbwss daemon: none for this store here: ${safeText(n.why)}`
       : n.shared
