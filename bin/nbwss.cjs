@@ -32,7 +32,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     // no cache: compile as usual
   }
   // The bundle has no import() of its own (a test checks): packages it loads on demand are require()d.
-  const script = new Script(Module.wrap(source), { filename: file, cachedData });
+  // The script's name is the same wherever nbwss is installed: V8 keeps the name the code cache was made under (the
+  // build machine's path), so stack traces would name a directory that is not this one. Files still load by path.
+  const script = new Script(Module.wrap(source), { filename: 'nbwss/dist/cli.cjs', cachedData });
   if (process.env.NBWSS_DEBUG_CODE_CACHE === '1') {
     process.stderr.write(`nbwss: code cache ${cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted'}\n`);
   }

@@ -107,6 +107,10 @@ describe.skipIf(!canBuild)('npm run release: a self-contained tarball', () => {
     const add = await run('/bin/sh', ['-c', `cd / && NBWSS_DEBUG_CODE_CACHE=1 nbwss add --file ${file} --yes`], env);
     expect(add.code, add.stderr).toBe(0);
     expect(add.stderr).toContain('nbwss: code cache accepted');
+    // A stack trace (NBWSS_DEBUG=1) names no directory of the machine that built the release.
+    const traced = await run('/bin/sh', ['-c', 'NBWSS_DEBUG=1 nbwss add --file /nonexistent/details.json'], env);
+    expect(traced.stderr).toMatch(/\n\s+at .*nbwss\/dist\/cli\.cjs:\d+:\d+/);
+    expect(traced.stderr).not.toContain(ROOT);
     const list = await run('/bin/sh', ['-c', 'nbwss list --json'], env);
     expect(JSON.parse(list.stdout)).toMatchObject([{ hostName: 'rel.test', state: 'ACTIVATED' }]);
     // The daemon from the tarball connects (its ws, pino, undici come from app/node_modules).
