@@ -45,5 +45,7 @@ describe('versions', () => {
     expect(PG_MIGRATIONS).toHaveLength(PG_SCHEMA_VERSION);
     expect(PG_MIGRATIONS.at(-1)).toBe(render(SHARED_STEPS.at(-1)!, 'postgres'));
     expect(PG_MIGRATIONS[0]).toContain('CREATE TABLE daemons');
+    // A pid read by node-postgres as a number, not a bigint's string (the shared-store view compares pids).
+    expect(PG_MIGRATIONS[0]).toMatch(/pid +integer NOT NULL/);
   });
 });

@@ -94,7 +94,7 @@ describe('nbwss config', () => {
     expect(j.find((v: { key: string }) => v.key === 'hibernate.show_sql')).toMatchObject({ value: 'false', vendorOnly: true });
     expect(j.find((v: { key: string }) => v.key === 'api.baseUrl')).toMatchObject({ value: 'https://localhost:1556/netbackup', nbwss: true, set: false });
     expect(j.find((v: { key: string }) => v.key === 'connectionInfo.period')).toMatchObject({ nbwss: false });
-    expect(j).toHaveLength(26);
+    expect(j).toHaveLength(27);
     const text = await runCli(['config', 'list'], h.env);
     expect(text.stdout).toMatch(/connectionInfo\.period\s+45\s+60\s+set/);
     expect(text.stdout).toMatch(/hibernate\.show_sql\s+false\s+-\s+vendor-only/);

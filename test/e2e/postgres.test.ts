@@ -134,6 +134,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     expect(ok.code, ok.stdout).toBe(0);
     expect(JSON.parse(ok.stdout).checks.map((c: { name: string; status: string }) => `${c.name}:${c.status}`)).toEqual([
       'store:ok',
+      'schema:ok',
       'properties:ok',
       'key file:ok',
       'tokens:ok',

@@ -17,6 +17,7 @@ import { until } from '../helpers/wait.js';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN_CJS = join(ROOT, 'bin/nbwss.cjs');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const V = pkg.version;
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -225,6 +226,13 @@ const systemInstall = process.env.NBWSS_TEST_SYSTEM_PACKAGES === '1' && process.
 describe.skipIf(!canBuild || !systemInstall)('the Debian package installed for real (dpkg -i on this machine; CI only)', () => {
   it('install makes the nbwss user, /var/lib/nbwss and /etc/nbwss; its account runs nbwss with the system places; remove keeps the store, purge removes it', async () => {
     const deb = join(out, `nbwss_${V}_amd64.deb`);
+    // Root ran nbwss here before (its store is /var/lib/nbwss): the first install makes that store the service's.
+    const rootRan = spawnSync('/usr/bin/env', [process.execPath, BIN_CJS, 'config', 'set', 'connectionInfo.period', '45'], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', HOME: '/root', NBWSS_SECRET_STORE: 'file' },
+    });
+    expect(rootRan.status, rootRan.stderr).toBe(0);
+    expect(statSync('/var/lib/nbwss').uid).toBe(0);
     const i = spawnSync('dpkg', ['-i', deb], { encoding: 'utf8' });
     try {
       expect(i.status, i.stderr).toBe(0);
@@ -244,6 +252,8 @@ describe.skipIf(!canBuild || !systemInstall)('the Debian package installed for r
       expect(existsSync('/var/lib/nbwss/nbwss.db')).toBe(true);
       expect(existsSync('/etc/nbwss/secret.key')).toBe(true);
       expect(JSON.parse((await as(['list', '--json'])).stdout)).toMatchObject([{ hostName: 'deb.test' }]);
+      // Root's earlier setting is the service's now.
+      expect((await as(['config', 'get', 'connectionInfo.period'])).stdout.trim()).toBe('45');
       // Root is pointed at the service's account, not told to chown the store.
       const asRoot = await run('/usr/bin/nbwss', ['list'], { PATH: '/usr/bin:/bin', HOME: '/root' });
       expect(asRoot.code).toBe(8);

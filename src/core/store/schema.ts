@@ -133,7 +133,7 @@ CREATE TABLE secrets (
 CREATE TABLE daemons (
   id           TEXT NOT NULL PRIMARY KEY,
   host         TEXT NOT NULL,
-  pid          INTEGER NOT NULL,
+  pid          integer NOT NULL, -- 32-bit (lower case: not rendered as bigint): node-postgres reads it as a number
   started_at   TEXT NOT NULL,
   heartbeat_at timestamptz NOT NULL,
   groups       TEXT NOT NULL DEFAULT '[]',
