@@ -54,42 +54,49 @@ function sourceState(p: PollingStatus, now: number): string {
   return `${p.source} polled ${ago(p.lastPollAt, now)}`;
 }
 
-export function statusView(s: DaemonStatus, o: ViewOptions): string[] {
-  const problems: Problem[] = [];
-  const paint = (code: string) => (t: string) => (o.color ? `\x1b[${code}m${t}\x1b[0m` : t);
-  const green = paint('32');
-  const red = paint('31');
-  const yellow = paint('33');
-  const dim = paint('2');
+type Paint = (t: string) => string;
+const painter = (color: boolean) => (code: string) => (t: string) => (color ? `\x1b[${code}m${t}\x1b[0m` : t);
 
+/** The store and the cluster: what stops the daemon or another daemon from serving. */
+function storeProblems(s: DaemonStatus): Problem[] {
+  const out: Problem[] = [];
   if (s.storeError)
-    problems.push({
+    out.push({
       level: 'error',
       text: `the store does not answer: ${s.storeError}`,
       fix: 'the daemon keeps its connections and tries again; nbwss doctor checks the store',
     });
   for (const d of s.cluster?.daemons ?? [])
     if (d.keyOk === false)
-      problems.push({
+      out.push({
         level: 'error',
         text: `daemon ${d.host} pid ${d.pid} serves no group: its key file does not open the store's tokens (nbwss doctor)`,
         fix: `on ${d.host}: NBWSS_SECRET_KEY_FILE must name the store's key file`,
       });
+  return out;
+}
 
-  // The REST source: where COMMANDs go and notifications are polled from.
+/** The REST source in one line (where COMMANDs go, what is polled), and its problems. */
+function restLine(s: DaemonStatus, now: number): { line: string; problems: Problem[] } {
+  const problems: Problem[] = [];
   const polling = (s.polling ?? []).filter((p) => p.enabled !== false);
   const api = s.api;
-  let rest = 'REST: not set up (nbwss api key set, nbwss config set api.baseUrl URL)';
+  let line = 'REST: not set up (nbwss api key set, nbwss config set api.baseUrl URL)';
   if (api) {
     const untrusted = /^none\b/.test(api.trust);
-    const parts = [api.baseUrl, api.version ? `API ${api.version}` : undefined, api.auth && api.auth !== 'none' ? api.auth : 'no credentials'];
-    parts.push(untrusted ? 'certificate not trusted' : undefined);
-    parts.push(...polling.map((p) => sourceState(p, o.now)));
-    rest = `REST: ${parts
+    const credentials = api.auth && api.auth !== 'none' ? api.auth : undefined;
+    const parts = [
+      api.baseUrl,
+      api.version ? `API ${api.version}` : undefined,
+      credentials ?? 'no credentials',
+      untrusted ? 'certificate not trusted' : undefined,
+    ];
+    parts.push(...polling.map((p) => sourceState(p, now)));
+    line = `REST: ${parts
       .filter(Boolean)
       .map((x) => safeText(String(x)))
       .join(' · ')}`;
-    if (untrusted && (polling.length > 0 || (api.auth && api.auth !== 'none')))
+    if (untrusted && (polling.length > 0 || credentials))
       problems.push({ level: 'error', text: "REST: the primary's certificate is not trusted", fix: 'nbwss api pin, or nbwss config set api.caFile FILE' });
   }
   for (const p of polling) {
@@ -97,61 +104,88 @@ export function statusView(s: DaemonStatus, o: ViewOptions): string[] {
     else if (p.lastError) problems.push({ level: 'error', text: `polling ${p.source}: ${p.lastError}`, fix: 'nbwss api test' });
     if (p.warning) problems.push({ level: 'warning', text: `polling ${p.source}: warning: ${p.warning}` });
   }
+  return { line, problems };
+}
 
-  // One line per group.
-  const shared = Boolean(s.cluster);
-  const head = ['', 'Group', 'Connected to', 'Since', 'Pending', 'Oldest', 'Last ack', ...(shared ? ['Owner'] : [])];
-  const rows: string[][] = [];
-  const marks: ('ok' | 'down' | 'waiting')[] = [];
-  for (const g of s.groups) {
-    const n = g.notifications;
-    const live = g.endpoints.find((e) => e.hostName === g.connected);
-    rows.push([
-      '',
-      g.groupId,
-      g.connected ? `${g.connected}${live && g.endpoints.length > 1 ? ` (priority ${live.priority})` : ''}` : 'not connected',
-      g.connected ? ago(g.since, o.now).replace(/ ago$/, '') : '-',
-      n ? `${n.pending}${n.inFlight ? ` (${n.inFlight.count} in flight${n.inFlight.attempts > 1 ? `, sent ${n.inFlight.attempts}×` : ''})` : ''}` : '-',
-      n && n.oldestPendingAgeSeconds !== null ? duration(n.oldestPendingAgeSeconds) : '-',
-      n ? ago(n.lastAcknowledgedAt, o.now) : '-',
-      ...(shared ? [g.owner ?? 'no daemon yet'] : []),
-    ]);
-    const mine = !shared || g.owner === undefined || s.cluster?.serving.includes(g.groupId);
-    marks.push(g.connected ? 'ok' : mine ? 'down' : 'waiting');
-    if (!g.connected && (mine || g.owner)) {
-      const failing = g.endpoints.filter((e) => e.lastError);
-      if (failing.length === 0) problems.push({ level: 'warning', text: `group ${g.groupId}: not connected yet` });
-      for (const e of failing)
-        problems.push({ level: 'error', text: `group ${g.groupId}: ${e.hostName}: ${e.lastError}`, fix: fixFor(e.hostName, e.lastError ?? '') });
-    }
-    // Connected, but not to its first choice: the endpoints of a better priority that failed.
-    if (g.connected && live)
-      for (const e of g.endpoints)
-        if (e.priority < live.priority && e.lastError)
-          problems.push({
-            level: 'warning',
-            text: `group ${g.groupId}: ${e.hostName} (priority ${e.priority}) is down: ${e.lastError}`,
-            fix: fixFor(e.hostName, e.lastError),
-          });
-    if (n?.refused)
-      problems.push({
-        level: 'warning',
-        text: `group ${g.groupId}: ${n.refused} notification${n.refused === 1 ? '' : 's'} refused: its outbox was full (notification.maxQueued)`,
-        fix: 'bring its cloud back; nbwss config set notification.maxQueued N keeps more',
-      });
+type Group = DaemonStatus['groups'][number];
+type Mark = 'ok' | 'down' | 'waiting';
+
+/** One group's line in the table. */
+function groupRow(g: Group, shared: boolean, now: number): string[] {
+  const n = g.notifications;
+  const live = g.endpoints.find((e) => e.hostName === g.connected);
+  const inFlight = n?.inFlight ? ` (${n.inFlight.count} in flight${n.inFlight.attempts > 1 ? `, sent ${n.inFlight.attempts}×` : ''})` : '';
+  return [
+    '',
+    g.groupId,
+    g.connected ? `${g.connected}${live && g.endpoints.length > 1 ? ` (priority ${live.priority})` : ''}` : 'not connected',
+    g.connected ? ago(g.since, now).replace(/ ago$/, '') : '-',
+    n ? `${n.pending}${inFlight}` : '-',
+    n && n.oldestPendingAgeSeconds !== null ? duration(n.oldestPendingAgeSeconds) : '-',
+    n ? ago(n.lastAcknowledgedAt, now) : '-',
+    ...(shared ? [g.owner ?? 'no daemon yet'] : []),
+  ];
+}
+
+/** What is wrong with a group, each with its fix: not connected (and why), not on its first choice, notifications refused. */
+function groupProblems(g: Group, mine: boolean): Problem[] {
+  const out: Problem[] = [];
+  const live = g.endpoints.find((e) => e.hostName === g.connected);
+  if (!g.connected && (mine || g.owner)) {
+    const failing = g.endpoints.filter((e) => e.lastError);
+    if (failing.length === 0) out.push({ level: 'warning', text: `group ${g.groupId}: not connected yet` });
+    for (const e of failing)
+      out.push({ level: 'error', text: `group ${g.groupId}: ${e.hostName}: ${e.lastError}`, fix: fixFor(e.hostName, e.lastError ?? '') });
   }
+  // Connected, but not to its first choice: the endpoints of a better priority that failed.
+  for (const e of live ? g.endpoints : [])
+    if (e.priority < live!.priority && e.lastError)
+      out.push({
+        level: 'warning',
+        text: `group ${g.groupId}: ${e.hostName} (priority ${e.priority}) is down: ${e.lastError}`,
+        fix: fixFor(e.hostName, e.lastError),
+      });
+  const refused = g.notifications?.refused ?? 0;
+  if (refused)
+    out.push({
+      level: 'warning',
+      text: `group ${g.groupId}: ${refused} notification${refused === 1 ? '' : 's'} refused: its outbox was full (notification.maxQueued)`,
+      fix: 'bring its cloud back; nbwss config set notification.maxQueued N keeps more',
+    });
+  return out;
+}
 
-  const header = [
-    `${s.storeError ? red('●') : problems.some((p) => p.level === 'error') ? yellow('●') : green('●')} nbwss daemon: running`,
+function headerLine(s: DaemonStatus, problems: readonly Problem[], p: { green: Paint; red: Paint; yellow: Paint }): string {
+  const dot = s.storeError ? p.red('●') : problems.some((x) => x.level === 'error') ? p.yellow('●') : p.green('●');
+  const c = s.cluster;
+  return [
+    `${dot} nbwss daemon: running`,
     `pid ${s.pid}`,
     `up ${duration(s.uptimeSeconds)}`,
-    ...(s.home ? [`store ${safeText(s.home)}${shared ? ' (shared PostgreSQL)' : ''}`] : []),
-    ...(shared ? [`${s.cluster!.daemons.length} daemon${s.cluster!.daemons.length === 1 ? '' : 's'}, this one serves ${s.cluster!.serving.length}`] : []),
+    ...(s.home ? [`store ${safeText(s.home)}${c ? ' (shared PostgreSQL)' : ''}`] : []),
+    ...(c ? [`${c.daemons.length} daemon${c.daemons.length === 1 ? '' : 's'}, this one serves ${c.serving.length}`] : []),
     `${safeText(s.secretStore)} secret store`,
   ].join(' · ');
-  const lines = [header, `  ${rest}`, ''];
+}
+
+export function statusView(s: DaemonStatus, o: ViewOptions): string[] {
+  const paint = painter(o.color);
+  const [green, red, yellow, dim] = [paint('32'), paint('31'), paint('33'), paint('2')];
+  const rest = restLine(s, o.now);
+  const shared = Boolean(s.cluster);
+  const problems = [...storeProblems(s), ...rest.problems];
+  const rows: string[][] = [];
+  const marks: Mark[] = [];
+  for (const g of s.groups) {
+    const mine = !shared || g.owner === undefined || Boolean(s.cluster?.serving.includes(g.groupId));
+    rows.push(groupRow(g, shared, o.now));
+    marks.push(g.connected ? 'ok' : mine ? 'down' : 'waiting');
+    problems.push(...groupProblems(g, mine));
+  }
+  const lines = [headerLine(s, problems, { green, red, yellow }), `  ${rest.line}`, ''];
   if (rows.length === 0) lines.push('no ACTIVATED endpoints: add one with nbwss add --file endpoint.json');
   else {
+    const head = ['', 'Group', 'Connected to', 'Since', 'Pending', 'Oldest', 'Last ack', ...(shared ? ['Owner'] : [])];
     const table = terminalTable(
       head,
       rows.map((r) => r.map(safeText)),
@@ -188,7 +222,7 @@ export interface NoDaemon {
 }
 
 export function noDaemonView(n: NoDaemon, o: ViewOptions): string[] {
-  const paint = (code: string) => (t: string) => (o.color ? `\x1b[${code}m${t}\x1b[0m` : t);
+  const paint = painter(o.color);
   const [green, red, yellow, dim] = [paint('32'), paint('31'), paint('33'), paint('2')];
   const head = n.running
     ? `${yellow('!')} nbwss daemon: ${safeText(n.why ?? 'not answering')}`
