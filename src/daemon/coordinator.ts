@@ -11,7 +11,8 @@ import type { Logger } from './connection.js';
  *   (pg_try_advisory_lock). A lock dies with its session: kill -9, a crash or
  *   a closed connection frees it at once, and the other daemons take the
  *   group at their next tick (every heartbeatMs).
- * - The live daemons are the sessions named `nbwss-daemon:…` in
+ * - The live daemons are the sessions named `nbwss-daemon:…` (whose heartbeat
+ *   is younger than the fence: one whose rounds fail serves nothing) in
  *   pg_stat_activity; each takes unowned groups up to its fair share
  *   (ceil(groups / live daemons)) and hands one back per tick while it holds
  *   more than that (a group moves with a brief disconnect; it is closed
@@ -232,13 +233,18 @@ export class Coordinator {
   private async round(c: pg.Client): Promise<void> {
     // This store's daemons only: other databases of the cluster may hold other nbwss stores.
     // Daemons whose key file does not open the tokens serve nothing: the others share every group.
-    const live = (
+    // Nor does a daemon whose rounds fail though its session is up (its heartbeat older than the fence): counted,
+    // it would hold the others to their share and leave its part of the groups unserved. This daemon counts itself.
+    const others = (
       await c.query(
         `SELECT count(DISTINCT a.application_name)::int AS n FROM pg_stat_activity a
          LEFT JOIN daemons d ON a.application_name = left('nbwss-daemon:' || d.id, 63)
-         WHERE a.application_name LIKE 'nbwss-daemon:%' AND a.datname = current_database() AND d.key_ok IS NOT FALSE`,
+         WHERE a.application_name LIKE 'nbwss-daemon:%' AND a.datname = current_database() AND a.pid <> pg_backend_pid()
+           AND d.key_ok IS NOT FALSE AND (d.id IS NULL OR d.heartbeat_at > now() - make_interval(secs => $1))`,
+        [this.fenceMs / 1000],
       )
     ).rows[0].n as number;
+    const live = others + (this.keyOk === false ? 0 : 1);
     const candidates = this.o.candidates();
     const wanted = new Set(candidates);
     let changed = false;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReferenceEndpoint, startReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { STORE_FILES } from '../../src/core/store/fs.js';
 import { collect } from '../helpers/cli.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
@@ -182,6 +183,8 @@ describe.skipIf(!canBuild)('npm run release: the Debian package', () => {
     expect(info).toMatch(/postinst|postrm/);
     const postinst = spawnSync('dpkg-deb', ['-I', deb, 'postinst'], { encoding: 'utf8' }).stdout;
     expect(postinst).toContain('adduser --system --group --home /var/lib/nbwss');
+    // The files a first install hands to the service account are the store's own, all of them (no recursive chown).
+    for (const f of STORE_FILES) expect(postinst, f).toContain(`"$dir"/${f}`);
     const postrm = spawnSync('dpkg-deb', ['-I', deb, 'postrm'], { encoding: 'utf8' }).stdout;
     expect(postrm).toMatch(/"\$1" = purge[\s\S]*rm -rf \/var\/lib\/nbwss/);
   });

@@ -173,6 +173,14 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
     await da.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 20_000);
     await until(() => openOnce(ep, paths), 30_000, 'every group served by b');
     expect(twice(ep, paths)).toEqual([]);
+    // a is back with a new session whose rounds still fail: it serves nothing, so it must not hold b to half the groups.
+    await until(
+      () => da.lines.filter((l) => l.msg === 'the shared store connection is lost: keeping the connections served, reconnecting').length > 0,
+      20_000,
+      'a reconnecting',
+    );
+    await outage(5_000); // several of b's rounds with a's new session up
+    expect(openOnce(ep, paths), said(db2)).toBe(true);
     rmSync(join(a.dir, 'test-fail-coordination'));
     await da.waitFor((l) => l.msg === 'coordination rounds work again', 20_000);
     await deliveredEverywhere(ep, a, paths, 24);
