@@ -34,6 +34,7 @@ export function buildProgram(ctx: Context): Command {
   // errors as nbwss's own errors are worded (Error: …, then what to do).
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) {
+    if (c !== program && c.commands.length > 0) c.helpCommand('help [command]', 'Show the help of a command');
     const name = c === program ? 'nbwss' : `nbwss ${fullName(c)}`;
     c.configureOutput({
       writeOut: (s) => void ctx.io.stdout.write(s),

@@ -92,3 +92,31 @@ describe('help', () => {
     expect(add.out()).toMatch(/^ {2}-h, --help +show this help$/m);
   });
 });
+
+describe('--help of every command, in-process and piped', () => {
+  it('each says its usage under its full name, in one voice, and exits 0 (the lab stand-ins keep their own help)', async () => {
+    const { buildProgram } = await import('../../src/cli/main.js');
+    const { makeContext } = await import('../../src/cli/default-context.js');
+    const { makeStyle } = await import('../../src/cli/output/style.js');
+    const program = buildProgram(makeContext(io(false).streams, {}, makeStyle(false)));
+    const paths: string[][] = [];
+    const walk = (c: import('commander').Command, at: string[]) => {
+      for (const sub of c.commands) {
+        if (sub.name() === 'help' || at[0] === 'lab') continue;
+        paths.push([...at, sub.name()]);
+        walk(sub, [...at, sub.name()]);
+      }
+    };
+    walk(program, []);
+    expect(paths.length).toBeGreaterThan(30);
+    const h = newHome();
+    for (const p of paths) {
+      const out = io(false);
+      expect(await main([...p, '--help'], out.streams, h.env), p.join(' ')).toBe(0);
+      expect(out.out(), p.join(' ')).toMatch(new RegExp(`^Usage: nbwss ${p.join(' ')}\\b`));
+      expect(out.out(), p.join(' ')).toMatch(/^ {2}-h, --help +show this help$/m);
+      expect(out.out(), p.join(' ')).not.toMatch(/display help for command|output the version number/);
+      expect(out.err(), p.join(' ')).toBe('');
+    }
+  });
+});
