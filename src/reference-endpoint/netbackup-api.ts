@@ -59,7 +59,7 @@ export interface NetBackupApiOptions {
   release?: ReleaseName | Partial<PrimaryRelease>;
   /** A 406 names the versions served in errorDetails (default true). */
   namesVersionsIn406?: boolean;
-  /** Answer collections with every matching item from the page's start on, whatever page[limit] asked (a broken primary); 'once': the first listing only. */
+  /** Answer collections with every matching item from the page's start on, whatever page[limit] asked (a broken primary); 'once': the first listing that has more items than asked only. */
   ignorePageLimit?: boolean | 'once';
   /** Jobs carry every attribute of admin.yaml 11.2 (default true); false: the 16 nbwss reads, for tests that need small pages. */
   fullAttributes?: boolean;
@@ -333,9 +333,11 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
   };
   const collection = (res: ServerResponse, url: URL, type: string, idField: string, all: Record<string, unknown>[], fields: readonly string[]) => {
     const paging = type === 'job' && release.jobsPaging !== 'offset' ? 'cursor' : 'offset';
-    const ignoreLimit = o.ignorePageLimit === true || (o.ignorePageLimit === 'once' && !oversizedOnce && url.searchParams.has('filter'));
-    if (ignoreLimit) oversizedOnce = true;
+    const onceNow = o.ignorePageLimit === 'once' && !oversizedOnce && url.searchParams.has('filter');
+    const ignoreLimit = o.ignorePageLimit === true || onceNow;
     const p = query(all, url, fields, { paging, idField, ignoreLimit, defaultSort: type === 'job' ? '-startTime' : undefined });
+    // 'once' is spent by the first answer that really holds more than page[limit] asked (not by an earlier short listing).
+    if (onceNow && p.items.length > Number(url.searchParams.get('page[limit]') ?? Number.POSITIVE_INFINITY)) oversizedOnce = true;
     if (type === 'job' && release.jobsPaging === 'links') delete p.meta.pagination.next;
     if (o.nextLinkOrigin && p.links.next) p.links.next = { href: new URL(p.links.next.href, o.nextLinkOrigin).href };
     return send(res, 200, {

@@ -152,7 +152,7 @@ describe('nbwss daemon: connecting', () => {
       ['add', '--pin', 'spki', '--file', detailsFile(details({ hostName: 'ep1.test', url: ep1.url, token: 'good-token' })), '--yes'],
       h.env,
     );
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     // Same key, new certificate.
     const { generate } = await import('selfsigned');
     const { createPublicKey } = await import('node:crypto');
