@@ -55,6 +55,15 @@ const said = (d: DaemonProcess) =>
     .join('\n');
 const fatal = (d: DaemonProcess) => d.lines.filter((l) => (l.level as number) >= 60);
 
+/** Jobs 1..count reach each of `groups` groups exactly once: every job as many times as there are groups, nothing sent again. */
+async function deliveredOncePerGroup(ep: ReferenceEndpoint, count: number, groups: number): Promise<void> {
+  await until(() => ep.notifications().length >= count * groups, 120_000, 'every notification delivered to every group');
+  const seen = new Map<unknown, number>();
+  for (const n of ep.notifications()) seen.set(n.data.jobId, (seen.get(n.data.jobId) ?? 0) + 1);
+  expect(seen.size).toBe(count);
+  expect([...seen.values()].filter((v) => v !== groups)).toEqual([]);
+}
+
 /** A JOB notification queued now reaches every group, once (one message per group). */
 async function deliveredEverywhere(ep: ReferenceEndpoint, h: Home, paths: string[], jobId: number): Promise<void> {
   const q = await runCli(['notify'], h.env, `${JSON.stringify(jobNotification(jobId))}\n`);
@@ -243,12 +252,7 @@ describe.skipIf(!db.available)('another process holds the write lock: the daemon
       });
     }
 
-    await until(() => ep.notifications().length >= count * paths.length, 120_000, 'every notification delivered to both groups');
-    // Once per group: every job exactly twice (two groups), nothing sent again.
-    const seen = new Map<unknown, number>();
-    for (const n of ep.notifications()) seen.set(n.data.jobId, (seen.get(n.data.jobId) ?? 0) + 1);
-    expect(seen.size).toBe(count);
-    expect([...seen.values()].filter((v) => v !== 2)).toEqual([]);
+    await deliveredOncePerGroup(ep, count, paths.length);
     const after = JSON.parse((await runCli(['status', '--json'], a.env)).stdout);
     // Acknowledgements written once the lock was free: nothing pending, nothing in flight.
     await untilAsync(
@@ -298,11 +302,7 @@ describe.skipIf(sharedStoreRun)('another process holds the SQLite store’s writ
         answering: undefined,
         groups: 2,
       });
-    await until(() => ep.notifications().length >= count * paths.length, 120_000, 'every notification delivered to both groups');
-    const seen = new Map<unknown, number>();
-    for (const n of ep.notifications()) seen.set(n.data.jobId, (seen.get(n.data.jobId) ?? 0) + 1);
-    expect(seen.size).toBe(count);
-    expect([...seen.values()].filter((v) => v !== 2)).toEqual([]);
+    await deliveredOncePerGroup(ep, count, paths.length);
     expect(JSON.parse((await runCli(['status', '--json'], h.env)).stdout).eventLoopLag.maxMs, said(d)).toBeLessThan(HOLD_MS / 2);
     expect(alive(d)).toBe(true);
   }, 180_000);
