@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
 import { startReferenceEndpoint } from '../dist/reference-endpoint.js';
 import { startNetBackupApi } from '../dist/netbackup-api.js';
+import { addGroups } from './harness.mjs';
 import { BIN } from './seed.mjs';
 
 const LIMIT_MS = Number(process.env.BENCH_LIMIT_MS ?? 120_000);
@@ -55,16 +56,7 @@ async function setUp(groups, props = {}, prepare = () => ({})) {
       c.stderr.on('data', (d) => (err += d));
       c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nbwss ${args[0]} exited ${code}: ${err.slice(-500)}`))));
     });
-  const entries = Array.from({ length: groups }, (_, g) => ({
-    token: 'bench-token',
-    priority: 1,
-    groupId: `group${g}`,
-    hostName: `g${g}.bench.test`,
-    url: `${ep.url.replace(/\/nbwss$/, '')}/g${g}`,
-  }));
-  const file = join(root, 'endpoints.json');
-  writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
-  await run(['add', '--file', file, '--fingerprint', ep.fingerprint, '--timeout', '60000']);
+  await addGroups(env, ep, root, groups);
   for (const [k, v] of Object.entries({ 'connectionInfo.period': 60, ...props, ...prepare(root) })) await run(['config', 'set', k, String(v)]);
   // BENCH_PROFILE=DIR: a V8 CPU profile of each daemon into DIR (open it in Chrome's DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
