@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -7,8 +6,9 @@ import { NbwssError } from '../errors.js';
 import { assertStoreOwnership, ensurePrivateDir, tightenFile } from './fs.js';
 import { canonicalHost } from '../endpoint/host.js';
 
-import type { EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
+import type { EndpointRecord, EndpointRow, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
 import { W } from '../hints.js';
+import { newStoreId } from './store-id.js';
 import { Outbox } from './outbox.js';
 import { PollState } from './poll.js';
 import { ENTRIES, OUTBOX, PG_SCHEMA_VERSION, POLL_STATE, render, SHARED_STEPS } from './schema.js';
@@ -60,7 +60,7 @@ export function storeUrl(flag: string | undefined, env: NodeJS.ProcessEnv): stri
   return v;
 }
 
-export type { ConnectionState, EndpointRecord, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
+export type { ConnectionState, EndpointRecord, EndpointRow, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
 
 export const DB_FILE = 'nbwss.db';
 
@@ -68,7 +68,7 @@ export const DB_FILE = 'nbwss.db';
 const MIGRATIONS: ((db: Database.Database) => void)[] = [
   (db) => {
     db.exec(render(ENTRIES, 'sqlite'));
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('store_id', ?)`).run(randomBytes(12).toString('hex'));
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('store_id', ?)`).run(newStoreId());
   },
   // 2: host names in their canonical form (src/core/endpoint/host.ts). Names that
   // are one host are left as they are, for the administrator to choose (hostConflicts).
@@ -94,6 +94,7 @@ function canonicalizeHosts(db: SqlDatabase): void {
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+const ROW_COLUMNS = 'host_name AS hostName, url, group_id AS groupId, priority, state, connection_state AS connectionState';
 const SUMMARY_COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType, fingerprint,
   spki_fingerprint AS spkiFingerprint, not_after AS notAfter, connection_state AS connectionState`;
 const COLUMNS = `${SUMMARY_COLUMNS}, created_at AS createdAt, updated_at AS updatedAt, connection_since AS connectionSince, last_error AS lastError,
@@ -392,6 +393,15 @@ export class EndpointStore {
   }
 
   list(filter: ListFilter = {}): EndpointSummary[] {
+    return this.select(SUMMARY_COLUMNS, filter) as EndpointSummary[];
+  }
+
+  /** The entries as `nbwss list` shows them, without their pins. */
+  listRows(filter: ListFilter = {}): EndpointRow[] {
+    return this.select(ROW_COLUMNS, filter) as EndpointRow[];
+  }
+
+  private select(columns: string, filter: ListFilter): unknown[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.groupId !== undefined) {
@@ -402,8 +412,8 @@ export class EndpointStore {
       where.push('state = ?');
       args.push(filter.state);
     }
-    const sql = `SELECT ${SUMMARY_COLUMNS} FROM endpoints ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY group_id, priority, host_name`;
-    return reading(this.home, () => this.db.prepare(sql).all(...args) as EndpointSummary[]);
+    const sql = `SELECT ${columns} FROM endpoints ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY group_id, priority, host_name`;
+    return reading(this.home, () => this.db.prepare(sql).all(...args));
   }
 
   /** An entry by the name it is stored under, else by its canonical name. */

@@ -1,5 +1,4 @@
 import { SERVICE_ACCOUNT } from '../config/paths.js';
-import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -234,7 +233,7 @@ export function writeNewFileDurably(path: string, data: Buffer | string): void {
  * never half of one). The temporary file is removed if anything fails.
  */
 export function replaceFileAtomically(path: string, data: Buffer | string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${path}.${process.pid}.${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}.tmp`;
   try {
     writeNewFileDurably(tmp, data);
     renameSync(tmp, path);

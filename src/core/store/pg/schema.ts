@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newStoreId } from '../store-id.js';
 import { NbwssError } from '../../errors.js';
 import { ENTRIES, OUTBOX, PG_SCHEMA_VERSION, POLL_STATE, render, SHARED_ONLY, SHARED_STEPS } from '../schema.js';
 import type { PgDatabase } from './database.js';
@@ -32,7 +32,7 @@ export function pgMigrate(db: PgDatabase, where: string): void {
       });
     for (let step = v; step < PG_SCHEMA_VERSION; step++) q(PG_MIGRATIONS[step]!);
     if (v === 0) {
-      q('INSERT INTO meta (key, value) VALUES ($1, $2)', ['store_id', randomBytes(12).toString('hex')]);
+      q('INSERT INTO meta (key, value) VALUES ($1, $2)', ['store_id', newStoreId()]);
       q('INSERT INTO nbwss_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
     } else if (v < PG_SCHEMA_VERSION) q('UPDATE nbwss_schema SET version = $1', [PG_SCHEMA_VERSION]);
     q('COMMIT');

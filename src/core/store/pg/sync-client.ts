@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 
 /**
  * PostgreSQL with the store's synchronous interface. The store's callers run
@@ -106,6 +106,8 @@ export class SyncPg {
     readonly url: string,
     o: SyncPgOptions = {},
   ) {
+    // Loaded here, not at import: every command that opens a store imports this file, few use PostgreSQL (3 ms at start).
+    const { MessageChannel, Worker } = process.getBuiltinModule('node:worker_threads');
     const sab = new SharedArrayBuffer(4);
     this.flag = new Int32Array(sab);
     const { port1, port2 } = new MessageChannel();
@@ -141,7 +143,9 @@ export class SyncPg {
       void this.worker.terminate();
       throw new PgError(`PostgreSQL did not answer within ${this.timeoutMs} ms`, 'NBWSS_TIMEOUT');
     }
-    const m = receiveMessageOnPort(this.port)?.message as (PgResult & { error?: { message: string; code?: string } }) | undefined;
+    const m = process.getBuiltinModule('node:worker_threads').receiveMessageOnPort(this.port)?.message as
+      | (PgResult & { error?: { message: string; code?: string } })
+      | undefined;
     if (!m) throw new PgError('no answer from the PostgreSQL worker', undefined);
     if (m.error) throw new PgError(m.error.message, m.error.code);
     return m;
