@@ -14,7 +14,26 @@ import { changeSpecOf } from './changes.js';
 declare const NBWSS_VERSION: string;
 export const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
 
-export function buildProgram(ctx: Context): Command {
+/** The global options that take a value: what follows them is not the command's name. */
+const GLOBAL_VALUE_OPTIONS = ['--home', '--secret-store', '--store'];
+
+/**
+ * The command a command line runs, when its first word after the global options names one (`nbwss --home D list`);
+ * undefined for anything else (help, --version, a mistyped name): then every command is built, for help and for
+ * commander's suggestions.
+ */
+export function invokedCommand(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (GLOBAL_VALUE_OPTIONS.includes(word)) i++;
+    else if (!GLOBAL_VALUE_OPTIONS.some((o) => word.startsWith(`${o}=`)))
+      return COMMANDS.some((c) => c.names.includes(word) && !c.wholeProgram) ? word : undefined;
+  }
+  return undefined;
+}
+
+/** The program with every command, or with only the one `argv` runs (start-up: `npm run bench`). */
+export function buildProgram(ctx: Context, argv?: readonly string[]): Command {
   const program = new Command('nbwss')
     .description('Manage the WebSocket server endpoints of the NetBackup WebSocket Service (NBWSS).')
     .version(VERSION, '-V, --version', 'print the version')
@@ -24,7 +43,9 @@ export function buildProgram(ctx: Context): Command {
       new Option('--store <url>', 'a shared PostgreSQL store, postgres://USER@HOST:PORT/DB (default: $NBWSS_STORE, else SQLite in the store directory)'),
     )
     .addHelpText('after', `\n${EXIT_HELP}\n\nEnvironment: ${ENVIRONMENT.map(([name]) => name).join(', ')}`);
-  for (const make of COMMANDS) {
+  const only = argv && invokedCommand(argv);
+  for (const { names, make } of COMMANDS) {
+    if (only && !names.includes(only)) continue;
     const c = make(ctx, () => program);
     program.addCommand(c.helpGroup(HELP_GROUPS[c.name()] ?? 'Maintenance:'));
   }
@@ -79,7 +100,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
   ctx.changed = async (_g, c) => {
     Object.assign(change, c);
   };
-  const program = buildProgram(ctx);
+  const program = buildProgram(ctx, argv);
   program.hook('preAction', (_root, action) => {
     const spec = changeSpecOf(action);
     if (!spec || (spec.when && !spec.when(action.opts()))) return;

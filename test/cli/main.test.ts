@@ -120,3 +120,44 @@ describe('--help of every command, in-process and piped', () => {
     }
   });
 });
+
+describe('only the command a command line runs is built (start-up)', () => {
+  it('names the command after the global options; anything else (help, a typo, completion) builds them all', async () => {
+    const { invokedCommand } = await import('../../src/cli/main.js');
+    expect(invokedCommand(['list', '--json'])).toBe('list');
+    expect(invokedCommand(['ls'])).toBe('ls');
+    expect(invokedCommand(['--home', '/tmp/x', '--store', 'postgres://h/db', 'status'])).toBe('status');
+    expect(invokedCommand(['--home=/tmp/x', '--secret-store', 'file', 'add'])).toBe('add');
+    expect(invokedCommand(['--home', 'list'])).toBeUndefined(); // `list` is --home's value
+    for (const argv of [[], ['help', 'list'], ['--help'], ['-V'], ['lst'], ['completion', 'bash'], ['--json', 'list']])
+      expect(invokedCommand(argv), argv.join(' ')).toBeUndefined();
+  });
+
+  it("each entry's names are its definition's name and aliases", async () => {
+    const { buildProgram } = await import('../../src/cli/main.js');
+    const { COMMANDS } = await import('../../src/cli/commands/index.js');
+    const { makeContext } = await import('../../src/cli/default-context.js');
+    const { makeStyle } = await import('../../src/cli/output/style.js');
+    const built = buildProgram(makeContext(io(false).streams, {}, makeStyle(false))).commands.filter((c) => c.name() !== 'help');
+    expect(built.map((c) => [c.name(), ...c.aliases()])).toEqual(COMMANDS.map((c) => [...c.names]));
+  });
+
+  it('a command built alone helps, parses and fails as when built with all; a typo still gets a suggestion', async () => {
+    const h = newHome();
+    for (const name of ['list', 'status', 'api', 'config']) {
+      const alone = io(false);
+      const withAll = io(false);
+      expect(await main([name, '--help'], alone.streams, h.env)).toBe(0);
+      expect(await main(['help', name], withAll.streams, h.env)).toBe(0);
+      expect(alone.out(), name).toBe(withAll.out());
+    }
+    const list = io(false);
+    expect(await main(['--home', h.dir, 'list', '--names'], list.streams, { ...h.env, NBWSS_HOME: undefined })).toBe(0);
+    const typo = io(false);
+    expect(await main(['lst'], typo.streams, h.env)).toBe(2);
+    expect(typo.err()).toContain('(Did you mean one of list, ls?)');
+    const bash = io(false);
+    expect(await main(['completion', 'bash'], bash.streams, h.env)).toBe(0);
+    expect(bash.out()).toContain('deactivate');
+  });
+});

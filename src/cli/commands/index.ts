@@ -26,31 +26,40 @@ import { labCommand } from './lab.js';
  * completions and the man page are generated from its definition, and
  * changesStore() in its file is all the audit log and the daemon need.
  */
-export const COMMANDS: ((ctx: Context, program: () => Command) => Command)[] = [
+export interface CommandEntry {
+  /** The command's name and aliases, as its definition gives them (a test compares): main builds only the command a
+   * command line names, so that `nbwss list` does not build twenty commands to run one. */
+  names: readonly string[];
+  make: (ctx: Context, program: () => Command) => Command;
+  /** It reads the whole program (completion prints every command): built with all the others. */
+  wholeProgram?: true;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
   // Endpoints
-  addCommand,
-  listCommand,
-  showCommand,
-  deleteCommand,
-  (ctx) => stateCommand(ctx, 'activate'),
-  (ctx) => stateCommand(ctx, 'deactivate'),
-  validateCommand,
-  tokenCommand,
+  { names: ['add'], make: addCommand },
+  { names: ['list', 'ls'], make: listCommand },
+  { names: ['show'], make: showCommand },
+  { names: ['delete', 'rm'], make: deleteCommand },
+  { names: ['activate'], make: (ctx) => stateCommand(ctx, 'activate') },
+  { names: ['deactivate'], make: (ctx) => stateCommand(ctx, 'deactivate') },
+  { names: ['validate'], make: validateCommand },
+  { names: ['token'], make: tokenCommand },
   // Certificates
-  repinCommand,
-  checkCommand,
+  { names: ['repin'], make: repinCommand },
+  { names: ['check'], make: checkCommand },
   // Daemon and delivery
-  daemonCommand,
-  statusCommand,
-  notifyCommand,
+  { names: ['daemon'], make: daemonCommand },
+  { names: ['status'], make: statusCommand },
+  { names: ['notify'], make: notifyCommand },
   // REST API
-  apiCommand,
+  { names: ['api'], make: apiCommand },
   // Trying it
-  labCommand,
+  { names: ['lab'], make: labCommand },
   // Maintenance
-  configCommand,
-  historyCommand,
-  doctorCommand,
-  storeCommand,
-  completionCommand,
+  { names: ['config'], make: configCommand },
+  { names: ['history'], make: historyCommand },
+  { names: ['doctor'], make: doctorCommand },
+  { names: ['store'], make: storeCommand },
+  { names: ['completion'], make: completionCommand, wholeProgram: true },
 ];
