@@ -15,6 +15,17 @@ export function safeText(s: string): string {
   return s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The same characters, for a test that keeps no state between calls. */
+const ANY_UNSAFE = new RegExp(UNSAFE.source);
+
+/**
+ * safeText for every cell of a table. One scan of all the text first: nearly always nothing needs escaping, and
+ * `nbwss list` of 1,000 entries then skips 6,000 replace calls at start (`npm run bench`).
+ */
+export function safeCells(rows: string[][]): string[][] {
+  return ANY_UNSAFE.test(rows.map((r) => r.join(' ')).join(' ')) ? rows.map((r) => r.map(safeText)) : rows;
+}
+
 /** safeText for each line of a message of several lines (our own line breaks kept). */
 export const safeLines = (s: string): string => s.split('\n').map(safeText).join('\n');
 

@@ -154,11 +154,12 @@ describe('Deliveries', () => {
     queue([1]);
     d.pumpAll();
     await waitSent('sg1', 2);
+    // Stopped before looking: on a loaded machine a third resend may already have gone (every 20 ms).
+    d.stop();
     const unstamped = (t: string) => t.replace(/"timeStamp":\d+/, '"timeStamp":0');
     expect(unstamped(sent.get('sg1')![1]!)).toBe(unstamped(sent.get('sg1')![0]!));
-    expect(store.outbox.deliveries()[0]).toMatchObject({ attempts: 2 });
+    expect(store.outbox.deliveries()[0]).toMatchObject({ attempts: sent.get('sg1')!.length });
     expect(unstamped(store.outbox.deliveries()[0]!.message)).toBe(unstamped(sent.get('sg1')![0]!));
-    d.stop();
     // A new daemon on the same store sends the recorded message again, same id.
     const again = new Deliveries({
       store,

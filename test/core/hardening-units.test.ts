@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalHost, isValidHostName, sameHost } from '../../src/core/endpoint/host.js';
 import { maskUrl } from '../../src/core/endpoint/url.js';
-import { safeJson, safeText } from '../../src/core/text.js';
+import { safeCells, safeJson, safeText } from '../../src/core/text.js';
 import { certificateWeaknesses } from '../../src/core/tls/fetch.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
@@ -40,6 +40,26 @@ describe('safeText: text from outside, safe to show', () => {
     expect(safeText('a\u200bb\u2028c\ufeff')).toBe('a\\u200bb\\u2028c\\ufeff');
     expect(safeText('line\nbreak\ttab\u007f')).toBe('line\\u000abreak\\u0009tab\\u007f');
     expect(safeText('Bücher 日本 ok')).toBe('Bücher 日本 ok');
+  });
+
+  it('safeCells escapes every cell of a table when any holds something unsafe (also twice in a row: no regex state kept)', () => {
+    const clean = [
+      ['a', 'b'],
+      ['c', 'd'],
+    ];
+    expect(safeCells(clean)).toEqual(clean);
+    for (let i = 0; i < 2; i++) {
+      expect(
+        safeCells([
+          ['ok', 'x\u001b[31m'],
+          ['\u202ey', 'z'],
+        ]),
+      ).toEqual([
+        ['ok', 'x\\u001b[31m'],
+        ['\\u202ey', 'z'],
+      ]);
+      expect(safeCells([['a'], ['b\nc']])).toEqual([['a'], ['b\\u000ac']]);
+    }
   });
 
   it('safeJson is lossless: a JSON reader gets the same strings back', () => {

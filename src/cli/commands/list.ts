@@ -37,16 +37,18 @@ export async function runList(o: ListOptions, ctx: Context): Promise<void> {
   // Read-only: listing never creates or changes a store (completion runs list --names on every TAB).
   const store = await ctx.readStore(o);
   try {
-    const rows = store ? store.list(filter) : [];
+    if (o.json) {
+      const { endpointJson } = await import('../output/endpoint.js');
+      ctx.io.stdout.write(`${safeJson((store?.list(filter) ?? []).map(endpointJson))}\n`);
+      return;
+    }
+    // The table and the names need no pin: fewer columns read (completion runs list --names on every TAB).
+    const rows = store?.listRows(filter) ?? [];
     if (o.names) {
       if (rows.length) ctx.io.stdout.write(`${rows.map((r) => r.hostName).join('\n')}\n`);
       return;
     }
-    const { endpointJson, LIST_HEAD, listRow } = await import('../output/endpoint.js');
-    if (o.json) {
-      ctx.io.stdout.write(`${safeJson(rows.map(endpointJson))}\n`);
-      return;
-    }
+    const { LIST_HEAD, listRow } = await import('../output/endpoint.js');
     if (rows.length === 0) {
       ctx.info(o.group || o.state ? 'No saved WebSocket server matches.' : 'No WebSocket servers are saved. Add one with: nbwss add --file endpoint.json');
       return;

@@ -1,7 +1,7 @@
 import type { EndpointDetails } from '../../core/endpoint/details.js';
 import { maskUrl } from '../../core/endpoint/url.js';
 import { safeText } from '../../core/text.js';
-import type { EndpointSummary as EndpointRecord } from '../../core/store/db.js';
+import type { EndpointRow, EndpointSummary as EndpointRecord } from '../../core/store/db.js';
 
 /** The documented JSON shape of an entry in list --json (stable field names). */
 export function endpointJson(r: EndpointRecord) {
@@ -20,7 +20,7 @@ export function endpointJson(r: EndpointRecord) {
 
 export const LIST_HEAD = ['Host Name', 'URL', 'Group ID', 'Priority', 'State', 'Connection State'];
 
-export const listRow = (r: EndpointRecord) => [r.hostName, maskUrl(r.url), r.groupId, String(r.priority), r.state, r.connectionState];
+export const listRow = (r: EndpointRow) => [r.hostName, maskUrl(r.url), r.groupId, String(r.priority), r.state, r.connectionState];
 
 /** The dialog's Server Information block: the URL masked (its query may be a secret), the token hidden. */
 export function serverInformation(d: EndpointDetails, title = 'Server Information'): string {

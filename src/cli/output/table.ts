@@ -1,4 +1,4 @@
-import { safeText } from '../../core/text.js';
+import { safeCells } from '../../core/text.js';
 
 /**
  * A table as `kubectl get` and `gh` print one: no borders, columns aligned
@@ -8,15 +8,22 @@ import { safeText } from '../../core/text.js';
  */
 export async function renderTable(head: string[], rawRows: string[][], out: { stdoutTTY: boolean; colorOut: boolean; columns?: number }): Promise<string> {
   // Every cell may hold text from outside (a details file, an endpoint's close reason): shown escaped.
-  const rows = rawRows.map((r) => r.map(safeText));
+  const rows = safeCells(rawRows);
   if (!out.stdoutTTY) return plainTable(head, rows);
   return terminalTable(head, rows, out.colorOut, out.columns);
 }
 
 export function plainTable(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const widths = naturalWidths(all);
   return all.map((r) => alignRow(r, widths)).join('\n');
+}
+
+/** Each column's widest cell (one pass over the rows: a table may have thousands). */
+function naturalWidths(all: string[][]): number[] {
+  const widths = all[0]!.map(() => 0);
+  for (const r of all) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
+  return widths;
 }
 
 const GAP = 2;
@@ -39,10 +46,7 @@ export function fitWidths(natural: readonly number[], columns: number | undefine
 export function terminalTable(head: string[], rows: string[][], color: boolean, columns?: number): string {
   const header = head.map((h) => h.toUpperCase());
   const all = [header, ...rows];
-  const widths = fitWidths(
-    header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length))),
-    columns,
-  );
+  const widths = fitWidths(naturalWidths(all), columns);
   const cut = (r: string[]) => r.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c));
   const top = alignRow(cut(header), widths);
   return [color ? `\x1b[1m${top}\x1b[22m` : top, ...rows.map((r) => alignRow(cut(r), widths))].join('\n');
