@@ -49,6 +49,14 @@ export interface GroupStatus {
 }
 
 const pinOf = (t: ConnectTarget) => `${t.pinType}|${t.fingerprint}|${t.spkiFingerprint}`;
+const toPlanConnection = (account: string, c: EndpointConnection): PlanConnection => ({
+  account,
+  groupId: c.target.groupId,
+  state: c.state === 'established' ? 'established' : 'connecting',
+  url: c.target.url,
+  pin: pinOf(c.target),
+  token: c.target.token,
+});
 const toPlanEndpoint = (account: string, t: ConnectTarget): PlanEndpoint => ({
   account,
   groupId: t.groupId,
@@ -73,8 +81,14 @@ export class Daemon {
   private readonly establishedAt = new Map<string, number>();
   /** What the last reconcile read from the store (failover between reconciles plans from it). */
   private targetsSeen = new Map<string, ConnectTarget>();
+  /** The accounts of targetsSeen by group: a group's own event (a close, an attempt) plans from its endpoints only. */
+  private accountsByGroup = new Map<string, string[]>();
   private periodTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Monotonic ms the retry timer wakes at (Infinity: none set). */
+  private retryTimerAt = Infinity;
+  /** Connection states are written once per turn of the event loop: a burst of 2,000 connects is one transaction. */
+  private stateWriteSoon: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   /** Groups whose candidates are being tried right now (one attempt chain per group). */
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -199,9 +213,12 @@ export class Daemon {
     for (const w of this.watchers) w();
   }
 
-  /** The group's established connection. */
+  /** The group's established connection (looked up among the group's endpoints: deliveries ask on every event). */
   private connectionOf(groupId: string): EndpointConnection | undefined {
-    for (const c of this.conns.values()) if (c.state === 'established' && c.target.groupId === groupId) return c;
+    for (const account of this.accountsByGroup.get(groupId) ?? []) {
+      const c = this.conns.get(account);
+      if (c?.state === 'established' && c.target.groupId === groupId) return c;
+    }
     return undefined;
   }
 
@@ -315,7 +332,7 @@ export class Daemon {
         this.running = undefined;
       }
       const connected = [...this.conns.values()].filter((c) => c.state === 'established').length;
-      const groups = new Set([...this.targetsSeen.values()].map((t) => t.groupId)).size;
+      const groups = this.accountsByGroup.size;
       this.o.log.info({ groups, connected, attempting: this.inFlight.size }, 'reconciled');
       this.changed();
     });
@@ -361,28 +378,47 @@ export class Daemon {
     return out;
   }
 
-  /** The planner's view of now. */
+  /** The planner's view of now: every endpoint and connection (a reconcile). */
   private plan(): Action[] {
-    const connections: PlanConnection[] = [...this.conns].map(([account, c]) => ({
-      account,
-      groupId: c.target.groupId,
-      state: c.state === 'established' ? 'established' : 'connecting',
-      url: c.target.url,
-      pin: pinOf(c.target),
-      token: c.target.token,
-    }));
+    const connections = [...this.conns].map(([account, c]) => toPlanConnection(account, c));
     const endpoints = [...this.targetsSeen].map(([account, t]) => toPlanEndpoint(account, t));
     return plan({ endpoints, connections, failures: this.failures, now: this.mono() });
   }
 
+  /**
+   * The planner's view of one group: its endpoints and their connections. The same decisions for that group as
+   * plan() (after a reconcile every connection belongs to an endpoint seen, in its group), at a cost that does not
+   * grow with the number of groups — failover and start-up plan once per group.
+   */
+  private planGroup(groupId: string): Action[] {
+    const accounts = this.accountsByGroup.get(groupId) ?? [];
+    const endpoints = accounts.map((account) => toPlanEndpoint(account, this.targetsSeen.get(account)!));
+    const connections: PlanConnection[] = [];
+    for (const account of accounts) {
+      const c = this.conns.get(account);
+      if (c) connections.push(toPlanConnection(account, c));
+    }
+    return plan({ endpoints, connections, failures: this.failures, now: this.mono() });
+  }
+
+  private see(targets: Map<string, ConnectTarget>): void {
+    this.targetsSeen = targets;
+    this.accountsByGroup = new Map();
+    for (const [account, t] of targets) {
+      const accounts = this.accountsByGroup.get(t.groupId);
+      if (accounts) accounts.push(account);
+      else this.accountsByGroup.set(t.groupId, [account]);
+    }
+  }
+
   private reconcileOnce(): void {
     try {
-      this.targetsSeen = this.targets();
+      this.see(this.targets());
     } catch (e) {
       // The store cannot be read (a shared store away): keep what was seen, but never a group this daemon no longer
       // holds — its connections are closed now, before its lock is released.
       const c = this.coordinator;
-      if (c) this.targetsSeen = new Map([...this.targetsSeen].filter(([, t]) => c.owns(t.groupId)));
+      if (c) this.see(new Map([...this.targetsSeen].filter(([, t]) => c.owns(t.groupId))));
       this.o.log.error({ err: (e as Error).message }, 'the store cannot be read: connections are kept as they are');
     }
     try {
@@ -415,14 +451,18 @@ export class Daemon {
       }
     }
     // Attempts run on their own: a slow endpoint never holds up the next reconcile (a nudge takes effect at once).
-    for (const a of this.plan()) if (a.kind === 'connect') this.startGroup(a.groupId);
-    this.scheduleRetry();
+    const actions = this.plan();
+    for (const a of actions) if (a.kind === 'connect') this.startGroup(a.groupId);
+    // Every group's back-off is in this plan: the retry timer is set from it afresh.
+    clearTimeout(this.retryTimer);
+    this.retryTimerAt = Infinity;
+    this.lookAgainAt(actions);
   }
 
   /** Serve a group: connect its first candidate; after a failure the planner names the next. */
   private async serveGroup(groupId: string): Promise<void> {
     while (!this.stopped) {
-      const next = this.plan().find((a): a is Extract<Action, { kind: 'connect' }> => a.kind === 'connect' && a.groupId === groupId);
+      const next = this.planGroup(groupId).find((a): a is Extract<Action, { kind: 'connect' }> => a.kind === 'connect');
       if (!next) return;
       const account = next.candidates[0]!;
       const t = this.targetsSeen.get(account)!;
@@ -484,7 +524,8 @@ export class Daemon {
       .catch((e) => this.o.log.error({ group: safeGroup(groupId), err: (e as Error).message }, 'serving a group failed: tried again at the next reconcile'))
       .finally(() => {
         this.inFlight.delete(groupId);
-        this.scheduleRetry();
+        // Only this group's back-off changed: the timer wakes for it if sooner than for the others.
+        this.lookAgainAt(this.planGroup(groupId));
       });
     this.inFlight.set(groupId, attempt);
   }
@@ -506,18 +547,27 @@ export class Daemon {
     this.writeState(entry, 'DISCONNECTED', reason);
   }
 
-  /** Wake up when the planner says the earliest back-off of a group without a connection ends. */
-  private scheduleRetry(): void {
+  /** Reconcile when the planner's `retryAt` says a back-off ends, unless the timer already wakes sooner. */
+  private lookAgainAt(actions: readonly Action[]): void {
+    const retry = actions.find((a): a is Extract<Action, { kind: 'retryAt' }> => a.kind === 'retryAt');
+    if (this.stopped || !retry || retry.at >= this.retryTimerAt) return;
     clearTimeout(this.retryTimer);
-    if (this.stopped) return;
-    const retry = this.plan().find((a): a is Extract<Action, { kind: 'retryAt' }> => a.kind === 'retryAt');
-    if (!retry) return;
-    this.retryTimer = setTimeout(() => void this.reconcile(), Math.max(0, retry.at - this.mono()) + 10);
+    this.retryTimerAt = retry.at;
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimerAt = Infinity;
+        void this.reconcile();
+      },
+      Math.max(0, retry.at - this.mono()) + 10,
+    );
   }
 
   private writeState({ hostName, groupId }: Entry, state: 'CONNECTED' | 'DISCONNECTED', lastError: string | null): void {
     this.unwrittenStates.set(hostName, { state, since: this.now().toISOString(), lastError, groupId });
-    this.stateWrites.run();
+    this.stateWriteSoon ??= setImmediate(() => {
+      this.stateWriteSoon = undefined;
+      this.stateWrites.run();
+    });
     this.changed();
   }
 
@@ -663,6 +713,7 @@ export class Daemon {
     for (const conn of conns) conn.close(1000, 'NBWSS daemon stopping');
     for (const c of conns) this.writeState(c.target, 'DISCONNECTED', null);
     // Stopping: the last states may wait for another writer a little longer; nothing else runs now.
+    clearImmediate(this.stateWriteSoon);
     this.stateWrites.stop();
     try {
       this.o.store.setLockWait(5000);

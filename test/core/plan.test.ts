@@ -145,3 +145,35 @@ describe('plan: back-off on a monotonic clock', () => {
     expect(endedAsFailure(60_000, 'closed by the endpoint (1000)')).toBe(false);
   });
 });
+
+describe('plan: one group planned alone', () => {
+  // The daemon plans a group's own events (a close, a failed attempt) from that group's endpoints and their
+  // connections only, so that failover costs the same whatever the number of groups. That is sound because a group's
+  // decisions depend on nothing outside it: checked here over many generated states (a fixed seed: repeatable).
+  it("gives the group the same connect and a retry no later than the whole plan's, whatever the other groups do", () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const endpoints: PlanEndpoint[] = [];
+      for (let i = 0; i < 2 + rand(12); i++) endpoints.push(ep(`ep${i}`, `g${rand(4)}`, 1 + rand(3)));
+      const connections = endpoints.filter(() => rand(3) === 0).map((e) => live(e, rand(2) ? 'established' : 'connecting'));
+      const failures = new Map<string, Failure>(endpoints.filter(() => rand(2) === 0).map((e) => [e.account, { count: 1, nextAt: rand(2000) }]));
+      const now = 1000;
+      const whole = plan({ endpoints, connections, failures, now });
+      for (const g of new Set(endpoints.map((e) => e.groupId))) {
+        const mine = endpoints.filter((e) => e.groupId === g);
+        const alone = plan({ endpoints: mine, connections: connections.filter((c) => mine.some((e) => e.account === c.account)), failures, now });
+        const connectOf = (as: ReturnType<typeof plan>) => as.find((a) => a.kind === 'connect' && a.groupId === g);
+        expect(connectOf(alone), `round ${round} group ${g}`).toEqual(connectOf(whole));
+        const retryOf = (as: ReturnType<typeof plan>) => as.find((a) => a.kind === 'retryAt');
+        const aloneRetry = retryOf(alone);
+        // Alone, the group's retry is its own back-off: the whole plan's earliest (maybe another group's) is never later.
+        if (aloneRetry) expect(aloneRetry.kind === 'retryAt' && aloneRetry.at).toBeGreaterThanOrEqual((retryOf(whole) as { at: number }).at);
+        expect(alone.filter((a) => a.kind === 'close')).toEqual([]);
+      }
+    }
+  });
+});
