@@ -94,7 +94,7 @@ function canonicalizeHosts(db: SqlDatabase): void {
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-const ROW_COLUMNS = 'host_name AS hostName, url, group_id AS groupId, priority, state, connection_state AS connectionState';
+const ROW_COLUMNS = 'host_name AS hostName, url, group_id AS groupId, priority, state, connection_state AS connectionState, not_after AS notAfter';
 const SUMMARY_COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType, fingerprint,
   spki_fingerprint AS spkiFingerprint, not_after AS notAfter, connection_state AS connectionState`;
 const COLUMNS = `${SUMMARY_COLUMNS}, created_at AS createdAt, updated_at AS updatedAt, connection_since AS connectionSince, last_error AS lastError,
@@ -396,7 +396,7 @@ export class EndpointStore {
     return this.select(SUMMARY_COLUMNS, filter) as EndpointSummary[];
   }
 
-  /** The entries as `nbwss list` shows them, without their pins. */
+  /** The entries as `nbwss list` and the metrics show them, without their pins. */
   listRows(filter: ListFilter = {}): EndpointRow[] {
     return this.select(ROW_COLUMNS, filter) as EndpointRow[];
   }

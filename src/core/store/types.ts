@@ -29,7 +29,7 @@ export type EndpointSummary = Pick<
   'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'pinType' | 'fingerprint' | 'spkiFingerprint' | 'notAfter' | 'connectionState'
 >;
 
-/** What `nbwss list` shows: no pin (1,000 pins cost more to read than the rest of the listing). */
-export type EndpointRow = Pick<EndpointRecord, 'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'connectionState'>;
+/** What `nbwss list` and the daemon's metrics show: no pin (1,000 pins cost more to read than the rest of the listing). */
+export type EndpointRow = Pick<EndpointRecord, 'hostName' | 'url' | 'groupId' | 'priority' | 'state' | 'connectionState' | 'notAfter'>;
 
 export type NewEndpoint = Omit<EndpointRecord, 'createdAt' | 'updatedAt' | 'connectionState' | 'connectionSince' | 'lastError'>;
