@@ -89,11 +89,26 @@ export class Deliveries {
   private pumpManyNow(): void {
     if (this.stopped) return;
     const groups = [...this.toPump];
+    // Acknowledged but not yet recorded: its rows are still pending; recordAcks() starts its next batch.
+    const unrecorded = new Set(this.acks.map((a) => a.groupId));
+    const { sends, started } = this.nextMessages(groups.filter((g) => !unrecorded.has(g)));
+    // Nothing is sent that is not recorded: if this write fails, nothing of this round was sent and it runs again.
+    if (started.length)
+      this.o.store.write(() => {
+        for (const d of started) this.o.store.outbox.startDelivery(d);
+      });
+    for (const g of groups) this.toPump.delete(g);
+    this.sendAll(sends);
+  }
+
+  /**
+   * What each group's connection gets next: the message in flight if that connection has not had it, else a new
+   * batch of the oldest pending notifications (in `started`: recorded before it is sent). Reads, never writes.
+   */
+  private nextMessages(groups: readonly string[]): { sends: [InFlight, EndpointConnection][]; started: Delivery[] } {
     const sends: [InFlight, EndpointConnection][] = [];
     const started: Delivery[] = [];
     for (const groupId of groups) {
-      // Acknowledged but not yet recorded: its rows are still pending; recordAcks() pumps it next.
-      if (this.acks.some((a) => a.groupId === groupId)) continue;
       const conn = this.o.connectionFor(groupId);
       if (!conn) continue;
       const f = this.flights.get(groupId);
@@ -118,12 +133,10 @@ export class Deliveries {
       started.push(d);
       sends.push([{ ...d, oldestAcceptedAt: rows[0]!.acceptedAt, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn]);
     }
-    // Nothing is sent that is not recorded: if this write fails, nothing of this round was sent and it runs again.
-    if (started.length)
-      this.o.store.write(() => {
-        for (const d of started) this.o.store.outbox.startDelivery(d);
-      });
-    for (const g of groups) this.toPump.delete(g);
+    return { sends, started };
+  }
+
+  private sendAll(sends: readonly [InFlight, EndpointConnection][]): void {
     for (const [f, conn] of sends) {
       this.flights.set(f.groupId, f);
       this.send(f, conn);
@@ -184,7 +197,14 @@ export class Deliveries {
     if (this.stopped || this.acks.length === 0) return;
     const acks = [...this.acks];
     const now = this.o.now().toISOString();
-    const removed = this.o.store.write(() => acks.map((f) => this.o.store.outbox.acknowledge(f.groupId, f.messageId, now)));
+    // The acknowledgements and the groups' next batches in one transaction: one commit per round of a backlog, not two.
+    let next: ReturnType<Deliveries['nextMessages']> = { sends: [], started: [] };
+    const removed = this.o.store.write(() => {
+      const removed = acks.map((f) => this.o.store.outbox.acknowledge(f.groupId, f.messageId, now));
+      next = this.nextMessages(acks.map((f) => f.groupId));
+      for (const d of next.started) this.o.store.outbox.startDelivery(d);
+      return removed;
+    });
     this.acks.splice(0, acks.length);
     acks.forEach((f, i) => {
       this.o.log.info(
@@ -193,7 +213,7 @@ export class Deliveries {
       );
       this.o.events?.acknowledged?.(f.groupId, removed[i] ?? 0, f.oldestAcceptedAt);
     });
-    this.pumpMany(acks.map((f) => f.groupId));
+    this.sendAll(next.sends);
   }
 
   /** The group no longer collects (no ACTIVATED endpoint): forget what was in flight. */
