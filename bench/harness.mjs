@@ -1,7 +1,7 @@
 // What the benchmarks that run nbwss as processes share: a bound on their time, cleanups run once at the end (or
 // at the bound), and one nbwss command run to completion.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './seed.mjs';
 
@@ -61,4 +61,12 @@ export async function addGroups(env, ep, root, groups) {
   const file = join(root, 'endpoints.json');
   writeFileSync(file, JSON.stringify(entries), { mode: 0o600 });
   await runNbwss(env, ['add', '--file', file, '--fingerprint', ep.fingerprint, '--timeout', '120000']);
+}
+
+/**
+ * One figure for `npm run bench:all`: appended as a JSON line to the file $BENCH_RESULTS names, when it is set
+ * (each benchmark prints its own lines as well, for when it runs alone).
+ */
+export function record(figure, value) {
+  if (process.env.BENCH_RESULTS) appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ figure, value })}\n`);
 }

@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
 import { startReferenceEndpoint } from '../dist/reference-endpoint.js';
 import { startNetBackupApi } from '../dist/netbackup-api.js';
-import { addGroups } from './harness.mjs';
+import { addGroups, record } from './harness.mjs';
 import { BIN } from './seed.mjs';
 
 const LIMIT_MS = Number(process.env.BENCH_LIMIT_MS ?? 120_000);
@@ -197,11 +197,15 @@ try {
   console.log('notifications through the daemon, on loopback (each notification goes to every group)');
   for (const g of GROUP_COUNTS) {
     const r = await notifications(g);
+    record(`notify.p50.${g}`, r.p50);
+    record(`notify.queued.${g}`, r.perSecond);
+    record(`notify.drain.${g}`, r.drainPerSecond);
     console.log(
       `  ${String(g).padStart(3)} group${g === 1 ? ' ' : 's'}: notify->ack p50 ${ms(r.p50)}  p99 ${ms(r.p99)} (${r.rounds} idle); ${r.n} queued while delivering: ${Math.round(r.perSecond)}/s acknowledged by every group (${Math.round(r.deliveriesPerSecond)} deliveries/s); a backlog of ${r.n} drained from the daemon's start: ${Math.round(r.drainPerSecond)}/s`,
     );
   }
   const c = await commands();
+  record('command.overhead.p50', pct(c.through, 50) - pct(c.direct, 50));
   console.log(`COMMAND round trip, ${c.clients} connections, 1000 sequential GETs against the REST stand-in`);
   console.log(`  through the daemon  p50 ${ms(pct(c.through, 50))}  p99 ${ms(pct(c.through, 99))}`);
   console.log(`  direct              p50 ${ms(pct(c.direct, 50))}  p99 ${ms(pct(c.direct, 99))}`);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { record } from './harness.mjs';
 import { BIN, seedStore } from './seed.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -42,6 +43,7 @@ const base = median(times[0]);
 console.log(`start-up, ${RUNS} interleaved runs each, median wall time (min-max); ratio to node -e 0`);
 for (const [k, [name]] of cases.entries()) {
   const m = median(times[k]);
+  record(`startup.${['node', 'version', 'list', 'list-json', 'list-names'][k]}`, m / base);
   console.log(
     `  ${name.padEnd(30)} ${m.toFixed(1).padStart(7)} ms  (${Math.min(...times[k]).toFixed(1)}-${Math.max(...times[k]).toFixed(1)})  ${(m / base).toFixed(2)}x`,
   );
