@@ -57,7 +57,7 @@ try {
 
 function render(f) {
   const get = (k) => f.get(k);
-  const n = (x, digits = 1) => (x === undefined ? 'not measured' : x.toFixed(digits));
+  const n = (x, digits = 1) => (x === undefined ? 'not measured' : x.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
   const rows = [];
   const row = (figure, now, target) => rows.push(`| ${figure} | ${now} | ${target} |`);
   for (const g of GROUPS) {
@@ -67,7 +67,7 @@ function render(f) {
   if (big) {
     const growth = get(`daemon.connect.${big}`) / get(`daemon.connect.${small}`);
     const perDoubling = growth ** (1 / Math.log2(big / small));
-    row(`daemon: start, cost per doubling of the groups (${small} → ${big})`, `${perDoubling.toFixed(2)}×`, '≤ 2.2×');
+    row(`daemon: start, cost per doubling of the groups (${small.toLocaleString('en')} → ${big.toLocaleString('en')})`, `${perDoubling.toFixed(2)}×`, '≤ 2.2×');
   }
   for (const g of GROUPS)
     row(`daemon: fail over all ${g.toLocaleString('en')} groups (priority 1 drops)`, `${n(get(`daemon.failover.${g}`), 2)} s`, g === 2000 ? '< 5 s' : '');
