@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { appendAudit } from '../core/audit.js';
 import { RestClient } from '../core/api/rest.js';
 import { API_PIN_META, apiTrust } from '../core/api/trust.js';
-import { Deliveries, type GroupDelivery } from './delivery.js';
-import type { GroupOutbox } from '../core/store/outbox.js';
+import { Deliveries } from './delivery.js';
+import { type GroupStatus, groupStatuses } from './status.js';
 import { failureKind, type Metrics } from './metrics.js';
 import { Poller, type SourceStatus } from './poller.js';
 import { StoreRetry } from './store-retry.js';
@@ -33,19 +33,6 @@ export interface DaemonOptions {
   sharedUrl?: string;
   /** Coordination timings (tests shorten them). */
   coordination?: Pick<CoordinatorOptions, 'heartbeatMs' | 'fenceMs' | 'graceMs' | 'settleMs'>;
-}
-
-export interface GroupStatus {
-  groupId: string;
-  connected: string | null;
-  since: string | null;
-  endpoints: { hostName: string; priority: number; connection: 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED'; lastError: string | null }[];
-  /** The group's notifications: pending, the oldest pending's age, the message in flight, acknowledged/refused/dropped. */
-  notifications: Omit<GroupOutbox, 'groupId'> & GroupDelivery & { oldestPendingAgeSeconds: number | null };
-  /** What the connected endpoint's connection uses now (property changes reach live connections). */
-  inForce: { keepAliveMs: number; maxPongMiss: number; maxCommandsInFlight: number } | null;
-  /** A shared store: the daemon serving the group (host and pid), null when none does. */
-  owner?: string | null;
 }
 
 const pinOf = (t: ConnectTarget) => `${t.pinType}|${t.fingerprint}|${t.spkiFingerprint}`;
@@ -629,66 +616,23 @@ export class Daemon {
     polling: SourceStatus[];
     cluster?: ClusterView & { serving: string[] };
   } {
-    const byGroup = new Map<string, GroupStatus>();
-    const outboxes = new Map(this.o.store.outbox.groups().map((g) => [g.groupId, g]));
-    const now = this.now().getTime();
-    const group = (groupId: string): GroupStatus => {
-      const known = byGroup.get(groupId);
-      if (known) return known;
-      const { groupId: _, ...ob } = outboxes.get(groupId) ?? {
-        groupId,
-        pending: 0,
-        oldestAcceptedAt: null,
-        acknowledged: 0,
-        lastAcknowledgedAt: null,
-        refused: 0,
-        lastRefusedAt: null,
-        dropped: 0,
-      };
-      const g: GroupStatus = {
-        groupId,
-        connected: null,
-        since: null,
-        endpoints: [],
-        notifications: {
-          ...ob,
-          oldestPendingAgeSeconds: ob.oldestAcceptedAt ? Math.max(0, Math.round((now - Date.parse(ob.oldestAcceptedAt)) / 1000)) : null,
-          ...this.deliveries.status(groupId),
-        },
-        inForce: null,
-      };
-      byGroup.set(groupId, g);
-      return g;
-    };
+    const c = this.coordinator;
     const owners = new Map<string, string>();
-    for (const d of this.coordinator?.lastView.daemons ?? []) for (const gid of d.groups) owners.set(gid, `${d.host} pid ${d.pid}`);
-    for (const r of this.o.store.list()) {
-      if (r.state !== 'ACTIVATED') continue;
-      const account = accountFor(r.hostName);
-      const g = group(r.groupId);
-      if (this.coordinator) g.owner = owners.get(r.groupId) ?? null;
-      if (this.coordinator && !this.coordinator.owns(r.groupId)) {
-        // Another daemon's group: as that daemon recorded it in the shared store.
-        if (r.connectionState === 'CONNECTED') g.connected = r.hostName;
-        g.endpoints.push({ hostName: r.hostName, priority: r.priority, connection: r.connectionState, lastError: null });
-        continue;
-      }
-      const c = this.conns.get(account);
-      const connection = c?.state === 'established' ? 'CONNECTED' : c?.state === 'connecting' ? 'CONNECTING' : 'DISCONNECTED';
-      if (connection === 'CONNECTED') {
-        g.connected = r.hostName;
-        g.since = c!.since.toISOString();
-        const s = c!.inForce;
-        g.inForce = { keepAliveMs: s.keepAliveMs, maxPongMiss: s.maxPongMiss, maxCommandsInFlight: s.maxCommandsInFlight };
-      }
-      g.endpoints.push({ hostName: r.hostName, priority: r.priority, connection, lastError: this.lastErrors.get(account) ?? null });
-    }
-    // Groups that still hold notifications without an ACTIVATED endpoint (about to be dropped).
-    for (const [g, ob] of outboxes) if (ob.pending > 0) group(g);
+    for (const d of c?.lastView.daemons ?? []) for (const gid of d.groups) owners.set(gid, `${d.host} pid ${d.pid}`);
+    const groups = groupStatuses({
+      entries: this.o.store.listRows(),
+      outboxes: this.o.store.outbox.groups(),
+      now: this.now().getTime(),
+      account: accountFor,
+      connection: (account) => this.conns.get(account),
+      lastError: (account) => this.lastErrors.get(account),
+      delivery: (groupId) => this.deliveries.status(groupId),
+      ...(c ? { shared: { owners, owns: (groupId: string) => c.owns(groupId) } } : {}),
+    });
     const t = this.api.settings.trust;
     const base = this.api.settings.baseUrl;
     return {
-      groups: [...byGroup.values()],
+      groups,
       api: {
         baseUrl: base.origin + base.pathname,
         trust: t.kind === 'ca' ? 'api.caFile' : t.kind === 'pin' ? `pinned ${t.pin.fingerprint}` : `none: ${t.why}`,
