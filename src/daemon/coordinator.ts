@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { CHANNEL, groupLockKey, loadPg, POLLER_LOCK_KEY } from '../core/store/pg/announce.js';
 import type { Logger } from './connection.js';
+import { settling, shareDecision } from './share.js';
 
 /**
  * Several daemons on one shared (PostgreSQL) store: which server groups this
@@ -285,12 +286,12 @@ export class Coordinator {
         this.o.poller(true);
       }
     }
-    const share = this.keyOk === false ? 0 : Math.ceil(candidates.length / Math.max(1, live));
-    const sinceSession = this.mono() - this.sessionStart;
-    const waiting = this.sessions > 1 ? sinceSession < this.graceMs : sinceSession < this.settleMs;
-    if (!waiting && this.held.size > share && (live > 1 || share === 0)) {
+    const waiting = settling(this.sessions, this.mono() - this.sessionStart, this.settleMs, this.graceMs);
+    const decision = shareDecision({ held: this.held, candidates, live, keyOk: this.keyOk, waiting });
+    const { share } = decision;
+    if (decision.kind === 'handBack') {
       // Hand one group back per round: closed first, then unlocked.
-      const g = [...this.held].sort().at(-1)!;
+      const g = decision.group;
       this.held.delete(g);
       this.unlockPending.add(g);
       this.o.owned(this.held);
@@ -298,14 +299,16 @@ export class Coordinator {
       await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
       this.unlockPending.delete(g);
       this.o.log.info({ group: g, share, live }, 'handed a group to another daemon');
-    } else if (!waiting && this.held.size < share) {
+    } else if (decision.kind === 'take') {
       const locked = await this.lockedKeys(c);
-      for (const g of candidates) {
-        if (this.held.size >= share) break;
-        if (this.held.has(g) || locked.has(groupLockKey(g))) continue;
+      let taken = 0;
+      for (const g of decision.tryGroups) {
+        if (taken >= decision.count) break;
+        if (locked.has(groupLockKey(g))) continue;
         const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [groupLockKey(g)]);
         if (r.rows[0].ok) {
           this.held.add(g);
+          taken++;
           changed = true;
         }
       }
