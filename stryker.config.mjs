@@ -5,7 +5,8 @@ export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutate.config.ts' },
   // The pure core the fast tests cover: details and URL rules, the JSON parser, host identity,
-  // certificates and pins, the file secret store, text escaping, and the daemon's planner.
+  // certificates and pins, the file secret store, text escaping, and the daemon's decisions (planner, the
+  // shared store's division of groups, the status of its groups).
   // (Services, the store, the details URL fetch and the daemon's I/O are covered by the
   // end-to-end suite instead: mutating them with network tests per mutant takes hours here.)
   mutate: [
@@ -16,6 +17,8 @@ export default {
     'src/core/secrets/index.ts',
     'src/core/text.ts',
     'src/daemon/plan.ts',
+    'src/daemon/share.ts',
+    'src/daemon/status.ts',
     'src/core/api/command.ts',
     'src/core/notify/notification.ts',
     'src/core/poll/map.ts',
