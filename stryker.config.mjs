@@ -19,6 +19,8 @@ export default {
     'src/daemon/plan.ts',
     'src/daemon/share.ts',
     'src/daemon/status.ts',
+    'src/daemon/delivery.ts',
+    'src/core/store/outbox.ts',
     'src/core/api/command.ts',
     'src/core/notify/notification.ts',
     'src/core/poll/map.ts',

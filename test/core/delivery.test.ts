@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { EndpointStore } from '../../src/core/store/db.js';
 import type { EndpointConnection } from '../../src/daemon/connection.js';
-import { Deliveries } from '../../src/daemon/delivery.js';
+import { Deliveries, type DeliveryOptions } from '../../src/daemon/delivery.js';
 import { BUSY_RETRY_MAX_MS, FAILED_RETRY_MAX_MS, retryDelayMs, StoreRetry } from '../../src/daemon/store-retry.js';
 import { StoreBusy } from '../../src/core/store/db.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -15,12 +15,13 @@ import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 afterAll(cleanupTempDirs);
 const open: EndpointStore[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   for (const s of open.splice(0)) s.close();
 });
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
-function setUp(groups = ['sg1']) {
+function setUp(groups = ['sg1'], events?: DeliveryOptions['events']) {
   const store = EndpointStore.open(join(tempDir(), 'store'));
   open.push(store);
   store.write(() => {
@@ -75,6 +76,7 @@ function setUp(groups = ['sg1']) {
     resendMs: () => resendMs,
     now: () => new Date(),
     mono: () => performance.now(),
+    events,
   });
   const queue = (ids: number[]) =>
     store.write(() =>
@@ -87,7 +89,7 @@ function setUp(groups = ['sg1']) {
   const ack = (g: string, text: string) =>
     d.onResponse(g, { version: '1.0', id: JSON.parse(text).id, type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: 0, payload: [] });
   const jobIds = (text: string) => (JSON.parse(text).payload as { data: { jobId: number }[] }[]).flatMap((e) => e.data.map((x) => x.jobId));
-  return { store, d, sent, queue, ack, jobIds, waitSent, setResend: (ms: number) => (resendMs = ms) };
+  return { store, d, sent, conns, queue, ack, jobIds, waitSent, setResend: (ms: number) => (resendMs = ms) };
 }
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -300,5 +302,202 @@ describe('retryDelayMs and StoreRetry', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+// What mutation testing (npm run mutate) found no test for: each case fails if the rule it names is removed.
+describe('Deliveries: the rest of the rules', () => {
+  it('stamped() changes only a header at the start of the message', async () => {
+    const { stamped } = await import('../../src/daemon/delivery.js');
+    const inner = 'x{"version":"1.0","id":"A","type":"NOTIFICATION","subType":"REQUEST","timeStamp":1}';
+    expect(stamped(inner, 2)).toBe(inner);
+  });
+
+  it('a message id is an upper-case UUID', () => {
+    const { d, sent, queue } = setUp();
+    queue([1]);
+    d.pumpAll();
+    expect(JSON.parse(sent.get('sg1')![0]!).id).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+    d.stop();
+  });
+
+  it('events: sent (first time, then again), acknowledged with the count and when the oldest was accepted', async () => {
+    const seen: unknown[][] = [];
+    const { d, sent, queue, ack, setResend, waitSent, store } = setUp(['sg1'], {
+      sent: (g, first) => seen.push(['sent', g, first]),
+      acknowledged: (g, n, oldest) => seen.push(['acknowledged', g, n, oldest]),
+    });
+    queue([1, 2]);
+    const accepted = store.outbox.pending('sg1', 10)[0]!.acceptedAt;
+    setResend(20);
+    d.pumpAll();
+    await waitSent('sg1', 2);
+    setResend(60_000);
+    ack('sg1', sent.get('sg1')![0]!);
+    await tick();
+    d.stop();
+    expect(seen[0]).toEqual(['sent', 'sg1', true]);
+    expect(seen.slice(1, -1).every((e) => e[0] === 'sent' && e[2] === false)).toBe(true);
+    expect(seen.at(-1)).toEqual(['acknowledged', 'sg1', 2, accepted]);
+  });
+
+  it('a resend finds the group without a connection: nothing sent then, the message goes again (same id) when it is back', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d, sent, conns, queue, setResend, waitSent } = setUp();
+    const conn = conns.get('sg1')!;
+    queue([1]);
+    setResend(20);
+    d.pumpAll();
+    conns.delete('sg1');
+    vi.advanceTimersByTime(100); // several resend times pass without a connection
+    vi.useRealTimers();
+    expect(sent.get('sg1')).toHaveLength(1);
+    setResend(60_000);
+    conns.set('sg1', conn);
+    d.pump('sg1');
+    await waitSent('sg1', 2);
+    expect(JSON.parse(sent.get('sg1')![1]!).id).toBe(JSON.parse(sent.get('sg1')![0]!).id);
+    d.stop();
+  });
+
+  it('after stop(), no resend', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { d, sent, queue, setResend } = setUp();
+    queue([1]);
+    setResend(20);
+    d.pumpAll();
+    d.stop();
+    vi.advanceTimersByTime(100);
+    vi.useRealTimers();
+    expect(sent.get('sg1')).toHaveLength(1);
+  });
+
+  it('forget(): the message in flight is no longer this daemon’s; adopt(): the store’s message goes again with its id', async () => {
+    const { d, sent, queue, store } = setUp();
+    queue([1]);
+    d.pumpAll();
+    const id = JSON.parse(sent.get('sg1')![0]!).id;
+    d.forget('sg1');
+    expect(d.status('sg1').inFlight).toBeNull();
+    d.adopt('sg1'); // as a daemon taking the group over: the message recorded in the store
+    expect(d.status('sg1').inFlight).toMatchObject({ id, count: 1 });
+    d.pump('sg1');
+    expect(sent.get('sg1')!.map((t) => JSON.parse(t).id)).toEqual([id, id]);
+    store.write(() => store.outbox.drop('sg1'));
+    d.adopt('sg1'); // nothing in flight in the store any more
+    expect(d.status('sg1').inFlight).toBeNull();
+    d.stop();
+  });
+});
+
+describe('Outbox: bounds, drops and unknown acknowledgements', () => {
+  const now = '2026-12-02T12:00:00.000Z';
+  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ object: 'JOB' as const, data: JSON.stringify({ jobId: i }) }));
+
+  it('a group is queued while all fit under maxQueued, refused (named with its pending count, counted) once they do not', () => {
+    const { store } = setUp(['a']);
+    expect(store.write(() => store.outbox.enqueue(items(2), 3, now))).toEqual({ queued: ['a'], refused: [] });
+    expect(store.write(() => store.outbox.enqueue(items(1), 3, now))).toEqual({ queued: ['a'], refused: [] });
+    expect(store.write(() => store.outbox.enqueue(items(1), 3, now))).toEqual({ queued: [], refused: [{ groupId: 'a', pending: 3 }] });
+    expect(store.outbox.groups()[0]).toMatchObject({ pending: 3, refused: 1, lastRefusedAt: now });
+  });
+
+  it('7,000 notifications in one run: written in chunks (one statement could not bind them all), every one in order', () => {
+    const { store } = setUp(['a']);
+    store.write(() => store.outbox.enqueue(items(7000), 100_000, now));
+    const rows = store.outbox.pending('a', 10_000);
+    expect(rows.map((r) => JSON.parse(r.data).jobId)).toEqual([...Array(7000).keys()]);
+  });
+
+  it('drop(): a group’s pending notifications and its message in flight go, counted as dropped', () => {
+    const { d, store, queue } = setUp(['a', 'b']);
+    queue([1, 2]);
+    d.pumpAll();
+    d.stop();
+    expect(store.write(() => store.outbox.drop('a'))).toBe(2);
+    expect(store.outbox.deliveries().map((x) => x.groupId)).toEqual(['b']);
+    expect(store.outbox.groups().find((g) => g.groupId === 'a')).toMatchObject({ pending: 0, dropped: 2 });
+    expect(store.outbox.groups().find((g) => g.groupId === 'b')).toMatchObject({ pending: 2, dropped: 0 });
+  });
+
+  it('an acknowledgement for a message the store does not hold removes nothing', () => {
+    const { store, queue } = setUp(['a']);
+    queue([1]);
+    expect(store.write(() => store.outbox.acknowledge('a', 'NO-SUCH-ID', now))).toBe(0);
+    expect(store.outbox.groups()[0]).toMatchObject({ pending: 1, acknowledged: 0 });
+  });
+});
+
+describe('Deliveries: a group without a connection, resends in the log, a take-over per group', () => {
+  it('a group without a connection: no batch is built or recorded; it goes out when the group connects', () => {
+    const { d, sent, conns, queue, store } = setUp();
+    const conn = conns.get('sg1')!;
+    conns.delete('sg1');
+    queue([1]);
+    d.pumpAll();
+    expect(store.outbox.deliveries()).toEqual([]);
+    conns.set('sg1', conn);
+    d.pump('sg1');
+    expect(sent.get('sg1')).toHaveLength(1);
+    d.stop();
+  });
+
+  it('only a resend is logged at info as "sent again", with its attempt', async () => {
+    const infos: [Record<string, unknown>, string][] = [];
+    const store = EndpointStore.open(join(tempDir(), 'store'));
+    open.push(store);
+    const sent: string[] = [];
+    let resend = 20;
+    const d = new Deliveries({
+      store,
+      log: { ...silent, info: (o: Record<string, unknown>, m: string) => void infos.push([o, m]) },
+      connectionFor: () =>
+        ({
+          target: { hostName: 'h', groupId: 'sg1' },
+          sendNotification: (t: string) => {
+            sent.push(t);
+            return Promise.resolve(true);
+          },
+        }) as never,
+      resendMs: () => resend,
+      now: () => new Date(),
+      mono: () => performance.now(),
+    });
+    store.write(() => {
+      store.insert(
+        {
+          hostName: 'h.test',
+          url: 'wss://h.test/x',
+          groupId: 'sg1',
+          priority: 1,
+          state: 'ACTIVATED',
+          pinType: 'cert',
+          certPem: 'x',
+          fingerprint: 'AA',
+          spkiFingerprint: 'BB',
+          notAfter: '2030-01-01T00:00:00.000Z',
+        },
+        new Date().toISOString(),
+      );
+      store.outbox.enqueue([{ object: 'JOB', data: '{"jobId":1}' }], 10, new Date().toISOString());
+    });
+    d.pumpAll();
+    expect(infos.filter(([, m]) => m.includes('sent again'))).toEqual([]);
+    await vi.waitFor(() => expect(sent.length).toBeGreaterThanOrEqual(2));
+    resend = 60_000;
+    d.stop();
+    expect(infos.find(([, m]) => m === 'notifications sent again (same id)')?.[0]).toMatchObject({ group: 'sg1', attempts: 2 });
+  });
+
+  it('adopt() takes the message the store holds for that group, not another group’s', () => {
+    const { d, sent, queue } = setUp(['a', 'b']);
+    queue([1]);
+    d.pumpAll();
+    const idOf = (g: string) => JSON.parse(sent.get(g)![0]!).id;
+    d.adopt('b');
+    expect(d.status('b').inFlight?.id).toBe(idOf('b'));
+    d.adopt('a');
+    expect(d.status('a').inFlight?.id).toBe(idOf('a'));
+    d.stop();
   });
 });
