@@ -203,8 +203,8 @@ export class Daemon {
   /** The group's established connection (looked up among the group's endpoints: deliveries ask on every event). */
   private connectionOf(groupId: string): EndpointConnection | undefined {
     for (const account of this.accountsByGroup.get(groupId) ?? []) {
-      const c = this.conns.get(account);
-      if (c?.state === 'established' && c.target.groupId === groupId) return c;
+      const conn = this.conns.get(account);
+      if (conn?.state === 'established' && conn.target.groupId === groupId) return conn;
     }
     return undefined;
   }
@@ -225,9 +225,9 @@ export class Daemon {
 
   /** What the REST client is made from, and a key that changes when any of it does. */
   private apiInputs() {
-    const p = this.o.properties();
+    const props = this.o.properties();
     const pin = this.o.store.getMeta(API_PIN_META);
-    return { p, pin, key: JSON.stringify([p['api.baseUrl'], p['api.caFile'], p['api.timeout'], p['api.maxBodyBytes'], pin]) };
+    return { p: props, pin, key: JSON.stringify([props['api.baseUrl'], props['api.caFile'], props['api.timeout'], props['api.maxBodyBytes'], pin]) };
   }
 
   private refreshApi(): void {
@@ -267,8 +267,8 @@ export class Daemon {
   /** Re-read the properties (SIGHUP) and reconcile; live connections take the new values at once. */
   reload(): Promise<void> {
     this.schedulePeriod();
-    const s = this.settings();
-    for (const c of this.conns.values()) c.applySettings(s);
+    const settings = this.settings();
+    for (const conn of this.conns.values()) conn.applySettings(settings);
     return this.reconcile();
   }
 
@@ -382,8 +382,8 @@ export class Daemon {
     const endpoints = accounts.map((account) => toPlanEndpoint(account, this.targetsSeen.get(account)!));
     const connections: PlanConnection[] = [];
     for (const account of accounts) {
-      const c = this.conns.get(account);
-      if (c) connections.push(toPlanConnection(account, c));
+      const conn = this.conns.get(account);
+      if (conn) connections.push(toPlanConnection(account, conn));
     }
     return plan({ endpoints, connections, failures: this.failures, now: this.mono() });
   }
@@ -404,8 +404,8 @@ export class Daemon {
     } catch (e) {
       // The store cannot be read (a shared store away): keep what was seen, but never a group this daemon no longer
       // holds — its connections are closed now, before its lock is released.
-      const c = this.coordinator;
-      if (c) this.see(new Map([...this.targetsSeen].filter(([, t]) => c.owns(t.groupId))));
+      const coordinator = this.coordinator;
+      if (coordinator) this.see(new Map([...this.targetsSeen].filter(([, target]) => coordinator.owns(target.groupId))));
       this.o.log.error({ err: (e as Error).message }, 'the store cannot be read: connections are kept as they are');
     }
     try {
@@ -432,8 +432,8 @@ export class Daemon {
         this.conns.delete(a.account);
         this.establishedAt.delete(a.account);
         conn.close(1000, a.why);
-        const g = conn.target.groupId;
-        this.closing.set(g, [...(this.closing.get(g) ?? []), conn.socketClosed()]);
+        const { groupId } = conn.target;
+        this.closing.set(groupId, [...(this.closing.get(groupId) ?? []), conn.socketClosed()]);
         this.writeState(conn.target, 'DISCONNECTED', null);
       }
     }
@@ -452,8 +452,8 @@ export class Daemon {
       const next = this.planGroup(groupId).find((a): a is Extract<Action, { kind: 'connect' }> => a.kind === 'connect');
       if (!next) return;
       const account = next.candidates[0]!;
-      const t = this.targetsSeen.get(account)!;
-      const conn = new EndpointConnection(t, this.settings(), this.o.log, this.commands);
+      const target = this.targetsSeen.get(account)!;
+      const conn = new EndpointConnection(target, this.settings(), this.o.log, this.commands);
       this.conns.set(account, conn);
       this.o.metrics?.connectAttempts.inc();
       const started = this.mono();
@@ -464,7 +464,7 @@ export class Daemon {
         this.conns.delete(account);
         const reason = e instanceof ConnectError ? e.message : String(e);
         this.o.metrics?.connectFailures.inc({ reason: failureKind(reason) });
-        this.fail(t, reason);
+        this.fail(target, reason);
         continue;
       }
       this.o.metrics?.connectDuration.observe((this.mono() - started) / 1000);
@@ -476,10 +476,10 @@ export class Daemon {
       // breaks the protocol at once backs off 1, 2, 4 … s like one that refuses.
       this.lastErrors.delete(account);
       this.establishedAt.set(account, this.mono());
-      this.o.log.info({ host: t.hostName, group: groupId, priority: t.priority }, 'connected');
-      this.writeState(t, 'CONNECTED', null);
+      this.o.log.info({ host: target.hostName, group: groupId, priority: target.priority }, 'connected');
+      this.writeState(target, 'CONNECTED', null);
       conn.once('closed', (reason: string) => this.onClosed(account, conn, reason));
-      conn.on('notification-response', (m) => this.deliveries.onResponse(groupId, m));
+      conn.on('notification-response', (message) => this.deliveries.onResponse(groupId, message));
       // The message in flight (or the next batch) goes to the group's new connection at once.
       this.deliveries.pump(groupId);
       return;
@@ -521,9 +521,9 @@ export class Daemon {
     const { hostName } = entry;
     const account = accountFor(hostName);
     const now = this.mono();
-    const f = nextFailure(this.failures.get(account), now, this.o.properties()['connectionInfo.period'] * 1000);
-    this.failures.set(account, f);
-    this.o.log.warn({ host: hostName, reason, retryInMs: Math.round(f.nextAt - now) }, 'connection attempt failed');
+    const failure = nextFailure(this.failures.get(account), now, this.o.properties()['connectionInfo.period'] * 1000);
+    this.failures.set(account, failure);
+    this.o.log.warn({ host: hostName, reason, retryInMs: Math.round(failure.nextAt - now) }, 'connection attempt failed');
     this.recordError(entry, reason);
   }
 
@@ -574,17 +574,17 @@ export class Daemon {
   }
 
   private settings(): ConnectionSettings {
-    const p = this.o.properties();
+    const props = this.o.properties();
     return {
-      sendTimeoutMs: p['notification.sendTimeout'],
-      keepAliveMs: p['keepAlive.scheduledRate'] * 1000,
-      maxPongMiss: p['keepAlive.maxPongMissAllowed'],
-      ignoreDecoder: p['exception.ignoreDecoder'],
-      connectTimeoutMs: p['connect.timeout'],
-      maxCommandsInFlight: p['api.maxInFlight'] || p['scheduledExecutor.threadPoolSize'] * 8,
-      maxCommandsQueued: p['api.maxQueued'],
-      maxQueuedBytes: p['api.maxQueuedBytes'],
-      maxSendBufferBytes: p['api.maxSendBuffer'],
+      sendTimeoutMs: props['notification.sendTimeout'],
+      keepAliveMs: props['keepAlive.scheduledRate'] * 1000,
+      maxPongMiss: props['keepAlive.maxPongMissAllowed'],
+      ignoreDecoder: props['exception.ignoreDecoder'],
+      connectTimeoutMs: props['connect.timeout'],
+      maxCommandsInFlight: props['api.maxInFlight'] || props['scheduledExecutor.threadPoolSize'] * 8,
+      maxCommandsQueued: props['api.maxQueued'],
+      maxQueuedBytes: props['api.maxQueuedBytes'],
+      maxSendBufferBytes: props['api.maxSendBuffer'],
     };
   }
 
@@ -595,13 +595,13 @@ export class Daemon {
   private dropOrphanedOutboxes(): void {
     const outbox = this.o.store.outbox;
     const collecting = new Set(outbox.collectingGroups());
-    for (const g of outbox.pendingGroups()) {
-      if (collecting.has(g)) continue;
-      const n = this.o.store.write(() => (collecting.has(g) ? 0 : outbox.drop(g)));
-      this.deliveries.forget(g);
-      if (n === 0) continue;
-      const detail = `dropped ${n} pending notification${n === 1 ? '' : 's'} of group ${g}: it has no ACTIVATED endpoint`;
-      this.o.log.warn({ group: safeGroup(g), dropped: n }, 'notifications dropped: the group has no ACTIVATED endpoint');
+    for (const groupId of outbox.pendingGroups()) {
+      if (collecting.has(groupId)) continue;
+      const dropped = this.o.store.write(() => (collecting.has(groupId) ? 0 : outbox.drop(groupId)));
+      this.deliveries.forget(groupId);
+      if (dropped === 0) continue;
+      const detail = `dropped ${dropped} pending notification${dropped === 1 ? '' : 's'} of group ${groupId}: it has no ACTIVATED endpoint`;
+      this.o.log.warn({ group: safeGroup(groupId), dropped }, 'notifications dropped: the group has no ACTIVATED endpoint');
       try {
         appendAudit(this.o.store.home, { command: 'daemon', hosts: [], detail, outcome: 'ok' });
       } catch (e) {
@@ -616,9 +616,9 @@ export class Daemon {
     polling: SourceStatus[];
     cluster?: ClusterView & { serving: string[] };
   } {
-    const c = this.coordinator;
+    const coordinator = this.coordinator;
     const owners = new Map<string, string>();
-    for (const d of c?.lastView.daemons ?? []) for (const gid of d.groups) owners.set(gid, `${d.host} pid ${d.pid}`);
+    for (const daemon of coordinator?.lastView.daemons ?? []) for (const groupId of daemon.groups) owners.set(groupId, `${daemon.host} pid ${daemon.pid}`);
     const groups = groupStatuses({
       entries: this.o.store.listRows(),
       outboxes: this.o.store.outbox.groups(),
@@ -627,15 +627,15 @@ export class Daemon {
       connection: (account) => this.conns.get(account),
       lastError: (account) => this.lastErrors.get(account),
       delivery: (groupId) => this.deliveries.status(groupId),
-      ...(c ? { shared: { owners, owns: (groupId: string) => c.owns(groupId) } } : {}),
+      ...(coordinator ? { shared: { owners, owns: (groupId: string) => coordinator.owns(groupId) } } : {}),
     });
-    const t = this.api.settings.trust;
+    const trust = this.api.settings.trust;
     const base = this.api.settings.baseUrl;
     return {
       groups,
       api: {
         baseUrl: base.origin + base.pathname,
-        trust: t.kind === 'ca' ? 'api.caFile' : t.kind === 'pin' ? `pinned ${t.pin.fingerprint}` : `none: ${t.why}`,
+        trust: trust.kind === 'ca' ? 'api.caFile' : trust.kind === 'pin' ? `pinned ${trust.pin.fingerprint}` : `none: ${trust.why}`,
         auth: this.poller.auth,
         version: this.poller.version,
       },
