@@ -8,6 +8,7 @@ import { statusView } from '../../src/cli/output/status-view.js';
 import { details, detailsFile, newHome } from '../helpers/cli.js';
 import { useTlsEndpoint } from '../helpers/fixtures.js';
 import { injectedIO as io } from '../helpers/io.js';
+import { jobNotification } from '../helpers/setup.js';
 import { STATUS, STATUS_NOW } from '../helpers/status-fixture.js';
 
 // status, notify and api in-process (main with injected IO), piped and at a terminal, exact output. What only a
@@ -83,22 +84,7 @@ describe('notify in-process', () => {
     const h = newHome();
     const add = io(false);
     expect(await main(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'notify.test' })), '--yes'], add.streams, h.env)).toBe(0);
-    // A JOB notification of the guide's shape (Table "JOB notification data").
-    const job = JSON.stringify({
-      object: 'JOB',
-      data: {
-        jobId: 7,
-        parentJobId: 7,
-        jobType: 'BACKUP',
-        state: 'DONE',
-        status: 0,
-        startTime: 1459829674,
-        policyName: 'p',
-        policyType: 'VMWARE',
-        scheduleType: 'ST_FULL',
-        clientName: 'c',
-      },
-    });
+    const job = JSON.stringify(jobNotification(7));
     const piped = io(false);
     (piped.streams.stdin as PassThrough).end(`${job}\n${job.replace('"jobId":7', '"jobId":8')}\n`);
     expect(await main(['notify'], piped.streams, h.env)).toBe(0);

@@ -21,26 +21,30 @@ afterEach(() => {
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
+/** An ACTIVATED entry of group `groupId` (inside a write). */
+function insertEndpoint(store: EndpointStore, hostName: string, groupId: string): void {
+  store.insert(
+    {
+      hostName,
+      url: `wss://${hostName}/nbwss`,
+      groupId,
+      priority: 1,
+      state: 'ACTIVATED',
+      pinType: 'cert',
+      certPem: 'x',
+      fingerprint: 'AA',
+      spkiFingerprint: 'BB',
+      notAfter: '2030-01-01T00:00:00.000Z',
+    },
+    new Date().toISOString(),
+  );
+}
+
 function setUp(groups = ['sg1'], events?: DeliveryOptions['events']) {
   const store = EndpointStore.open(join(tempDir(), 'store'));
   open.push(store);
   store.write(() => {
-    for (const [i, g] of groups.entries())
-      store.insert(
-        {
-          hostName: `h${i}.test`,
-          url: `wss://h${i}.test/nbwss`,
-          groupId: g,
-          priority: 1,
-          state: 'ACTIVATED',
-          pinType: 'cert',
-          certPem: 'x',
-          fingerprint: 'AA',
-          spkiFingerprint: 'BB',
-          notAfter: '2030-01-01T00:00:00.000Z',
-        },
-        new Date().toISOString(),
-      );
+    for (const [i, g] of groups.entries()) insertEndpoint(store, `h${i}.test`, g);
   });
   const sent = new Map<string, string[]>();
   const waiters = new Set<() => void>();
@@ -464,21 +468,7 @@ describe('Deliveries: a group without a connection, resends in the log, a take-o
       mono: () => performance.now(),
     });
     store.write(() => {
-      store.insert(
-        {
-          hostName: 'h.test',
-          url: 'wss://h.test/x',
-          groupId: 'sg1',
-          priority: 1,
-          state: 'ACTIVATED',
-          pinType: 'cert',
-          certPem: 'x',
-          fingerprint: 'AA',
-          spkiFingerprint: 'BB',
-          notAfter: '2030-01-01T00:00:00.000Z',
-        },
-        new Date().toISOString(),
-      );
+      insertEndpoint(store, 'h.test', 'sg1');
       store.outbox.enqueue([{ object: 'JOB', data: '{"jobId":1}' }], 10, new Date().toISOString());
     });
     d.pumpAll();
