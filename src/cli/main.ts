@@ -15,7 +15,7 @@ declare const NBWSS_VERSION: string;
 export const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
 
 /** The global options that take a value: what follows them is not the command's name. */
-const GLOBAL_VALUE_OPTIONS = ['--home', '--secret-store', '--store'];
+export const GLOBAL_VALUE_OPTIONS = ['--home', '--secret-store', '--store'];
 
 /**
  * The command a command line runs, when its first word after the global options names one (`nbwss --home D list`);

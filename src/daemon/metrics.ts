@@ -15,26 +15,28 @@ import type { EndpointStore } from '../core/store/db.js';
 export const METRICS_MAX_CONNECTIONS = 16;
 
 type Series = { labels: Record<string, string>; value: number };
+/** What the scrape-time gauges are computed from: the store's rows and outboxes, read once per scrape. */
+type StoreSnapshot = { list: ReturnType<EndpointStore['listRows']>; outbox: ReturnType<EndpointStore['outbox']['groups']> };
 
 /**
  * A gauge whose series are computed whole at scrape time and printed in the text exposition format here, after the
  * registry's metrics: with 2,000 groups these are 10,000 series, and prom-client's labelled gauges (a hash and a
  * reset per series, then a general formatter per line) were most of the scrape's time (`npm run bench:daemon`).
  */
-interface ScrapeGauge {
+interface ScrapeGauge<S = unknown> {
   name: string;
   help: string;
-  series: () => Series[];
+  series: (snapshot: S) => Series[];
 }
 
 /** A label value in the text format: backslash, double quote and line feed escaped. */
 const labelValue = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 
-export function renderScrapeGauges(gauges: readonly ScrapeGauge[]): string {
+export function renderScrapeGauges<S>(gauges: readonly ScrapeGauge<S>[], snapshot: S): string {
   const out: string[] = [];
   for (const g of gauges) {
     out.push(`# HELP ${g.name} ${g.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${g.name} gauge`);
-    for (const { labels, value } of g.series()) {
+    for (const { labels, value } of g.series(snapshot)) {
       const l = Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`);
       out.push(`${g.name}${l.length ? `{${l.join(',')}}` : ''} ${Number.isFinite(value) ? value : Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf'}`);
     }
@@ -135,21 +137,19 @@ export class Metrics {
 
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   /** What one scrape reads from the store, read once for all the gauges that need it. */
-  private snapshot: { list: ReturnType<EndpointStore['listRows']>; outbox: ReturnType<EndpointStore['outbox']['groups']> } | undefined;
 
   /** Printed after the registry's metrics (renderScrapeGauges). */
-  private readonly scrapeGauges: ScrapeGauge[] = [];
+  private readonly scrapeGauges: ScrapeGauge<StoreSnapshot>[] = [];
 
-  constructor(store: EndpointStore, now: () => Date) {
+  constructor(
+    private readonly store: EndpointStore,
+    now: () => Date,
+  ) {
     this.processMetrics();
-    const snap = () => {
-      this.snapshot ??= { list: store.listRows(), outbox: store.outbox.groups() };
-      return this.snapshot;
-    };
     /** The groups with an ACTIVATED endpoint (they collect notifications), 0 for each: an absent series alerts nobody. */
-    const collectingZeros = () => {
+    const collectingZeros = (snap: StoreSnapshot) => {
       const zeros = new Map<string, number>();
-      for (const e of snap().list) if (e.state === 'ACTIVATED') zeros.set(e.groupId, 0);
+      for (const e of snap.list) if (e.state === 'ACTIVATED') zeros.set(e.groupId, 0);
       return zeros;
     };
     // Read from the store at scrape time (one query for all), each series written once: with 2,000 groups these are
@@ -157,9 +157,9 @@ export class Metrics {
     this.scrapeGauges.push({
       name: 'nbwss_endpoints',
       help: 'Saved endpoints by state and connection state',
-      series: () => {
+      series: (snap) => {
         const counts = new Map<string, { state: string; connection_state: string; n: number }>();
-        for (const r of snap().list) {
+        for (const r of snap.list) {
           const key = `${r.state} ${r.connectionState}`;
           const c = counts.get(key) ?? counts.set(key, { state: r.state, connection_state: r.connectionState, n: 0 }).get(key)!;
           c.n++;
@@ -170,9 +170,9 @@ export class Metrics {
     this.scrapeGauges.push({
       name: 'nbwss_group_connected',
       help: '1 when a group with ACTIVATED endpoints has an established connection, else 0',
-      series: () => {
+      series: (snap) => {
         const groups = new Map<string, number>();
-        for (const r of snap().list)
+        for (const r of snap.list)
           if (r.state === 'ACTIVATED') groups.set(r.groupId, Math.max(groups.get(r.groupId) ?? 0, r.connectionState === 'CONNECTED' ? 1 : 0));
         return [...groups].map(([group, value]) => ({ labels: { group }, value }));
       },
@@ -180,24 +180,24 @@ export class Metrics {
     this.scrapeGauges.push({
       name: 'nbwss_certificate_expiry_timestamp_seconds',
       help: "When each endpoint's pinned certificate expires (Unix time)",
-      series: () => snap().list.map((r) => ({ labels: { host: r.hostName, group: r.groupId }, value: Math.floor(Date.parse(r.notAfter) / 1000) })),
+      series: (snap) => snap.list.map((r) => ({ labels: { host: r.hostName, group: r.groupId }, value: Math.floor(Date.parse(r.notAfter) / 1000) })),
     });
     this.scrapeGauges.push({
       name: 'nbwss_outbox_pending',
       help: 'Notifications pending per group',
-      series: () => {
-        const pending = collectingZeros();
-        for (const g of snap().outbox) pending.set(g.groupId, g.pending);
+      series: (snap) => {
+        const pending = collectingZeros(snap);
+        for (const g of snap.outbox) pending.set(g.groupId, g.pending);
         return [...pending].map(([group, value]) => ({ labels: { group }, value }));
       },
     });
     this.scrapeGauges.push({
       name: 'nbwss_outbox_oldest_pending_age_seconds',
       help: 'Age of the oldest pending notification per group (0 when none)',
-      series: () => {
+      series: (snap) => {
         const t = now().getTime();
-        const age = collectingZeros();
-        for (const g of snap().outbox) age.set(g.groupId, g.oldestAcceptedAt ? Math.max(0, (t - Date.parse(g.oldestAcceptedAt)) / 1000) : 0);
+        const age = collectingZeros(snap);
+        for (const g of snap.outbox) age.set(g.groupId, g.oldestAcceptedAt ? Math.max(0, (t - Date.parse(g.oldestAcceptedAt)) / 1000) : 0);
         return [...age].map(([group, value]) => ({ labels: { group }, value }));
       },
     });
@@ -266,12 +266,10 @@ export class Metrics {
   /** Serve GET /metrics on host:port (at most METRICS_MAX_CONNECTIONS at once, idle ones closed); resolves with the address bound. */
   /** The whole /metrics text: the registry's metrics, then the gauges computed at scrape time. */
   async text(): Promise<string> {
-    this.snapshot = undefined;
-    try {
-      return `${await this.registry.metrics()}\n${renderScrapeGauges(this.scrapeGauges)}`;
-    } finally {
-      this.snapshot = undefined;
-    }
+    const registered = await this.registry.metrics();
+    // One read of the store for all the scrape-time gauges.
+    const snapshot: StoreSnapshot = { list: this.store.listRows(), outbox: this.store.outbox.groups() };
+    return `${registered}\n${renderScrapeGauges(this.scrapeGauges, snapshot)}`;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

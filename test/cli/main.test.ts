@@ -133,6 +133,14 @@ describe('only the command a command line runs is built (start-up)', () => {
       expect(invokedCommand(argv), argv.join(' ')).toBeUndefined();
   });
 
+  it("the global options invokedCommand skips with their value are the program's own", async () => {
+    const { buildProgram, GLOBAL_VALUE_OPTIONS } = await import('../../src/cli/main.js');
+    const { makeContext } = await import('../../src/cli/default-context.js');
+    const { makeStyle } = await import('../../src/cli/output/style.js');
+    const program = buildProgram(makeContext(io(false).streams, {}, makeStyle(false)));
+    expect(program.options.filter((o) => o.required || o.optional).map((o) => o.long)).toEqual(GLOBAL_VALUE_OPTIONS);
+  });
+
   it("each entry's names are its definition's name and aliases", async () => {
     const { buildProgram } = await import('../../src/cli/main.js');
     const { COMMANDS } = await import('../../src/cli/commands/index.js');

@@ -15,15 +15,18 @@ describe('renderScrapeGauges', () => {
     const registry = new Registry();
     const g = new Gauge({ name: 'nbwss_outbox_pending', help: 'Notifications pending per group', labelNames: ['group'], registers: [registry] });
     for (const s of series) g.set(s.labels, s.value);
-    const ours = renderScrapeGauges([{ name: 'nbwss_outbox_pending', help: 'Notifications pending per group', series: () => series }]);
+    const ours = renderScrapeGauges([{ name: 'nbwss_outbox_pending', help: 'Notifications pending per group', series: () => series }], undefined);
     expect(ours).toBe(`${await registry.metrics()}`);
   });
 
   it('two labels in the order given; several gauges separated by a blank line, as the registry separates its own', async () => {
-    const text = renderScrapeGauges([
-      { name: 'a', help: 'A', series: () => [{ labels: { state: 'ACTIVATED', connection_state: 'CONNECTED' }, value: 2 }] },
-      { name: 'b', help: 'B', series: () => [] },
-    ]);
+    const text = renderScrapeGauges(
+      [
+        { name: 'a', help: 'A', series: () => [{ labels: { state: 'ACTIVATED', connection_state: 'CONNECTED' }, value: 2 }] },
+        { name: 'b', help: 'B', series: () => [] },
+      ],
+      undefined,
+    );
     expect(text).toBe('# HELP a A\n# TYPE a gauge\na{state="ACTIVATED",connection_state="CONNECTED"} 2\n\n# HELP b B\n# TYPE b gauge\n');
   });
 });
