@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,43 @@ describe('FileSecretStore', () => {
     expect(readFileSync(keyFile)).toHaveLength(32);
     // A second instance (another run) reads what the first wrote.
     expect(new FileSecretStore(home, keyFile).get('b.test')).toBe('TOKEN-B');
+  });
+
+  it('putAll sets and deletes together; changing nothing leaves the file as it was', () => {
+    const { home, s } = store();
+    s.putAll(new Map([]));
+    expect(existsSync(join(home, 'secrets.enc'))).toBe(false);
+    s.putAll(
+      new Map([
+        ['a.test', 'A'],
+        ['b.test', 'B'],
+        ['c.test', 'C'],
+      ]),
+    );
+    expect(s.accounts().sort()).toEqual(['a.test', 'b.test', 'c.test']);
+    s.putAll(
+      new Map([
+        ['a.test', undefined],
+        ['b.test', 'B2'],
+        ['gone.test', undefined],
+      ]),
+    );
+    expect(s.accounts().sort()).toEqual(['b.test', 'c.test']);
+    expect(s.get('b.test')).toBe('B2');
+    const before = statSync(join(home, 'secrets.enc')).ino;
+    s.putAll(
+      new Map([
+        ['b.test', 'B2'],
+        ['gone.test', undefined],
+      ]),
+    );
+    expect(statSync(join(home, 'secrets.enc')).ino).toBe(before);
+  });
+
+  it('putAll that only deletes creates no key', () => {
+    const { keyFile, s } = store();
+    s.putAll(new Map([['a.test', undefined]]));
+    expect(existsSync(keyFile)).toBe(false);
   });
 
   it('an account named like an Object property is just an account', () => {

@@ -63,6 +63,63 @@ describe('addEndpoints', () => {
     store.close();
   });
 
+  it('1,000 tokens into the file secret store: its file is encrypted and replaced once, not once per token', async () => {
+    const { store, secrets } = fixture();
+    let writes = 0;
+    const write = (secrets as unknown as { write: (...a: unknown[]) => void }).write.bind(secrets);
+    Object.assign(secrets, {
+      write: (...a: unknown[]) => {
+        writes++;
+        write(...a);
+      },
+    });
+    const cert = makeCert();
+    const hosts = Array.from({ length: 1000 }, (_, i) => `h${i}.test`);
+    await seed(store, secrets, cert.cert, hosts);
+    expect(writes).toBe(1);
+    expect(secrets.accounts()).toHaveLength(1000);
+    expect(new FileSecretStore(secrets.home, secrets.keyFile).get('h999.test')).toBe('t-h999.test');
+    store.close();
+  });
+
+  it('a secret store that fails half-way through the tokens (a keychain takes them one by one): no entry saved, every token as before', async () => {
+    const { store, secrets } = fixture();
+    const cert = makeCert();
+    await seed(store, secrets, cert.cert, ['old.test']);
+    let sets = 0;
+    const oneByOne: SecretStore = {
+      name: 'file',
+      probe: () => {},
+      get: (a) => secrets.get(a),
+      set: (a, v) => {
+        if (++sets === 3) throw new NbwssError('STORE', 'the keychain refused the request');
+        secrets.set(a, v);
+      },
+      delete: (a) => secrets.delete(a),
+      accounts: () => secrets.accounts(),
+      putAll(changes) {
+        for (const [a, v] of changes) v === undefined ? this.delete(a) : this.set(a, v);
+      },
+    };
+    const endpoints = ['new1.test', 'old.test', 'new2.test'].map((h) => ({
+      token: `replaced-${h}`,
+      priority: 1,
+      groupId: h,
+      hostName: h,
+      url: 'wss://127.0.0.1:1/x',
+    }));
+    await expect(
+      addEndpoints({ store, secrets: oneByOne, endpoints, replace: true, accept: async () => true, fetch: async () => presented(cert.cert) }),
+    ).rejects.toMatchObject({
+      code: 'STORE',
+    });
+    expect(store.list().map((e) => e.hostName)).toEqual(['old.test']);
+    expect(store.get('old.test')!.groupId).toBe('g');
+    expect(secrets.accounts()).toEqual(['old.test']);
+    expect(secrets.get('old.test')).toBe('t-old.test');
+    store.close();
+  });
+
   it('a certificate that is not accepted saves nothing, no entry and no token', async () => {
     const { store, secrets } = fixture();
     const cert = makeCert();
@@ -98,6 +155,9 @@ describe('deleteEndpoints, setEndpointState, setToken', () => {
       set: () => {},
       accounts: () => [],
       delete: () => {
+        throw new NbwssError('STORE', 'the secret store is away');
+      },
+      putAll: () => {
         throw new NbwssError('STORE', 'the secret store is away');
       },
     };

@@ -60,6 +60,13 @@ export class DbSecretStore implements SecretStore {
     return this.table.deleteSealed(account);
   }
 
+  putAll(changes: ReadonlyMap<string, string | undefined>): void {
+    for (const [account, secret] of changes) {
+      if (secret === undefined) this.delete(account);
+      else this.set(account, secret);
+    }
+  }
+
   accounts(): string[] {
     return this.table.sealedAccounts();
   }

@@ -73,6 +73,28 @@ export class FileSecretStore implements SecretStore {
     });
   }
 
+  putAll(changes: ReadonlyMap<string, string | undefined>): void {
+    if (changes.size === 0) return;
+    this.locked(() => {
+      const creates = [...changes.values()].some((v) => v !== undefined);
+      const key = this.key(creates);
+      const all: Record<string, string> = Object.assign(Object.create(null), this.read(key));
+      let changed = false;
+      for (const [account, secret] of changes) {
+        if (secret === undefined) {
+          if (account in all) {
+            delete all[account];
+            changed = true;
+          }
+        } else if (all[account] !== secret) {
+          all[account] = secret;
+          changed = true;
+        }
+      }
+      if (changed) this.write(key!, all);
+    });
+  }
+
   accounts(): string[] {
     return Object.keys(this.read(this.key(false)));
   }

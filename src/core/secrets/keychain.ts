@@ -51,6 +51,13 @@ export class KeychainSecretStore implements SecretStore {
     return this.call(() => e.deletePassword());
   }
 
+  putAll(changes: ReadonlyMap<string, string | undefined>): void {
+    for (const [account, secret] of changes) {
+      if (secret === undefined) this.delete(account);
+      else this.set(account, secret);
+    }
+  }
+
   accounts(): string[] {
     return this.call(() => findCredentials(this.service)).map((c) => c.account);
   }

@@ -13,6 +13,14 @@ export interface SecretStore {
   set(account: string, secret: string): void;
   /** Returns whether something was deleted. */
   delete(account: string): boolean;
+  /**
+   * Several changes at once (a secret sets its account, undefined deletes
+   * it), in one write where the backend has one: the file store reads,
+   * re-encrypts and replaces its file once, not once per token. A keychain
+   * takes them one by one, so a failure may leave some done: callers restore
+   * every account they passed.
+   */
+  putAll(changes: ReadonlyMap<string, string | undefined>): void;
   /** Every account this store holds (for orphan checks). */
   accounts(): string[];
 }

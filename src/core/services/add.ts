@@ -113,17 +113,18 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
           o.store.replace(entry, stamp);
         } else o.store.insert(entry, stamp);
       }
-      // Tokens last: a failure above writes none. Under the write lock no
+      // Tokens last, in one write (the file store rewrites its file once, not
+      // once per token): a failure above writes none. Under the write lock no
       // other run can add these hosts, so a token already there for a new
       // host is an orphan; a replaced host's old token is kept to restore.
+      // A backend that takes them one by one (a keychain) may fail half-way:
+      // every host is restored, as if all had been written.
+      const hosts = candidates.map(({ details: d }) => d.hostName);
       try {
-        for (const { details: d } of candidates) {
-          o.secrets.set(accountFor(d.hostName), d.token);
-          written.push(d.hostName);
-        }
+        o.secrets.putAll(new Map(candidates.map(({ details: d }) => [accountFor(d.hostName), d.token])));
+        written.push(...hosts);
       } catch (e) {
-        restoreTokens(o.secrets, written, previous);
-        written.length = 0;
+        restoreTokens(o.secrets, hosts, previous);
         throw e;
       }
     });
@@ -155,17 +156,14 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
   }));
 }
 
+/** Put back each host's token as it was before (none: deleted), in one write. */
 function restoreTokens(secrets: SecretStore, hosts: string[], previous: Map<string, string | undefined>): void {
-  for (const h of hosts) {
-    const old = previous.get(h);
-    if (old === undefined) secrets.delete(accountFor(h));
-    else secrets.set(accountFor(h), old);
-  }
+  secrets.putAll(new Map(hosts.map((h) => [accountFor(h), previous.get(h)])));
 }
 
 /** Delete the tokens of hosts that have no entry, checked under the write lock. */
 export function removeTokensOfAbsentHosts(store: EndpointStore, secrets: SecretStore, hosts: string[]): void {
   store.write(() => {
-    for (const h of hosts) if (!store.get(h)) secrets.delete(accountFor(h));
+    secrets.putAll(new Map(hosts.filter((h) => !store.get(h)).map((h) => [accountFor(h), undefined])));
   });
 }

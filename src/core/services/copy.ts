@@ -38,7 +38,7 @@ export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: Endp
   dst.write(() => {
     dst.recordSecretBackend(dstSecrets.name);
     for (const t of COPY_TABLES) dst.importTable(t, data.get(t)!);
-    for (const [a, v] of secrets) dstSecrets.set(a, v);
+    dstSecrets.putAll(secrets);
     // Nothing serves the copy yet: no entry of it is CONNECTED, whatever the source's daemon was doing.
     dst.resetConnections(new Date().toISOString());
   });

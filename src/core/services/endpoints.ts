@@ -58,8 +58,8 @@ function requireAll(store: EndpointStore, hosts: string[]): EndpointRecord[] {
 
 /**
  * Delete entries, pins and tokens. The entries go first in one transaction;
- * then each token, under the write lock again and only while its host has no
- * entry (a concurrent add of the same host keeps its new token). A run
+ * then the tokens (one write of the secret store), under the write lock again
+ * and only those whose host has no entry (a concurrent add of the same host keeps its new token). A run
  * killed between the two leaves at worst an orphan token, never an entry
  * without its token.
  */
