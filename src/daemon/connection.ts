@@ -1,6 +1,6 @@
 import { W } from '../core/hints.js';
 import { isUtf8 } from 'node:buffer';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
@@ -121,6 +121,8 @@ export class EndpointConnection extends EventEmitter {
   ) {
     super();
     this.settings = settings;
+    // Each REST call in flight listens on it until it ends (callSignal): api.maxInFlight of them, not a leak to warn of.
+    setMaxListeners(0, this.calls.signal);
   }
 
   /** What this connection uses now (status shows it). */
