@@ -3,13 +3,15 @@ import type { Command } from 'commander';
 /**
  * What a command that changes the store declares about itself, next to its
  * definition: main reads it to append the audit line and nudge a running
- * daemon, so a new command needs no entry anywhere else.
+ * daemon, so a new command needs no entry anywhere else. What only the run
+ * learns (the hosts it changed, a detail) it adds with `ctx.changed()`; the
+ * command's name and home come from here, once.
  */
 export interface ChangeSpec {
   /** Whether this run changes anything (doctor only with --fix); default: always. */
   when?: (options: Record<string, unknown>) => boolean;
-  /** The command as the audit log names it; default: its full name (`token set`). */
-  name?: string;
+  /** The command as the audit log names it, fixed or from the options (`add --replace`); default: its full name (`token set`). */
+  name?: string | ((options: Record<string, unknown>) => string);
   /** Its declared arguments are host names. */
   hostArgs?: boolean;
   /** The audit line's detail, from the arguments (config set KEY VALUE -> KEY=VALUE). */

@@ -38,8 +38,12 @@ export interface Context {
   secrets(store: EndpointStore, g: GlobalOptions): Promise<SecretStore>;
   /** Before a command creates a store: make sure the secret store it would use answers (a failed run creates nothing). */
   probeBeforeCreating?(g: GlobalOptions): Promise<void>;
-  /** Tell whoever cares (audit log, a running daemon) that the store changed. */
-  changed?(g: GlobalOptions, change: { command: string; hosts: string[]; detail?: string }): Promise<void>;
+  /**
+   * What the run learned about its change (declared with changesStore()):
+   * the hosts it touched, as the store names them, and a detail for the audit
+   * line. main writes the audit line and tells the daemon once the run ends.
+   */
+  changed?(learned: { hosts?: string[]; detail?: string }): void;
   /** A message line on stderr. */
   info(msg: string): void;
   warn(msg: string): void;

@@ -97,14 +97,14 @@ const fullName = (c: Command): string => (c.parent?.parent ? `${fullName(c.paren
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const ctx = makeContext(io, env, makeStyle(io.color));
   const change: { command?: string; home?: string; store?: string; hosts: string[]; detail?: string } = { hosts: [] };
-  ctx.changed = async (_g, c) => {
-    Object.assign(change, c);
+  ctx.changed = (learned) => {
+    Object.assign(change, learned);
   };
   const program = buildProgram(ctx, argv);
   program.hook('preAction', (_root, action) => {
     const spec = changeSpecOf(action);
     if (!spec || (spec.when && !spec.when(action.opts()))) return;
-    change.command = spec.name ?? fullName(action);
+    change.command = typeof spec.name === 'function' ? spec.name(action.opts()) : (spec.name ?? fullName(action));
     change.home = ctx.home(action.optsWithGlobals<GlobalOptions>());
     change.store = action.optsWithGlobals<GlobalOptions>().store ?? env.NBWSS_STORE;
     // Only the declared arguments name hosts (an extra word may be a secret typed by mistake).

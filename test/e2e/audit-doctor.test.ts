@@ -19,6 +19,7 @@ describe('the audit log', () => {
     await runCli(['add', '--file', detailsFile(details({ url: `${ep.server.url()}?key=QUERY-SECRET`, token: 'AUDIT-TOKEN' })), '--yes'], h.env);
     const again = await runCli(['add', '--file', detailsFile(details({ url: ep.server.url(), token: 'AUDIT-TOKEN' })), '--yes'], h.env); // exists: exit 6
     expect(again.stderr).toContain('add again with --replace');
+    expect((await runCli(['add', '--replace', '--file', detailsFile(details({ url: ep.server.url(), token: 'AUDIT-TOKEN' })), '--yes'], h.env)).code).toBe(0);
     // A usage error (a mistyped fingerprint) changed nothing and is no change that failed: not in the audit log.
     expect((await runCli(['repin', 'localhost', '--fingerprint', 'not-a-fingerprint'], h.env)).code).toBe(2);
     await runCli(['deactivate', 'localhost'], h.env);
@@ -34,6 +35,7 @@ describe('the audit log', () => {
     expect(lines.map((l) => [l.command, l.hosts, l.outcome, l.error?.code])).toEqual([
       ['add', ['localhost'], 'ok', undefined],
       ['add', ['localhost'], 'error', 'EXISTS'],
+      ['add --replace', ['localhost'], 'ok', undefined],
       ['deactivate', ['localhost'], 'ok', undefined],
       ['activate', ['localhost'], 'ok', undefined],
       ['token set', ['localhost'], 'ok', undefined],
@@ -43,7 +45,7 @@ describe('the audit log', () => {
       ['delete', ['nope.test'], 'error', 'NOT_FOUND'],
       ['delete', ['localhost'], 'ok', undefined],
     ]);
-    expect(lines[6].detail).toBe('connectionInfo.period=30');
+    expect(lines[7].detail).toBe('connectionInfo.period=30');
     expect(lines[0]).toMatchObject({ user: expect.any(String), time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     const raw = readFileSync(join(h.dir, 'audit.log'), 'utf8');
     expect(raw).not.toContain('AUDIT-TOKEN');
@@ -120,6 +122,11 @@ describe('nbwss doctor', () => {
     expect(checks['orphan tokens']).toMatchObject({ status: 'ok', fixed: 'removed the tokens of orphan.test' });
     expect(secrets.accounts().sort()).toEqual(['a.test']);
     expect(fixed.code).toBe(8); // the missing token and the bad property remain
+    // The audit log names the mending run and what it mended; the diagnosis is no change.
+    expect(audit(h.dir).slice(2).map((l) => [l.command, l.detail?.slice(0, 9)])).toEqual([
+      ['doctor --fix', 'tightened'],
+      ['doctor --fix', 'removed t'],
+    ]);
   });
 
   it('no store yet: says so, exit 0', async () => {

@@ -50,7 +50,7 @@ export function addCommand(ctx: Context): Command {
   );
   sourceOptions(c);
   acceptOptions(c);
-  changesStore(c);
+  changesStore(c, { name: (o) => (o.replace ? 'add --replace' : 'add') });
   return c
     .option('--deactivated', 'save the endpoint DEACTIVATED (the daemon will not connect to it)')
     .option('--replace', 're-add hosts that exist with new details and token, keeping their state (token expired, endpoint moved)')
@@ -79,7 +79,7 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
   }
   const loaded = wizard ? await (await import('../wizard.js')).askForDetails(ctx, o) : await loadDetails(o, ctx);
   // The hosts are known from here on: the audit line names them even if the add fails.
-  await ctx.changed?.(o, { command: o.replace ? 'add --replace' : 'add', hosts: loaded.endpoints.map((d) => d.hostName) });
+  ctx.changed?.({ hosts: loaded.endpoints.map((d) => d.hostName) });
   await ctx.probeBeforeCreating?.(o);
 
   const [{ addEndpoints }, { fetchCertificate }, { formatCertificate }, { withSpinner }] = await Promise.all([
@@ -127,7 +127,7 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
         ),
       );
     }
-    await ctx.changed?.(o, { command: o.replace ? 'add --replace' : 'add', hosts: added.map((a) => a.hostName) });
+    ctx.changed?.({ hosts: added.map((a) => a.hostName) });
   } finally {
     store.close();
   }

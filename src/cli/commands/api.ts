@@ -157,7 +157,6 @@ export async function runApiKeySet(o: GlobalOptions, ctx: Context): Promise<void
   } finally {
     store.close();
   }
-  await ctx.changed?.(o, { command: 'api key set', hosts: [] });
 }
 
 export async function runApiLogin(o: ApiLoginOptions, ctx: Context): Promise<void> {
@@ -170,7 +169,7 @@ export async function runApiLogin(o: ApiLoginOptions, ctx: Context): Promise<voi
   } finally {
     store.close();
   }
-  await ctx.changed?.(o, { command: 'api login', hosts: [], detail: `user ${o.user}` });
+  ctx.changed?.({ detail: `user ${o.user}` });
 }
 
 export async function runApiLogout(o: GlobalOptions, ctx: Context): Promise<void> {
@@ -183,7 +182,6 @@ export async function runApiLogout(o: GlobalOptions, ctx: Context): Promise<void
     store.close();
   }
   ctx.info(was ? `Forgot the ${was}.` : 'No REST API credentials were stored; nothing to do.');
-  await ctx.changed?.(o, { command: 'api logout', hosts: [] });
 }
 
 export async function runApiTest(o: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {
@@ -245,7 +243,7 @@ export async function runApiPin(o: ApiPinOptions, ctx: Context): Promise<void> {
   }
   if (o.json) ctx.io.stdout.write(`${safeJson({ origin: pin.origin, fingerprint: pin.fingerprint, notAfter: pin.notAfter })}\n`);
   ctx.info(ctx.style.green(`Pinned the certificate of the REST service at ${base.origin} (SHA-256 ${c.fingerprint}).`));
-  await ctx.changed?.(o, { command: 'api pin', hosts: [], detail: base.origin });
+  ctx.changed?.({ detail: base.origin });
 }
 
 export async function runApiUnpin(o: GlobalOptions, ctx: Context): Promise<void> {
@@ -262,7 +260,6 @@ export async function runApiUnpin(o: GlobalOptions, ctx: Context): Promise<void>
     store.close();
   }
   ctx.info(had ? 'The pin of the REST service is removed.' : 'No pin was recorded; nothing to do.');
-  await ctx.changed?.(o, { command: 'api unpin', hosts: [] });
 }
 
 export async function runApiShow(o: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {

@@ -88,12 +88,11 @@ export async function runConfigSet(key: string, value: string, o: GlobalOptions,
   ensurePrivateDir(dir);
   const v = setProperty(dir, key, value);
   ctx.info(`${key}=${v}`);
-  await ctx.changed?.(o, { command: 'config set', hosts: [], detail: `${key}=${v}` });
+  ctx.changed?.({ detail: `${key}=${v}` });
 }
 
 export async function runConfigUnset(key: string, o: GlobalOptions, ctx: Context): Promise<void> {
   const { unsetProperty } = await import('../../core/config/properties.js');
   const was = unsetProperty(ctx.home(o), key);
   ctx.info(was ? `${key} unset; the default is in force.` : `${key} was not set; the default is in force.`);
-  await ctx.changed?.(o, { command: 'config unset', hosts: [], detail: key });
 }

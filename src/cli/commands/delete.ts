@@ -47,7 +47,7 @@ export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context)
         `the entries are deleted, but their tokens are left in the ${secrets.name} secret store, which failed: ${tokensLeft.message}. Remove them once it answers again with: nbwss doctor --fix`,
       );
     }
-    await ctx.changed?.(o, { command: 'delete', hosts: removed, ...(tokensLeft ? { detail: `tokens left in the ${secrets.name} secret store` } : {}) });
+    ctx.changed?.({ hosts: removed, ...(tokensLeft ? { detail: `tokens left in the ${secrets.name} secret store` } : {}) });
   } finally {
     store.close();
   }

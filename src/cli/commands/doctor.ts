@@ -57,9 +57,7 @@ export async function runDoctorCommand(o: DoctorCliOptions, ctx: Context): Promi
     }
   }
   if (o.fix && checks.some((c) => c.fixed))
-    await ctx.changed?.(o, {
-      command: 'doctor --fix',
-      hosts: [],
+    ctx.changed?.({
       detail: checks
         .filter((c) => c.fixed)
         .map((c) => c.fixed)

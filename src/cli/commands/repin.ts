@@ -87,7 +87,7 @@ export async function runRepin(host: string, o: RepinOptions, ctx: Context): Pro
         `Pinned the ${result.after.pinType === 'spki' ? 'public key' : 'certificate'} of ${result.hostName} (SHA-256 ${result.after.pinType === 'spki' ? result.after.spkiFingerprint : result.after.fingerprint}).`,
       ),
     );
-    await ctx.changed?.(o, { command: 'repin', hosts: [result.hostName] });
+    ctx.changed?.({ hosts: [result.hostName] });
   } finally {
     store.close();
   }

@@ -23,7 +23,7 @@ export async function runState(verb: 'activate' | 'deactivate', hosts: string[],
   try {
     const changes = setEndpointState(store, hosts, state);
     for (const c of changes) ctx.info(c.changed ? `${c.hostName} is now ${state}.` : `${c.hostName} was already ${state}.`);
-    await ctx.changed?.(g, { command: verb, hosts: changes.map((c) => c.hostName) });
+    ctx.changed?.({ hosts: changes.map((c) => c.hostName) });
   } finally {
     store.close();
   }

@@ -60,7 +60,7 @@ export async function runTokenSet(host: string, o: GlobalOptions, ctx: Context):
     const secrets = await ctx.secrets(store, o);
     const name = await setToken(store, secrets, host, value);
     ctx.info(ctx.style.green(`Stored the new token of ${name} in the ${secrets.name} secret store.`));
-    await ctx.changed?.(o, { command: 'token set', hosts: [name] });
+    ctx.changed?.({ hosts: [name] });
   } finally {
     store.close();
   }
