@@ -123,7 +123,11 @@ describe('nbwss doctor', () => {
     expect(secrets.accounts().sort()).toEqual(['a.test']);
     expect(fixed.code).toBe(8); // the missing token and the bad property remain
     // The audit log names the mending run and what it mended; the diagnosis is no change.
-    expect(audit(h.dir).slice(2).map((l) => [l.command, l.detail?.slice(0, 9)])).toEqual([
+    expect(
+      audit(h.dir)
+        .slice(2)
+        .map((l) => [l.command, l.detail?.slice(0, 9)]),
+    ).toEqual([
       ['doctor --fix', 'tightened'],
       ['doctor --fix', 'removed t'],
     ]);
