@@ -331,9 +331,12 @@ export class Daemon {
     // Entries that are one host under two names share one token: connect to neither (nbwss doctor names them).
     const conflicted = new Map<string, string[]>();
     for (const pair of this.o.store.hostConflicts()) for (const h of pair) conflicted.set(h, pair);
-    for (const r of this.o.store.list({ state: 'ACTIVATED' })) {
-      // A shared store: only the groups this daemon holds.
-      if (this.coordinator && !this.coordinator.owns(r.groupId)) continue;
+    // A shared store: only the groups this daemon holds.
+    const rows = this.o.store.list({ state: 'ACTIVATED' }).filter((r) => !this.coordinator || this.coordinator.owns(r.groupId));
+    const tokens = this.tokensOf(rows.map((r) => accountFor(r.hostName)));
+    let keptTokens = 0;
+    let secretStoreError = '';
+    for (const r of rows) {
       const account = accountFor(r.hostName);
       const pair = conflicted.get(r.hostName);
       if (pair) {
@@ -342,10 +345,17 @@ export class Daemon {
       }
       let token: string | undefined;
       try {
-        token = this.o.secrets.get(account);
+        token = tokens ? tokens.get(account) : this.o.secrets.get(account);
       } catch (e) {
-        this.recordError(r, `secret store: ${(e as Error).message}`);
-        continue;
+        secretStoreError = (e as Error).message;
+        // The secret store does not answer now (a locked keychain, a key file moved away): an endpoint seen before
+        // keeps the token read then, so a live connection is not dropped for it. One never read cannot connect.
+        token = this.targetsSeen.get(account)?.token;
+        if (token === undefined) {
+          this.recordError(r, `secret store: ${secretStoreError}`);
+          continue;
+        }
+        keptTokens++;
       }
       if (token === undefined) {
         this.recordError(r, 'no token in the secret store');
@@ -362,7 +372,25 @@ export class Daemon {
         token,
       });
     }
+    if (keptTokens > 0)
+      this.o.log.warn(
+        { endpoints: keptTokens, err: secretStoreError },
+        'the secret store cannot be read: endpoints keep the tokens read before (live connections stay open)',
+      );
     return out;
+  }
+
+  /**
+   * Every token in one read of the secret store (the file store: its key and file once, not once per endpoint: at
+   * 20,000 endpoints a reconcile held the event loop for a second). If that read fails, undefined: each endpoint is
+   * then asked alone, so each records the secret store's own error, as before.
+   */
+  private tokensOf(accounts: string[]): Map<string, string | undefined> | undefined {
+    try {
+      return this.o.secrets.getMany(accounts);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The planner's view of now: every endpoint and connection (a reconcile). */

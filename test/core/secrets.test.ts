@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,27 @@ describe('FileSecretStore', () => {
       ]),
     );
     expect(statSync(join(home, 'secrets.enc')).ino).toBe(before);
+  });
+
+  it('getMany reads the key file once for any number of accounts, and throws as get() does without the key', () => {
+    const { keyFile, s } = store();
+    s.putAll(new Map(Array.from({ length: 500 }, (_, i) => [`h${i}.test`, `T${i}`])));
+    let keyReads = 0;
+    const key = s.key.bind(s);
+    Object.assign(s, {
+      key: (create: boolean) => {
+        keyReads++;
+        return key(create);
+      },
+    });
+    const got = s.getMany([...Array.from({ length: 500 }, (_, i) => `h${i}.test`), 'none.test']);
+    expect(keyReads).toBe(1);
+    expect(got.size).toBe(501);
+    expect(got.get('h499.test')).toBe('T499');
+    expect(got.get('none.test')).toBeUndefined();
+    rmSync(keyFile);
+    expect(() => s.getMany(['h1.test'])).toThrow(/secret key file .* is missing/);
+    expect(() => s.get('h1.test')).toThrow(/secret key file .* is missing/);
   });
 
   it('putAll that only deletes creates no key', () => {

@@ -91,6 +91,7 @@ describe('addEndpoints', () => {
       name: 'file',
       probe: () => {},
       get: (a) => secrets.get(a),
+      getMany: (accounts) => secrets.getMany(accounts),
       set: (a, v) => {
         if (++sets === 3) throw new NbwssError('STORE', 'the keychain refused the request');
         secrets.set(a, v);
@@ -152,6 +153,7 @@ describe('deleteEndpoints, setEndpointState, setToken', () => {
       name: 'file',
       probe: () => {},
       get: () => undefined,
+      getMany: () => new Map(),
       set: () => {},
       accounts: () => [],
       delete: () => {

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startReferenceEndpoint, throwawayCertificate } from '../../src/reference-endpoint/index.js';
@@ -6,7 +6,10 @@ import { details, detailsFile, runCli, type Home } from '../helpers/cli.js';
 import { addEndpoint, connected, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
 import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { closedPort } from '../helpers/servers.js';
+import { sharedStoreRun } from '../helpers/cli.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
+import { untilAsync } from '../helpers/wait.js';
+import { FileSecretStore } from '../../src/core/secrets/file.js';
 
 const endpoint = useReferenceEndpoints();
 afterEach(stopAllDaemons);
@@ -95,6 +98,39 @@ describe('nbwss daemon: connecting', () => {
     expect([ep1.connections, ep2.connections]).toEqual([1, 1]);
     expect([ep1.clients().size, ep2.clients().size]).toEqual([1, 0]);
   });
+
+  // A shared store keeps its tokens in the database (sealed with the key file), and a host whose key does not open them
+  // hands its groups back (ha.test): this is the single-host store's secret file.
+  it.skipIf(sharedStoreRun)(
+    'an endpoint without its token is not connected and says why; a secret store that cannot be read keeps live connections, and a daemon started without it says why',
+    async () => {
+      const ep = await endpoint();
+      const h = home();
+      await add(h, 'ep1.test', ep.url, { groupId: 'sg1' });
+      await add(h, 'ep2.test', ep.url, { groupId: 'sg2' });
+      new FileSecretStore(h.dir, h.keyFile).delete('ep2.test');
+      const lastError = async (host: string) => JSON.parse((await runCli(['show', host, '--json'], h.env)).stdout).lastError as string | null;
+      const d = startDaemon(h.env);
+      await d.waitFor(connected('ep1.test'));
+      await untilAsync(async () => (await lastError('ep2.test')) === 'no token in the secret store', 20_000, 'ep2.test says it has no token');
+      // The key file is moved away: the tokens cannot be read, but the live connection keeps the token it was opened with.
+      renameSync(h.keyFile, `${h.keyFile}.away`);
+      const from = d.mark();
+      await runCli(['config', 'set', 'connectionInfo.period', '61'], h.env); // a change nudges the daemon
+      const warned = await d.waitFor((l) => l.msg.startsWith('the secret store cannot be read'), 20_000, from);
+      expect(warned).toMatchObject({ level: 40, endpoints: 1, err: expect.stringMatching(/secret key file .* is missing/) });
+      await d.waitFor((l) => l.msg === 'reconciled', 20_000, from);
+      expect(d.lines.slice(from).filter((l) => l.msg === 'closing connection')).toEqual([]);
+      expect(await listed(h)).toEqual({ 'ep1.test': 'CONNECTED', 'ep2.test': 'DISCONNECTED' });
+      expect(ep.clients().size).toBe(1);
+      // A daemon started while the key is away has no token to keep: it connects nothing and says why.
+      await d.stop();
+      const d2 = startDaemon(h.env);
+      await d2.waitFor((l) => l.msg === 'reconciled');
+      await untilAsync(async () => /^secret store: .*secret key file .* is missing/.test((await lastError('ep1.test')) ?? ''), 20_000, 'ep1.test says why');
+      expect(d2.lines.filter((l) => l.msg === 'connected')).toEqual([]);
+    },
+  );
 
   it('a wrong token: token rejected, the next endpoint; show says why', async () => {
     const ep1 = await endpoint({ rejectToken: true });

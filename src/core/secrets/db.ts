@@ -60,6 +60,10 @@ export class DbSecretStore implements SecretStore {
     return this.table.deleteSealed(account);
   }
 
+  getMany(accounts: Iterable<string>): Map<string, string | undefined> {
+    return new Map(Array.from(accounts, (a) => [a, this.get(a)]));
+  }
+
   putAll(changes: ReadonlyMap<string, string | undefined>): void {
     for (const [account, secret] of changes) {
       if (secret === undefined) this.delete(account);

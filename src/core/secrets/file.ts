@@ -53,6 +53,11 @@ export class FileSecretStore implements SecretStore {
     return this.read(this.key(false))[account];
   }
 
+  getMany(accounts: Iterable<string>): Map<string, string | undefined> {
+    const all = this.read(this.key(false));
+    return new Map(Array.from(accounts, (a) => [a, all[a]]));
+  }
+
   set(account: string, secret: string): void {
     this.locked(() => {
       const key = this.key(true)!;

@@ -51,6 +51,10 @@ export class KeychainSecretStore implements SecretStore {
     return this.call(() => e.deletePassword());
   }
 
+  getMany(accounts: Iterable<string>): Map<string, string | undefined> {
+    return new Map(Array.from(accounts, (a) => [a, this.get(a)]));
+  }
+
   putAll(changes: ReadonlyMap<string, string | undefined>): void {
     for (const [account, secret] of changes) {
       if (secret === undefined) this.delete(account);

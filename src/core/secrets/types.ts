@@ -10,6 +10,12 @@ export interface SecretStore {
   /** Throws NbwssError('STORE') with the way out if the backend does not answer; `create: false` (a diagnosis) creates nothing. */
   probe(opts?: { create?: boolean }): void;
   get(account: string): string | undefined;
+  /**
+   * The secrets of many accounts in one read where the backend has one (the
+   * file store reads its key and file once, not once per account); throws
+   * as get() would. The daemon reads every token at each reconcile.
+   */
+  getMany(accounts: Iterable<string>): Map<string, string | undefined>;
   set(account: string, secret: string): void;
   /** Returns whether something was deleted. */
   delete(account: string): boolean;
