@@ -4,7 +4,7 @@
 // the daemon's RSS, and the seconds to fail over all 500 groups when their
 // priority-1 endpoints drop. Asserts nothing; bounded in time; cleans up.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +21,35 @@ const env = { ...process.env, NBWSS_HOME: join(root, 'store'), NBWSS_SECRET_STOR
 const a = await startReferenceEndpoint({ token: 'bench-token', path: null });
 const b = await startReferenceEndpoint({ token: 'bench-token', path: null });
 let daemon;
+
+/** CPU seconds a process has used (user + system), from /proc (clock ticks of 1/100 s on Linux). */
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+/** CPU seconds of a process's main thread (JavaScript, TLS) and of its other threads together (V8's GC helpers, libuv's pool), from /proc. */
+const cpuByThread = (pid) => {
+  const by = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = tid === String(pid) ? 'main thread' : 'other threads';
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
+      by[name] = (by[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return by;
+};
+/** CPU seconds this process (both endpoint servers, and reading the daemon's log) has used. */
+const ownCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 const run = (args, input) =>
   new Promise((resolve, reject) => {
@@ -59,6 +88,7 @@ try {
   const connectedTo = new Map();
   let onConnected = () => {};
   const t0 = performance.now();
+  const own0 = ownCpuSeconds();
   // BENCH_PROFILE=DIR: a V8 CPU profile of the daemon into DIR (open it in Chrome's DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   daemon = spawn(process.execPath, [...profile, BIN, 'daemon', '--log-stderr'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -89,6 +119,7 @@ try {
   const onPriority2 = () => [...connectedTo.values()].filter((h) => h.endsWith('-p2.bench.test')).length;
   const fellBack = onPriority2();
   const connectSeconds = (performance.now() - t0) / 1000;
+  const connectCpu = { daemon: cpuSeconds(daemon.pid), endpoints: ownCpuSeconds() - own0 };
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? NaN);
   // One scrape of /metrics with every group connected: the median of 21.
   const scrapes = [];
@@ -102,9 +133,14 @@ try {
   scrapes.sort((x, y) => x - y);
 
   const t1 = performance.now();
+  const cpu1 = { daemon: cpuSeconds(daemon.pid), endpoints: ownCpuSeconds() };
   await a.close(); // every priority-1 endpoint drops at once
   await until(() => onPriority2() === GROUPS, 'all groups failed over');
   const failoverSeconds = (performance.now() - t1) / 1000;
+  const failoverCpu = { daemon: cpuSeconds(daemon.pid) - cpu1.daemon, endpoints: ownCpuSeconds() - cpu1.endpoints };
+  // Where the time went: on a 2-core machine the endpoints (this process: TLS handshakes, WebSocket upgrades,
+  // the daemon's log read back) compete with the daemon; a daemon well under the wall time is waiting, not working.
+  const cpu = (c) => `daemon CPU ${c.daemon.toFixed(1)} s, endpoints' CPU ${c.endpoints.toFixed(1)} s`;
 
   record(`daemon.connect.${GROUPS}`, connectSeconds);
   record(`daemon.rss.${GROUPS}`, rssKb / 1024);
@@ -112,11 +148,13 @@ try {
   record(`daemon.failover.${GROUPS}`, failoverSeconds);
   console.log(`daemon, ${GROUPS} groups x 2 endpoints on loopback`);
   console.log(
-    `  start until all ${GROUPS} groups CONNECTED   ${connectSeconds.toFixed(2)} s${fellBack ? ` (${fellBack} on priority 2: priority 1 did not answer in time)` : ''}`,
+    `  start until all ${GROUPS} groups CONNECTED   ${connectSeconds.toFixed(2)} s (${cpu(connectCpu)})${fellBack ? ` (${fellBack} on priority 2: priority 1 did not answer in time)` : ''}`,
   );
   console.log(`  daemon RSS with ${GROUPS} connections        ${(rssKb / 1024).toFixed(1)} MiB`);
   console.log(`  one /metrics scrape (median of 21)         ${scrapes[10].toFixed(1)} ms (${Math.round(scrapeBytes / 1024)} KiB)`);
-  console.log(`  fail over ${GROUPS} groups (priority 1 drops) ${failoverSeconds.toFixed(2)} s`);
+  console.log(`  fail over ${GROUPS} groups (priority 1 drops) ${failoverSeconds.toFixed(2)} s (${cpu(failoverCpu)})`);
+  const threads = Object.entries(cpuByThread(daemon.pid)).sort((x, y) => y[1] - x[1]);
+  console.log(`  daemon CPU by thread over the run: ${threads.map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}`);
 } finally {
   if (daemon && daemon.exitCode === null) {
     const exited = new Promise((r) => daemon.on('exit', r));
