@@ -29,20 +29,28 @@ interface ScrapeGauge<S = unknown> {
   series: (snapshot: S) => Series[];
 }
 
-/** A label value in the text format: backslash, double quote and line feed escaped. */
-const labelValue = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+const LABEL_SPECIALS = /[\\"\n]/;
+/** A label value in the text format: backslash, double quote and line feed escaped (most values have none). */
+const labelValue = (v: string) => (LABEL_SPECIALS.test(v) ? v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`)) : v);
+const sampleValue = (value: number) => (Number.isFinite(value) ? String(value) : Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf');
 
+/** The gauges in the text exposition format, byte for byte as prom-client prints them; one line built per series. */
 export function renderScrapeGauges<S>(gauges: readonly ScrapeGauge<S>[], snapshot: S): string {
-  const out: string[] = [];
+  let out = '';
   for (const g of gauges) {
-    out.push(`# HELP ${g.name} ${g.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${g.name} gauge`);
+    out += `# HELP ${g.name} ${g.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${g.name} gauge\n`;
     for (const { labels, value } of g.series(snapshot)) {
-      const l = Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`);
-      out.push(`${g.name}${l.length ? `{${l.join(',')}}` : ''} ${Number.isFinite(value) ? value : Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf'}`);
+      let line = g.name;
+      let open = false;
+      for (const k in labels) {
+        line += `${open ? ',' : '{'}${k}="${labelValue(labels[k]!)}"`;
+        open = true;
+      }
+      out += `${open ? `${line}}` : line} ${sampleValue(value)}\n`;
     }
-    out.push('');
+    out += '\n';
   }
-  return out.join('\n');
+  return out.slice(0, -1);
 }
 
 export class Metrics {
