@@ -32,7 +32,7 @@ export function makeContext(io: IO, env: NodeJS.ProcessEnv, style: Style): Conte
     async secrets(store, g) {
       const { backendFor, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
       const name = backendFor(store.secretBackend, g.secretStore, env, store.isShared);
-      return openSecretStore(name, { home: store.home, storeId: store.storeId, keyFile: defaultKeyFile(env), shared: store.sharedSecrets });
+      return openSecretStore(name, { home: store.home, storeId: store.storeId, keyFile: defaultKeyFile(env), shared: store.shared?.secrets });
     },
     async probeBeforeCreating(g) {
       const { EndpointStore, storeUrl } = await import('../core/store/db.js');

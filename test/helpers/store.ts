@@ -50,7 +50,7 @@ export function integrityOk(home: Home): boolean {
 /** The tokens in the file secret store, decrypted with the real key file. */
 export function fileTokens(home: Home): Record<string, string> {
   const shared = withShared(home, (st) => {
-    const d = new DbSecretStore(st.sharedSecrets!, new FileSecretStore(home.dir, home.keyFile), home.keyFile);
+    const d = new DbSecretStore(st.shared!.secrets, new FileSecretStore(home.dir, home.keyFile), home.keyFile);
     return Object.fromEntries(d.accounts().map((a) => [a, d.get(a)!]));
   });
   if (shared) return shared;
@@ -64,7 +64,7 @@ export function storeBytes(home: Home): Buffer {
   // A shared store: every row of every table (and the sealed secrets) as text.
   withShared(home, (st) => {
     for (const t of COPY_TABLES) parts.push(Buffer.from(JSON.stringify(st.exportTable(t))));
-    const sec = st.sharedSecrets!;
+    const sec = st.shared!.secrets;
     parts.push(Buffer.from(JSON.stringify(sec.sealedAccounts().map((a) => sec.getSealed(a)))));
   });
   for (const f of ['nbwss.db', 'nbwss.db-wal', 'nbwss.db-shm', 'secrets.enc']) {

@@ -166,7 +166,7 @@ async function notRunning(o: StatusOptions, ctx: Context, why?: string, running 
     // A store read here is at the current schema (an older one is migrated when opened).
     outbox = store ? store.outbox.groups().filter((g) => g.pending > 0 || g.refused > 0) : [];
     polling = store ? store.poll.sources().map((p) => ({ ...p, cursor: p.cursor ? new Date(p.cursor.time * 1000).toISOString() : null })) : [];
-    daemons = (store?.sharedDaemons() ?? []).filter((d) => Date.now() - Date.parse(d.heartbeatAt) < LIVE_HEARTBEAT_MS);
+    daemons = (store?.shared?.daemons() ?? []).filter((d) => Date.now() - Date.parse(d.heartbeatAt) < LIVE_HEARTBEAT_MS);
   } finally {
     store?.close();
   }

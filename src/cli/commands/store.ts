@@ -51,7 +51,7 @@ export async function runStoreCopy(o: StoreCopyOptions, ctx: Context): Promise<v
       const requested = requestedBackend(o.secretStore, ctx.env);
       // A SQLite target keeps tokens in the file secret store unless a keychain is asked for; a shared one seals them in the database.
       const name = dst.isShared ? 'file' : (requested?.value ?? 'file');
-      const dstSecrets = await openSecretStore(name, { home: dst.home, storeId: dst.storeId, keyFile: defaultKeyFile(ctx.env), shared: dst.sharedSecrets });
+      const dstSecrets = await openSecretStore(name, { home: dst.home, storeId: dst.storeId, keyFile: defaultKeyFile(ctx.env), shared: dst.shared?.secrets });
       const r = copyStore(src, await ctx.secrets(src, o), dst, dstSecrets);
       const where = toUrl ? safeStoreUrl(toUrl) : resolve(o.to);
       if (o.json) ctx.io.stdout.write(`${safeJson({ to: where, ...r })}\n`);

@@ -258,7 +258,7 @@ async function sharedDoctor(o: DoctorOptions, checks: DoctorCheck[], now: Date):
         ? { name: 'tokens', status: 'ok', detail: 'every entry has its token' }
         : { name: 'tokens', status: 'problem', detail: `no token for: ${missing.join(', ')}`, fix: `Store one with: ${W.tokenSet(missing[0]!)} < token.txt` },
     );
-    const daemons = store.sharedDaemons();
+    const daemons = store.shared?.daemons() ?? [];
     const badKeys = daemons.filter((d) => d.keyOk === false).map((d) => `${d.host} pid ${d.pid}`);
     const stale = daemons.filter((d) => now.getTime() - Date.parse(d.heartbeatAt) > 60_000).map((d) => `${d.host} pid ${d.pid}`);
     if (badKeys.length)

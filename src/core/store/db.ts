@@ -16,7 +16,7 @@ import { PgDatabase } from './pg/database.js';
 import { pgMigrate } from './pg/schema.js';
 import { SyncPg } from './pg/sync-client.js';
 import type { SqlDatabase } from './sql.js';
-import type { SecretsTable } from '../secrets/db.js';
+import { SharedTables } from './shared.js';
 
 /** The tables `nbwss store copy` carries over, parents first (pins reference entries). */
 export const COPY_TABLES = [
@@ -107,18 +107,12 @@ export interface ListFilter {
 
 /**
  * The endpoint store the CLI writes and the daemon reads: one SQLite file in
- * NBWSS_HOME, WAL mode, a busy timeout so concurrent runs wait their turn.
- * Tokens are never stored here.
+ * NBWSS_HOME (WAL mode, a busy timeout so concurrent runs wait their turn),
+ * or a shared PostgreSQL database. The entries and pins are here; the
+ * outbox, the poll state and what only a shared store has are repositories
+ * over the same database (outbox, poll, shared). A SQLite store never holds
+ * a token.
  */
-function parseGroups(json: string): string[] {
-  try {
-    const g = JSON.parse(json) as unknown;
-    return Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
 export class EndpointStore {
   private constructor(
     private readonly db: SqlDatabase,
@@ -144,36 +138,12 @@ export class EndpointStore {
     }
   }
 
-  /** The daemons of a shared store as they last recorded themselves (doctor, status from any host). */
-  sharedDaemons(): {
-    id: string;
-    host: string;
-    pid: number;
-    startedAt: string;
-    heartbeatAt: string;
-    groups: string[];
-    poller: boolean;
-    keyOk: boolean | null;
-  }[] {
-    if (this.backend.kind !== 'postgres') return [];
-    return (
-      this.db
-        .prepare('SELECT id, host, pid, started_at AS startedAt, heartbeat_at AS heartbeatAt, groups, poller, key_ok AS keyOk FROM daemons ORDER BY host, pid')
-        .all() as { id: string; host: string; pid: number; startedAt: string; heartbeatAt: unknown; groups: string; poller: boolean; keyOk: boolean | null }[]
-    ).map((d) => ({ ...d, heartbeatAt: new Date(d.heartbeatAt as string).toISOString(), groups: parseGroups(d.groups) }));
-  }
-
-  /** A shared store keeps its (sealed) secrets itself: the table for the database secret store. */
-  get sharedSecrets(): SecretsTable | undefined {
+  private sharedHandle: SharedTables | undefined;
+  /** What only a shared (PostgreSQL) store holds: its daemons and its sealed tokens; undefined for a SQLite store. */
+  get shared(): SharedTables | undefined {
     if (this.backend.kind !== 'postgres') return undefined;
-    const db = this.db;
-    return {
-      getSealed: (a) => (db.prepare('SELECT sealed FROM secrets WHERE account = ?').get(a) as { sealed: string } | undefined)?.sealed,
-      setSealed: (a, v) =>
-        void db.prepare('INSERT INTO secrets (account, sealed) VALUES (?, ?) ON CONFLICT (account) DO UPDATE SET sealed = excluded.sealed').run(a, v),
-      deleteSealed: (a) => db.prepare('DELETE FROM secrets WHERE account = ?').run(a).changes === 1,
-      sealedAccounts: () => (db.prepare('SELECT account FROM secrets ORDER BY account').all() as { account: string }[]).map((r) => r.account),
-    };
+    this.sharedHandle ??= new SharedTables(this.db);
+    return this.sharedHandle;
   }
 
   /**
