@@ -73,6 +73,8 @@ function render(f) {
     row(`daemon: fail over all ${g.toLocaleString('en')} groups (priority 1 drops)`, `${n(get(`daemon.failover.${g}`), 2)} s`, g === 2000 ? '< 5 s' : '');
   for (const g of GROUPS) row(`daemon RSS, ${g.toLocaleString('en')} connections`, `${n(get(`daemon.rss.${g}`), 0)} MiB`, g === 2000 ? '< 250 MiB' : '');
   for (const g of GROUPS) row(`one /metrics scrape, ${g.toLocaleString('en')} groups`, `${n(get(`daemon.scrape.${g}`))} ms`, g === 2000 ? '< 40 ms' : '');
+  // The ratios' baseline, so that a reader sees how quickly this machine started Node that day.
+  row('`node -e 0` itself (the baseline of the ratios below)', `${n(get('startup.node.ms'))} ms`, '');
   row('`nbwss --version` / `node -e 0`', `${n(get('startup.version'), 2)}×`, '≤ 1.25×');
   row('`nbwss list` of 1,000 entries / `node -e 0`', `${n(get('startup.list'), 2)}×`, '≤ 1.25×');
   row('`nbwss list --json` of 1,000 / `node -e 0`', `${n(get('startup.list-json'), 2)}×`, '≤ 1.2×');

@@ -40,6 +40,7 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 const base = median(times[0]);
+record('startup.node.ms', base);
 console.log(`start-up, ${RUNS} interleaved runs each, median wall time (min-max); ratio to node -e 0`);
 for (const [k, [name]] of cases.entries()) {
   const m = median(times[k]);
