@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { NbwssError } from '../errors.js';
 import { W } from '../hints.js';
 import type { SecretStore } from './types.js';
+import { getOneByOne, putOneByOne } from './one-by-one.js';
 
 /** Where a shared (PostgreSQL) store keeps sealed secrets: one row per account. */
 export interface SecretsTable {
@@ -61,14 +62,11 @@ export class DbSecretStore implements SecretStore {
   }
 
   getMany(accounts: Iterable<string>): Map<string, string | undefined> {
-    return new Map(Array.from(accounts, (a) => [a, this.get(a)]));
+    return getOneByOne(this, accounts);
   }
 
   putAll(changes: ReadonlyMap<string, string | undefined>): void {
-    for (const [account, secret] of changes) {
-      if (secret === undefined) this.delete(account);
-      else this.set(account, secret);
-    }
+    putOneByOne(this, changes);
   }
 
   accounts(): string[] {

@@ -1,6 +1,7 @@
 import { Entry, findCredentials } from '@napi-rs/keyring';
 import { NbwssError } from '../errors.js';
 import type { SecretStore } from './types.js';
+import { getOneByOne, putOneByOne } from './one-by-one.js';
 import { W } from '../hints.js';
 
 // Always the Secret Service on Linux: keyring's default silently falls back to
@@ -52,14 +53,11 @@ export class KeychainSecretStore implements SecretStore {
   }
 
   getMany(accounts: Iterable<string>): Map<string, string | undefined> {
-    return new Map(Array.from(accounts, (a) => [a, this.get(a)]));
+    return getOneByOne(this, accounts);
   }
 
   putAll(changes: ReadonlyMap<string, string | undefined>): void {
-    for (const [account, secret] of changes) {
-      if (secret === undefined) this.delete(account);
-      else this.set(account, secret);
-    }
+    putOneByOne(this, changes);
   }
 
   accounts(): string[] {
