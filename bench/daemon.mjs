@@ -22,23 +22,22 @@ const a = await startReferenceEndpoint({ token: 'bench-token', path: null });
 const b = await startReferenceEndpoint({ token: 'bench-token', path: null });
 let daemon;
 
-/** CPU seconds a process has used (user + system), from /proc (clock ticks of 1/100 s on Linux). */
-const cpuSeconds = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+/** CPU seconds (user + system) in a /proc stat file, of a process or of one of its threads (clock ticks of 1/100 s on Linux). */
+const cpuSecondsIn = (statFile) => {
+  const fields = readFileSync(statFile, 'utf8')
     .replace(/^.*\) /, '')
     .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
-/** CPU seconds of a process's main thread (JavaScript, TLS) and of its other threads together (V8's GC helpers, libuv's pool), from /proc. */
+/** CPU seconds a process has used. */
+const cpuSeconds = (pid) => cpuSecondsIn(`/proc/${pid}/stat`);
+/** CPU seconds of a process's main thread (JavaScript, TLS) and of its other threads together (V8's GC helpers, libuv's pool). */
 const cpuByThread = (pid) => {
   const by = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const name = tid === String(pid) ? 'main thread' : 'other threads';
     try {
-      const name = tid === String(pid) ? 'main thread' : 'other threads';
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-        .replace(/^.*\) /, '')
-        .split(' ');
-      by[name] = (by[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+      by[name] = (by[name] ?? 0) + cpuSecondsIn(`/proc/${pid}/task/${tid}/stat`);
     } catch {
       /* the thread ended */
     }
