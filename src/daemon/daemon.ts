@@ -4,17 +4,17 @@ import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import { type EndpointStore, StoreBusy } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
 import { ConnectError, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { KeyRefused } from '../core/secrets/db.js';
 import { join } from 'node:path';
-import { appendAudit } from '../core/audit.js';
-import { RestClient } from '../core/api/rest.js';
-import { API_PIN_META, apiTrust } from '../core/api/trust.js';
+import { API_PIN_META } from '../core/api/trust.js';
+import { RestLifecycle } from './rest-lifecycle.js';
+import { dropOrphanedOutboxes } from './orphaned-outboxes.js';
 import { Deliveries } from './delivery.js';
 import { type GroupStatus, groupStatuses } from './status.js';
 import { failureKind, type Metrics } from './metrics.js';
 import { Poller, type SourceStatus } from './poller.js';
-import { StoreRetry } from './store-retry.js';
+import { ConnectionStates, type Entry } from './connection-states.js';
 import { type ClusterView, Coordinator, type CoordinatorOptions } from './coordinator.js';
 import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan, STABLE_MS } from './plan.js';
 
@@ -74,8 +74,6 @@ export class Daemon {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Monotonic ms the retry timer wakes at (Infinity: none set). */
   private retryTimerAt = Infinity;
-  /** Connection states are written once per turn of the event loop: a burst of 2,000 connects is one transaction. */
-  private stateWriteSoon: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   /** Groups whose candidates are being tried right now (one attempt chain per group). */
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -83,16 +81,15 @@ export class Daemon {
   private stopped = false;
   readonly startedAt: Date;
   readonly deliveries: Deliveries;
-  private api: RestClient;
-  private apiKey = '';
+  /** The REST client COMMAND REQUESTs and the poller call NetBackup through. */
+  private readonly rest: RestLifecycle;
   private pollTimer: NodeJS.Timeout | undefined;
-  /** Connection states not yet in the store (the latest per entry), written together; kept until the store takes them. */
-  private readonly unwrittenStates = new Map<string, { state: 'CONNECTED' | 'DISCONNECTED'; since: string; lastError: string | null; groupId: string }>();
-  private readonly stateWrites: StoreRetry;
+  /** The connection states `list` and `show` read, written to the store in batches. */
+  private readonly states: ConnectionStates;
 
   constructor(private readonly o: DaemonOptions) {
     this.startedAt = this.now();
-    this.stateWrites = new StoreRetry('recording connection states', o.log, () => this.writeStates());
+    this.states = new ConnectionStates(o.store, o.log, () => this.now());
     this.deliveries = new Deliveries({
       store: o.store,
       log: o.log,
@@ -112,13 +109,13 @@ export class Daemon {
         },
       },
     });
-    this.api = this.makeApi();
+    this.rest = new RestLifecycle({ properties: o.properties, pin: () => o.store.getMeta(API_PIN_META), log: o.log, metrics: o.metrics });
     this.poller = new Poller({
       store: o.store,
       secrets: o.secrets,
       log: o.log,
       properties: o.properties,
-      api: () => this.api,
+      api: () => this.rest.current,
       now: () => this.now(),
       queued: (r, count) => this.notified(r.refused, r.queued, count),
       changed: () => this.changed(),
@@ -169,7 +166,7 @@ export class Daemon {
         await Promise.all([...(this.closing.get(g) ?? []), this.inFlight.get(g)]);
         this.closing.delete(g);
         this.deliveries.forget(g);
-        this.forgetStates(g);
+        this.states.forgetGroup(g);
       },
       message: (what) => {
         if (what === 'notify') this.deliveries.pumpAll();
@@ -208,44 +205,6 @@ export class Daemon {
     }
     return undefined;
   }
-
-  /** The REST client for the properties and the pin in force (made again when either changes). */
-  private makeApi(): RestClient {
-    const { p, pin, key } = this.apiInputs();
-    this.apiKey = key;
-    const baseUrl = new URL(p['api.baseUrl']);
-    const trust = apiTrust(baseUrl, p['api.caFile'], pin, (f) => readFileSync(f, 'utf8'));
-    if (trust.kind === 'none')
-      this.o.log.warn(
-        { baseUrl: baseUrl.origin + baseUrl.pathname, why: trust.why },
-        'COMMAND REQUESTs will be answered 502 until the REST service is trusted',
-      );
-    return new RestClient({ baseUrl, trust, timeoutMs: p['api.timeout'], maxBodyBytes: p['api.maxBodyBytes'] });
-  }
-
-  /** What the REST client is made from, and a key that changes when any of it does. */
-  private apiInputs() {
-    const props = this.o.properties();
-    const pin = this.o.store.getMeta(API_PIN_META);
-    return { p: props, pin, key: JSON.stringify([props['api.baseUrl'], props['api.caFile'], props['api.timeout'], props['api.maxBodyBytes'], pin]) };
-  }
-
-  private refreshApi(): void {
-    if (this.apiInputs().key === this.apiKey) return;
-    const old = this.api;
-    this.api = this.makeApi();
-    this.o.log.info({ baseUrl: this.o.properties()['api.baseUrl'] }, 'REST client settings changed');
-    void old.close();
-  }
-
-  private readonly commands = {
-    basePath: () => this.api.settings.baseUrl.pathname,
-    call: (r: Parameters<RestClient['call']>[0], signal: AbortSignal, room?: (bytes: number) => Promise<void>) => this.api.call(r, signal, room),
-    answered: (method: string, code: number, errorCode: string | undefined, seconds: number) => {
-      this.o.metrics?.commands.inc({ method, code: String(code), nbwss_error: errorCode ?? '' });
-      this.o.metrics?.commandDuration.observe({ method }, seconds);
-    },
-  };
 
   private now(): Date {
     return this.o.now ? this.o.now() : new Date();
@@ -437,7 +396,7 @@ export class Daemon {
       this.o.log.error({ err: (e as Error).message }, 'the store cannot be read: connections are kept as they are');
     }
     try {
-      this.refreshApi();
+      this.rest.refresh();
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST client settings');
     }
@@ -447,7 +406,7 @@ export class Daemon {
       this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST API poller');
     }
     try {
-      this.dropOrphanedOutboxes();
+      dropOrphanedOutboxes(this.o.store, this.o.log, (groupId) => this.deliveries.forget(groupId));
     } catch (e) {
       // Connecting matters more: the drop is tried again at the next reconcile.
       if (!(e instanceof StoreBusy))
@@ -481,7 +440,7 @@ export class Daemon {
       if (!next) return;
       const account = next.candidates[0]!;
       const target = this.targetsSeen.get(account)!;
-      const conn = new EndpointConnection(target, this.settings(), this.o.log, this.commands);
+      const conn = new EndpointConnection(target, this.settings(), this.o.log, this.rest.commands);
       this.conns.set(account, conn);
       this.o.metrics?.connectAttempts.inc();
       const started = this.mono();
@@ -577,28 +536,9 @@ export class Daemon {
     );
   }
 
-  private writeState({ hostName, groupId }: Entry, state: 'CONNECTED' | 'DISCONNECTED', lastError: string | null): void {
-    this.unwrittenStates.set(hostName, { state, since: this.now().toISOString(), lastError, groupId });
-    this.stateWriteSoon ??= setImmediate(() => {
-      this.stateWriteSoon = undefined;
-      this.stateWrites.run();
-    });
+  private writeState(entry: Entry, state: 'CONNECTED' | 'DISCONNECTED', lastError: string | null): void {
+    this.states.record(entry, state, lastError);
     this.changed();
-  }
-
-  /** Write the connection states waiting, in one transaction; throws (keeping them) if the store does not take them. */
-  private writeStates(): void {
-    if (this.unwrittenStates.size === 0) return;
-    const batch = [...this.unwrittenStates];
-    this.o.store.write(() => {
-      for (const [host, s] of batch) this.o.store.setConnection(host, s.state, s.since, s.lastError);
-    });
-    for (const [host, s] of batch) if (this.unwrittenStates.get(host) === s) this.unwrittenStates.delete(host);
-  }
-
-  /** A group handed to another daemon: its states are that daemon's to write now (it resets them when it takes the group). */
-  private forgetStates(groupId: string): void {
-    for (const [host, s] of [...this.unwrittenStates]) if (s.groupId === groupId) this.unwrittenStates.delete(host);
   }
 
   private settings(): ConnectionSettings {
@@ -614,28 +554,6 @@ export class Daemon {
       maxQueuedBytes: props['api.maxQueuedBytes'],
       maxSendBufferBytes: props['api.maxSendBuffer'],
     };
-  }
-
-  /**
-   * A group whose endpoints are all deactivated or deleted stops collecting:
-   * its pending notifications are dropped, said in the log and the audit log.
-   */
-  private dropOrphanedOutboxes(): void {
-    const outbox = this.o.store.outbox;
-    const collecting = new Set(outbox.collectingGroups());
-    for (const groupId of outbox.pendingGroups()) {
-      if (collecting.has(groupId)) continue;
-      const dropped = this.o.store.write(() => (collecting.has(groupId) ? 0 : outbox.drop(groupId)));
-      this.deliveries.forget(groupId);
-      if (dropped === 0) continue;
-      const detail = `dropped ${dropped} pending notification${dropped === 1 ? '' : 's'} of group ${groupId}: it has no ACTIVATED endpoint`;
-      this.o.log.warn({ group: safeGroup(groupId), dropped }, 'notifications dropped: the group has no ACTIVATED endpoint');
-      try {
-        appendAudit(this.o.store.home, { command: 'daemon', hosts: [], detail, outcome: 'ok' });
-      } catch (e) {
-        this.o.log.error({ err: (e as Error).message }, 'could not append to the audit log');
-      }
-    }
   }
 
   status(): {
@@ -657,13 +575,10 @@ export class Daemon {
       delivery: (groupId) => this.deliveries.status(groupId),
       ...(coordinator ? { shared: { owners, owns: (groupId: string) => coordinator.owns(groupId) } } : {}),
     });
-    const trust = this.api.settings.trust;
-    const base = this.api.settings.baseUrl;
     return {
       groups,
       api: {
-        baseUrl: base.origin + base.pathname,
-        trust: trust.kind === 'ca' ? 'api.caFile' : trust.kind === 'pin' ? `pinned ${trust.pin.fingerprint}` : `none: ${trust.why}`,
+        ...this.rest.view(),
         auth: this.poller.auth,
         version: this.poller.version,
       },
@@ -685,11 +600,10 @@ export class Daemon {
     for (const conn of conns) conn.close(1000, 'NBWSS daemon stopping');
     for (const c of conns) this.writeState(c.target, 'DISCONNECTED', null);
     // Stopping: the last states may wait for another writer a little longer; nothing else runs now.
-    clearImmediate(this.stateWriteSoon);
-    this.stateWrites.stop();
+    this.states.stop();
     try {
       this.o.store.setLockWait(5000);
-      this.writeStates();
+      this.states.flush();
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'could not record the connection states on stopping');
     }
@@ -700,12 +614,9 @@ export class Daemon {
       await Promise.all(conns.map((c) => c.socketClosed()));
       await this.coordinator.stop();
     }
-    await this.api.close();
+    await this.rest.close();
   }
 }
-
-/** An entry as the daemon's bookkeeping names it. */
-type Entry = { hostName: string; groupId: string };
 
 /** Group ids come from details files: text from outside. */
 const safeGroup = (g: string) => safeText(g);

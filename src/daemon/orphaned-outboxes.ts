@@ -1,0 +1,27 @@
+import { appendAudit } from '../core/audit.js';
+import type { EndpointStore } from '../core/store/db.js';
+import { safeText } from '../core/text.js';
+import type { Logger } from './connection.js';
+
+/**
+ * The outbox drop rule: a group whose endpoints are all deactivated or deleted stops collecting, and its pending
+ * notifications are dropped — said in the log and in the audit log (command `daemon`), with how many. `forget` tells
+ * the deliveries to let go of the group's message in flight. Each group is dropped in its own transaction.
+ */
+export function dropOrphanedOutboxes(store: EndpointStore, log: Logger, forget: (groupId: string) => void): void {
+  const outbox = store.outbox;
+  const collecting = new Set(outbox.collectingGroups());
+  for (const groupId of outbox.pendingGroups()) {
+    if (collecting.has(groupId)) continue;
+    const dropped = store.write(() => (collecting.has(groupId) ? 0 : outbox.drop(groupId)));
+    forget(groupId);
+    if (dropped === 0) continue;
+    const detail = `dropped ${dropped} pending notification${dropped === 1 ? '' : 's'} of group ${groupId}: it has no ACTIVATED endpoint`;
+    log.warn({ group: safeText(groupId), dropped }, 'notifications dropped: the group has no ACTIVATED endpoint');
+    try {
+      appendAudit(store.home, { command: 'daemon', hosts: [], detail, outcome: 'ok' });
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'could not append to the audit log');
+    }
+  }
+}

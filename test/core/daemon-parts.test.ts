@@ -1,0 +1,233 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readAudit } from '../../src/core/audit.js';
+import { loadProperties, type NbwssProperties } from '../../src/core/config/properties.js';
+import { EndpointStore } from '../../src/core/store/db.js';
+import { ConnectionStates } from '../../src/daemon/connection-states.js';
+import { dropOrphanedOutboxes } from '../../src/daemon/orphaned-outboxes.js';
+import { RestLifecycle } from '../../src/daemon/rest-lifecycle.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+// The parts the daemon is made of besides its scheduler (src/daemon/daemon.ts), each against a real SQLite store:
+// the connection states `list` and `show` read, the outbox drop rule, and the REST client's lifecycle.
+
+afterAll(cleanupTempDirs);
+const open: EndpointStore[] = [];
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+type Line = { level: string; o: object; msg: string };
+function recordingLog() {
+  const lines: Line[] = [];
+  const at = (level: string) => (o: object, msg: string) => void lines.push({ level, o, msg });
+  return { lines, log: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } };
+}
+
+function storeWith(entries: [hostName: string, groupId: string, state?: 'ACTIVATED' | 'DEACTIVATED'][]): EndpointStore {
+  const store = EndpointStore.open(join(tempDir(), 'store'));
+  open.push(store);
+  const now = new Date().toISOString();
+  store.write(() => {
+    for (const [hostName, groupId, state] of entries)
+      store.insert(
+        {
+          hostName,
+          url: `wss://${hostName}/nbwss`,
+          groupId,
+          priority: 1,
+          state: state ?? 'ACTIVATED',
+          pinType: 'cert',
+          certPem: 'x',
+          fingerprint: 'AA',
+          spkiFingerprint: 'BB',
+          notAfter: '2030-01-01T00:00:00.000Z',
+        },
+        now,
+      );
+  });
+  return store;
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(check()).toBe(true);
+};
+
+/** Another process's write transaction on the same SQLite store, until the returned function is called. */
+function holdWriteLock(store: EndpointStore) {
+  const other = new Database(join(store.home, 'nbwss.db'));
+  other.exec('BEGIN IMMEDIATE');
+  return () => {
+    other.exec('COMMIT');
+    other.close();
+  };
+}
+
+describe('ConnectionStates: the states list and show read, written in batches', () => {
+  const clock = () => new Date('2026-12-02T12:00:00.000Z');
+
+  it('several states in one turn of the event loop are one write, the latest per entry', async () => {
+    const store = storeWith([
+      ['a.test', 'g1'],
+      ['b.test', 'g2'],
+    ]);
+    const states = new ConnectionStates(store, recordingLog().log, clock);
+    states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
+    states.record({ hostName: 'b.test', groupId: 'g2' }, 'CONNECTED', null);
+    states.record({ hostName: 'a.test', groupId: 'g1' }, 'DISCONNECTED', 'closed by the endpoint');
+    // Nothing is written in the turn that records: a burst is one transaction.
+    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    expect(store.get('b.test')!.connectionState).not.toBe('CONNECTED');
+    await tick();
+    expect(store.get('a.test')).toMatchObject({ connectionState: 'DISCONNECTED', lastError: 'closed by the endpoint', connectionSince: clock().toISOString() });
+    expect(store.get('b.test')).toMatchObject({ connectionState: 'CONNECTED', lastError: null });
+    states.stop();
+  });
+
+  it('while another process holds the write lock the states are kept, and written once it is free', async () => {
+    const store = storeWith([['a.test', 'g1']]);
+    store.setLockWait(0);
+    const { log, lines } = recordingLog();
+    const states = new ConnectionStates(store, log, clock);
+    const release = holdWriteLock(store);
+    states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
+    await until(() => lines.some((l) => l.msg.includes('another process holds the store')));
+    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    release();
+    await until(() => store.get('a.test')!.connectionState === 'CONNECTED');
+    states.stop();
+  });
+
+  it('a group handed to another daemon: its states are not written; the others are', async () => {
+    const store = storeWith([
+      ['a.test', 'g1'],
+      ['b.test', 'g2'],
+    ]);
+    const states = new ConnectionStates(store, recordingLog().log, clock);
+    states.stop(); // written only by flush(), as when stopping
+    states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
+    states.record({ hostName: 'b.test', groupId: 'g2' }, 'CONNECTED', null);
+    states.forgetGroup('g1');
+    states.flush();
+    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    expect(store.get('b.test')!.connectionState).toBe('CONNECTED');
+  });
+
+  it('flush() throws when the store does not take the states, and keeps them for the next flush()', () => {
+    const store = storeWith([['a.test', 'g1']]);
+    store.setLockWait(0);
+    const states = new ConnectionStates(store, recordingLog().log, clock);
+    states.stop();
+    states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
+    const release = holdWriteLock(store);
+    expect(() => states.flush()).toThrow();
+    release();
+    states.flush();
+    expect(store.get('a.test')!.connectionState).toBe('CONNECTED');
+  });
+});
+
+describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collecting', () => {
+  const queue = (store: EndpointStore, n: number) =>
+    store.write(() =>
+      store.outbox.enqueue(
+        Array.from({ length: n }, (_, jobId) => ({ object: 'JOB' as const, data: JSON.stringify({ jobId }) })),
+        1000,
+        new Date().toISOString(),
+      ),
+    );
+
+  it("its pending notifications are dropped, the deliveries told, and it is said in the log and the audit log; a collecting group's stay", () => {
+    const store = storeWith([
+      ['a.test', 'g1'],
+      ['b.test', 'g2'],
+    ]);
+    queue(store, 3);
+    store.write(() => store.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
+    const { log, lines } = recordingLog();
+    const forgotten: string[] = [];
+    dropOrphanedOutboxes(store, log, (g) => forgotten.push(g));
+    expect(Object.fromEntries(store.outbox.groups().map((g) => [g.groupId, g.pending]))).toMatchObject({ g2: 3 });
+    expect(store.outbox.pendingGroups()).toEqual(['g2']);
+    expect(forgotten).toEqual(['g1']);
+    expect(lines).toContainEqual({ level: 'warn', o: { group: 'g1', dropped: 3 }, msg: 'notifications dropped: the group has no ACTIVATED endpoint' });
+    expect(readAudit(store.home).map((e) => [e.command, e.detail])).toEqual([
+      ['daemon', 'dropped 3 pending notifications of group g1: it has no ACTIVATED endpoint'],
+    ]);
+    // Once dropped, nothing more to say.
+    dropOrphanedOutboxes(store, log, (g) => forgotten.push(g));
+    expect(readAudit(store.home)).toHaveLength(1);
+  });
+
+  it('one notification is "1 pending notification"', () => {
+    const store = storeWith([['a.test', 'g1']]);
+    queue(store, 1);
+    store.write(() => store.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
+    dropOrphanedOutboxes(store, recordingLog().log, () => {});
+    expect(readAudit(store.home).map((e) => e.detail)).toEqual(['dropped 1 pending notification of group g1: it has no ACTIVATED endpoint']);
+  });
+});
+
+describe('RestLifecycle: the REST client made again only when its settings or the pin change', () => {
+  function setUp() {
+    const home = tempDir();
+    let props: NbwssProperties = { ...loadProperties(home), 'api.baseUrl': 'https://primary.test:1556/netbackup' };
+    let pin: string | undefined;
+    const { log, lines } = recordingLog();
+    const rest = new RestLifecycle({ properties: () => props, pin: () => pin, log });
+    return {
+      home,
+      rest,
+      lines,
+      set: (p: Partial<NbwssProperties>) => (props = { ...props, ...p }),
+      setPin: (p: string | undefined) => (pin = p),
+    };
+  }
+
+  it('a refresh with nothing changed keeps the client; a changed property or pin makes a new one, and says so', async () => {
+    const { rest, lines, set, setPin } = setUp();
+    const first = rest.current;
+    rest.refresh();
+    expect(rest.current).toBe(first);
+    set({ 'api.timeout': 1234 });
+    rest.refresh();
+    const second = rest.current;
+    expect(second).not.toBe(first);
+    expect(second.settings.timeoutMs).toBe(1234);
+    expect(lines.filter((l) => l.msg === 'REST client settings changed')).toHaveLength(1);
+    setPin(JSON.stringify({ origin: 'https://primary.test:1556', fingerprint: 'AB:CD', spkiFingerprint: 'EF', certPem: 'x', notAfter: '2030-01-01' }));
+    rest.refresh();
+    expect(rest.current).not.toBe(second);
+    await rest.close();
+  });
+
+  it('status shows where the REST service is and how it is trusted: not yet (why), a pin, a CA file; an untrusted one is warned of', async () => {
+    const { home, rest, lines, set, setPin } = setUp();
+    expect(rest.view()).toEqual({
+      baseUrl: 'https://primary.test:1556/netbackup',
+      trust: expect.stringMatching(/^none: the REST service's certificate is not trusted yet: the administrator sets api.caFile or runs nbwss api pin/),
+    });
+    expect(lines.some((l) => l.level === 'warn' && l.msg === 'COMMAND REQUESTs will be answered 502 until the REST service is trusted')).toBe(true);
+    setPin(JSON.stringify({ origin: 'https://primary.test:1556', fingerprint: 'AB:CD', spkiFingerprint: 'EF', certPem: 'x', notAfter: '2030-01-01' }));
+    rest.refresh();
+    expect(rest.view().trust).toBe('pinned AB:CD');
+    const caFile = join(home, 'ca.pem');
+    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+    set({ 'api.caFile': caFile });
+    rest.refresh();
+    expect(rest.view().trust).toBe('api.caFile');
+    await rest.close();
+  });
+
+  it("COMMAND REQUESTs go through the client in force, under api.baseUrl's path", () => {
+    const { rest, set } = setUp();
+    expect(rest.commands.basePath()).toBe('/netbackup');
+    set({ 'api.baseUrl': 'https://other.test/nb' });
+    rest.refresh();
+    expect(rest.commands.basePath()).toBe('/nb');
+  });
+});
