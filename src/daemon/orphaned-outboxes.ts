@@ -6,14 +6,16 @@ import type { Logger } from './connection.js';
 /**
  * The outbox drop rule: a group whose endpoints are all deactivated or deleted stops collecting, and its pending
  * notifications are dropped — said in the log and in the audit log (command `daemon`), with how many. `forget` tells
- * the deliveries to let go of the group's message in flight. Each group is dropped in its own transaction.
+ * the deliveries to let go of the group's message in flight. Each group is dropped in its own transaction, which
+ * asks again whether the group collects: an `activate` or `add` in another process may have committed since the
+ * groups were read, and its notifications are then the group's to deliver.
  */
 export function dropOrphanedOutboxes(store: EndpointStore, log: Logger, forget: (groupId: string) => void): void {
   const outbox = store.outbox;
   const collecting = new Set(outbox.collectingGroups());
   for (const groupId of outbox.pendingGroups()) {
     if (collecting.has(groupId)) continue;
-    const dropped = store.write(() => (collecting.has(groupId) ? 0 : outbox.drop(groupId)));
+    const dropped = store.write(() => (outbox.collects(groupId) ? 0 : outbox.drop(groupId)));
     forget(groupId);
     if (dropped === 0) continue;
     const detail = `dropped ${dropped} pending notification${dropped === 1 ? '' : 's'} of group ${groupId}: it has no ACTIVATED endpoint`;

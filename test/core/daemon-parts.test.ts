@@ -163,6 +163,17 @@ describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collect
     expect(readAudit(store.home)).toHaveLength(1);
   });
 
+  it('a group activated again by another process after the groups were read keeps its notifications (asked again inside the write)', () => {
+    const store = storeWith([['a.test', 'g1']]);
+    queue(store, 2);
+    // What the daemon read a moment ago, before an `nbwss activate` in another process committed: g1 did not collect.
+    const outbox = store.outbox;
+    outbox.collectingGroups = () => [];
+    dropOrphanedOutboxes(store, recordingLog().log, () => {});
+    expect(store.outbox.groups().map((g) => [g.groupId, g.pending, g.dropped])).toEqual([['g1', 2, 0]]);
+    expect(readAudit(store.home)).toEqual([]);
+  });
+
   it('one notification is "1 pending notification"', () => {
     const store = storeWith([['a.test', 'g1']]);
     queue(store, 1);

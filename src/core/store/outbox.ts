@@ -52,6 +52,11 @@ export class Outbox {
     );
   }
 
+  /** Whether this group collects notifications now (has an ACTIVATED endpoint). */
+  collects(groupId: string): boolean {
+    return this.db.prepare("SELECT 1 AS one FROM endpoints WHERE state = 'ACTIVATED' AND group_id = ? LIMIT 1").get(groupId) !== undefined;
+  }
+
   /**
    * Queue notifications for every collecting group with room for all of
    * them; a group with fewer than that many free places gets none and is
