@@ -20,10 +20,13 @@ export interface RestLifecycleOptions {
  */
 export class RestLifecycle {
   private client: RestClient;
-  private madeFrom = '';
+  /** The inputs the client was made from (inputs().key). */
+  private madeFrom: string;
 
   constructor(private readonly o: RestLifecycleOptions) {
-    this.client = this.make();
+    const inputs = this.inputs();
+    this.client = this.make(inputs);
+    this.madeFrom = inputs.key;
   }
 
   /** The client in force now. */
@@ -43,9 +46,11 @@ export class RestLifecycle {
 
   /** Make the client again if its properties or the pin changed since it was made. */
   refresh(): void {
-    if (this.inputs().key === this.madeFrom) return;
+    const inputs = this.inputs();
+    if (inputs.key === this.madeFrom) return;
     const old = this.client;
-    this.client = this.make();
+    this.client = this.make(inputs);
+    this.madeFrom = inputs.key;
     this.o.log.info({ baseUrl: this.o.properties()['api.baseUrl'] }, 'REST client settings changed');
     void old.close();
   }
@@ -63,9 +68,7 @@ export class RestLifecycle {
     return this.client.close();
   }
 
-  private make(): RestClient {
-    const { props, pin, key } = this.inputs();
-    this.madeFrom = key;
+  private make({ props, pin }: ReturnType<RestLifecycle['inputs']>): RestClient {
     const baseUrl = new URL(props['api.baseUrl']);
     const trust = apiTrust(baseUrl, props['api.caFile'], pin, (f) => readFileSync(f, 'utf8'));
     if (trust.kind === 'none')

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { loadProperties, type NbwssProperties } from '../../src/core/config/prop
 import { EndpointStore } from '../../src/core/store/db.js';
 import { ConnectionStates } from '../../src/daemon/connection-states.js';
 import { dropOrphanedOutboxes } from '../../src/daemon/orphaned-outboxes.js';
+import { Metrics } from '../../src/daemon/metrics.js';
 import { RestLifecycle } from '../../src/daemon/rest-lifecycle.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
@@ -95,11 +96,35 @@ describe('ConnectionStates: the states list and show read, written in batches', 
     const states = new ConnectionStates(store, log, clock);
     const release = holdWriteLock(store);
     states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
-    await until(() => lines.some((l) => l.msg.includes('another process holds the store')));
+    await until(() => lines.some((l) => l.msg === "recording connection states: another process holds the store's write lock; trying again"));
     expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
     release();
     await until(() => store.get('a.test')!.connectionState === 'CONNECTED');
     states.stop();
+  });
+
+  it('a state once written is not written again by a later flush (the store may have moved on: a take-over resets it)', async () => {
+    const store = storeWith([['a.test', 'g1']]);
+    const states = new ConnectionStates(store, recordingLog().log, clock);
+    states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
+    await tick();
+    expect(store.get('a.test')!.connectionState).toBe('CONNECTED');
+    store.write(() => store.setConnection('a.test', 'DISCONNECTED', clock().toISOString(), 'reset by another daemon'));
+    states.flush();
+    expect(store.get('a.test')).toMatchObject({ connectionState: 'DISCONNECTED', lastError: 'reset by another daemon' });
+    states.stop();
+  });
+
+  it('after stop() nothing is written on its own: what is left waits for the last flush()', async () => {
+    const store = storeWith([['a.test', 'g1']]);
+    const states = new ConnectionStates(store, recordingLog().log, clock);
+    states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
+    states.stop();
+    await tick();
+    await tick();
+    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    states.flush();
+    expect(store.get('a.test')!.connectionState).toBe('CONNECTED');
   });
 
   it('a group handed to another daemon: its states are not written; the others are', async () => {
@@ -155,8 +180,13 @@ describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collect
     expect(store.outbox.pendingGroups()).toEqual(['g2']);
     expect(forgotten).toEqual(['g1']);
     expect(lines).toContainEqual({ level: 'warn', o: { group: 'g1', dropped: 3 }, msg: 'notifications dropped: the group has no ACTIVATED endpoint' });
-    expect(readAudit(store.home).map((e) => [e.command, e.detail])).toEqual([
-      ['daemon', 'dropped 3 pending notifications of group g1: it has no ACTIVATED endpoint'],
+    expect(readAudit(store.home)).toEqual([
+      expect.objectContaining({
+        command: 'daemon',
+        hosts: [],
+        outcome: 'ok',
+        detail: 'dropped 3 pending notifications of group g1: it has no ACTIVATED endpoint',
+      }),
     ]);
     // Once dropped, nothing more to say.
     dropOrphanedOutboxes(store, log, (g) => forgotten.push(g));
@@ -174,6 +204,19 @@ describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collect
     expect(readAudit(store.home)).toEqual([]);
   });
 
+  it('an audit log that cannot be written is said in the log; the notifications are dropped all the same', () => {
+    const store = storeWith([['a.test', 'g1']]);
+    queue(store, 2);
+    store.write(() => store.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
+    mkdirSync(join(store.home, 'audit.log'));
+    const { log, lines } = recordingLog();
+    dropOrphanedOutboxes(store, log, () => {});
+    expect(store.outbox.pendingGroups()).toEqual([]);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([
+      { level: 'error', o: { err: expect.stringContaining('EISDIR') }, msg: 'could not append to the audit log' },
+    ]);
+  });
+
   it('one notification is "1 pending notification"', () => {
     const store = storeWith([['a.test', 'g1']]);
     queue(store, 1);
@@ -189,11 +232,13 @@ describe('RestLifecycle: the REST client made again only when its settings or th
     let props: NbwssProperties = { ...loadProperties(home), 'api.baseUrl': 'https://primary.test:1556/netbackup' };
     let pin: string | undefined;
     const { log, lines } = recordingLog();
-    const rest = new RestLifecycle({ properties: () => props, pin: () => pin, log });
+    const metrics = new Metrics(storeWith([]), () => new Date());
+    const rest = new RestLifecycle({ properties: () => props, pin: () => pin, log, metrics });
     return {
       home,
       rest,
       lines,
+      metrics,
       set: (p: Partial<NbwssProperties>) => (props = { ...props, ...p }),
       setPin: (p: string | undefined) => (pin = p),
     };
@@ -209,7 +254,12 @@ describe('RestLifecycle: the REST client made again only when its settings or th
     const second = rest.current;
     expect(second).not.toBe(first);
     expect(second.settings.timeoutMs).toBe(1234);
-    expect(lines.filter((l) => l.msg === 'REST client settings changed')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'REST client settings changed')).toEqual([
+      { level: 'info', o: { baseUrl: 'https://primary.test:1556/netbackup' }, msg: 'REST client settings changed' },
+    ]);
+    set({ 'api.maxBodyBytes': 4096 });
+    rest.refresh();
+    expect(rest.current.settings.maxBodyBytes).toBe(4096);
     setPin(JSON.stringify({ origin: 'https://primary.test:1556', fingerprint: 'AB:CD', spkiFingerprint: 'EF', certPem: 'x', notAfter: '2030-01-01' }));
     rest.refresh();
     expect(rest.current).not.toBe(second);
@@ -222,7 +272,10 @@ describe('RestLifecycle: the REST client made again only when its settings or th
       baseUrl: 'https://primary.test:1556/netbackup',
       trust: expect.stringMatching(/^none: the REST service's certificate is not trusted yet: the administrator sets api.caFile or runs nbwss api pin/),
     });
-    expect(lines.some((l) => l.level === 'warn' && l.msg === 'COMMAND REQUESTs will be answered 502 until the REST service is trusted')).toBe(true);
+    const untrusted = (l: Line) => l.msg === 'COMMAND REQUESTs will be answered 502 until the REST service is trusted';
+    expect(lines.filter(untrusted)).toEqual([
+      { level: 'warn', o: { baseUrl: 'https://primary.test:1556/netbackup', why: expect.stringContaining('not trusted yet') }, msg: expect.any(String) },
+    ]);
     setPin(JSON.stringify({ origin: 'https://primary.test:1556', fingerprint: 'AB:CD', spkiFingerprint: 'EF', certPem: 'x', notAfter: '2030-01-01' }));
     rest.refresh();
     expect(rest.view().trust).toBe('pinned AB:CD');
@@ -231,14 +284,27 @@ describe('RestLifecycle: the REST client made again only when its settings or th
     set({ 'api.caFile': caFile });
     rest.refresh();
     expect(rest.view().trust).toBe('api.caFile');
+    expect(rest.current.settings.trust).toEqual({ kind: 'ca', caPem: '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n' });
+    // Trusted: no more warnings.
+    expect(lines.filter(untrusted)).toHaveLength(1);
     await rest.close();
   });
 
-  it("COMMAND REQUESTs go through the client in force, under api.baseUrl's path", () => {
-    const { rest, set } = setUp();
+  it("COMMAND REQUESTs go through the client in force, under api.baseUrl's path; each answer is counted by method and code", async () => {
+    const { rest, set, metrics } = setUp();
     expect(rest.commands.basePath()).toBe('/netbackup');
+    // Not trusted yet: the client answers 502 itself (no network), naming why.
+    const answer = await rest.commands.call({ method: 'GET', path: '/netbackup/admin/jobs', headers: {}, body: undefined }, new AbortController().signal);
+    expect(answer).toMatchObject({ responseCode: 502 });
     set({ 'api.baseUrl': 'https://other.test/nb' });
     rest.refresh();
     expect(rest.commands.basePath()).toBe('/nb');
+    rest.commands.answered?.('GET', 200, undefined, 0.25);
+    rest.commands.answered?.('POST', 502, 'NBWSS_API_TLS', 0.5);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('nbwss_commands_total{method="GET",code="200",nbwss_error=""} 1');
+    expect(text).toContain('nbwss_commands_total{method="POST",code="502",nbwss_error="NBWSS_API_TLS"} 1');
+    expect(text).toContain('nbwss_command_duration_seconds_count{method="POST"} 1');
+    await rest.close();
   });
 });
