@@ -23,6 +23,7 @@ export default {
     'src/daemon/connection-states.ts',
     'src/daemon/orphaned-outboxes.ts',
     'src/daemon/rest-lifecycle.ts',
+    'src/daemon/targets.ts',
     'src/core/store/outbox.ts',
     'src/core/api/command.ts',
     'src/core/notify/notification.ts',

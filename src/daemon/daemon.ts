@@ -1,4 +1,3 @@
-import { W } from '../core/hints.js';
 import { safeText } from '../core/text.js';
 import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import { type EndpointStore, StoreBusy } from '../core/store/db.js';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import { API_PIN_META } from '../core/api/trust.js';
 import { RestLifecycle } from './rest-lifecycle.js';
 import { dropOrphanedOutboxes } from './orphaned-outboxes.js';
+import { chooseTargets } from './targets.js';
 import { Deliveries } from './delivery.js';
 import { type GroupStatus, groupStatuses } from './status.js';
 import { failureKind, type Metrics } from './metrics.js';
@@ -285,58 +285,25 @@ export class Daemon {
     return this.running;
   }
 
+  /** What the daemon may connect to now, each with its token (chooseTargets); why the others cannot is recorded. */
   private targets(): Map<string, ConnectTarget> {
-    const out = new Map<string, ConnectTarget>();
-    // Entries that are one host under two names share one token: connect to neither (nbwss doctor names them).
-    const conflicted = new Map<string, string[]>();
-    for (const pair of this.o.store.hostConflicts()) for (const h of pair) conflicted.set(h, pair);
     // A shared store: only the groups this daemon holds.
-    const rows = this.o.store.list({ state: 'ACTIVATED' }).filter((r) => !this.coordinator || this.coordinator.owns(r.groupId));
-    const tokens = this.tokensOf(rows.map((r) => accountFor(r.hostName)));
-    let keptTokens = 0;
-    let secretStoreError = '';
-    for (const r of rows) {
-      const account = accountFor(r.hostName);
-      const pair = conflicted.get(r.hostName);
-      if (pair) {
-        this.recordError(r, `not connected: ${pair.map((h) => `"${h}"`).join(' and ')} are one host under two names; delete one (${W.doctor})`);
-        continue;
-      }
-      let token: string | undefined;
-      try {
-        token = tokens ? tokens.get(account) : this.o.secrets.get(account);
-      } catch (e) {
-        secretStoreError = (e as Error).message;
-        // The secret store does not answer now (a locked keychain, a key file moved away): an endpoint seen before
-        // keeps the token read then, so a live connection is not dropped for it. One never read cannot connect.
-        token = this.targetsSeen.get(account)?.token;
-        if (token === undefined) {
-          this.recordError(r, `secret store: ${secretStoreError}`);
-          continue;
-        }
-        keptTokens++;
-      }
-      if (token === undefined) {
-        this.recordError(r, 'no token in the secret store');
-        continue;
-      }
-      out.set(account, {
-        hostName: r.hostName,
-        url: r.url,
-        groupId: r.groupId,
-        priority: r.priority,
-        pinType: r.pinType,
-        fingerprint: r.fingerprint,
-        spkiFingerprint: r.spkiFingerprint,
-        token,
-      });
-    }
-    if (keptTokens > 0)
+    const entries = this.o.store.list({ state: 'ACTIVATED' }).filter((r) => !this.coordinator || this.coordinator.owns(r.groupId));
+    const tokens = this.tokensOf(entries.map((r) => accountFor(r.hostName)));
+    const chosen = chooseTargets({
+      entries,
+      conflicts: this.o.store.hostConflicts(),
+      account: accountFor,
+      token: (account) => (tokens ? tokens.get(account) : this.o.secrets.get(account)),
+      tokenSeen: (account) => this.targetsSeen.get(account)?.token,
+    });
+    for (const { entry, reason } of chosen.refused) this.recordError(entry, reason);
+    if (chosen.keptTokens > 0)
       this.o.log.warn(
-        { endpoints: keptTokens, err: secretStoreError },
+        { endpoints: chosen.keptTokens, err: chosen.secretStoreError },
         'the secret store cannot be read: endpoints keep the tokens read before (live connections stay open)',
       );
-    return out;
+    return chosen.targets;
   }
 
   /**
