@@ -20,6 +20,7 @@ export default {
     'src/daemon/share.ts',
     'src/daemon/status.ts',
     'src/daemon/delivery.ts',
+    'src/daemon/delivery-rules.ts',
     'src/daemon/connection-states.ts',
     'src/daemon/orphaned-outboxes.ts',
     'src/daemon/rest-lifecycle.ts',

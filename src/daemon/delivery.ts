@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { epochSeconds, type NbwssMessage } from '../core/nbwss-message.js';
-import { BATCH_LIMITS, buildPayload } from '../core/notify/notification.js';
+import { BATCH_LIMITS } from '../core/notify/notification.js';
+import { newDelivery, nextDelivery, resendDue, responseVerdict, stamped } from './delivery-rules.js';
 import type { EndpointStore } from '../core/store/db.js';
 import { StoreBusy } from '../core/store/db.js';
 import type { Delivery } from '../core/store/outbox.js';
@@ -47,10 +48,7 @@ export interface GroupDelivery {
  * also after a restart, since the message in flight is in the store.
  * Acknowledged notifications leave the outbox. At least once, in order.
  */
-/** The message with this send's timeStamp (the prefix is nbwss's own, ahead of the payload, so the payload is never touched). */
-export function stamped(message: string, timeStamp: number): string {
-  return message.replace(/^(\{"version":"1\.0","id":"[^"]*","type":"NOTIFICATION","subType":"REQUEST","timeStamp":)\d+/, `$1${timeStamp}`);
-}
+export { stamped } from './delivery-rules.js';
 
 export class Deliveries {
   private readonly flights = new Map<string, InFlight>();
@@ -114,28 +112,15 @@ export class Deliveries {
     const started: Delivery[] = [];
     for (const groupId of groups) {
       const conn = this.o.connectionFor(groupId);
-      if (!conn) continue;
-      const f = this.flights.get(groupId);
-      if (f) {
-        if (f.sentOn !== conn) sends.push([f, conn]);
-        continue;
-      }
-      const rows = this.o.store.outbox.pending(groupId, BATCH_LIMITS.maxElements);
-      if (rows.length === 0) continue;
-      const { payload, taken } = buildPayload(rows);
-      const id = randomUUID().toUpperCase();
-      const message = `{"version":"1.0","id":"${id}","type":"NOTIFICATION","subType":"REQUEST","timeStamp":${epochSeconds(this.o.now())},"payload":${payload}}`;
-      const d: Delivery = {
-        groupId,
-        messageId: id,
-        upToSeq: rows[taken - 1]!.seq,
-        count: taken,
-        message,
-        attempts: 0,
-        firstSentAt: this.o.now().toISOString(),
-      };
-      started.push(d);
-      sends.push([{ ...d, oldestAcceptedAt: rows[0]!.acceptedAt, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn]);
+      const flight = this.flights.get(groupId);
+      const next = nextDelivery(conn !== undefined, flight && { sentOnThisConnection: flight.sentOn === conn });
+      if (next === 'again') sends.push([flight!, conn!]);
+      if (next !== 'new batch') continue;
+      const pending = this.o.store.outbox.pending(groupId, BATCH_LIMITS.maxElements);
+      if (pending.length === 0) continue;
+      const { delivery, oldestAcceptedAt } = newDelivery(groupId, pending, randomUUID().toUpperCase(), this.o.now());
+      started.push(delivery);
+      sends.push([{ ...delivery, oldestAcceptedAt, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn!]);
     }
     return { sends, started };
   }
@@ -172,27 +157,30 @@ export class Deliveries {
     void conn.sendNotification(stamped(f.message, epochSeconds(this.o.now())));
     // No acknowledgement within notification.scheduledRate: the same message again, on the group's connection then.
     f.timer = setTimeout(() => {
+      const conn = this.o.connectionFor(f.groupId);
       // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard; acknowledging, forgetting and stopping clear this timer already
-      if (this.flights.get(f.groupId) !== f || this.stopped) return;
-      const now = this.o.connectionFor(f.groupId);
-      if (now) this.send(f, now);
-      else f.sentOn = undefined; // sent again as soon as the group connects
+      const due = resendDue(this.flights.get(f.groupId) === f && !this.stopped, conn !== undefined);
+      if (due === 'send again') this.send(f, conn!);
+      // Stryker disable next-line ConditionalExpression: a message no longer in flight is never read again
+      else if (due === 'when connected') f.sentOn = undefined;
     }, this.o.resendMs());
   }
 
   /** A NOTIFICATION RESPONSE arrived on a connection of `groupId`. */
   onResponse(groupId: string, m: NbwssMessage): void {
-    const f = this.flights.get(groupId);
-    if (!f || f.messageId !== m.id) {
+    const inFlight = this.flights.get(groupId);
+    const verdict = responseVerdict(inFlight?.messageId, m);
+    if (verdict === 'not in flight') {
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
       this.o.log.debug({ group: groupId, id: safeText(m.id) }, 'NOTIFICATION RESPONSE for no message in flight ignored');
       return;
     }
-    if (!Array.isArray(m.payload) || m.payload.length !== 0) {
+    if (verdict === 'not empty') {
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
-      this.o.log.warn({ group: groupId, id: f.messageId }, 'NOTIFICATION RESPONSE with a non-empty payload: not taken as an acknowledgement');
+      this.o.log.warn({ group: groupId, id: inFlight!.messageId }, 'NOTIFICATION RESPONSE with a non-empty payload: not taken as an acknowledgement');
       return;
     }
+    const f = inFlight!;
     clearTimeout(f.timer);
     this.flights.delete(groupId);
     // Acknowledgements that arrive together (several groups under load) are recorded in one transaction.
