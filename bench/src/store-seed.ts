@@ -12,7 +12,7 @@ export function seedEntries(home: string, n: number, certPem: string): void {
     store.write(() => {
       for (let i = 0; i < n; i++) {
         const host = `host${String(i).padStart(4, '0')}.bench.test`;
-        store.insert(
+        store.endpoints.insert(
           {
             hostName: host,
             url: `wss://${host}:8443/nbwss`,

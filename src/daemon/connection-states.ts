@@ -45,7 +45,7 @@ export class ConnectionStates {
     // Stryker disable next-line ConditionalExpression: a guard; an empty transaction writes nothing
     if (this.unwritten.size === 0) return;
     this.store.write(() => {
-      for (const [host, s] of this.unwritten) this.store.setConnection(host, s.state, s.since, s.lastError);
+      for (const [host, s] of this.unwritten) this.store.endpoints.setConnection(host, s.state, s.since, s.lastError);
     });
     // The write is synchronous: nothing was recorded while it ran, and everything waiting was written.
     this.unwritten.clear();

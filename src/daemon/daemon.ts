@@ -144,13 +144,13 @@ export class Daemon {
       ...this.o.coordination,
       // Tests only (NBWSS_TEST_HOOKS=1): while this file exists, coordination rounds fail on a healthy session.
       ...(process.env.NBWSS_TEST_HOOKS === '1' ? { failRound: () => existsSync(join(this.o.store.home, 'test-fail-coordination')) } : {}),
-      candidates: () => [...new Set(this.o.store.list({ state: 'ACTIVATED' }).map((r) => r.groupId))].sort(),
+      candidates: () => [...new Set(this.o.store.endpoints.list({ state: 'ACTIVATED' }).map((r) => r.groupId))].sort(),
       owned: (groups) => {
         const now = this.now().toISOString();
         for (const g of groups) {
           if (this.ownedSeen.has(g)) continue;
           try {
-            this.o.store.write(() => this.o.store.resetGroupConnections(g, now));
+            this.o.store.write(() => this.o.store.endpoints.resetGroupConnections(g, now));
             this.deliveries.adopt(g);
           } catch (e) {
             this.o.log.error({ err: (e as Error).message }, 'could not take over the state of a group');
@@ -217,7 +217,7 @@ export class Daemon {
   async start(): Promise<void> {
     if (this.stopped) return;
     // A shared store's connection states are other daemons' too: a group's are reset when it is taken.
-    if (!this.coordinator) this.o.store.write(() => this.o.store.resetConnections(this.now().toISOString()));
+    if (!this.coordinator) this.o.store.write(() => this.o.store.endpoints.resetConnections(this.now().toISOString()));
     this.schedulePeriod();
     await this.coordinator?.start();
     return this.reconcile();
@@ -288,11 +288,11 @@ export class Daemon {
   /** What the daemon may connect to now, each with its token (chooseTargets); why the others cannot is recorded. */
   private targets(): Map<string, ConnectTarget> {
     // A shared store: only the groups this daemon holds.
-    const entries = this.o.store.list({ state: 'ACTIVATED' }).filter((r) => !this.coordinator || this.coordinator.owns(r.groupId));
+    const entries = this.o.store.endpoints.list({ state: 'ACTIVATED' }).filter((r) => !this.coordinator || this.coordinator.owns(r.groupId));
     const tokens = this.tokensOf(entries.map((r) => accountFor(r.hostName)));
     const chosen = chooseTargets({
       entries,
-      conflicts: this.o.store.hostConflicts(),
+      conflicts: this.o.store.endpoints.hostConflicts(),
       account: accountFor,
       token: (account) => (tokens ? tokens.get(account) : this.o.secrets.get(account)),
       tokenSeen: (account) => this.targetsSeen.get(account)?.token,
@@ -533,7 +533,7 @@ export class Daemon {
     const owners = new Map<string, string>();
     for (const daemon of coordinator?.lastView.daemons ?? []) for (const groupId of daemon.groups) owners.set(groupId, `${daemon.host} pid ${daemon.pid}`);
     const groups = groupStatuses({
-      entries: this.o.store.listRows(),
+      entries: this.o.store.endpoints.listRows(),
       outboxes: this.o.store.outbox.groups(),
       now: this.now().getTime(),
       account: accountFor,

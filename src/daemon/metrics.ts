@@ -16,7 +16,7 @@ export const METRICS_MAX_CONNECTIONS = 16;
 
 type Series = { labels: Record<string, string>; value: number };
 /** What the scrape-time gauges are computed from: the store's rows and outboxes, read once per scrape. */
-type StoreSnapshot = { list: ReturnType<EndpointStore['listRows']>; outbox: ReturnType<EndpointStore['outbox']['groups']> };
+type StoreSnapshot = { list: ReturnType<EndpointStore['endpoints']['listRows']>; outbox: ReturnType<EndpointStore['outbox']['groups']> };
 
 /**
  * A gauge whose series are computed whole at scrape time and printed in the text exposition format here, after the
@@ -276,7 +276,7 @@ export class Metrics {
   async text(): Promise<string> {
     const registered = await this.registry.metrics();
     // One read of the store for all the scrape-time gauges.
-    const snapshot: StoreSnapshot = { list: this.store.listRows(), outbox: this.store.outbox.groups() };
+    const snapshot: StoreSnapshot = { list: this.store.endpoints.listRows(), outbox: this.store.outbox.groups() };
     return `${registered}\n${renderScrapeGauges(this.scrapeGauges, snapshot)}`;
   }
 

@@ -33,7 +33,7 @@ function storeWith(entries: [hostName: string, groupId: string, state?: 'ACTIVAT
   const now = new Date().toISOString();
   store.write(() => {
     for (const [hostName, groupId, state] of entries)
-      store.insert(
+      store.endpoints.insert(
         {
           hostName,
           url: `wss://${hostName}/nbwss`,
@@ -81,11 +81,15 @@ describe('ConnectionStates: the states list and show read, written in batches', 
     states.record({ hostName: 'b.test', groupId: 'g2' }, 'CONNECTED', null);
     states.record({ hostName: 'a.test', groupId: 'g1' }, 'DISCONNECTED', 'closed by the endpoint');
     // Nothing is written in the turn that records: a burst is one transaction.
-    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
-    expect(store.get('b.test')!.connectionState).not.toBe('CONNECTED');
+    expect(store.endpoints.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    expect(store.endpoints.get('b.test')!.connectionState).not.toBe('CONNECTED');
     await tick();
-    expect(store.get('a.test')).toMatchObject({ connectionState: 'DISCONNECTED', lastError: 'closed by the endpoint', connectionSince: clock().toISOString() });
-    expect(store.get('b.test')).toMatchObject({ connectionState: 'CONNECTED', lastError: null });
+    expect(store.endpoints.get('a.test')).toMatchObject({
+      connectionState: 'DISCONNECTED',
+      lastError: 'closed by the endpoint',
+      connectionSince: clock().toISOString(),
+    });
+    expect(store.endpoints.get('b.test')).toMatchObject({ connectionState: 'CONNECTED', lastError: null });
     states.stop();
   });
 
@@ -97,9 +101,9 @@ describe('ConnectionStates: the states list and show read, written in batches', 
     const release = holdWriteLock(store);
     states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
     await until(() => lines.some((l) => l.msg === "recording connection states: another process holds the store's write lock; trying again"));
-    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    expect(store.endpoints.get('a.test')!.connectionState).not.toBe('CONNECTED');
     release();
-    await until(() => store.get('a.test')!.connectionState === 'CONNECTED');
+    await until(() => store.endpoints.get('a.test')!.connectionState === 'CONNECTED');
     states.stop();
   });
 
@@ -108,10 +112,10 @@ describe('ConnectionStates: the states list and show read, written in batches', 
     const states = new ConnectionStates(store, recordingLog().log, clock);
     states.record({ hostName: 'a.test', groupId: 'g1' }, 'CONNECTED', null);
     await tick();
-    expect(store.get('a.test')!.connectionState).toBe('CONNECTED');
-    store.write(() => store.setConnection('a.test', 'DISCONNECTED', clock().toISOString(), 'reset by another daemon'));
+    expect(store.endpoints.get('a.test')!.connectionState).toBe('CONNECTED');
+    store.write(() => store.endpoints.setConnection('a.test', 'DISCONNECTED', clock().toISOString(), 'reset by another daemon'));
     states.flush();
-    expect(store.get('a.test')).toMatchObject({ connectionState: 'DISCONNECTED', lastError: 'reset by another daemon' });
+    expect(store.endpoints.get('a.test')).toMatchObject({ connectionState: 'DISCONNECTED', lastError: 'reset by another daemon' });
     states.stop();
   });
 
@@ -122,9 +126,9 @@ describe('ConnectionStates: the states list and show read, written in batches', 
     states.stop();
     await tick();
     await tick();
-    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    expect(store.endpoints.get('a.test')!.connectionState).not.toBe('CONNECTED');
     states.flush();
-    expect(store.get('a.test')!.connectionState).toBe('CONNECTED');
+    expect(store.endpoints.get('a.test')!.connectionState).toBe('CONNECTED');
   });
 
   it('a group handed to another daemon: its states are not written; the others are', async () => {
@@ -138,8 +142,8 @@ describe('ConnectionStates: the states list and show read, written in batches', 
     states.record({ hostName: 'b.test', groupId: 'g2' }, 'CONNECTED', null);
     states.forgetGroup('g1');
     states.flush();
-    expect(store.get('a.test')!.connectionState).not.toBe('CONNECTED');
-    expect(store.get('b.test')!.connectionState).toBe('CONNECTED');
+    expect(store.endpoints.get('a.test')!.connectionState).not.toBe('CONNECTED');
+    expect(store.endpoints.get('b.test')!.connectionState).toBe('CONNECTED');
   });
 
   it('flush() throws when the store does not take the states, and keeps them for the next flush()', () => {
@@ -152,7 +156,7 @@ describe('ConnectionStates: the states list and show read, written in batches', 
     expect(() => states.flush()).toThrow();
     release();
     states.flush();
-    expect(store.get('a.test')!.connectionState).toBe('CONNECTED');
+    expect(store.endpoints.get('a.test')!.connectionState).toBe('CONNECTED');
   });
 });
 
@@ -172,7 +176,7 @@ describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collect
       ['b.test', 'g2'],
     ]);
     queue(store, 3);
-    store.write(() => store.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
+    store.write(() => store.endpoints.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
     const { log, lines } = recordingLog();
     const forgotten: string[] = [];
     dropOrphanedOutboxes(store, log, (g) => forgotten.push(g));
@@ -207,7 +211,7 @@ describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collect
   it('an audit log that cannot be written is said in the log; the notifications are dropped all the same', () => {
     const store = storeWith([['a.test', 'g1']]);
     queue(store, 2);
-    store.write(() => store.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
+    store.write(() => store.endpoints.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
     mkdirSync(join(store.home, 'audit.log'));
     const { log, lines } = recordingLog();
     dropOrphanedOutboxes(store, log, () => {});
@@ -220,7 +224,7 @@ describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collect
   it('one notification is "1 pending notification"', () => {
     const store = storeWith([['a.test', 'g1']]);
     queue(store, 1);
-    store.write(() => store.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
+    store.write(() => store.endpoints.setState('a.test', 'DEACTIVATED', new Date().toISOString()));
     dropOrphanedOutboxes(store, recordingLog().log, () => {});
     expect(readAudit(store.home).map((e) => e.detail)).toEqual(['dropped 1 pending notification of group g1: it has no ACTIVATED endpoint']);
   });

@@ -23,7 +23,7 @@ const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** An ACTIVATED entry of group `groupId` (inside a write). */
 function insertEndpoint(store: EndpointStore, hostName: string, groupId: string): void {
-  store.insert(
+  store.endpoints.insert(
     {
       hostName,
       url: `wss://${hostName}/nbwss`,

@@ -114,8 +114,8 @@ describe('addEndpoints', () => {
     ).rejects.toMatchObject({
       code: 'STORE',
     });
-    expect(store.list().map((e) => e.hostName)).toEqual(['old.test']);
-    expect(store.get('old.test')!.groupId).toBe('g');
+    expect(store.endpoints.list().map((e) => e.hostName)).toEqual(['old.test']);
+    expect(store.endpoints.get('old.test')!.groupId).toBe('g');
     expect(secrets.accounts()).toEqual(['old.test']);
     expect(secrets.get('old.test')).toBe('t-old.test');
     store.close();
@@ -128,7 +128,7 @@ describe('addEndpoints', () => {
     await expect(addEndpoints({ store, secrets, endpoints, accept: async () => false, fetch: async () => presented(cert.cert) })).rejects.toMatchObject({
       code: 'CERTIFICATE',
     });
-    expect(store.list()).toEqual([]);
+    expect(store.endpoints.list()).toEqual([]);
     expect(secrets.accounts()).toEqual([]);
     store.close();
   });
@@ -139,7 +139,7 @@ describe('deleteEndpoints, setEndpointState, setToken', () => {
     const { store, secrets } = fixture();
     await seed(store, secrets, makeCert().cert, ['a.test', 'b.test']);
     await expect(async () => deleteEndpoints(store, secrets, ['a.test', 'nope.test'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect(store.list().map((e) => e.hostName)).toEqual(['a.test', 'b.test']);
+    expect(store.endpoints.list().map((e) => e.hostName)).toEqual(['a.test', 'b.test']);
     expect(deleteEndpoints(store, secrets, ['A.TEST.'])).toEqual({ removed: ['a.test'] });
     expect(secrets.accounts()).toEqual(['b.test']);
     store.close();
@@ -166,7 +166,7 @@ describe('deleteEndpoints, setEndpointState, setToken', () => {
     const r = deleteEndpoints(store, failing, ['a.test']);
     expect(r.removed).toEqual(['a.test']);
     expect(r.tokensLeft?.message).toBe('the secret store is away');
-    expect(store.list()).toEqual([]);
+    expect(store.endpoints.list()).toEqual([]);
     store.close();
   });
 
@@ -216,10 +216,10 @@ describe('repinEndpoint', () => {
     await expect(repinEndpoint(store, 'a.test', { fetch: async () => presented(renewed.cert), accept: async () => false })).rejects.toMatchObject({
       code: 'CERTIFICATE',
     });
-    expect(store.get('a.test')!.fingerprint).toBe(old.fingerprint);
+    expect(store.endpoints.get('a.test')!.fingerprint).toBe(old.fingerprint);
     const r = await repinEndpoint(store, 'a.test', { fetch: async () => presented(renewed.cert), accept: async () => true });
     expect(r).toMatchObject({ changed: true, before: { fingerprint: old.fingerprint }, after: { fingerprint: renewed.fingerprint }, samePublicKey: false });
-    expect(store.get('a.test')!.fingerprint).toBe(renewed.fingerprint);
+    expect(store.endpoints.get('a.test')!.fingerprint).toBe(renewed.fingerprint);
     store.close();
   });
 });

@@ -39,11 +39,11 @@ export async function runList(o: ListOptions, ctx: Context): Promise<void> {
   try {
     if (o.json) {
       const { endpointJson } = await import('../output/endpoint.js');
-      ctx.io.stdout.write(`${safeJson((store?.list(filter) ?? []).map(endpointJson))}\n`);
+      ctx.io.stdout.write(`${safeJson((store?.endpoints.list(filter) ?? []).map(endpointJson))}\n`);
       return;
     }
     // The table and the names need no pin: fewer columns read (completion runs list --names on every TAB).
-    const rows = store?.listRows(filter) ?? [];
+    const rows = store?.endpoints.listRows(filter) ?? [];
     if (o.names) {
       if (rows.length) ctx.io.stdout.write(`${rows.map((r) => r.hostName).join('\n')}\n`);
       return;

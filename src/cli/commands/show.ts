@@ -29,7 +29,7 @@ export async function runShow(host: string, o: ShowOptions, ctx: Context): Promi
   const store = await ctx.readStore(o);
   if (!store) throw notFound(host);
   try {
-    const secrets = o.showToken && store.get(host) ? await ctx.secrets(store, o) : undefined;
+    const secrets = o.showToken && store.endpoints.get(host) ? await ctx.secrets(store, o) : undefined;
     const v = showEndpoint(store, host, secrets);
     const r = v.record;
     const data = {

@@ -53,7 +53,7 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   // Read the store only if there is one: validate writes nothing, not even a new store.
   const store = await ctx.readStore(o);
   try {
-    for (const d of loaded.endpoints) if (store?.get(d.hostName)) throw entityExists(d.hostName);
+    for (const d of loaded.endpoints) if (store?.endpoints.get(d.hostName)) throw entityExists(d.hostName);
   } finally {
     store?.close();
   }

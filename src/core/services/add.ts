@@ -50,7 +50,7 @@ export function entityExists(hostName: string): NbwssError {
  */
 export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
   const now = o.now ?? (() => new Date());
-  if (!o.replace) for (const d of o.endpoints) if (o.store.get(d.hostName)) throw entityExists(d.hostName);
+  if (!o.replace) for (const d of o.endpoints) if (o.store.endpoints.get(d.hostName)) throw entityExists(d.hostName);
   // Fail before any network work and prompting if the secret store does not answer.
   o.secrets.probe();
 
@@ -93,7 +93,7 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
         });
       }
       for (const { details: d, certificate: c } of candidates) {
-        const existing = o.store.get(d.hostName);
+        const existing = o.store.endpoints.get(d.hostName);
         if (existing && !o.replace) throw entityExists(d.hostName);
         const entry = {
           hostName: existing?.hostName ?? d.hostName,
@@ -110,8 +110,8 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
         states.set(d.hostName, entry.state);
         if (existing) {
           previous.set(d.hostName, o.secrets.get(accountFor(d.hostName)));
-          o.store.replace(entry, stamp);
-        } else o.store.insert(entry, stamp);
+          o.store.endpoints.replace(entry, stamp);
+        } else o.store.endpoints.insert(entry, stamp);
       }
       // Tokens last, in one write (the file store rewrites its file once, not
       // once per token): a failure above writes none. Under the write lock no
@@ -164,6 +164,6 @@ function restoreTokens(secrets: SecretStore, hosts: string[], previous: Map<stri
 /** Delete the tokens of hosts that have no entry, checked under the write lock. */
 export function removeTokensOfAbsentHosts(store: EndpointStore, secrets: SecretStore, hosts: string[]): void {
   store.write(() => {
-    secrets.putAll(new Map(hosts.filter((h) => !store.get(h)).map((h) => [accountFor(h), undefined])));
+    secrets.putAll(new Map(hosts.filter((h) => !store.endpoints.get(h)).map((h) => [accountFor(h), undefined])));
   });
 }

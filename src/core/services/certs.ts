@@ -35,7 +35,7 @@ export async function checkEndpoints(
   hosts: string[],
   o: { days: number; fetch: FetchFn; fetchOptions?: FetchOptions; concurrency?: number; now?: Date },
 ): Promise<CheckResult[]> {
-  const records = hosts.length ? hosts.map((h) => getEndpoint(store, h)) : store.list();
+  const records = hosts.length ? hosts.map((h) => getEndpoint(store, h)) : store.endpoints.list();
   const now = o.now ?? new Date();
   return mapLimit(records, o.concurrency ?? FETCH_CONCURRENCY, async (r): Promise<CheckResult> => {
     const pinned = r.pinType === 'spki' ? r.spkiFingerprint : r.fingerprint;
@@ -115,8 +115,12 @@ export async function repinEndpoint(
   }
   const stamp = (o.now ?? (() => new Date()))().toISOString();
   store.write(() => {
-    if (!store.get(r.hostName)) throw notFound(r.hostName);
-    store.setPin(r.hostName, { pinType, certPem: c.pem, fingerprint: c.fingerprint, spkiFingerprint: c.spkiFingerprint, notAfter: c.notAfter }, stamp);
+    if (!store.endpoints.get(r.hostName)) throw notFound(r.hostName);
+    store.endpoints.setPin(
+      r.hostName,
+      { pinType, certPem: c.pem, fingerprint: c.fingerprint, spkiFingerprint: c.spkiFingerprint, notAfter: c.notAfter },
+      stamp,
+    );
   });
   return {
     hostName: r.hostName,

@@ -19,7 +19,7 @@ export interface CopyResult {
  * its key). Then read back and compared: row counts and every secret.
  */
 export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: EndpointStore, dstSecrets: SecretStore): CopyResult {
-  if (dst.list().length > 0 || dst.outbox.pendingGroups().length > 0)
+  if (dst.endpoints.list().length > 0 || dst.outbox.pendingGroups().length > 0)
     throw new NbwssError('EXISTS', 'The target store is not empty: nbwss store copy writes only into a new store', {
       hint: 'Give an empty database or directory as --to.',
     });
@@ -29,7 +29,7 @@ export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: Endp
       t,
       src.exportTable(t).filter((r) => t !== 'meta' || !OWN_META.has(String(r.key))),
     );
-  const accounts = [...src.list().map((r) => accountFor(r.hostName)), ...API_ACCOUNTS];
+  const accounts = [...src.endpoints.list().map((r) => accountFor(r.hostName)), ...API_ACCOUNTS];
   const secrets = new Map<string, string>();
   for (const a of accounts) {
     const v = srcSecrets.get(a);
@@ -40,7 +40,7 @@ export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: Endp
     for (const t of COPY_TABLES) dst.importTable(t, data.get(t)!);
     dstSecrets.putAll(secrets);
     // Nothing serves the copy yet: no entry of it is CONNECTED, whatever the source's daemon was doing.
-    dst.resetConnections(new Date().toISOString());
+    dst.endpoints.resetConnections(new Date().toISOString());
   });
   // Verified as read back from the target.
   const rows = {} as Record<CopyTable, number>;

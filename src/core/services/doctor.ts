@@ -104,7 +104,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
       status: store.schemaVersion === store.currentSchemaVersion ? 'ok' : 'problem',
       detail: `schema version ${store.schemaVersion} (this nbwss: ${store.currentSchemaVersion})`,
     });
-    const pairs = store.hostConflicts();
+    const pairs = store.endpoints.hostConflicts();
     if (pairs.length === 0) add({ name: 'host names', status: 'ok', detail: 'every entry is one host' });
     else {
       add({
@@ -126,7 +126,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
       add({ name: 'properties', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
     }
 
-    const records = store.list();
+    const records = store.endpoints.list();
     let secrets: SecretStore | undefined;
     try {
       secrets = await o.secrets(store);
@@ -156,7 +156,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
         else if (o.fix && (await o.confirmRemoveOrphans(orphans))) {
           const s = secrets;
           store.write(() => {
-            for (const a of orphans) if (!store.get(a)) s.delete(a);
+            for (const a of orphans) if (!store.endpoints.get(a)) s.delete(a);
           });
           add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry', fixed: `removed the tokens of ${orphans.join(', ')}` });
         } else
@@ -175,7 +175,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     const soon: string[] = [];
     const days = o.expiringDays ?? 30;
     for (const r of records) {
-      const full = store.get(r.hostName);
+      const full = store.endpoints.get(r.hostName);
       try {
         const c = new X509Certificate(full!.certPem);
         const left = (Date.parse(c.validTo) - now.getTime()) / 86_400_000;
@@ -227,7 +227,7 @@ async function sharedDoctor(o: DoctorOptions, checks: DoctorCheck[], now: Date):
     add({
       name: 'store',
       status: 'ok',
-      detail: `shared PostgreSQL store ${store.backend.kind === 'postgres' ? store.backend.url : ''}, ${store.list().length} entries`,
+      detail: `shared PostgreSQL store ${store.backend.kind === 'postgres' ? store.backend.url : ''}, ${store.endpoints.list().length} entries`,
     });
     add({
       name: 'schema',
@@ -249,7 +249,7 @@ async function sharedDoctor(o: DoctorOptions, checks: DoctorCheck[], now: Date):
       add({ name: 'key file', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
       return checks;
     }
-    const missing = store
+    const missing = store.endpoints
       .list()
       .filter((r) => secrets.get(accountFor(r.hostName)) === undefined)
       .map((r) => r.hostName);

@@ -19,7 +19,7 @@ export interface EndpointDetailsView {
 }
 
 export function getEndpoint(store: EndpointStore, hostName: string): EndpointRecord {
-  const r = store.get(hostName);
+  const r = store.endpoints.get(hostName);
   if (!r) throw notFound(hostName);
   return r;
 }
@@ -49,7 +49,7 @@ export function showEndpoint(store: EndpointStore, hostName: string, secrets?: S
 function requireAll(store: EndpointStore, hosts: string[]): EndpointRecord[] {
   return hosts.map(
     (h) =>
-      store.get(h) ??
+      store.endpoints.get(h) ??
       (() => {
         throw notFound(h);
       })(),
@@ -66,7 +66,7 @@ function requireAll(store: EndpointStore, hosts: string[]): EndpointRecord[] {
 export function deleteEndpoints(store: EndpointStore, secrets: SecretStore, hosts: string[]): { removed: string[]; tokensLeft?: NbwssError } {
   const removed = store.write(() => {
     const records = requireAll(store, hosts);
-    for (const r of records) store.remove(r.hostName);
+    for (const r of records) store.endpoints.remove(r.hostName);
     return records.map((r) => r.hostName);
   });
   // The entries are gone (the daemon must hear of it); tokens the secret store would not remove are orphans, said so.
@@ -88,7 +88,7 @@ export interface StateChange {
 export function setEndpointState(store: EndpointStore, hosts: string[], state: EndpointState, now = new Date()): StateChange[] {
   return store.write(() => {
     const records = requireAll(store, hosts);
-    return records.map((r) => ({ hostName: r.hostName, state, changed: store.setState(r.hostName, state, now.toISOString()) }));
+    return records.map((r) => ({ hostName: r.hostName, state, changed: store.endpoints.setState(r.hostName, state, now.toISOString()) }));
   });
 }
 
@@ -102,7 +102,7 @@ export async function setToken(store: EndpointStore, secrets: SecretStore, hostN
       const r = getEndpoint(store, hostName);
       const account = accountFor(r.hostName);
       const old = secrets.get(account);
-      store.touch(r.hostName, now.toISOString());
+      store.endpoints.touch(r.hostName, now.toISOString());
       secrets.set(account, token);
       previous = { account, token: old };
       return r.hostName;

@@ -4,9 +4,8 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from './sqlite.js';
 import { NbwssError } from '../errors.js';
 import { assertStoreOwnership, ensurePrivateDir, tightenFile } from './fs.js';
-import { canonicalHost } from '../endpoint/host.js';
 
-import type { EndpointRecord, EndpointRow, EndpointState, EndpointSummary, NewEndpoint, SecretBackendName, ConnectionState } from './types.js';
+import type { SecretBackendName } from './types.js';
 import { W } from '../hints.js';
 import { newStoreId } from './store-id.js';
 import { Outbox } from './outbox.js';
@@ -17,6 +16,10 @@ import { pgMigrate } from './pg/schema.js';
 import { SyncPg } from './pg/sync-client.js';
 import type { SqlDatabase } from './sql.js';
 import { SharedTables } from './shared.js';
+import { DB_FILE, reading, storeError } from './store-errors.js';
+import { canonicalizeHosts, Endpoints } from './endpoints.js';
+
+export { DB_FILE, isBusyCode, StoreBusy } from './store-errors.js';
 
 /** The tables `nbwss store copy` carries over, parents first (pins reference entries). */
 export const COPY_TABLES = [
@@ -62,8 +65,6 @@ export function storeUrl(flag: string | undefined, env: NodeJS.ProcessEnv): stri
 
 export type { ConnectionState, EndpointRecord, EndpointRow, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';
 
-export const DB_FILE = 'nbwss.db';
-
 /** Each entry is one schema step; the index + 1 is the user_version it leads to (the SQL is schema.ts's, written once for both backends). */
 const MIGRATIONS: ((db: Database.Database) => void)[] = [
   (db) => {
@@ -81,37 +82,15 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
   ...SHARED_STEPS.map((step) => (db: Database.Database) => void db.exec(render(step, 'sqlite'))),
 ];
 
-/** Rename entries to their canonical host name, except where two entries are one host. */
-function canonicalizeHosts(db: SqlDatabase): void {
-  const byCanonical = new Map<string, string[]>();
-  for (const { h } of db.prepare('SELECT host_name AS h FROM endpoints').all() as { h: string }[]) {
-    const c = canonicalHost(h);
-    byCanonical.set(c, [...(byCanonical.get(c) ?? []), h]);
-  }
-  const rename = db.prepare('UPDATE endpoints SET host_name = ? WHERE host_name = ?');
-  for (const [c, names] of byCanonical) if (names.length === 1 && names[0] !== c) rename.run(c, names[0]);
-}
-
 export const SCHEMA_VERSION = MIGRATIONS.length;
-
-const ROW_COLUMNS = 'host_name AS hostName, url, group_id AS groupId, priority, state, connection_state AS connectionState, not_after AS notAfter';
-const SUMMARY_COLUMNS = `host_name AS hostName, url, group_id AS groupId, priority, state, pin_type AS pinType, fingerprint,
-  spki_fingerprint AS spkiFingerprint, not_after AS notAfter, connection_state AS connectionState`;
-const COLUMNS = `${SUMMARY_COLUMNS}, created_at AS createdAt, updated_at AS updatedAt, connection_since AS connectionSince, last_error AS lastError,
-  (SELECT cert_pem FROM pinned_certificates p WHERE p.host_name = endpoints.host_name) AS certPem`;
-
-export interface ListFilter {
-  groupId?: string;
-  state?: EndpointState;
-}
 
 /**
  * The endpoint store the CLI writes and the daemon reads: one SQLite file in
  * NBWSS_HOME (WAL mode, a busy timeout so concurrent runs wait their turn),
- * or a shared PostgreSQL database. The entries and pins are here; the
- * outbox, the poll state and what only a shared store has are repositories
- * over the same database (outbox, poll, shared). A SQLite store never holds
- * a token.
+ * or a shared PostgreSQL database: its opening, migrations, meta data and
+ * write transaction. What it holds is in repositories over the one database:
+ * the entries and their pins (endpoints), the outbox, the poll state and what
+ * only a shared store has (shared). A SQLite store never holds a token.
  */
 export class EndpointStore {
   private constructor(
@@ -267,38 +246,18 @@ export class EndpointStore {
 
   private outboxHandle: Outbox | undefined;
   /** The notification outbox (writes inside write()). */
+  /** The entries and their pins (src/core/store/endpoints.ts). */
+  get endpoints(): Endpoints {
+    this.endpointsHandle ??= new Endpoints(this.db, this.home, () => (this.writing ? this.writeSerial : undefined));
+    return this.endpointsHandle;
+  }
+  private endpointsHandle: Endpoints | undefined;
+
   get outbox(): Outbox {
     this.outboxHandle ??= new Outbox(this.db);
     return this.outboxHandle;
   }
 
-  /**
-   * Entries that are one host under different names (a store from before host
-   * names were canonical: `cloud.example.` beside `cloud.example`). They
-   * share one token, so nbwss refuses to guess: while any exist, the store can
-   * be listed, shown and deleted from, nothing else; the daemon connects to
-   * neither of a pair.
-   */
-  hostConflicts(): string[][] {
-    const byCanonical = new Map<string, string[]>();
-    for (const { h } of this.db.prepare('SELECT host_name AS h FROM endpoints ORDER BY host_name').all() as { h: string }[]) {
-      const c = canonicalHost(h);
-      byCanonical.set(c, [...(byCanonical.get(c) ?? []), h]);
-    }
-    return [...byCanonical.values()].filter((names) => names.length > 1);
-  }
-
-  /** Refuse to change entries while some are one host under two names. */
-  private assertNoConflicts(): void {
-    const pairs = this.hostConflicts();
-    if (pairs.length === 0) return;
-    const named = pairs.map((p) => p.map((h) => `"${h}"`).join(' and ')).join('; ');
-    throw new NbwssError('STORE', `The store holds entries that are one host under different names: ${named}`, {
-      hint: `nbwss will not guess which one is meant (they share one token). Delete the one you do not want with: ${W.deleteHost(`'${pairs[0]![0]}'`)}, then set the other's token again with: ${W.tokenSet(canonicalHost(pairs[0]![0]!))} < token.txt`,
-    });
-  }
-
-  /** SQLite's integrity check: 'ok', or what is wrong. */
   integrityCheck(): string {
     return String(reading(this.home, () => this.db.pragma('integrity_check', { simple: true })));
   }
@@ -355,6 +314,7 @@ export class EndpointStore {
   /** Run fn under the store's write lock (BEGIN IMMEDIATE); fn must be synchronous. */
   write<T>(fn: () => T): T {
     this.writing = true;
+    this.writeSerial++;
     try {
       return this.db.transaction(fn).immediate();
     } catch (e) {
@@ -362,144 +322,12 @@ export class EndpointStore {
       throw storeError('The store could not be written', e);
     } finally {
       this.writing = false;
-      this.conflictsChecked = false;
     }
   }
 
-  /**
-   * Whether this write transaction checked the store for one host under two names already. Once is enough: what it
-   * inserts is stored under canonical names, which cannot make a new pair; checking at every insert made adding
-   * 1,000 entries to a store of 15,000 scan the store 1,000 times.
-   */
-  private conflictsChecked = false;
+  /** Whether a write transaction runs now, and which (the entries check for host conflicts once per write). */
   private writing = false;
-
-  private assertNoConflictsOnce(): void {
-    if (this.conflictsChecked) return;
-    this.assertNoConflicts();
-    this.conflictsChecked = this.writing;
-  }
-
-  list(filter: ListFilter = {}): EndpointSummary[] {
-    return this.select(SUMMARY_COLUMNS, filter) as EndpointSummary[];
-  }
-
-  /** The entries as `nbwss list` and the metrics show them, without their pins. */
-  listRows(filter: ListFilter = {}): EndpointRow[] {
-    return this.select(ROW_COLUMNS, filter) as EndpointRow[];
-  }
-
-  private select(columns: string, filter: ListFilter): unknown[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.groupId !== undefined) {
-      where.push('group_id = ?');
-      args.push(filter.groupId);
-    }
-    if (filter.state !== undefined) {
-      where.push('state = ?');
-      args.push(filter.state);
-    }
-    const sql = `SELECT ${columns} FROM endpoints ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY group_id, priority, host_name`;
-    return reading(this.home, () => this.db.prepare(sql).all(...args));
-  }
-
-  /** An entry by the name it is stored under, else by its canonical name. */
-  get(hostName: string): EndpointRecord | undefined {
-    return reading(this.home, () => {
-      const q = this.db.prepare(`SELECT ${COLUMNS} FROM endpoints WHERE host_name = ?`);
-      return (q.get(hostName) ?? q.get(canonicalHost(hostName))) as EndpointRecord | undefined;
-    });
-  }
-
-  insert(e: NewEndpoint, now: string): void {
-    this.assertNoConflictsOnce();
-    e = { ...e, hostName: canonicalHost(e.hostName) };
-    this.db
-      .prepare(
-        `INSERT INTO endpoints (host_name, url, group_id, priority, state, pin_type, fingerprint, spki_fingerprint, not_after, created_at, updated_at)
-         VALUES (@hostName, @url, @groupId, @priority, @state, @pinType, @fingerprint, @spkiFingerprint, @notAfter, @now, @now)`,
-      )
-      .run({ ...e, now });
-    this.savePem(e.hostName, e.certPem);
-  }
-
-  /** Replace an entry's details and pin, keeping its state and creation time. */
-  replace(e: NewEndpoint, now: string): void {
-    this.assertNoConflictsOnce();
-    this.db
-      .prepare(
-        `UPDATE endpoints SET url = @url, group_id = @groupId, priority = @priority, pin_type = @pinType,
-           fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint, not_after = @notAfter, updated_at = @now
-         WHERE host_name = @hostName`,
-      )
-      .run({ ...e, now });
-    this.savePem(e.hostName, e.certPem);
-  }
-
-  private savePem(hostName: string, pem: string): void {
-    this.db
-      .prepare('INSERT INTO pinned_certificates (host_name, cert_pem) VALUES (?, ?) ON CONFLICT (host_name) DO UPDATE SET cert_pem = excluded.cert_pem')
-      .run(hostName, pem);
-  }
-
-  setPin(hostName: string, pin: Pick<EndpointRecord, 'pinType' | 'certPem' | 'fingerprint' | 'spkiFingerprint' | 'notAfter'>, now: string): void {
-    this.assertNoConflicts();
-    this.db
-      .prepare(
-        `UPDATE endpoints SET pin_type = @pinType, fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint,
-           not_after = @notAfter, updated_at = @now WHERE host_name = @hostName`,
-      )
-      .run({ ...pin, hostName, now });
-    this.savePem(hostName, pin.certPem);
-  }
-
-  touch(hostName: string, now: string): void {
-    this.assertNoConflicts();
-    this.db.prepare('UPDATE endpoints SET updated_at = ? WHERE host_name = ?').run(now, hostName);
-  }
-
-  /** The daemon's record of a connection: state, since when, and the last error (null clears it). */
-  setConnection(hostName: string, state: ConnectionState, since: string, lastError: string | null): void {
-    this.db
-      .prepare('UPDATE endpoints SET connection_state = ?, connection_since = ?, last_error = ? WHERE host_name = ?')
-      .run(state, since, lastError, hostName);
-  }
-
-  /** A daemon of a shared store takes a group: whatever its previous daemon left, nothing of it is connected now. */
-  resetGroupConnections(groupId: string, now: string): void {
-    this.db
-      .prepare("UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = ? WHERE group_id = ? AND connection_state = 'CONNECTED'")
-      .run(now, groupId);
-  }
-
-  /** At daemon start: whatever a previous daemon left, nothing is connected now. */
-  resetConnections(now: string): void {
-    this.db.prepare("UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = ? WHERE connection_state = 'CONNECTED'").run(now);
-  }
-
-  /** Delete an entry by its stored name; a conflict it ends lets the other name become canonical. */
-  remove(hostName: string): boolean {
-    const removed = this.db.prepare('DELETE FROM endpoints WHERE host_name = ?').run(hostName).changes === 1;
-    if (removed) canonicalizeHosts(this.db);
-    return removed;
-  }
-
-  /** Returns whether the state changed (activate/deactivate are idempotent). */
-  setState(hostName: string, state: EndpointState, now: string): boolean {
-    this.assertNoConflicts();
-    return this.db.prepare('UPDATE endpoints SET state = ?, updated_at = ? WHERE host_name = ? AND state <> ?').run(state, now, hostName, state).changes === 1;
-  }
-}
-
-/** A read that fails (a damaged file, a read-only mount without the WAL index) is a store error, exit 8, not a bug. */
-function reading<T>(home: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof NbwssError) throw e;
-    throw storeError(`Cannot read the store ${join(home, DB_FILE)}`, e);
-  }
+  private writeSerial = 0;
 }
 
 /** Run fn again while SQLite says the database is busy, up to `timeoutMs`. */
@@ -516,33 +344,4 @@ function untilNotBusy(timeoutMs: number, fn: () => void): void {
       Atomics.wait(pause, 0, 0, wait);
     }
   }
-}
-
-/**
- * Another writer held the store's write lock longer than this connection
- * waits (SQLite's busy timeout, PostgreSQL's lock_timeout). The CLI waits
- * 30 s and then says so; the daemon waits briefly and writes again on a
- * later tick, so that its event loop is never held by another process.
- */
-export class StoreBusy extends NbwssError {}
-
-/** SQLite's busy answer and PostgreSQL's lock_not_available (lock_timeout). */
-export const isBusyCode = (code: string | undefined): boolean => code === 'SQLITE_BUSY' || code === '55P03';
-
-function storeError(what: string, e: unknown): NbwssError {
-  const code = (e as { code?: string }).code;
-  if (isBusyCode(code))
-    return new StoreBusy('STORE', `${what}: another nbwss run holds the store's write lock`, {
-      hint: 'Another nbwss run held the store too long; try again.',
-      cause: e,
-    });
-  const hint =
-    code === 'SQLITE_BUSY'
-      ? 'Another nbwss run held the store too long; try again.'
-      : code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB'
-        ? `The store file is damaged; restore it from a backup (${W.doctor} checks it).`
-        : code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY'
-          ? `The store cannot be opened here: is ${W.homeVar} on a read-only mount? (${W.doctor} checks it)`
-          : `Check that ${W.homeVar} is writable and the disk is not full.`;
-  return new NbwssError('STORE', `${what}: ${(e as Error).message}`, { hint, cause: e });
 }
