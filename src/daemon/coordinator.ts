@@ -122,33 +122,33 @@ export class Coordinator {
   private async connect(): Promise<void> {
     if (this.client || this.stopped) return;
     this.connecting ??= (async () => {
-      const c = new (loadPg().Client)({
+      const pgClient = new (loadPg().Client)({
         connectionString: this.o.url,
         application_name: `nbwss-daemon:${this.id}`.slice(0, 63),
         connectionTimeoutMillis: 3000,
         query_timeout: 3000,
         keepAlive: true,
       });
-      c.on('error', (e) => this.lost(c, e.message));
-      c.on('end', () => this.lost(c, 'the connection ended'));
-      c.on('notification', (n) => {
+      pgClient.on('error', (e) => this.lost(pgClient, e.message));
+      pgClient.on('end', () => this.lost(pgClient, 'the connection ended'));
+      pgClient.on('notification', (n) => {
         if (n.channel === CHANNEL) this.o.message(n.payload ?? '');
       });
-      await c.connect();
-      await c.query(
+      await pgClient.connect();
+      await pgClient.query(
         `SET tcp_keepalives_idle = ${KEEPALIVE.idle}; SET tcp_keepalives_interval = ${KEEPALIVE.interval}; SET tcp_keepalives_count = ${KEEPALIVE.count}; SET tcp_user_timeout = ${(KEEPALIVE.idle + KEEPALIVE.interval * KEEPALIVE.count) * 1000}`,
       );
-      await c.query(`LISTEN ${CHANNEL}`);
+      await pgClient.query(`LISTEN ${CHANNEL}`);
       this.sessions++;
       this.sessionStart = this.mono();
       this.unlockPending.clear(); // they died with the old session
       // A new session after a lost one: the locks died with the old session; take our own groups back first.
       const lost: string[] = [];
-      for (const g of this.held) {
-        const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [groupLockKey(g)]);
-        if (!r.rows[0].ok) lost.push(g);
+      for (const groupId of this.held) {
+        const result = await pgClient.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [groupLockKey(groupId)]);
+        if (!result.rows[0].ok) lost.push(groupId);
       }
-      this.client = c;
+      this.client = pgClient;
       this.lastOk = this.mono();
       if (this.sessions > 1) this.o.log.info({ kept: this.held.size - lost.length, lost: lost.length }, 'the shared store answers again');
       if (this.pollerHeld) {
@@ -166,11 +166,11 @@ export class Coordinator {
     return this.connecting;
   }
 
-  private lost(c: pg.Client, why: string): void {
-    if (this.client !== c) return;
+  private lost(pgClient: pg.Client, why: string): void {
+    if (this.client !== pgClient) return;
     this.client = undefined;
-    c.removeAllListeners('end');
-    c.end().catch(() => {});
+    pgClient.removeAllListeners('end');
+    pgClient.end().catch(() => {});
     if (!this.stopped) this.o.log.warn({ err: why }, 'the shared store connection is lost: keeping the connections served, reconnecting');
   }
 
@@ -179,11 +179,11 @@ export class Coordinator {
     this.ticking = true;
     try {
       if (!this.client) await this.connect().catch((e) => this.trouble('connect', e));
-      const c = this.client;
-      if (c) {
+      const pgClient = this.client;
+      if (pgClient) {
         try {
           if (this.o.failRound?.()) throw new Error('a coordination round failed (test hook)');
-          await this.round(c);
+          await this.round(pgClient);
           this.lastOk = this.mono();
           if (this.troubled) this.o.log.info({}, 'coordination rounds work again');
           this.troubled = undefined;
@@ -226,18 +226,18 @@ export class Coordinator {
       this.pollerHeld = false;
       this.o.poller(false);
     }
-    const c = this.client;
-    if (c) this.lost(c, 'fenced: the session is ended once its connections are closed');
+    const pgClient = this.client;
+    if (pgClient) this.lost(pgClient, 'fenced: the session is ended once its connections are closed');
   }
 
   /** One round: heartbeat, who is alive, which groups are free; take or hand back. */
-  private async round(c: pg.Client): Promise<void> {
+  private async round(pgClient: pg.Client): Promise<void> {
     // This store's daemons only: other databases of the cluster may hold other nbwss stores.
     // Daemons whose key file does not open the tokens serve nothing: the others share every group.
     // Nor does a daemon whose rounds fail though its session is up (its heartbeat older than the fence): counted,
     // it would hold the others to their share and leave its part of the groups unserved. This daemon counts itself.
     const others = (
-      await c.query(
+      await pgClient.query(
         `SELECT count(DISTINCT a.application_name)::int AS n FROM pg_stat_activity a
          LEFT JOIN daemons d ON a.application_name = left('nbwss-daemon:' || d.id, 63)
          WHERE a.application_name LIKE 'nbwss-daemon:%' AND a.datname = current_database() AND a.pid <> pg_backend_pid()
@@ -260,28 +260,28 @@ export class Coordinator {
       if (ok !== undefined) this.keyOk = ok;
     }
     // Locks whose release failed in an earlier round (their groups are closed already): released now.
-    for (const g of [...this.unlockPending]) {
-      await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
-      this.unlockPending.delete(g);
+    for (const groupId of [...this.unlockPending]) {
+      await pgClient.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(groupId)]);
+      this.unlockPending.delete(groupId);
     }
     // Groups no longer wanted (deactivated, deleted): let go of their locks (their connections are closed by the reconcile).
-    for (const g of [...this.held]) {
-      if (wanted.has(g)) continue;
-      this.held.delete(g);
-      this.unlockPending.add(g);
-      await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
-      this.unlockPending.delete(g);
+    for (const groupId of [...this.held]) {
+      if (wanted.has(groupId)) continue;
+      this.held.delete(groupId);
+      this.unlockPending.add(groupId);
+      await pgClient.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(groupId)]);
+      this.unlockPending.delete(groupId);
       changed = true;
     }
     if (this.pollerHeld && this.keyOk === false) {
       // The REST API credentials are sealed with the same key: another daemon polls.
       this.pollerHeld = false;
       this.o.poller(false);
-      await c.query('SELECT pg_advisory_unlock($1::bigint)', [POLLER_LOCK_KEY]);
+      await pgClient.query('SELECT pg_advisory_unlock($1::bigint)', [POLLER_LOCK_KEY]);
     }
     if (!this.pollerHeld && this.keyOk !== false) {
-      const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [POLLER_LOCK_KEY]);
-      if (r.rows[0].ok) {
+      const result = await pgClient.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [POLLER_LOCK_KEY]);
+      if (result.rows[0].ok) {
         this.pollerHeld = true;
         this.o.poller(true);
       }
@@ -291,37 +291,37 @@ export class Coordinator {
     const { share } = decision;
     if (decision.kind === 'handBack') {
       // Hand one group back per round: closed first, then unlocked.
-      const g = decision.group;
-      this.held.delete(g);
-      this.unlockPending.add(g);
+      const groupId = decision.group;
+      this.held.delete(groupId);
+      this.unlockPending.add(groupId);
       this.o.owned(this.held);
-      await this.o.release(g);
-      await c.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(g)]);
-      this.unlockPending.delete(g);
-      this.o.log.info({ group: g, share, live }, 'handed a group to another daemon');
+      await this.o.release(groupId);
+      await pgClient.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(groupId)]);
+      this.unlockPending.delete(groupId);
+      this.o.log.info({ group: groupId, share, live }, 'handed a group to another daemon');
     } else if (decision.kind === 'take') {
-      const locked = await this.lockedKeys(c);
+      const locked = await this.lockedKeys(pgClient);
       let taken = 0;
-      for (const g of decision.tryGroups) {
+      for (const groupId of decision.tryGroups) {
         if (taken >= decision.count) break;
-        if (locked.has(groupLockKey(g))) continue;
-        const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [groupLockKey(g)]);
-        if (r.rows[0].ok) {
-          this.held.add(g);
+        if (locked.has(groupLockKey(groupId))) continue;
+        const result = await pgClient.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [groupLockKey(groupId)]);
+        if (result.rows[0].ok) {
+          this.held.add(groupId);
           taken++;
           changed = true;
         }
       }
     }
     if (changed) this.o.owned(this.held);
-    if (this.pollerHeld) await this.clearStaleStates(c);
+    if (this.pollerHeld) await this.clearStaleStates(pgClient);
     if (this.prunedAt === undefined || this.mono() - this.prunedAt > 60_000) {
       this.prunedAt = this.mono();
       // Daemons gone for ten minutes (kill -9 leaves its row) are forgotten.
-      await c.query("DELETE FROM daemons WHERE heartbeat_at < now() - interval '10 minutes'");
+      await pgClient.query("DELETE FROM daemons WHERE heartbeat_at < now() - interval '10 minutes'");
     }
     // The heartbeat, with what this daemon serves after this round's decisions (status reads it).
-    await c.query(
+    await pgClient.query(
       `INSERT INTO daemons (id, host, pid, started_at, heartbeat_at, groups, poller, key_ok) VALUES ($1, $2, $3, $4, now(), $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), groups = excluded.groups, poller = excluded.poller, key_ok = excluded.key_ok`,
       [this.id, hostname(), process.pid, this.startedAt, JSON.stringify([...this.held].sort()), this.pollerHeld, this.keyOk ?? null],
@@ -334,38 +334,38 @@ export class Coordinator {
    * an endpoint recorded CONNECTED whose group no daemon holds cannot be
    * connected (a group is connected only under its lock).
    */
-  private async clearStaleStates(c: pg.Client): Promise<void> {
-    const groups = (await c.query("SELECT DISTINCT group_id AS g FROM endpoints WHERE connection_state = 'CONNECTED'")).rows.map((r) => r.g as string);
+  private async clearStaleStates(pgClient: pg.Client): Promise<void> {
+    const groups = (await pgClient.query("SELECT DISTINCT group_id AS g FROM endpoints WHERE connection_state = 'CONNECTED'")).rows.map((r) => r.g as string);
     if (groups.length === 0) return;
-    const locked = await this.lockedKeys(c);
+    const locked = await this.lockedKeys(pgClient);
     const stale = groups.filter((g) => !locked.has(groupLockKey(g)));
     if (stale.length)
-      await c.query(
+      await pgClient.query(
         "UPDATE endpoints SET connection_state = 'DISCONNECTED', connection_since = $2 WHERE connection_state = 'CONNECTED' AND group_id = ANY($1)",
         [stale, new Date().toISOString()],
       );
   }
 
   /** The advisory lock keys held by any session now (one query, whatever the number of groups). */
-  private async lockedKeys(c: pg.Client): Promise<Set<string>> {
-    const r = await c.query(
+  private async lockedKeys(pgClient: pg.Client): Promise<Set<string>> {
+    const result = await pgClient.query(
       "SELECT classid::bigint AS hi, objid::bigint AS lo FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     );
-    return new Set(r.rows.map((x) => BigInt.asIntN(64, (BigInt(x.hi) << 32n) | BigInt(x.lo)).toString()));
+    return new Set(result.rows.map((x) => BigInt.asIntN(64, (BigInt(x.hi) << 32n) | BigInt(x.lo)).toString()));
   }
 
   /** Every daemon of the store and what it serves (status). */
   async view(): Promise<ClusterView> {
-    const c = this.client;
-    if (!c) return { id: this.id, daemons: [] };
-    const r = await c.query(
+    const pgClient = this.client;
+    if (!pgClient) return { id: this.id, daemons: [] };
+    const result = await pgClient.query(
       `SELECT d.id, d.host, d.pid, d.started_at AS "startedAt", d.heartbeat_at AS "heartbeatAt", d.groups, d.poller, d.key_ok AS "keyOk"
        FROM daemons d JOIN pg_stat_activity a ON a.application_name = left('nbwss-daemon:' || d.id, 63) AND a.datname = current_database()
        ORDER BY d.host, d.pid`,
     );
     return {
       id: this.id,
-      daemons: r.rows.map((x) => ({
+      daemons: result.rows.map((x) => ({
         id: x.id,
         host: x.host,
         pid: x.pid,
@@ -381,13 +381,13 @@ export class Coordinator {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    const c = this.client;
+    const pgClient = this.client;
     this.client = undefined;
-    if (c) {
-      await c.query('DELETE FROM daemons WHERE id = $1', [this.id]).catch(() => {});
+    if (pgClient) {
+      await pgClient.query('DELETE FROM daemons WHERE id = $1', [this.id]).catch(() => {});
       // Ending the session releases every lock it holds (after the daemon closed its connections).
-      c.removeAllListeners('end');
-      await c.end().catch(() => {});
+      pgClient.removeAllListeners('end');
+      await pgClient.end().catch(() => {});
     }
   }
 }

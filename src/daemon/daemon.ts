@@ -98,12 +98,12 @@ export class Daemon {
       now: () => this.now(),
       mono: () => this.mono(),
       events: {
-        sent: (g, first) => {
-          (first ? o.metrics?.messagesSent : o.metrics?.messagesResent)?.inc({ group: g });
+        sent: (groupId, first) => {
+          (first ? o.metrics?.messagesSent : o.metrics?.messagesResent)?.inc({ group: groupId });
           this.changed();
         },
-        acknowledged: (g, n, oldest) => {
-          o.metrics?.acknowledged.inc({ group: g }, n);
+        acknowledged: (groupId, n, oldest) => {
+          o.metrics?.acknowledged.inc({ group: groupId }, n);
           if (oldest) o.metrics?.ackLatency.observe(Math.max(0, (this.now().getTime() - Date.parse(oldest)) / 1000));
           this.changed();
         },
@@ -147,11 +147,11 @@ export class Daemon {
       candidates: () => [...new Set(this.o.store.endpoints.list({ state: 'ACTIVATED' }).map((r) => r.groupId))].sort(),
       owned: (groups) => {
         const now = this.now().toISOString();
-        for (const g of groups) {
-          if (this.ownedSeen.has(g)) continue;
+        for (const groupId of groups) {
+          if (this.ownedSeen.has(groupId)) continue;
           try {
-            this.o.store.write(() => this.o.store.endpoints.resetGroupConnections(g, now));
-            this.deliveries.adopt(g);
+            this.o.store.write(() => this.o.store.endpoints.resetGroupConnections(groupId, now));
+            this.deliveries.adopt(groupId);
           } catch (e) {
             this.o.log.error({ err: (e as Error).message }, 'could not take over the state of a group');
           }
@@ -161,12 +161,12 @@ export class Daemon {
         this.o.log.info({ groups: groups.size }, 'serving server groups of the shared store');
         void this.reconcile();
       },
-      release: async (g) => {
+      release: async (groupId) => {
         await this.reconcile();
-        await Promise.all([...(this.closing.get(g) ?? []), this.inFlight.get(g)]);
-        this.closing.delete(g);
-        this.deliveries.forget(g);
-        this.states.forgetGroup(g);
+        await Promise.all([...(this.closing.get(groupId) ?? []), this.inFlight.get(groupId)]);
+        this.closing.delete(groupId);
+        this.deliveries.forget(groupId);
+        this.states.forgetGroup(groupId);
       },
       message: (what) => {
         if (what === 'notify') this.deliveries.pumpAll();
@@ -234,10 +234,10 @@ export class Daemon {
   /** Notifications were queued (nbwss notify): send to idle groups now. */
   notified(refused: { groupId: string; pending: number }[] = [], queued: string[] = [], count = 0): void {
     for (const g of queued) this.o.metrics?.notificationsAccepted.inc({ group: g }, count);
-    for (const r of refused) {
-      this.o.metrics?.notificationsRefused.inc({ group: r.groupId }, count);
+    for (const refusal of refused) {
+      this.o.metrics?.notificationsRefused.inc({ group: refusal.groupId }, count);
       this.o.log.warn(
-        { group: safeGroup(r.groupId), pending: r.pending },
+        { group: safeGroup(refusal.groupId), pending: refusal.pending },
         'notifications refused for a group: its outbox is full (notification.maxQueued); its cloud has been away',
       );
     }
@@ -379,13 +379,13 @@ export class Daemon {
       if (!(e instanceof StoreBusy))
         this.o.log.error({ err: (e as Error).message }, 'could not drop the notifications of groups without an ACTIVATED endpoint');
     }
-    for (const a of this.plan()) {
-      if (a.kind === 'close') {
-        const conn = this.conns.get(a.account)!;
-        this.o.log.info({ host: conn.target.hostName, why: a.why }, 'closing connection');
-        this.conns.delete(a.account);
-        this.establishedAt.delete(a.account);
-        conn.close(1000, a.why);
+    for (const action of this.plan()) {
+      if (action.kind === 'close') {
+        const conn = this.conns.get(action.account)!;
+        this.o.log.info({ host: conn.target.hostName, why: action.why }, 'closing connection');
+        this.conns.delete(action.account);
+        this.establishedAt.delete(action.account);
+        conn.close(1000, action.why);
         const { groupId } = conn.target;
         this.closing.set(groupId, [...(this.closing.get(groupId) ?? []), conn.socketClosed()]);
         this.writeState(conn.target, 'DISCONNECTED', null);

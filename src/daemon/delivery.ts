@@ -64,7 +64,7 @@ export class Deliveries {
     this.pumping = new StoreRetry('sending notifications', o.log, () => this.pumpManyNow());
     // Stryker disable next-line StringLiteral: log wording
     this.recording = new StoreRetry('recording acknowledgements', o.log, () => this.recordAcks());
-    for (const d of o.store.outbox.deliveries()) this.flights.set(d.groupId, { ...d, sentOn: undefined, sentAtMono: 0, timer: undefined });
+    for (const delivery of o.store.outbox.deliveries()) this.flights.set(delivery.groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
   }
 
   /** Send what is due to every group with something pending or in flight. */
@@ -132,47 +132,47 @@ export class Deliveries {
     }
   }
 
-  private send(f: InFlight, conn: EndpointConnection): void {
-    clearTimeout(f.timer);
-    f.attempts++;
-    f.sentOn = conn;
-    f.sentAtMono = this.o.mono();
-    if (f.attempts > 1) {
+  private send(flight: InFlight, conn: EndpointConnection): void {
+    clearTimeout(flight.timer);
+    flight.attempts++;
+    flight.sentOn = conn;
+    flight.sentAtMono = this.o.mono();
+    if (flight.attempts > 1) {
       this.o.log.info(
         // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
-        { group: f.groupId, host: conn.target.hostName, id: f.messageId, count: f.count, attempts: f.attempts },
+        { group: flight.groupId, host: conn.target.hostName, id: flight.messageId, count: flight.count, attempts: flight.attempts },
         // Stryker disable next-line StringLiteral: log wording
         'notifications sent again (same id)',
       );
       try {
-        this.o.store.write(() => this.o.store.outbox.recordAttempts(f.groupId, f.messageId, f.attempts));
+        this.o.store.write(() => this.o.store.outbox.recordAttempts(flight.groupId, flight.messageId, flight.attempts));
       } catch (e) {
         // Only the count of attempts is not recorded (status shows it); the message itself is.
-        if (!(e instanceof StoreBusy)) this.o.log.error({ group: f.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
+        if (!(e instanceof StoreBusy)) this.o.log.error({ group: flight.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
       }
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
-    } else this.o.log.debug({ group: f.groupId, host: conn.target.hostName, id: f.messageId, count: f.count }, 'notifications sent');
-    this.o.events?.sent?.(f.groupId, f.attempts === 1);
+    } else this.o.log.debug({ group: flight.groupId, host: conn.target.hostName, id: flight.messageId, count: flight.count }, 'notifications sent');
+    this.o.events?.sent?.(flight.groupId, flight.attempts === 1);
     // The guide's timeStamp is when the message is sent: each send carries its own; the id (what a cloud drops duplicates by) stays.
-    void conn.sendNotification(stamped(f.message, epochSeconds(this.o.now())));
+    void conn.sendNotification(stamped(flight.message, epochSeconds(this.o.now())));
     // No acknowledgement within notification.scheduledRate: the same message again, on the group's connection then.
-    f.timer = setTimeout(() => {
-      const conn = this.o.connectionFor(f.groupId);
+    flight.timer = setTimeout(() => {
+      const conn = this.o.connectionFor(flight.groupId);
       // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard; acknowledging, forgetting and stopping clear this timer already
-      const due = resendDue(this.flights.get(f.groupId) === f && !this.stopped, conn !== undefined);
-      if (due === 'send again') this.send(f, conn!);
+      const due = resendDue(this.flights.get(flight.groupId) === flight && !this.stopped, conn !== undefined);
+      if (due === 'send again') this.send(flight, conn!);
       // Stryker disable next-line ConditionalExpression: a message no longer in flight is never read again
-      else if (due === 'when connected') f.sentOn = undefined;
+      else if (due === 'when connected') flight.sentOn = undefined;
     }, this.o.resendMs());
   }
 
   /** A NOTIFICATION RESPONSE arrived on a connection of `groupId`. */
-  onResponse(groupId: string, m: NbwssMessage): void {
+  onResponse(groupId: string, response: NbwssMessage): void {
     const inFlight = this.flights.get(groupId);
-    const verdict = responseVerdict(inFlight?.messageId, m);
+    const verdict = responseVerdict(inFlight?.messageId, response);
     if (verdict === 'not in flight') {
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
-      this.o.log.debug({ group: groupId, id: safeText(m.id) }, 'NOTIFICATION RESPONSE for no message in flight ignored');
+      this.o.log.debug({ group: groupId, id: safeText(response.id) }, 'NOTIFICATION RESPONSE for no message in flight ignored');
       return;
     }
     if (verdict === 'not empty') {
@@ -180,11 +180,11 @@ export class Deliveries {
       this.o.log.warn({ group: groupId, id: inFlight!.messageId }, 'NOTIFICATION RESPONSE with a non-empty payload: not taken as an acknowledgement');
       return;
     }
-    const f = inFlight!;
-    clearTimeout(f.timer);
+    const flight = inFlight!;
+    clearTimeout(flight.timer);
     this.flights.delete(groupId);
     // Acknowledgements that arrive together (several groups under load) are recorded in one transaction.
-    this.acks.push(f);
+    this.acks.push(flight);
     // Stryker disable next-line ConditionalExpression: one write per turn of the loop; scheduling more finds nothing left to write
     if (this.acks.length === 1) setImmediate(() => this.recording.run());
   }
@@ -207,23 +207,23 @@ export class Deliveries {
       return removed;
     });
     this.acks.splice(0, acks.length);
-    acks.forEach((f, i) => {
+    acks.forEach((flight, i) => {
       this.o.log.info(
         // Stryker disable next-line all: log fields
-        { group: f.groupId, id: f.messageId, count: removed[i] ?? 0, attempts: f.attempts, ms: Math.round(this.o.mono() - f.sentAtMono) },
+        { group: flight.groupId, id: flight.messageId, count: removed[i] ?? 0, attempts: flight.attempts, ms: Math.round(this.o.mono() - flight.sentAtMono) },
         // Stryker disable next-line StringLiteral: log wording
         'notifications acknowledged',
       );
-      this.o.events?.acknowledged?.(f.groupId, removed[i] ?? 0, f.oldestAcceptedAt);
+      this.o.events?.acknowledged?.(flight.groupId, removed[i] ?? 0, flight.oldestAcceptedAt);
     });
     this.sendAll(next.sends);
   }
 
   /** The group no longer collects (no ACTIVATED endpoint): forget what was in flight. */
   forget(groupId: string): void {
-    const f = this.flights.get(groupId);
+    const flight = this.flights.get(groupId);
     // Stryker disable next-line ConditionalExpression: a forgotten message's timer finds it no longer in flight and does nothing (the guard in send())
-    if (f) clearTimeout(f.timer);
+    if (flight) clearTimeout(flight.timer);
     this.flights.delete(groupId);
   }
 
@@ -234,13 +234,13 @@ export class Deliveries {
    */
   adopt(groupId: string): void {
     this.forget(groupId);
-    const d = this.o.store.outbox.deliveries().find((x) => x.groupId === groupId);
-    if (d) this.flights.set(groupId, { ...d, sentOn: undefined, sentAtMono: 0, timer: undefined });
+    const delivery = this.o.store.outbox.deliveries().find((x) => x.groupId === groupId);
+    if (delivery) this.flights.set(groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
   }
 
   status(groupId: string): GroupDelivery {
-    const f = this.flights.get(groupId);
-    return { inFlight: f ? { id: f.messageId, count: f.count, attempts: f.attempts, since: f.firstSentAt } : null };
+    const flight = this.flights.get(groupId);
+    return { inFlight: flight ? { id: flight.messageId, count: flight.count, attempts: flight.attempts, since: flight.firstSentAt } : null };
   }
 
   stop(): void {

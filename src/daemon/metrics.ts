@@ -37,10 +37,10 @@ const sampleValue = (value: number) => (Number.isFinite(value) ? String(value) :
 /** The gauges in the text exposition format, byte for byte as prom-client prints them; one line built per series. */
 export function renderScrapeGauges<S>(gauges: readonly ScrapeGauge<S>[], snapshot: S): string {
   let out = '';
-  for (const g of gauges) {
-    out += `# HELP ${g.name} ${g.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${g.name} gauge\n`;
-    for (const { labels, value } of g.series(snapshot)) {
-      let line = g.name;
+  for (const gauge of gauges) {
+    out += `# HELP ${gauge.name} ${gauge.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${gauge.name} gauge\n`;
+    for (const { labels, value } of gauge.series(snapshot)) {
+      let line = gauge.name;
       let open = false;
       for (const k in labels) {
         line += `${open ? ',' : '{'}${k}="${labelValue(labels[k]!)}"`;
@@ -167,10 +167,10 @@ export class Metrics {
       help: 'Saved endpoints by state and connection state',
       series: (snap) => {
         const counts = new Map<string, { state: string; connection_state: string; n: number }>();
-        for (const r of snap.list) {
-          const key = `${r.state} ${r.connectionState}`;
-          const c = counts.get(key) ?? counts.set(key, { state: r.state, connection_state: r.connectionState, n: 0 }).get(key)!;
-          c.n++;
+        for (const row of snap.list) {
+          const key = `${row.state} ${row.connectionState}`;
+          const count = counts.get(key) ?? counts.set(key, { state: row.state, connection_state: row.connectionState, n: 0 }).get(key)!;
+          count.n++;
         }
         return [...counts.values()].map(({ n, ...labels }) => ({ labels, value: n }));
       },
@@ -180,8 +180,8 @@ export class Metrics {
       help: '1 when a group with ACTIVATED endpoints has an established connection, else 0',
       series: (snap) => {
         const groups = new Map<string, number>();
-        for (const r of snap.list)
-          if (r.state === 'ACTIVATED') groups.set(r.groupId, Math.max(groups.get(r.groupId) ?? 0, r.connectionState === 'CONNECTED' ? 1 : 0));
+        for (const row of snap.list)
+          if (row.state === 'ACTIVATED') groups.set(row.groupId, Math.max(groups.get(row.groupId) ?? 0, row.connectionState === 'CONNECTED' ? 1 : 0));
         return [...groups].map(([group, value]) => ({ labels: { group }, value }));
       },
     });
@@ -203,9 +203,10 @@ export class Metrics {
       name: 'nbwss_outbox_oldest_pending_age_seconds',
       help: 'Age of the oldest pending notification per group (0 when none)',
       series: (snap) => {
-        const t = now().getTime();
+        const nowMs = now().getTime();
         const age = collectingZeros(snap);
-        for (const g of snap.outbox) age.set(g.groupId, g.oldestAcceptedAt ? Math.max(0, (t - Date.parse(g.oldestAcceptedAt)) / 1000) : 0);
+        for (const outbox of snap.outbox)
+          age.set(outbox.groupId, outbox.oldestAcceptedAt ? Math.max(0, (nowMs - Date.parse(outbox.oldestAcceptedAt)) / 1000) : 0);
         return [...age].map(([group, value]) => ({ labels: { group }, value }));
       },
     });
@@ -308,9 +309,9 @@ export class Metrics {
     const server = this.server;
     this.server = undefined;
     if (!server) return Promise.resolve();
-    return new Promise((r) => {
+    return new Promise((row) => {
       server.closeAllConnections();
-      server.close(() => r());
+      server.close(() => row());
     });
   }
 }

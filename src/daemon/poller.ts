@@ -50,7 +50,7 @@ export interface PollerOptions {
   api: () => RestClient;
   now: () => Date;
   /** Notifications were queued by a poll (the daemon sends them and counts them). */
-  queued: (r: EnqueueResult, count: number) => void;
+  queued: (result: EnqueueResult, count: number) => void;
   changed: () => void;
   /** A poll ended: its outcome and how many notifications it found (metrics). */
   polled?: (source: PollSource, outcome: 'ok' | 'error' | 'rejected', found: number) => void;
@@ -112,8 +112,8 @@ export class Poller {
 
   private enabled(source: PollSource): boolean {
     if (!this.active) return false;
-    const p = this.o.properties();
-    return source === 'jobs' ? p['api.poll.jobs'] : p['api.poll.images'];
+    const props = this.o.properties();
+    return source === 'jobs' ? props['api.poll.jobs'] : props['api.poll.images'];
   }
 
   /** Take the properties and credentials in force; start or stop sources. New credentials end a pause at once. */
@@ -142,27 +142,27 @@ export class Poller {
       this.o.log.info({ baseUrl: base }, 'api.baseUrl changed: polling starts afresh on the new primary');
     }
     this.baseKey = base;
-    for (const s of POLL_SOURCES) {
-      if (!this.enabled(s)) {
-        this.cancel(s);
-        this.paused.delete(s);
+    for (const source of POLL_SOURCES) {
+      if (!this.enabled(source)) {
+        this.cancel(source);
+        this.paused.delete(source);
         continue;
       }
-      if (fresh && (this.paused.has(s) || this.errorsInARow.get(s))) {
-        this.paused.delete(s);
-        this.cancel(s);
+      if (fresh && (this.paused.has(source) || this.errorsInARow.get(source))) {
+        this.paused.delete(source);
+        this.cancel(source);
       }
-      if (!this.timers.has(s) && !this.running.has(s)) this.schedule(s, 0);
+      if (!this.timers.has(source) && !this.running.has(source)) this.schedule(source, 0);
     }
   }
 
   /** Poll enabled sources now (nbwss api poll, a notify script's nudge). */
   pollNow(): void {
-    for (const s of POLL_SOURCES) {
-      if (!this.enabled(s) || this.running.has(s)) continue;
-      this.paused.delete(s);
-      this.cancel(s);
-      this.schedule(s, 0);
+    for (const source of POLL_SOURCES) {
+      if (!this.enabled(source) || this.running.has(source)) continue;
+      this.paused.delete(source);
+      this.cancel(source);
+      this.schedule(source, 0);
     }
   }
 
@@ -175,8 +175,8 @@ export class Poller {
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'the secret store did not give the REST API credentials');
     }
-    const p = this.o.properties();
-    const key = JSON.stringify([config, secret, p['api.baseUrl'], p['api.version']]);
+    const props = this.o.properties();
+    const key = JSON.stringify([config, secret, props['api.baseUrl'], props['api.version']]);
     if (key === this.credentialsKey) return false;
     this.credentialsKey = key;
     this.credentials =
@@ -187,7 +187,7 @@ export class Poller {
             () => this.o.api(),
             () => this.o.properties()['api.version'],
             {
-              memory: versionMemory(this.o.store, p['api.baseUrl']),
+              memory: versionMemory(this.o.store, props['api.baseUrl']),
               onVersion: (e) => {
                 if (e.kind === 'changed')
                   this.o.log.info({ from: e.from, to: e.to }, `the primary no longer serves API version ${e.from}: nbwss now asks for ${e.to}`);
@@ -198,23 +198,23 @@ export class Poller {
     return true;
   }
 
-  private cancel(s: PollSource): void {
-    clearTimeout(this.timers.get(s));
-    this.timers.delete(s);
-    this.nextAt.delete(s);
+  private cancel(source: PollSource): void {
+    clearTimeout(this.timers.get(source));
+    this.timers.delete(source);
+    this.nextAt.delete(source);
   }
 
-  private schedule(s: PollSource, ms: number): void {
+  private schedule(source: PollSource, ms: number): void {
     if (this.stopped) return;
-    this.cancel(s);
-    this.nextAt.set(s, Date.now() + ms);
+    this.cancel(source);
+    this.nextAt.set(source, Date.now() + ms);
     this.timers.set(
-      s,
+      source,
       setTimeout(() => {
-        this.timers.delete(s);
-        this.nextAt.delete(s);
-        const run = this.pollOnce(s).finally(() => this.running.delete(s));
-        this.running.set(s, run);
+        this.timers.delete(source);
+        this.nextAt.delete(source);
+        const run = this.pollOnce(source).finally(() => this.running.delete(source));
+        this.running.set(source, run);
       }, ms),
     );
   }
@@ -260,9 +260,9 @@ export class Poller {
     this.o.changed();
   }
 
-  private record(s: PollSource, error: string): void {
+  private record(source: PollSource, error: string): void {
     try {
-      this.o.store.write(() => this.o.store.poll.failed(s, error, this.o.now().toISOString()));
+      this.o.store.write(() => this.o.store.poll.failed(source, error, this.o.now().toISOString()));
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'could not record the poll error');
     }
@@ -271,25 +271,25 @@ export class Poller {
   /** GET a path of the API with the daemon's credentials (ApiCredentials.get: the 401 rule in one place). */
   private async get(path: string, okStatuses: readonly number[] = [200]): Promise<JsonAnswer> {
     if (!this.credentials) throw new NoCredentials(`no credentials for NetBackup's REST API: set an API key with ${W.apiKeySet}, or log in with ${W.apiLogin}`);
-    const a = await this.credentials.get(path, this.abort.signal);
-    if (!okStatuses.includes(a.status)) throw new Error(a.problem);
-    return a;
+    const answer = await this.credentials.get(path, this.abort.signal);
+    if (!okStatuses.includes(answer.status)) throw new Error(answer.problem);
+    return answer;
   }
 
-  private primaryNow(a: JsonAnswer): number {
-    return Math.floor((a.date ?? this.o.now()).getTime() / 1000);
+  private primaryNow(answer: JsonAnswer): number {
+    return Math.floor((answer.date ?? this.o.now()).getTime() / 1000);
   }
 
   /** Queue the notifications and move the cursor in one transaction. */
-  private commit(s: PollSource, items: Notification[], cursor: PollCursor, more: () => void): void {
+  private commit(source: PollSource, items: Notification[], cursor: PollCursor, more: () => void): void {
     const now = this.o.now().toISOString();
-    const r = this.o.store.write(() => {
+    const queued = this.o.store.write(() => {
       more();
       const res = items.length ? this.o.store.outbox.enqueue(items, this.o.properties()['notification.maxQueued'], now) : undefined;
-      this.o.store.poll.advance(s, cursor, items.length, now);
+      this.o.store.poll.advance(source, cursor, items.length, now);
       return res;
     });
-    if (r) this.o.queued(r, items.length);
+    if (queued) this.o.queued(queued, items.length);
   }
 
   /** One page of a collection: the items asked for, where the next one is (the primary's paging, checked). */
@@ -328,8 +328,8 @@ export class Poller {
     const cursor = this.o.store.poll.cursor('jobs');
     if (!cursor) {
       // The first poll: notify what happens from now on, not the primary's history.
-      const a = await this.get(`/admin/jobs?${new URLSearchParams({ sort: '-lastUpdateTime', 'page[limit]': '1' })}`);
-      const t = this.primaryNow(a);
+      const answer = await this.get(`/admin/jobs?${new URLSearchParams({ sort: '-lastUpdateTime', 'page[limit]': '1' })}`);
+      const t = this.primaryNow(answer);
       this.commit('jobs', [], { time: t, ids: [], floor: t }, () => {});
       this.o.log.info({ from: new Date(t * 1000).toISOString() }, 'job polling starts: jobs that change from now on are notified');
       return 0;
@@ -443,9 +443,9 @@ export class Poller {
   private async lookAhead(run: JobRun): Promise<void> {
     this.ahead = undefined;
     if (!Number.isFinite(run.ceiling)) return;
-    const q = new URLSearchParams({ filter: `lastUpdateTime gt ${iso(run.ceiling)}`, sort: 'lastUpdateTime', 'page[limit]': '1' });
-    const a = await this.get(`/admin/jobs?${q}`);
-    const j = readPage(a.json, 1, this.o.api().settings.baseUrl, {})?.items[0];
+    const query = new URLSearchParams({ filter: `lastUpdateTime gt ${iso(run.ceiling)}`, sort: 'lastUpdateTime', 'page[limit]': '1' });
+    const answer = await this.get(`/admin/jobs?${query}`);
+    const j = readPage(answer.json, 1, this.o.api().settings.baseUrl, {})?.items[0];
     const t = epochSeconds(j?.lastUpdateTime);
     if (!j || t === undefined || t <= run.ceiling) return;
     this.ahead = `job ${safeText(String(j.jobId))} is dated ${safeText(String(j.lastUpdateTime))}, after the primary's clock (${iso(run.ceiling - MAX_CLOCK_SKEW_SECONDS)}): jobs dated in the future are notified when the primary's clock reaches them`;
@@ -474,9 +474,9 @@ export class Poller {
     let asked: PageRequest = { offset: 0 };
     for (let n = 0; n < MAX_IMAGE_PAGES && listed.size < maxImages; n++) {
       const { page } = await this.page('/catalog/images', path, asked);
-      for (const d of page.items) {
-        const w = watchedImage(d);
-        if (w && w.backupTime >= windowStart && listed.size < maxImages) listed.set(w.backupId, w);
+      for (const item of page.items) {
+        const watched = watchedImage(item);
+        if (watched && watched.backupTime >= windowStart && listed.size < maxImages) listed.set(watched.backupId, watched);
       }
       let nx = page.next;
       // A page larger than asked for: the next offset is the one after what was used (the primary's own would skip the rest).
@@ -516,9 +516,9 @@ export class Poller {
     const diff = diffImages([...listed.values()], known, windowStart, complete);
     // Offset paging can skip an image while the catalog changes: a missing one is deleted only when the API says 404.
     const deleted: WatchedImage[] = [];
-    for (const m of diff.missing.slice(0, MAX_DELETE_CONFIRMATIONS)) {
-      const a = await this.get(`/catalog/images/${encodeURIComponent(m.backupId)}`, [200, 404]);
-      if (a.status === 404) deleted.push(m);
+    for (const missing of diff.missing.slice(0, MAX_DELETE_CONFIRMATIONS)) {
+      const answer = await this.get(`/catalog/images/${encodeURIComponent(missing.backupId)}`, [200, 404]);
+      if (answer.status === 404) deleted.push(missing);
     }
     const items: Notification[] = [];
     const add = (i: WatchedImage, op: 'CREATE' | 'UPDATE' | 'DELETE') => {
