@@ -2,12 +2,11 @@ import { CONTROL_PROTOCOL, type DaemonStatus } from '../core/daemon-protocol.js'
 import { textStream } from './log-format.js';
 import { DAEMON_LOCK_WAIT_MS } from './store-retry.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadProperties, type NbwssProperties } from '../core/config/properties.js';
-import { daemonSocket, MAX_CONTROL_REQUEST_BYTES, socketAddress } from '../core/daemon-client.js';
+import { serveControl } from './control-server.js';
 import { NbwssError } from '../core/errors.js';
 import type { SecretStore } from '../core/secrets/index.js';
 import { EndpointStore, safeStoreUrl } from '../core/store/db.js';
@@ -131,41 +130,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
   const store = EndpointStore.open(o.home, { url: o.storeUrl });
   const lock = takeLock(o.home);
   let props: NbwssProperties = loadProperties(o.home);
-  const journal = stderrIsJournal();
-  // Under systemd the journal keeps and rotates the log: no file of our own then.
-  const file = journal ? undefined : pino.destination({ dest: prepareLogFile(o.home), sync: false });
-  // log.format: json or text; auto is text at a terminal, JSON in the file and the journal (what tools read).
-  const format = props['log.format'];
-  const stderrTTY = Boolean((o.stderr as NodeJS.WriteStream).isTTY);
-  const asText = (tty: boolean) => format === 'text' || (format === 'auto' && tty);
-  const streams: pino.StreamEntry[] = file ? [{ stream: asText(false) ? textStream(file as unknown as NodeJS.WritableStream) : file }] : [];
-  if (o.logStderr || journal) streams.push({ stream: asText(stderrTTY && !journal) ? textStream(o.stderr) : (o.stderr as NodeJS.WriteStream) });
-  const log = pino(
-    { base: { pid: process.pid }, level: props['log.level'], redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } },
-    pino.multistream(streams.map((x) => ({ ...x, level: 'trace' as const }))),
-  );
-  /** Everything logged is on disk; the file may still be opening when a stop comes right after the start. */
-  const flushLog = async () => {
-    if (!file) return;
-    if ((file as unknown as { fd: number }).fd < 0) {
-      await Promise.race([new Promise((r) => file.once('ready', r)), new Promise((r) => setTimeout(r, 2000).unref())]);
-    }
-    try {
-      file.flushSync();
-    } catch {
-      /* not open: nothing was written to it */
-    }
-  };
-  const reopenLog = () => {
-    if (!file) return;
-    try {
-      prepareLogFile(o.home);
-      file.reopen();
-      log.info({}, 'log file reopened');
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'could not reopen the log file; logging on to the old one');
-    }
-  };
+  const { log, journal, stderrTTY, flushLog, flushLogNow, reopenLog } = openLog(o, props);
 
   const secrets = await o.openSecrets(store);
   let metrics: Metrics | undefined;
@@ -202,21 +167,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
   });
 
   const storeId = store.storeId; // read once: a status answer must not need the store
-  const MAX_WATCHERS = 32;
-  let watchers = 0;
-  // The event loop's delay, over the last full minute (status --json; /metrics has its own since the last scrape).
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  let lastMinute = { p99Ms: 0, maxMs: 0 };
-  const loopWindow = setInterval(() => {
-    lastMinute = { p99Ms: Math.round(loop.percentile(99) / 1e5) / 10, maxMs: Math.round(loop.max / 1e5) / 10 };
-    loop.reset();
-  }, 60_000);
-  loopWindow.unref();
-  const loopLag = () =>
-    loop.count > 0
-      ? { p99Ms: Math.max(lastMinute.p99Ms, Math.round(loop.percentile(99) / 1e5) / 10), maxMs: Math.max(lastMinute.maxMs, Math.round(loop.max / 1e5) / 10) }
-      : lastMinute;
+  const loopLag = eventLoopLag();
   const statusOf = (): DaemonStatus & { ok: true } => {
     const base = {
       ok: true as const,
@@ -229,7 +180,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       storeId,
       secretStore: secrets.name,
       /** How long the event loop was held (p99 and worst, ms) over the last one to two minutes. */
-      eventLoopLag: loopLag(),
+      eventLoopLag: loopLag.lastMinutes(),
       properties: props,
     };
     try {
@@ -239,89 +190,16 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       return { ...base, groups: [], storeError: (e as Error).message };
     }
   };
-  const sockPath = daemonSocket(o.home);
-  rmSync(sockPath, { force: true }); // a stale socket from a killed daemon; we hold the lock
-  const address = socketAddress(o.home); // inside the store, however long its path
-  const clients = new Set<import('node:net').Socket>();
-  const server: Server = createServer((c) => {
-    clients.add(c);
-    c.on('close', () => clients.delete(c));
-    let buf = '';
-    let answered = false;
-    c.setEncoding('utf8');
-    c.on('error', () => {});
-    c.on('data', (d: string) => {
-      if (answered) return;
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl === -1) {
-        // One short JSON line per request: a client that sends more without a newline is dropped.
-        if (buf.length > MAX_CONTROL_REQUEST_BYTES) c.destroy();
-        return;
-      }
-      answered = true;
-      try {
-        handle(c, buf.slice(0, nl));
-      } catch (e) {
-        log.error({ err: (e as Error).message }, 'a control request failed');
-        c.end('{"ok":false}\n');
-      }
-    });
-  });
-  function handle(c: import('node:net').Socket, line: string): void {
-    let req: { cmd?: string; refused?: unknown; queued?: unknown; count?: unknown };
-    try {
-      req = JSON.parse(line);
-    } catch {
-      return void c.end('{"ok":false}\n');
-    }
-    if (req.cmd === 'reconcile') {
-      log.info({}, 'nudged by the CLI: re-reading properties and reconciling');
-      reload();
-      c.end('{"ok":true}\n');
-    } else if (req.cmd === 'notify') {
-      const refused = Array.isArray(req.refused)
-        ? req.refused.filter((r): r is { groupId: string; pending: number } => typeof r?.groupId === 'string' && typeof r?.pending === 'number')
-        : [];
-      const queued = Array.isArray(req.queued) ? req.queued.filter((g): g is string => typeof g === 'string') : [];
-      daemon.notified(refused, queued, Number.isSafeInteger(req.count) && (req.count as number) >= 0 ? (req.count as number) : 0);
-      c.end('{"ok":true}\n');
-    } else if (req.cmd === 'poll') {
-      // nbwss api poll, a notify script: poll the REST API now rather than at the next scheduledRate.
+  const control = await serveControl(o.home, log, {
+    status: statusOf,
+    onChange: (fn) => daemon.onChange(fn),
+    reload: () => reload(),
+    notified: (refused, queued, count) => daemon.notified(refused, queued, count),
+    pollNow: () => {
       daemon.poller.refresh();
       daemon.poller.pollNow();
-      c.end('{"ok":true}\n');
-    } else if (req.cmd === 'watch') {
-      // The live view: the status now, then again whenever it may have changed (at most every 100 ms).
-      if (watchers >= MAX_WATCHERS) return void c.end('{"ok":false,"error":"too many watchers"}\n');
-      watchers++;
-      let last = '';
-      let timer: NodeJS.Timeout | undefined;
-      const push = () => {
-        timer = undefined;
-        const line = `${JSON.stringify(statusOf())}\n`;
-        if (line === last || c.destroyed) return;
-        last = line;
-        c.write(line);
-      };
-      const stop = daemon.onChange(() => {
-        timer ??= setTimeout(push, 100);
-      });
-      c.on('close', () => {
-        watchers--;
-        stop();
-        clearTimeout(timer);
-      });
-      push();
-    } else if (req.cmd === 'status') {
-      c.end(`${JSON.stringify(statusOf())}\n`);
-    } else c.end('{"ok":false}\n');
-  }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.path, () => resolve());
+    },
   });
-  chmodSync(sockPath, 0o600);
   // The pid alone, as every pid file holds it: kill -HUP $(cat daemon.pid) works.
   writeFileSync(join(o.home, PID_FILE), `${process.pid}\n`, { mode: 0o600 });
 
@@ -333,16 +211,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       log.info({}, 'stopping');
       await daemon.stop();
       await metrics?.close();
-      // Watchers stay connected: end them, or the server would wait for them forever.
-      for (const c of clients) c.end();
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      const force = setTimeout(() => {
-        for (const c of clients) c.destroy();
-      }, 1000);
-      await closed;
-      clearTimeout(force);
-      address.release();
-      rmSync(sockPath, { force: true });
+      await control.close();
       rmSync(join(o.home, PID_FILE), { force: true });
       lock.release();
       store.close();
@@ -351,8 +220,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       offSignals();
       process.off('SIGHUP', onHup);
       process.off('SIGUSR1', reopenLog);
-      clearInterval(loopWindow);
-      loop.disable();
+      loopLag.stop();
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
       resolveStopped();
@@ -365,11 +233,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     if (signals === 2) log.warn({ signal }, 'still stopping gracefully; send the signal once more to force an immediate exit');
     if (signals >= 3) {
       log.error({ signal }, 'forced to exit before the graceful stop finished');
-      try {
-        file?.flushSync();
-      } catch {
-        /* exiting anyway */
-      }
+      flushLogNow();
       process.exit(1);
     }
     stop().catch((e: Error) => {
@@ -435,4 +299,72 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
   // a write waits briefly and is tried again on a later tick (store-retry.ts).
   store.setLockWait(DAEMON_LOCK_WAIT_MS);
   return { daemon, stopped, stop };
+}
+
+/**
+ * The daemon's log: the file in NBWSS_HOME/logs (none under systemd: the journal keeps and rotates it), and stderr
+ * with --log-stderr or under systemd; JSON or text by log.format (auto: text at a terminal, JSON in the file and the
+ * journal, which tools read). Tokens are redacted whatever the level.
+ */
+function openLog(o: RunOptions, props: NbwssProperties) {
+  const journal = stderrIsJournal();
+  const file = journal ? undefined : pino.destination({ dest: prepareLogFile(o.home), sync: false });
+  const format = props['log.format'];
+  const stderrTTY = Boolean((o.stderr as NodeJS.WriteStream).isTTY);
+  const asText = (tty: boolean) => format === 'text' || (format === 'auto' && tty);
+  const streams: pino.StreamEntry[] = file ? [{ stream: asText(false) ? textStream(file as unknown as NodeJS.WritableStream) : file }] : [];
+  if (o.logStderr || journal) streams.push({ stream: asText(stderrTTY && !journal) ? textStream(o.stderr) : (o.stderr as NodeJS.WriteStream) });
+  const log = pino(
+    { base: { pid: process.pid }, level: props['log.level'], redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } },
+    pino.multistream(streams.map((x) => ({ ...x, level: 'trace' as const }))),
+  );
+  /** What is logged so far, on disk now (exiting at once). */
+  const flushLogNow = () => {
+    try {
+      file?.flushSync();
+    } catch {
+      /* not open: nothing was written to it */
+    }
+  };
+  /** Everything logged is on disk; the file may still be opening when a stop comes right after the start. */
+  const flushLog = async () => {
+    if (!file) return;
+    if ((file as unknown as { fd: number }).fd < 0) {
+      await Promise.race([new Promise((r) => file.once('ready', r)), new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+    flushLogNow();
+  };
+  /** SIGUSR1, SIGHUP: logrotate moved the file away; a new one, checked as ours. */
+  const reopenLog = () => {
+    if (!file) return;
+    try {
+      prepareLogFile(o.home);
+      file.reopen();
+      log.info({}, 'log file reopened');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'could not reopen the log file; logging on to the old one');
+    }
+  };
+  return { log, journal, stderrTTY, flushLog, flushLogNow, reopenLog };
+}
+
+/** How long the event loop was held (p99 and worst, ms) over the last full minute and the one running (status --json). */
+function eventLoopLag() {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  let lastMinute = { p99Ms: 0, maxMs: 0 };
+  const window = setInterval(() => {
+    lastMinute = { p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max) };
+    loop.reset();
+  }, 60_000);
+  window.unref();
+  return {
+    lastMinutes: () =>
+      loop.count > 0 ? { p99Ms: Math.max(lastMinute.p99Ms, ms(loop.percentile(99))), maxMs: Math.max(lastMinute.maxMs, ms(loop.max)) } : lastMinute,
+    stop: () => {
+      clearInterval(window);
+      loop.disable();
+    },
+  };
 }
