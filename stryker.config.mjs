@@ -25,6 +25,7 @@ export default {
     'src/daemon/orphaned-outboxes.ts',
     'src/daemon/rest-lifecycle.ts',
     'src/daemon/targets.ts',
+    'src/daemon/control-server.ts',
     'src/core/store/outbox.ts',
     'src/core/api/command.ts',
     'src/core/notify/notification.ts',

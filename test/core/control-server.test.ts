@@ -22,11 +22,13 @@ const silent = { info() {}, warn() {}, error() {}, debug() {} };
 async function setUp() {
   const home = tempDir();
   let uptime = 0;
+  let broken: Error | undefined;
   const changes = new Set<() => void>();
   const asked = { reload: 0, poll: 0, statuses: 0, notified: [] as Parameters<ControlHandlers['notified']>[] };
   const handlers: ControlHandlers = {
     status: () => {
       asked.statuses++;
+      if (broken) throw broken;
       const status = { ok: true, pid: 1, startedAt: '2026-12-02T12:00:00.000Z', uptimeSeconds: uptime, secretStore: 'file', groups: [] };
       return status as unknown as DaemonStatus & { ok: true };
     },
@@ -45,6 +47,10 @@ async function setUp() {
     server,
     asked,
     changes,
+    /** From now on, reading the status throws this. */
+    breakStatus: (e: Error) => {
+      broken = e;
+    },
     /** Change what the status says, and tell the watchers. */
     tick: () => {
       uptime++;
@@ -137,6 +143,26 @@ describe('the control socket', () => {
     expect(c.state.text).toBe('');
   });
 
+  it('a request whose answer fails is answered {"ok":false} (and said in the log); the socket serves on', async () => {
+    const { home, breakStatus } = await setUp();
+    breakStatus(new Error('the store does not answer'));
+    expect(await ask(home, '{"cmd":"status"}\n')).toBe('{"ok":false}\n');
+    expect(await ask(home, '{"cmd":"poll"}\n')).toBe('{"ok":true}\n');
+  });
+
+  it(`a request of exactly ${MAX_CONTROL_REQUEST_BYTES} bytes before its newline is still read`, async () => {
+    const { home } = await setUp();
+    const c = client(home);
+    c.socket.write('x'.repeat(MAX_CONTROL_REQUEST_BYTES));
+    c.socket.write('\n');
+    await until(() => c.state.closed);
+    expect(c.state.text).toBe('{"ok":false}\n');
+  });
+
+  it('a store directory that is not there: serving fails at once, with the reason', async () => {
+    await expect(serveControl('/nonexistent/nbwss-home', silent, {} as ControlHandlers)).rejects.toThrow(/^listen E/);
+  });
+
   it('only the first line of a connection is read', async () => {
     const { home, asked } = await setUp();
     expect(await ask(home, '{"cmd":"poll"}\n{"cmd":"reconcile"}\n')).toBe('{"ok":true}\n');
@@ -173,6 +199,7 @@ describe('watch: the live view', () => {
     const late = client(home);
     late.socket.write('{"cmd":"watch"}\n');
     await until(() => late.lines().length === 1);
+    expect(JSON.parse(late.lines()[0]!)).toMatchObject({ ok: true, pid: 1 });
   });
 
   it('close() ends the watchers still connected', async () => {
