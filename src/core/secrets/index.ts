@@ -60,12 +60,13 @@ export function backendFor(
   env: NodeJS.ProcessEnv,
   shared = false,
   uid = process.getuid?.() ?? -1,
+  user: () => string = userName,
 ): SecretBackendName {
   const requested = requestedBackend(flag, env);
   // A shared store's tokens are sealed in it with the key file (the file scheme); a keychain request is refused when opened.
   if (shared && !recorded && !requested) return 'file';
   // The package's service account has no login session, so no keychain: the file store, as its unit says.
-  if (!recorded && !requested && uid > 0 && userName() === SERVICE_ACCOUNT) return 'file';
+  if (!recorded && !requested && uid > 0 && user() === SERVICE_ACCOUNT) return 'file';
   return chooseBackend(recorded, requested);
 }
 
