@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readAudit } from '../../src/core/audit.js';
 import { loadProperties, type NbwssProperties } from '../../src/core/config/properties.js';
@@ -9,6 +8,7 @@ import { ConnectionStates } from '../../src/daemon/connection-states.js';
 import { dropOrphanedOutboxes } from '../../src/daemon/orphaned-outboxes.js';
 import { Metrics } from '../../src/daemon/metrics.js';
 import { RestLifecycle } from '../../src/daemon/rest-lifecycle.js';
+import { holdWriteLock } from '../helpers/store.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 // The parts the daemon is made of besides its scheduler (src/daemon/daemon.ts), each against a real SQLite store:
@@ -57,16 +57,6 @@ const until = async (check: () => boolean) => {
   for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(check()).toBe(true);
 };
-
-/** Another process's write transaction on the same SQLite store, until the returned function is called. */
-function holdWriteLock(store: EndpointStore) {
-  const other = new Database(join(store.home, 'nbwss.db'));
-  other.exec('BEGIN IMMEDIATE');
-  return () => {
-    other.exec('COMMIT');
-    other.close();
-  };
-}
 
 describe('ConnectionStates: the states list and show read, written in batches', () => {
   const clock = () => new Date('2026-12-02T12:00:00.000Z');

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { EndpointStore } from '../../src/core/store/db.js';
 import type { EndpointConnection } from '../../src/daemon/connection.js';
 import { Deliveries, type DeliveryOptions } from '../../src/daemon/delivery.js';
 import { BUSY_RETRY_MAX_MS, FAILED_RETRY_MAX_MS, retryDelayMs, StoreRetry } from '../../src/daemon/store-retry.js';
 import { StoreBusy } from '../../src/core/store/db.js';
+import { holdWriteLock } from '../helpers/store.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 // The delivery side against a real SQLite store and a stand-in connection
@@ -201,16 +201,6 @@ describe('Deliveries', () => {
     d.stop();
   });
 });
-
-/** Another process's write transaction on the same SQLite store (as nbwss notify holds it), until release(). */
-function holdWriteLock(store: EndpointStore) {
-  const other = new Database(join(store.home, 'nbwss.db'));
-  other.exec('BEGIN IMMEDIATE');
-  return () => {
-    other.exec('COMMIT');
-    other.close();
-  };
-}
 
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 10));

@@ -2,9 +2,9 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NbwssError } from '../../src/core/errors.js';
 import { MAX_DETAILS_BYTES } from '../../src/core/endpoint/details.js';
 import { readDetailsFile, readDetailsStream } from '../../src/core/endpoint/source.js';
+import { rejection } from '../helpers/rejection.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 // Reading the endpoint details (--file PATH, --file - for stdin) from real files, a device and a stream: what is
@@ -12,17 +12,6 @@ import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 // details file others can read (it holds a token).
 
 afterAll(cleanupTempDirs);
-
-function rejection(fn: () => unknown): { code: string; message: string; hint: string | undefined } {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NbwssError);
-    const err = e as NbwssError;
-    return { code: err.code, message: err.message, hint: err.hint };
-  }
-  throw new Error('expected a rejection');
-}
 
 const TOO_BIG_HINT = 'Endpoint details are a few hundred bytes; check that this is the right file.';
 

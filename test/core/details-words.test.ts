@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NbwssError } from '../../src/core/errors.js';
+import { rejection } from '../helpers/rejection.js';
 import { decodeDetails, MAX_DETAILS_BYTES, MAX_ENDPOINTS, parseDetails, validateToken } from '../../src/core/endpoint/details.js';
 
 // The endpoint details' rejections and warnings word for word (code, message, hint): the guide's "JSON contents not
@@ -8,17 +8,6 @@ import { decodeDetails, MAX_DETAILS_BYTES, MAX_ENDPOINTS, parseDetails, validate
 
 const HINT =
   'Correct the endpoint details: one JSON object {"token", "priority", "groupId", "hostName", "url"} (or an array of them), with a wss:// url and no apostrophe anywhere.';
-
-function rejection(fn: () => unknown): { code: string; message: string; hint: string | undefined } {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NbwssError);
-    const err = e as NbwssError;
-    return { code: err.code, message: err.message, hint: err.hint };
-  }
-  throw new Error('expected a rejection');
-}
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 const endpoint = (over: Record<string, unknown> = {}) => ({

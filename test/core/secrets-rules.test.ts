@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'nod
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NbwssError } from '../../src/core/errors.js';
 import { FileSecretStore, SECRETS_FILE } from '../../src/core/secrets/file.js';
 import { backendFor, chooseBackend, defaultKeyFile, openSecretStore, parseBackendName, requestedBackend } from '../../src/core/secrets/index.js';
+import { rejection } from '../helpers/rejection.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 // The secret stores' rejections, word for word (code, message, hint: what is wrong and how to fix it), the choice of
@@ -19,18 +19,6 @@ function fileStore() {
   mkdirSync(home, { mode: 0o700 });
   const keyFile = join(root, 'keys', 'secret.key');
   return { root, home, keyFile, store: new FileSecretStore(home, keyFile) };
-}
-
-/** The NbwssError `fn` throws, for its code, message and hint. */
-function rejection(fn: () => unknown): { code: string; message: string; hint: string | undefined } {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NbwssError);
-    const err = e as NbwssError;
-    return { code: err.code, message: err.message, hint: err.hint };
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('the file secret store refuses, saying what is wrong and what to do', () => {

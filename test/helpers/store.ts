@@ -86,3 +86,13 @@ export function pollCounts(home: Home): { jobs: number; images: number } {
     db.close();
   }
 }
+
+/** Another process's write transaction on the same SQLite store (as nbwss notify holds it), until the returned function is called. */
+export function holdWriteLock(store: EndpointStore): () => void {
+  const other = new Database(join(store.home, 'nbwss.db'));
+  other.exec('BEGIN IMMEDIATE');
+  return () => {
+    other.exec('COMMIT');
+    other.close();
+  };
+}
