@@ -8,8 +8,9 @@ import { safeText } from '../text.js';
 export function maskUrl(raw: string): string {
   const q = raw.search(/[?#]/);
   let shown = q === -1 ? raw : `${raw.slice(0, q)}${raw[q] === '?' ? '?' : '#'}<redacted>`;
-  // user:password@ is a secret too: scheme://<redacted>@host
-  shown = shown.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, '$1<redacted>@');
+  // user:password@ is a secret too: scheme://<redacted>@host, wherever a scheme starts (a url given with a space
+  // before it still parses, and its error message shows it as given).
+  shown = shown.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/gi, '$1<redacted>@');
   return safeText(shown);
 }
 
