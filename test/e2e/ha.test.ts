@@ -56,9 +56,21 @@ describe.skipIf(!available)('several daemons on one shared store', () => {
       20_000,
       'every group recorded connected',
     );
+    // The cluster view a daemon shows is the one its last coordination round read: wait for the round after every
+    // daemon's heartbeat named the groups it took (a round-trip behind the connections themselves).
+    type ClusterDaemon = { groups: string[]; pid: number; poller: boolean };
+    const served = (daemons: ClusterDaemon[]) => daemons.reduce((n, d) => n + d.groups.length, 0);
+    await eventually(
+      async () => {
+        const view = (await status(a)).cluster.daemons as ClusterDaemon[];
+        return view.length === 3 && served(view) === GROUPS;
+      },
+      20_000,
+      'the cluster view shows every group served',
+    );
     const st = await status(a);
     expect(st.cluster.daemons).toHaveLength(3);
-    expect(st.cluster.daemons.map((d: { groups: string[] }) => d.groups.length).sort()).toEqual([32, 34, 34]);
+    expect(st.cluster.daemons.map((d: ClusterDaemon) => d.groups.length).sort((x: number, y: number) => x - y)).toEqual([32, 34, 34]);
     expect(st.cluster.daemons.filter((d: { poller: boolean }) => d.poller)).toHaveLength(1);
 
     // A notification in flight everywhere (acknowledgements withheld), then one daemon is killed.
