@@ -109,6 +109,18 @@ describe('small pieces', () => {
     [`${'a'.repeat(64)}.example`, false],
     [`${'a.'.repeat(127)}a`, false],
     ['999.1.1.1', false],
+    ['bücher.example', true],
+    ['a'.repeat(63), true],
+    [`${'a.'.repeat(126)}a`, true], // 253 characters
+    [`${'a.'.repeat(126)}ab`, false], // 254 characters
+    ['a'.repeat(64), false],
+    [' cloud.example.com', false],
+    ['cloud.example.com ', false],
+    ['a\u200b.example', false],
+    ['', false],
+    ['1.2.3', false],
+    ['123', false],
+    ['1a.2.3', true],
   ])('isValidHostName(%j) is %s', (h, ok) => {
     expect(isValidHostName(h)).toBe(ok);
   });
