@@ -137,13 +137,25 @@ export class Daemon {
   /** Sockets of connections closed by a reconcile, per group, until they are down. */
   private readonly closing = new Map<string, Promise<void>[]>();
 
+  /**
+   * Tests only (NBWSS_TEST_HOOKS=1): while the file test-fail-coordination exists, coordination rounds fail on a
+   * healthy session; NBWSS_TEST_SETTLE_MS shortens the wait after a start (the suites that run the single-daemon
+   * tests on PostgreSQL, where nothing else could be starting, set it to 0; the shared-store tests keep the real one).
+   */
+  private coordinationTestHooks(): Pick<CoordinatorOptions, 'failRound' | 'settleMs'> {
+    const settle = Number(process.env.NBWSS_TEST_SETTLE_MS);
+    return {
+      failRound: () => existsSync(join(this.o.store.home, 'test-fail-coordination')),
+      ...(process.env.NBWSS_TEST_SETTLE_MS && Number.isFinite(settle) && settle >= 0 ? { settleMs: settle } : {}),
+    };
+  }
+
   private makeCoordinator(url: string): Coordinator {
     return new Coordinator({
       url,
       log: this.o.log,
       ...this.o.coordination,
-      // Tests only (NBWSS_TEST_HOOKS=1): while this file exists, coordination rounds fail on a healthy session.
-      ...(process.env.NBWSS_TEST_HOOKS === '1' ? { failRound: () => existsSync(join(this.o.store.home, 'test-fail-coordination')) } : {}),
+      ...(process.env.NBWSS_TEST_HOOKS === '1' ? this.coordinationTestHooks() : {}),
       candidates: () => [...new Set(this.o.store.endpoints.list({ state: 'ACTIVATED' }).map((r) => r.groupId))].sort(),
       owned: (groups) => {
         const now = this.now().toISOString();

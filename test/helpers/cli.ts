@@ -51,6 +51,15 @@ function testDatabase(): string | undefined {
   return `postgres://nbwss@127.0.0.1:${port}/${name}`;
 }
 
+/**
+ * The 'postgres' project's store. Its tests run one daemon per store, so nothing else can be starting beside it: the
+ * daemon's wait after a start, meant for daemons starting together (src/daemon/share.ts, settling), is set to 0
+ * through the test hook; 2-3 s a daemon start otherwise. The shared-store suites (ha, store-faults) keep the real wait.
+ */
+function sharedStoreEnv(url: string): NodeJS.ProcessEnv {
+  return { NBWSS_STORE: url, NBWSS_TEST_HOOKS: '1', NBWSS_TEST_SETTLE_MS: '0' };
+}
+
 /** A fresh NBWSS_HOME using the file secret store, isolated from the user's own (its store in PostgreSQL under vitest.pg.config.ts). */
 export function newHome(extra: NodeJS.ProcessEnv = {}): Home {
   const root = tempDir('nbwss-home-');
@@ -60,7 +69,7 @@ export function newHome(extra: NodeJS.ProcessEnv = {}): Home {
   return {
     dir,
     keyFile,
-    env: { NBWSS_HOME: dir, NBWSS_SECRET_STORE: 'file', NBWSS_SECRET_KEY_FILE: keyFile, HOME: root, ...(shared ? { NBWSS_STORE: shared } : {}), ...extra },
+    env: { NBWSS_HOME: dir, NBWSS_SECRET_STORE: 'file', NBWSS_SECRET_KEY_FILE: keyFile, HOME: root, ...(shared ? sharedStoreEnv(shared) : {}), ...extra },
   };
 }
 
