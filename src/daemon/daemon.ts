@@ -3,9 +3,6 @@ import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import { type EndpointStore, StoreBusy } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
 import { ConnectError, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
-import { existsSync } from 'node:fs';
-import { KeyRefused } from '../core/secrets/db.js';
-import { join } from 'node:path';
 import { API_PIN_META } from '../core/api/trust.js';
 import { RestLifecycle } from './rest-lifecycle.js';
 import { dropOrphanedOutboxes } from './orphaned-outboxes.js';
@@ -15,7 +12,8 @@ import { type GroupStatus, groupStatuses } from './status.js';
 import { failureKind, type Metrics } from './metrics.js';
 import { Poller, type SourceStatus } from './poller.js';
 import { ConnectionStates, type Entry } from './connection-states.js';
-import { type ClusterView, Coordinator, type CoordinatorOptions } from './coordinator.js';
+import type { ClusterView, Coordinator } from './coordinator.js';
+import { type CoordinationTimings, coordinatorFor } from './group-ownership.js';
 import { type Action, endedAsFailure, type Failure, nextFailure, type PlanConnection, type PlanEndpoint, plan, STABLE_MS } from './plan.js';
 
 export interface DaemonOptions {
@@ -32,7 +30,7 @@ export interface DaemonOptions {
   /** A shared (PostgreSQL) store's URL: several daemons share its groups (coordinator.ts). */
   sharedUrl?: string;
   /** Coordination timings (tests shorten them). */
-  coordination?: Pick<CoordinatorOptions, 'heartbeatMs' | 'fenceMs' | 'graceMs' | 'settleMs'>;
+  coordination?: CoordinationTimings;
 }
 
 const pinOf = (t: ConnectTarget) => `${t.pinType}|${t.fingerprint}|${t.spkiFingerprint}`;
@@ -125,7 +123,23 @@ export class Daemon {
         if (outcome === 'ok') o.metrics?.lastGoodPoll.set({ source }, Date.now() / 1000);
       },
     });
-    this.coordinator = o.sharedUrl ? this.makeCoordinator(o.sharedUrl) : undefined;
+    this.coordinator = o.sharedUrl
+      ? coordinatorFor(
+          o.sharedUrl,
+          {
+            store: o.store,
+            secrets: o.secrets,
+            log: o.log,
+            deliveries: this.deliveries,
+            states: this.states,
+            poller: this.poller,
+            now: () => this.now(),
+            reconcile: () => this.reconcile(),
+            closed: (groupId) => this.groupClosed(groupId),
+          },
+          o.coordination,
+        )
+      : undefined;
     // On a shared store the poller runs where the poller lock is held.
     if (this.coordinator) this.poller.setActive(false);
   }
@@ -137,66 +151,11 @@ export class Daemon {
   /** Sockets of connections closed by a reconcile, per group, until they are down. */
   private readonly closing = new Map<string, Promise<void>[]>();
 
-  /**
-   * Tests only (NBWSS_TEST_HOOKS=1): while the file test-fail-coordination exists, coordination rounds fail on a
-   * healthy session; NBWSS_TEST_SETTLE_MS shortens the wait after a start (the suites that run the single-daemon
-   * tests on PostgreSQL, where nothing else could be starting, set it to 0; the shared-store tests keep the real one).
-   */
-  private coordinationTestHooks(): Pick<CoordinatorOptions, 'failRound' | 'settleMs'> {
-    const settle = Number(process.env.NBWSS_TEST_SETTLE_MS);
-    return {
-      failRound: () => existsSync(join(this.o.store.home, 'test-fail-coordination')),
-      ...(process.env.NBWSS_TEST_SETTLE_MS && Number.isFinite(settle) && settle >= 0 ? { settleMs: settle } : {}),
-    };
+  /** Resolves once the group's connections closed by a reconcile and its attempt chain (if any) are done. */
+  private async groupClosed(groupId: string): Promise<void> {
+    await Promise.all([...(this.closing.get(groupId) ?? []), this.inFlight.get(groupId)]);
+    this.closing.delete(groupId);
   }
-
-  private makeCoordinator(url: string): Coordinator {
-    return new Coordinator({
-      url,
-      log: this.o.log,
-      ...this.o.coordination,
-      ...(process.env.NBWSS_TEST_HOOKS === '1' ? this.coordinationTestHooks() : {}),
-      candidates: () => [...new Set(this.o.store.endpoints.list({ state: 'ACTIVATED' }).map((r) => r.groupId))].sort(),
-      owned: (groups) => {
-        const now = this.now().toISOString();
-        for (const groupId of groups) {
-          if (this.ownedSeen.has(groupId)) continue;
-          try {
-            this.o.store.write(() => this.o.store.endpoints.resetGroupConnections(groupId, now));
-            this.deliveries.adopt(groupId);
-          } catch (e) {
-            this.o.log.error({ err: (e as Error).message }, 'could not take over the state of a group');
-          }
-        }
-        for (const g of this.ownedSeen) if (!groups.has(g)) this.deliveries.forget(g);
-        this.ownedSeen = new Set(groups);
-        this.o.log.info({ groups: groups.size }, 'serving server groups of the shared store');
-        void this.reconcile();
-      },
-      release: async (groupId) => {
-        await this.reconcile();
-        await Promise.all([...(this.closing.get(groupId) ?? []), this.inFlight.get(groupId)]);
-        this.closing.delete(groupId);
-        this.deliveries.forget(groupId);
-        this.states.forgetGroup(groupId);
-      },
-      message: (what) => {
-        if (what === 'notify') this.deliveries.pumpAll();
-        else void this.reconcile();
-      },
-      poller: (held) => this.poller.setActive(held),
-      keyOk: () => {
-        try {
-          this.o.secrets.probe({ create: false });
-          return true;
-        } catch (e) {
-          // Only a key that does not open the tokens says no; a store that does not answer says nothing yet.
-          return e instanceof KeyRefused ? false : undefined;
-        }
-      },
-    });
-  }
-  private ownedSeen = new Set<string>();
 
   private readonly watchers = new Set<() => void>();
   /** Be told when something `status` shows may have changed (the live view). Returns how to stop. */
