@@ -4,166 +4,28 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WRITE_LOCK_KEY } from '../../src/core/store/pg/database.js';
-import type { ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
-import { details, detailsFile, type Home, runCli, sharedStoreRun } from '../helpers/cli.js';
-import { type DaemonProcess, startDaemon, stopAllDaemons } from '../helpers/daemon.js';
+import { details, detailsFile, runCli, sharedStoreRun } from '../helpers/cli.js';
+import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
 import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
 import { homeWith, jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
+import { alive, deliveredEverywhere, deliveredOncePerGroup, groupsOnStore, openOnce, outage, said, twice } from '../helpers/store-faults.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 import { until, untilAsync } from '../helpers/wait.js';
 
 /*
- * The shared store under faults injected through the real server: PostgreSQL stopped (pg_ctl stop), paused (SIGSTOP
- * of every server process, as a paused VM), and a coordination round that fails on a healthy session (a test hook,
- * NBWSS_TEST_HOOKS=1: rounds fail while the file test-fail-coordination exists in the daemon's home). The daemon must
- * never exit, never hold a group twice, and deliver what was queued once the store is back.
+ * The shared store under faults other than its absence (PostgreSQL stopped or paused: store-outage.test.ts): a
+ * coordination round that fails on a healthy session (a test hook, NBWSS_TEST_HOOKS=1: rounds fail while the file
+ * test-fail-coordination exists in the daemon's home), a key file that does not open the tokens, another session
+ * holding the write lock. The daemon must never exit, never hold a group twice, and deliver everything once.
  */
 
 const endpoint = useReferenceEndpoints();
 const db = useSharedPostgres();
+const groupsOn = groupsOnStore(endpoint, db);
 afterAll(cleanupTempDirs);
 afterEach(stopAllDaemons);
 
-const outage = (ms: number) => new Promise((r) => setTimeout(r, ms)); // the fault's length is the test's input
-
-async function groupsOn(n: number, extra: Record<string, string> = {}) {
-  const ep = await endpoint({ path: null });
-  const url = await db.server().database();
-  const a = sharedHost(url);
-  Object.assign(a.env, extra);
-  const paths = Array.from({ length: n }, (_, i) => `/g${i}`);
-  const docs = paths.map((p, i) => details({ hostName: `g${i}.test`, url: ep.url.replace(/\/nbwss$/, p), groupId: `g${i}`, token: 'good-token', priority: 1 }));
-  const added = await runCli(['add', '--file', detailsFile(docs), '--yes'], a.env);
-  expect(added.code, added.stderr).toBe(0);
-  const more = (): Home => {
-    const h = sharedHost(url, a.env.NBWSS_SECRET_KEY_FILE);
-    Object.assign(h.env, extra);
-    return h;
-  };
-  return { ep, a, paths, more };
-}
-
-const openOnce = (ep: ReferenceEndpoint, paths: string[]) => paths.every((p) => ep.byPath.get(p)?.open === 1);
-const noneOpen = (ep: ReferenceEndpoint, paths: string[]) => paths.every((p) => (ep.byPath.get(p)?.open ?? 0) === 0);
-const twice = (ep: ReferenceEndpoint, paths: string[]) => paths.filter((p) => (ep.byPath.get(p)?.maxOpen ?? 0) > 1);
-const alive = (d: DaemonProcess) => d.child.exitCode === null && d.child.signalCode === null;
-/** The daemon's last words, for a failed assertion's message. */
-const said = (d: DaemonProcess) =>
-  d.lines
-    .slice(-6)
-    .map((l) => JSON.stringify(l))
-    .join('\n');
-const fatal = (d: DaemonProcess) => d.lines.filter((l) => (l.level as number) >= 60);
-
-/** Jobs 1..count reach each of `groups` groups exactly once: every job as many times as there are groups, nothing sent again. */
-async function deliveredOncePerGroup(ep: ReferenceEndpoint, count: number, groups: number): Promise<void> {
-  await until(() => ep.notifications().length >= count * groups, 120_000, 'every notification delivered to every group');
-  const seen = new Map<unknown, number>();
-  for (const n of ep.notifications()) seen.set(n.data.jobId, (seen.get(n.data.jobId) ?? 0) + 1);
-  expect(seen.size).toBe(count);
-  expect([...seen.values()].filter((v) => v !== groups)).toEqual([]);
-}
-
-/** A JOB notification queued now reaches every group, once (one message per group). */
-async function deliveredEverywhere(ep: ReferenceEndpoint, h: Home, paths: string[], jobId: number): Promise<void> {
-  const q = await runCli(['notify'], h.env, `${JSON.stringify(jobNotification(jobId))}\n`);
-  expect(q.code, q.stderr).toBe(0);
-  const mine = () => ep.notifications().filter((n) => n.data.jobId === jobId);
-  await until(() => mine().length >= paths.length, 30_000, `job ${jobId} delivered to every group`);
-  expect(new Set(mine().map((n) => n.messageId)).size).toBe(paths.length);
-}
-
-describe.skipIf(!db.available)('the shared store away: the daemon never falls over', () => {
-  it('one daemon, PostgreSQL stopped for 30 s (past the 12 s fence): it stays up, closes its connections at the fence, serves again when the store is back', async () => {
-    const { ep, a, paths } = await groupsOn(3);
-    const d = startDaemon(a.env);
-    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
-    db.server().stopServer();
-    // A lone daemon holds the poller lock: the fence used to reach the store through the poller and kill the process.
-    await d.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 30_000);
-    await until(() => noneOpen(ep, paths), 10_000, 'every connection closed at the fence');
-    await outage(15_000);
-    expect(alive(d), said(d)).toBe(true);
-    db.server().startServer();
-    await d.waitFor((l) => l.msg === 'the shared store answers again', 30_000);
-    await until(() => openOnce(ep, paths), 30_000, 'every group connected again');
-    await deliveredEverywhere(ep, a, paths, 21);
-    expect(alive(d), said(d)).toBe(true);
-    expect(fatal(d)).toEqual([]);
-    expect(twice(ep, paths)).toEqual([]);
-  }, 150_000);
-
-  it('one daemon, PostgreSQL paused (SIGSTOP) for 30 s: no exit, connections closed at the fence, everything resumes with the server', async () => {
-    const { ep, a, paths } = await groupsOn(3);
-    const d = startDaemon(a.env);
-    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
-    db.server().pauseServer();
-    try {
-      await d.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 40_000);
-      await until(() => noneOpen(ep, paths), 10_000, 'every connection closed at the fence');
-      await outage(10_000);
-      expect(alive(d), said(d)).toBe(true);
-    } finally {
-      db.server().resumeServer();
-    }
-    await until(() => openOnce(ep, paths), 60_000, 'every group connected again');
-    await deliveredEverywhere(ep, a, paths, 22);
-    expect(alive(d), said(d)).toBe(true);
-    expect(fatal(d)).toEqual([]);
-    expect(twice(ep, paths)).toEqual([]);
-  }, 180_000);
-
-  it('three daemons, PostgreSQL stopped for 3 minutes with a notification in flight: none exits, no group is ever connected twice, the notification reaches every group once, and one queued afterwards too', async () => {
-    const { ep, a, paths, more } = await groupsOn(12);
-    const daemons = [a, more(), more()].map((h) => startDaemon(h.env));
-    await until(() => openOnce(ep, paths), 30_000, 'every group connected');
-    // In flight when the store goes: sent to every group, not acknowledged yet.
-    ep.setAckNotifications(false);
-    const q = await runCli(['notify'], a.env, `${JSON.stringify(jobNotification(230))}\n`);
-    expect(q.code, q.stderr).toBe(0);
-    await until(
-      () =>
-        new Set(
-          ep
-            .notifications()
-            .filter((n) => n.data.jobId === 230)
-            .map((n) => n.messageId),
-        ).size === paths.length,
-      30_000,
-      'in flight to every group',
-    );
-    db.server().stopServer();
-    await Promise.all(daemons.map((d) => d.waitFor((l) => l.msg === 'the shared store is away too long: closing every connection', 30_000)));
-    await until(() => noneOpen(ep, paths), 10_000, 'every connection closed at the fence');
-    await outage(180_000); // far past the fence and every back-off's ceiling
-    expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
-    expect(noneOpen(ep, paths)).toBe(true);
-    db.server().startServer();
-    ep.setAckNotifications(true);
-    await until(() => openOnce(ep, paths), 90_000, 'every group connected again');
-    // The message in flight is sent again with its id, on whichever daemon took its group: one message per group.
-    await untilAsync(
-      async () =>
-        (JSON.parse((await runCli(['status', '--json'], a.env)).stdout).groups as { notifications?: { pending: number } }[]).every(
-          (g) => g.notifications?.pending === 0,
-        ),
-      90_000,
-      'the in-flight notification acknowledged by every group',
-    );
-    expect(
-      new Set(
-        ep
-          .notifications()
-          .filter((n) => n.data.jobId === 230)
-          .map((n) => n.messageId),
-      ).size,
-    ).toBe(paths.length);
-    await deliveredEverywhere(ep, a, paths, 23);
-    expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
-    expect(daemons.flatMap(fatal)).toEqual([]);
-    expect(twice(ep, paths)).toEqual([]);
-  }, 420_000);
-
+describe.skipIf(!db.available)('the shared store unhealthy: the daemon never falls over', () => {
   it('coordination rounds failing on a healthy session release no lock while their connections are open; past the fence the groups move, never twice', async () => {
     const { ep, a, paths, more } = await groupsOn(10, { NBWSS_TEST_HOOKS: '1' });
     const b = more();
