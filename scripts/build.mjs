@@ -36,7 +36,7 @@ await build({
   platform: 'node',
   target: 'node20.18',
   // better-sqlite3's JavaScript is bundled; its native addon is loaded by path (src/core/store/sqlite.ts).
-  external: ['@napi-rs/keyring', 'bindings', 'undici', 'zod', '@inquirer/prompts', 'ws', 'pino', 'prom-client', 'pg'],
+  external: ['@napi-rs/keyring', 'bindings', 'undici', '@inquirer/prompts', 'ws', 'pino', 'prom-client', 'pg'],
   // Less to parse at every start (completions run nbwss on each TAB); names kept for error classes.
   minify: true,
   keepNames: true,
@@ -63,7 +63,7 @@ await build({
     format: 'cjs',
     platform: 'node',
     target: 'node20.18',
-    external: ['@napi-rs/keyring', 'bindings', 'undici', 'zod', '@inquirer/prompts', 'ws', 'pino', 'better-sqlite3', 'pg'],
+    external: ['@napi-rs/keyring', 'bindings', 'undici', '@inquirer/prompts', 'ws', 'pino', 'better-sqlite3', 'pg'],
     define: { NBWSS_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__nbwssFileUrl' },
     banner: { js: "const __nbwssFileUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',

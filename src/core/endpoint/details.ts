@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { GUIDE, NbwssError } from '../errors.js';
 import { JsonSyntaxError, parseJson, position, type Json } from './json.js';
 import { canonicalHost, isValidHostName, parseWssUrl, sameHost, urlHost, maskUrl } from './url.js';
@@ -79,30 +78,24 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** Bidirectional controls and zero-width characters: they make a name look like another one. */
 const INVISIBLE = /[\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
-const text = (field: string, visibleOnly = false) =>
-  z
-    .string({ error: (iss) => (iss.input === undefined ? `${field} is missing` : `${field} must be a string`) })
-    .refine((s) => s.length > 0, { error: `${field} is empty` })
-    .refine((s) => s.trim().length > 0, { error: `${field} is blank` })
-    .superRefine((s, ctx) => {
-      const m = CONTROL.exec(s) ?? (visibleOnly ? INVISIBLE.exec(s) : null);
-      if (m)
-        ctx.addIssue({
-          code: 'custom',
-          message: `${field} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`,
-        });
-      else if (LONE_SURROGATE.test(s)) ctx.addIssue({ code: 'custom', message: `${field} contains an unpaired UTF-16 surrogate escape` });
-    });
+/**
+ * What is wrong with a text field, or undefined: missing or not a string, empty, blank, a control character (or, for
+ * the names shown and compared, an invisible one), an unpaired surrogate. The first rule broken is the one said.
+ */
+function textProblem(field: string, v: unknown, visibleOnly = false): string | undefined {
+  if (typeof v !== 'string') return v === undefined ? `${field} is missing` : `${field} must be a string`;
+  if (v.length === 0) return `${field} is empty`;
+  if (v.trim().length === 0) return `${field} is blank`;
+  const m = CONTROL.exec(v) ?? (visibleOnly ? INVISIBLE.exec(v) : null);
+  if (m) return `${field} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
+  if (LONE_SURROGATE.test(v)) return `${field} contains an unpaired UTF-16 surrogate escape`;
+  return undefined;
+}
 
-const priority = z.unknown().transform((v, ctx): number => {
-  const bad = (why: string) => {
-    ctx.addIssue({ code: 'custom', message: `priority ${why}; it must be a whole number of 0 or more (a lower number is a higher priority)` });
-    return z.NEVER;
-  };
-  if (v === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'priority is missing' });
-    return z.NEVER;
-  }
+/** The priority as a number, or what is wrong with it. */
+function readPriority(v: unknown): { priority: number } | { problem: string } {
+  const bad = (why: string) => ({ problem: `priority ${why}; it must be a whole number of 0 or more (a lower number is a higher priority)` });
+  if (v === undefined) return { problem: 'priority is missing' };
   let n: number;
   if (typeof v === 'number') n = v;
   else if (typeof v === 'string' && /^[0-9]+$/.test(v)) n = Number(v);
@@ -110,16 +103,27 @@ const priority = z.unknown().transform((v, ctx): number => {
   if (!Number.isInteger(n)) return bad(`is ${n}`);
   if (n < 0) return bad(`is ${n}`);
   if (n > MAX_PRIORITY) return bad(`is larger than ${MAX_PRIORITY}`);
-  return n === 0 ? 0 : n; // -0 -> 0
-});
+  return { priority: n === 0 ? 0 : n }; // -0 -> 0
+}
 
-const endpointSchema = z.object({
-  token: text('token'),
-  priority,
-  groupId: text('groupId', true),
-  hostName: text('hostName', true).refine(isValidHostName, { error: 'hostName is not a valid DNS name or IP address' }),
-  url: text('url', true),
-});
+/**
+ * One endpoint's fields checked in the guide's order (token, priority, groupId, hostName, url): the details, or the
+ * first field that is wrong and why. (A schema library did this once; loading it cost every `add` ~60 ms for five fields.)
+ */
+function readEndpoint(item: Record<string, unknown>): { details: EndpointDetails } | { problem: string } {
+  const token = textProblem('token', item.token);
+  if (token) return { problem: token };
+  const priority = readPriority(item.priority);
+  if ('problem' in priority) return priority;
+  const problem =
+    textProblem('groupId', item.groupId, true) ??
+    textProblem('hostName', item.hostName, true) ??
+    (isValidHostName(item.hostName as string) ? undefined : 'hostName is not a valid DNS name or IP address') ??
+    textProblem('url', item.url, true);
+  if (problem) return { problem };
+  const { groupId, hostName, url } = item as { groupId: string; hostName: string; url: string };
+  return { details: { token: item.token as string, priority: priority.priority, groupId, hostName, url } };
+}
 
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
@@ -192,12 +196,9 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       throw invalid(`${label}the details must be a JSON object with token, priority, groupId, hostName and url (got ${describeValue(item)})`);
     }
-    const parsed = endpointSchema.safeParse(item);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]!;
-      throw invalid(`${label}${first.message}`);
-    }
-    const d = parsed.data;
+    const read = readEndpoint(item);
+    if ('problem' in read) throw invalid(`${label}${read.problem}`);
+    const d = read.details;
     const u = parseWssUrl(d.url);
     const unknown = Object.keys(item).filter((k) => !(FIELDS as readonly string[]).includes(k));
     if (unknown.length > 0) warnings.push(`${label}ignoring unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
@@ -227,6 +228,6 @@ export function validateToken(token: string): void {
       "the token contains an apostrophe ('); NetBackup does not support an apostrophe anywhere in the endpoint details",
       'Ask the cloud provider for a token without an apostrophe.',
     );
-  const r = text('token').safeParse(token);
-  if (!r.success) throw invalid(r.error.issues[0]!.message, `Give the token alone on standard input, for example: ${W.tokenSet('HOST')} < token.txt`);
+  const problem = textProblem('token', token);
+  if (problem) throw invalid(problem, `Give the token alone on standard input, for example: ${W.tokenSet('HOST')} < token.txt`);
 }
