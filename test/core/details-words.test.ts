@@ -100,6 +100,31 @@ describe('what the details are refused for, word for word', () => {
     expect(rejectDetails(noPriority)).toEqual({ code: 'INVALID_DETAILS', message: 'JSON contents not valid: priority is missing', hint: HINT });
   });
 
+  it('a priority: a whole number from 0 to 2^31 - 1, as a number or as digits; -0 is 0', () => {
+    const priorityOf = (priority: unknown) => parseDetails(bytes(JSON.stringify(endpoint({ priority })))).endpoints[0]!.priority;
+    expect(priorityOf('12')).toBe(12);
+    expect(priorityOf(2 ** 31 - 1)).toBe(2 ** 31 - 1);
+    expect(Object.is(parseDetails(bytes(JSON.stringify(endpoint()).replace('"priority":1', '"priority":-0'))).endpoints[0]!.priority, 0)).toBe(true);
+    const rule = 'it must be a whole number of 0 or more (a lower number is a higher priority)';
+    expect(rejectDetails(endpoint({ priority: 2 ** 31 })).message).toBe(`JSON contents not valid: priority is larger than 2147483647; ${rule}`);
+    expect(rejectDetails(endpoint({ priority: '1x' })).message).toBe(`JSON contents not valid: priority is the string "1x"; ${rule}`);
+    expect(rejectDetails(endpoint({ priority: 1.5 })).message).toBe(`JSON contents not valid: priority is 1.5; ${rule}`);
+    expect(rejectDetails(endpoint({ priority: -1 })).message).toBe(`JSON contents not valid: priority is -1; ${rule}`);
+  });
+
+  it.each(['groupId', 'hostName', 'url'])('an invisible character (zero-width space) in %s: refused, named by its code point', (field) => {
+    const value = { groupId: 'g\u200b1', hostName: 'cloud\u200b.example.com', url: 'wss://cloud.example.com/nb\u200bwss' }[field];
+    expect(rejectDetails(endpoint({ [field]: value }))).toEqual({
+      code: 'INVALID_DETAILS',
+      message: `JSON contents not valid: ${field} contains a control character (U+200B)`,
+      hint: HINT,
+    });
+  });
+
+  it('a zero-width space in the token is taken: only the names shown and compared must be visible', () => {
+    expect(parseDetails(bytes(JSON.stringify(endpoint({ token: 'T0\u200bk' })))).endpoints[0]!.token).toBe('T0\u200bk');
+  });
+
   it('unknown fields are ignored with a warning that names them (one or several)', () => {
     expect(parseDetails(bytes(JSON.stringify(endpoint({ extra: 1 })))).warnings).toEqual(['ignoring unknown field: extra']);
     expect(parseDetails(bytes(JSON.stringify([endpoint({ a: 1, b: 2 })]))).warnings).toEqual(['endpoint 1: ignoring unknown fields: a, b']);
