@@ -2,14 +2,13 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WRITE_LOCK_KEY } from '../../src/core/store/pg/database.js';
 import { details, detailsFile, runCli, sharedStoreRun } from '../helpers/cli.js';
-import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
-import { sharedHost, useSharedPostgres } from '../helpers/postgres.js';
-import { homeWith, jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
-import { alive, deliveredEverywhere, deliveredOncePerGroup, groupsOnStore, openOnce, outage, said, twice } from '../helpers/store-faults.js';
-import { cleanupTempDirs } from '../helpers/tmp.js';
+import { startDaemon } from '../helpers/daemon.js';
+import { sharedHost } from '../helpers/postgres.js';
+import { homeWith, jobNotification } from '../helpers/setup.js';
+import { alive, deliveredEverywhere, deliveredOncePerGroup, openOnce, outage, said, twice, useStoreFaults } from '../helpers/store-faults.js';
 import { until, untilAsync } from '../helpers/wait.js';
 
 /*
@@ -19,11 +18,7 @@ import { until, untilAsync } from '../helpers/wait.js';
  * holding the write lock. The daemon must never exit, never hold a group twice, and deliver everything once.
  */
 
-const endpoint = useReferenceEndpoints();
-const db = useSharedPostgres();
-const groupsOn = groupsOnStore(endpoint, db);
-afterAll(cleanupTempDirs);
-afterEach(stopAllDaemons);
+const { endpoint, db, groupsOn } = useStoreFaults();
 
 describe.skipIf(!db.available)('the shared store unhealthy: the daemon never falls over', () => {
   it('coordination rounds failing on a healthy session release no lock while their connections are open; past the fence the groups move, never twice', async () => {

@@ -1,10 +1,8 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { startDaemon, stopAllDaemons } from '../helpers/daemon.js';
-import { useSharedPostgres } from '../helpers/postgres.js';
-import { jobNotification, useReferenceEndpoints } from '../helpers/setup.js';
-import { alive, deliveredEverywhere, fatal, groupsOnStore, noneOpen, openOnce, outage, said, twice } from '../helpers/store-faults.js';
-import { cleanupTempDirs } from '../helpers/tmp.js';
+import { startDaemon } from '../helpers/daemon.js';
+import { jobNotification } from '../helpers/setup.js';
+import { alive, deliveredEverywhere, expectSurvived, noneOpen, openOnce, outage, said, useStoreFaults } from '../helpers/store-faults.js';
 import { until, untilAsync } from '../helpers/wait.js';
 
 /*
@@ -14,11 +12,7 @@ import { until, untilAsync } from '../helpers/wait.js';
  * is the longest test of the suite), so it runs beside the other files rather than after them (test/sequencer.ts).
  */
 
-const endpoint = useReferenceEndpoints();
-const db = useSharedPostgres();
-const groupsOn = groupsOnStore(endpoint, db);
-afterAll(cleanupTempDirs);
-afterEach(stopAllDaemons);
+const { db, groupsOn } = useStoreFaults();
 
 describe.skipIf(!db.available)('the shared store away: the daemon never falls over', () => {
   it('one daemon, PostgreSQL stopped for 30 s (past the 12 s fence): it stays up, closes its connections at the fence, serves again when the store is back', async () => {
@@ -35,9 +29,7 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
     await d.waitFor((l) => l.msg === 'the shared store answers again', 30_000);
     await until(() => openOnce(ep, paths), 30_000, 'every group connected again');
     await deliveredEverywhere(ep, a, paths, 21);
-    expect(alive(d), said(d)).toBe(true);
-    expect(fatal(d)).toEqual([]);
-    expect(twice(ep, paths)).toEqual([]);
+    expectSurvived([d], ep, paths);
   }, 150_000);
 
   it('one daemon, PostgreSQL paused (SIGSTOP) for 30 s: no exit, connections closed at the fence, everything resumes with the server', async () => {
@@ -55,9 +47,7 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
     }
     await until(() => openOnce(ep, paths), 60_000, 'every group connected again');
     await deliveredEverywhere(ep, a, paths, 22);
-    expect(alive(d), said(d)).toBe(true);
-    expect(fatal(d)).toEqual([]);
-    expect(twice(ep, paths)).toEqual([]);
+    expectSurvived([d], ep, paths);
   }, 180_000);
 
   it('three daemons, PostgreSQL stopped for 3 minutes with a notification in flight: none exits, no group is ever connected twice, the notification reaches every group once, and one queued afterwards too', async () => {
@@ -106,8 +96,6 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
       ).size,
     ).toBe(paths.length);
     await deliveredEverywhere(ep, a, paths, 23);
-    expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
-    expect(daemons.flatMap(fatal)).toEqual([]);
-    expect(twice(ep, paths)).toEqual([]);
+    expectSurvived(daemons, ep, paths);
   }, 420_000);
 });

@@ -1,9 +1,10 @@
 import type { ReferenceEndpoint, ReferenceEndpointOptions } from '../../src/reference-endpoint/index.js';
-import { expect } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
 import { details, detailsFile, type Home, runCli } from './cli.js';
-import type { DaemonProcess } from './daemon.js';
-import { type Postgres, sharedHost } from './postgres.js';
-import { jobNotification } from './setup.js';
+import { type DaemonProcess, stopAllDaemons } from './daemon.js';
+import { type Postgres, sharedHost, useSharedPostgres } from './postgres.js';
+import { jobNotification, useReferenceEndpoints } from './setup.js';
+import { cleanupTempDirs } from './tmp.js';
 import { until } from './wait.js';
 
 /*
@@ -13,6 +14,15 @@ import { until } from './wait.js';
 
 type Endpoints = (o?: Partial<ReferenceEndpointOptions>) => Promise<ReferenceEndpoint>;
 type SharedPostgres = { available: boolean; server(): Postgres };
+
+/** A fault suite's parts: reference endpoints and a throwaway PostgreSQL for the file, daemons stopped after each test. */
+export function useStoreFaults() {
+  const endpoint = useReferenceEndpoints();
+  const db = useSharedPostgres();
+  afterAll(cleanupTempDirs);
+  afterEach(stopAllDaemons);
+  return { endpoint, db, groupsOn: groupsOnStore(endpoint, db) };
+}
 
 export const outage = (ms: number) => new Promise((r) => setTimeout(r, ms)); // the fault's length is the test's input
 
@@ -66,4 +76,11 @@ export async function deliveredEverywhere(ep: ReferenceEndpoint, h: Home, paths:
   const mine = () => ep.notifications().filter((n) => n.data.jobId === jobId);
   await until(() => mine().length >= paths.length, 30_000, `job ${jobId} delivered to every group`);
   expect(new Set(mine().map((n) => n.messageId)).size).toBe(paths.length);
+}
+
+/** After a fault: every daemon still running, none said anything fatal, no group was ever connected twice. */
+export function expectSurvived(daemons: DaemonProcess[], ep: ReferenceEndpoint, paths: string[]): void {
+  expect(daemons.every(alive), daemons.map(said).join('\n')).toBe(true);
+  expect(daemons.flatMap(fatal)).toEqual([]);
+  expect(twice(ep, paths)).toEqual([]);
 }

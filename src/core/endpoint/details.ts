@@ -108,7 +108,7 @@ function readPriority(v: unknown): { priority: number } | { problem: string } {
 
 /**
  * One endpoint's fields checked in the guide's order (token, priority, groupId, hostName, url): the details, or the
- * first field that is wrong and why. (A schema library did this once; loading it cost every `add` ~60 ms for five fields.)
+ * first field that is wrong and why. (A schema library did this once: loading it was most of what an `add` cost beyond Node's own start; see the README.)
  */
 function readEndpoint(item: Record<string, unknown>): { details: EndpointDetails } | { problem: string } {
   const token = textProblem('token', item.token);
