@@ -18,7 +18,14 @@ describe('canonicalHost: one identity per host', () => {
     ['0:0:0:0:0:0:0:1', '::1'],
     ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
     ['127.0.0.1', '127.0.0.1'],
-  ])('%s -> %s', (raw, canonical) => {
+    ['  CloudHost7.Nebula.com.  ', 'cloudhost7.nebula.com'],
+    [' 10.0.0.1 ', '10.0.0.1'],
+    ['FE80::1%ETH0', 'fe80::1%eth0'],
+    ['bücher.example.', 'xn--bcher-kva.example'],
+    ['a\uff0eb.example', 'a.b.example'],
+    ['under_score.Example', 'under_score.example'],
+    ['-\u0000-', '-\u0000-'],
+  ])('%j -> %j', (raw, canonical) => {
     expect(canonicalHost(raw)).toBe(canonical);
     expect(canonicalHost(canonical)).toBe(canonical); // idempotent
     expect(sameHost(raw, canonical)).toBe(true);

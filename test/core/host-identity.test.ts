@@ -1,28 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalHost } from '../../src/core/endpoint/host.js';
 import { GUIDE } from '../../src/core/errors.js';
 import { maskUrl, parseWssUrl, urlHost } from '../../src/core/endpoint/url.js';
 import { rejection } from '../helpers/rejection.js';
 
-// The one identity of a host (src/core/endpoint/host.ts) and the url rules (url.ts), case by case: the store key,
-// the secret store's account and every comparison depend on them. Which names are valid hosts: test/core/units.test.ts.
-
-describe('canonicalHost', () => {
-  it.each([
-    ['  CloudHost7.Nebula.com.  ', 'cloudhost7.nebula.com'],
-    ['10.0.0.1', '10.0.0.1'],
-    [' 10.0.0.1 ', '10.0.0.1'],
-    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
-    ['FE80::1%ETH0', 'fe80::1%eth0'],
-    ['BÜCHER.example', 'xn--bcher-kva.example'],
-    ['bücher.example.', 'xn--bcher-kva.example'],
-    ['a\uff0eb.example', 'a.b.example'],
-    ['under_score.Example', 'under_score.example'],
-    ['-\u0000-', '-\u0000-'],
-  ])('%j is %j', (raw, canonical) => {
-    expect(canonicalHost(raw)).toBe(canonical);
-  });
-});
+// The url rules (src/core/endpoint/url.ts), case by case. The one identity of a host (host.ts, canonicalHost):
+// test/core/hardening-units.test.ts; which names are valid hosts: test/core/units.test.ts.
 
 describe('url rules', () => {
   it('an IPv6 host comes without its brackets', () => {
