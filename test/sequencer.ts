@@ -5,7 +5,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * the files that keep the CPU busy instead of after them (vitest's own order is the largest file first, which put
  * the outages last: the run's last minutes were one worker waiting out a 3-minute outage).
  */
-export const WAITING_FILES = ['test/e2e/store-outage.test.ts'];
+const WAITING_FILES = ['test/e2e/store-outage.test.ts'];
 
 export class WaitingFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

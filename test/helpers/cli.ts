@@ -54,7 +54,8 @@ function testDatabase(): string | undefined {
 /**
  * The 'postgres' project's store. Its tests run one daemon per store, so nothing else can be starting beside it: the
  * daemon's wait after a start, meant for daemons starting together (src/daemon/share.ts, settling), is set to 0
- * through the test hook; 2-3 s a daemon start otherwise. The shared-store suites (ha, store-faults) keep the real wait.
+ * through the test hook; 2-3 s a daemon start otherwise. The shared-store suites (ha, store-faults, store-outage, postgres)
+ * keep the real wait.
  */
 function sharedStoreEnv(url: string): NodeJS.ProcessEnv {
   return { NBWSS_STORE: url, NBWSS_TEST_HOOKS: '1', NBWSS_TEST_SETTLE_MS: '0' };

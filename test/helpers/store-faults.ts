@@ -27,7 +27,7 @@ export function useStoreFaults() {
 export const outage = (ms: number) => new Promise((r) => setTimeout(r, ms)); // the fault's length is the test's input
 
 /** A store on the file's PostgreSQL with `n` groups (one endpoint each, all on one reference endpoint), and more hosts of it. */
-export function groupsOnStore(endpoint: Endpoints, db: SharedPostgres) {
+function groupsOnStore(endpoint: Endpoints, db: SharedPostgres) {
   return async (n: number, extra: Record<string, string> = {}) => {
     const ep = await endpoint({ path: null });
     const url = await db.server().database();
@@ -58,7 +58,7 @@ export const said = (d: DaemonProcess) =>
     .slice(-6)
     .map((l) => JSON.stringify(l))
     .join('\n');
-export const fatal = (d: DaemonProcess) => d.lines.filter((l) => (l.level as number) >= 60);
+const fatal = (d: DaemonProcess) => d.lines.filter((l) => (l.level as number) >= 60);
 
 /** Jobs 1..count reach each of `groups` groups exactly once: every job as many times as there are groups, nothing sent again. */
 export async function deliveredOncePerGroup(ep: ReferenceEndpoint, count: number, groups: number): Promise<void> {
