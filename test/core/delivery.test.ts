@@ -1,6 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { EndpointStore } from '../../src/core/store/db.js';
+import { DB_FILE, EndpointStore, SCHEMA_VERSION } from '../../src/core/store/db.js';
+import { ENTRIES, OUTBOX, POLL_STATE, render, SHARED_STEPS } from '../../src/core/store/schema.js';
 import type { EndpointConnection } from '../../src/daemon/connection.js';
 import { Deliveries, type DeliveryOptions } from '../../src/daemon/delivery.js';
 import { BUSY_RETRY_MAX_MS, FAILED_RETRY_MAX_MS, retryDelayMs, StoreRetry } from '../../src/daemon/store-retry.js';
@@ -419,6 +422,143 @@ describe('Outbox: bounds, drops and unknown acknowledgements', () => {
     queue([1]);
     expect(store.write(() => store.outbox.acknowledge('a', 'NO-SUCH-ID', now))).toBe(0);
     expect(store.outbox.groups()[0]).toMatchObject({ pending: 1, acknowledged: 0 });
+  });
+});
+
+describe('Outbox: each notification stored once, a queue per group', () => {
+  const now = '2026-12-02T12:00:00.000Z';
+  const job = (jobId: number) => ({ object: 'JOB' as const, data: JSON.stringify({ jobId }) });
+  const stored = (store: EndpointStore) => store.exportTable('notifications').length;
+  const pendingIds = (store: EndpointStore, g: string) => store.outbox.pending(g, 1000).map((r) => JSON.parse(r.data).jobId as number);
+  /** Acknowledge everything pending of group g (as the daemon does: a delivery recorded, then its acknowledgement). */
+  const ackAll = (store: EndpointStore, g: string) =>
+    store.write(() => {
+      const rows = store.outbox.pending(g, 1000);
+      store.outbox.startDelivery({
+        groupId: g,
+        messageId: `M-${g}`,
+        upToSeq: rows.at(-1)!.seq,
+        count: rows.length,
+        message: '{}',
+        attempts: 1,
+        firstSentAt: now,
+      });
+      return store.outbox.acknowledge(g, `M-${g}`, now);
+    });
+
+  it('one row per notification however many groups wait for it; it leaves the store when the last group acknowledges it', () => {
+    const { store } = setUp(['a', 'b', 'c']);
+    store.write(() => store.outbox.enqueue([job(1), job(2)], 10, now));
+    expect(stored(store)).toBe(2);
+    for (const g of ['a', 'b', 'c']) expect(pendingIds(store, g)).toEqual([1, 2]);
+    expect(ackAll(store, 'a')).toBe(2);
+    expect(ackAll(store, 'b')).toBe(2);
+    expect(stored(store)).toBe(2); // c still waits for them
+    expect(ackAll(store, 'c')).toBe(2);
+    expect(stored(store)).toBe(0);
+    expect(store.outbox.groups().map((g) => `${g.groupId}:${g.pending}:${g.acknowledged}`)).toEqual(['a:0:2', 'b:0:2', 'c:0:2']);
+  });
+
+  it('a refused batch is not the full group’s: it gets what comes after, in order; the store keeps only what some group still needs', () => {
+    const { store } = setUp(['a', 'b']);
+    store.write(() => store.outbox.enqueue([job(1), job(2)], 2, now));
+    // a and b are full: 3 and 4 are refused for both, so not stored.
+    expect(store.write(() => store.outbox.enqueue([job(3), job(4)], 2, now)).refused.map((r) => r.groupId)).toEqual(['a', 'b']);
+    expect(stored(store)).toBe(2);
+    ackAll(store, 'b');
+    // b has room, a has not: 5 and 6 for b only.
+    expect(store.write(() => store.outbox.enqueue([job(5), job(6)], 2, now))).toMatchObject({ queued: ['b'], refused: [{ groupId: 'a', pending: 2 }] });
+    ackAll(store, 'b');
+    // 5 and 6 were b's alone: gone; a's 1 and 2 stay. Later ones reach both again, a's after its gap.
+    expect(stored(store)).toBe(2);
+    ackAll(store, 'a');
+    store.write(() => store.outbox.enqueue([job(7)], 2, now));
+    expect(pendingIds(store, 'a')).toEqual([7]);
+    expect(pendingIds(store, 'b')).toEqual([7]);
+    expect(store.outbox.groups().map((g) => `${g.groupId}:${g.pending}:${g.refused}`)).toEqual(['a:1:4', 'b:1:2']);
+  });
+
+  it('a group that is full while the others go on keeps the store bounded: what only the others need leaves as they acknowledge it', () => {
+    const { store } = setUp(['a', 'b']);
+    store.write(() => store.outbox.enqueue([job(0)], 1, now)); // a is full from now on (its cloud away)
+    for (let i = 1; i <= 50; i++) {
+      store.write(() => store.outbox.enqueue([job(i)], 1, now));
+      ackAll(store, 'b');
+    }
+    expect(stored(store)).toBe(1); // job 0, for a
+    expect(pendingIds(store, 'a')).toEqual([0]);
+    expect(store.outbox.groups().find((g) => g.groupId === 'a')).toMatchObject({ pending: 1, refused: 50 });
+  });
+
+  it('a group that starts collecting gets what is queued from then on, not what came before; one that stops collecting misses what is queued meanwhile', () => {
+    const { store } = setUp(['a']);
+    store.write(() => store.outbox.enqueue([job(1)], 10, now));
+    store.write(() => insertEndpoint(store, 'late.test', 'late'));
+    store.write(() => store.outbox.enqueue([job(2)], 10, now));
+    expect(pendingIds(store, 'late')).toEqual([2]);
+    // late stops collecting with 2 pending (not yet dropped by a daemon): 3 is not its; 4, once it collects again, is.
+    store.write(() => store.endpoints.setState('late.test', 'DEACTIVATED', now));
+    store.write(() => store.outbox.enqueue([job(3)], 10, now));
+    store.write(() => store.endpoints.setState('late.test', 'ACTIVATED', now));
+    store.write(() => store.outbox.enqueue([job(4)], 10, now));
+    expect(pendingIds(store, 'late')).toEqual([2, 4]);
+    expect(pendingIds(store, 'a')).toEqual([1, 2, 3, 4]);
+    expect(store.outbox.groups().find((g) => g.groupId === 'late')).toMatchObject({ pending: 2 });
+    // Dropped: its notifications go with it, the others' stay.
+    expect(store.write(() => store.outbox.drop('a'))).toBe(4);
+    expect(store.exportTable('notifications').map((r) => JSON.parse(String(r.data)).jobId)).toEqual([2, 4]);
+  });
+});
+
+describe('Outbox: a store of schema 5 (one outbox row per notification and group) is upgraded in place', () => {
+  it('each group keeps exactly its pending notifications, in order, and its message in flight; acknowledged, they leave the store once no group needs them', () => {
+    const home = tempDir();
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const old = new Database(join(home, DB_FILE));
+    // Schema 5, from the same definitions nbwss 0.x applied: steps 1–4 and the first shared step.
+    old.exec(render(ENTRIES + OUTBOX + POLL_STATE + SHARED_STEPS[0]!, 'sqlite'));
+    old.exec("INSERT INTO meta (key, value) VALUES ('store_id', 'aaaaaaaaaaaaaaaaaaaaaaaa'), ('notification_seq', '5')");
+    const entry = old.prepare(
+      `INSERT INTO endpoints (host_name, url, group_id, priority, state, fingerprint, spki_fingerprint, not_after, created_at, updated_at)
+       VALUES (?, 'wss://x.test/', ?, 1, 'ACTIVATED', 'AA', 'BB', '2030-01-01T00:00:00.000Z', 'now', 'now')`,
+    );
+    entry.run('a.test', 'a');
+    entry.run('b.test', 'b');
+    const row = old.prepare("INSERT INTO outbox (group_id, seq, object, data, accepted_at) VALUES (?, ?, 'JOB', ?, ?)");
+    // a: 1, 2, 3 (4 was refused for a: full); b: 2, 3, 4 (it started collecting after 1).
+    for (const [g, seq] of [
+      ['a', 1],
+      ['a', 2],
+      ['a', 3],
+      ['b', 2],
+      ['b', 3],
+      ['b', 4],
+    ] as const)
+      row.run(g, seq, JSON.stringify({ jobId: seq }), `2026-12-02T12:00:0${seq}.000Z`);
+    old.exec(`INSERT INTO deliveries VALUES ('a', 'M-A', 2, 2, '{"id":"M-A"}', 1, '2026-12-02T12:01:00.000Z')`);
+    old.pragma('user_version = 5');
+    old.close();
+
+    const store = EndpointStore.open(home);
+    open.push(store);
+    expect(store.schemaVersion).toBe(SCHEMA_VERSION);
+    const ids = (g: string) => store.outbox.pending(g, 100).map((r) => JSON.parse(r.data).jobId as number);
+    expect(ids('a')).toEqual([1, 2, 3]);
+    expect(ids('b')).toEqual([2, 3, 4]);
+    expect(store.outbox.groups().map((g) => `${g.groupId}:${g.pending}:${g.oldestAcceptedAt}`)).toEqual([
+      'a:3:2026-12-02T12:00:01.000Z',
+      'b:3:2026-12-02T12:00:02.000Z',
+    ]);
+    expect(store.outbox.deliveries()).toMatchObject([{ groupId: 'a', messageId: 'M-A', upToSeq: 2, count: 2 }]);
+    expect(store.exportTable('notifications')).toHaveLength(4);
+    // The message in flight is acknowledged as before: 1 and 2 leave a's queue; 1 (a's alone) leaves the store.
+    expect(store.write(() => store.outbox.acknowledge('a', 'M-A', '2026-12-02T12:02:00.000Z'))).toBe(2);
+    expect(ids('a')).toEqual([3]);
+    expect(store.exportTable('notifications').map((r) => r.seq)).toEqual([2, 3, 4]);
+    // New notifications follow the old ones, for both.
+    store.write(() => store.outbox.enqueue([{ object: 'JOB', data: JSON.stringify({ jobId: 5 }) }], 10, 'now'));
+    expect(ids('a')).toEqual([3, 5]);
+    expect(ids('b')).toEqual([2, 3, 4, 5]);
   });
 });
 

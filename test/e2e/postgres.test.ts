@@ -100,7 +100,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const list = JSON.parse((await runCli(['list', '--json'], first.env)).stdout) as { hostName: string }[];
     expect(list.map((e) => e.hostName).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `h${i}.test`).sort());
     expect(await query(url, 'SELECT count(*)::int AS n FROM secrets')).toEqual([{ n: 10 }]);
-    expect(await query(url, 'SELECT version FROM nbwss_schema')).toEqual([{ version: 2 }]);
+    expect(await query(url, 'SELECT version FROM nbwss_schema')).toEqual([{ version: 3 }]);
   });
 
   it('CLI changes on another host reach the daemon at once (LISTEN/NOTIFY): a notification queued there is delivered, a deactivation there closes the connection', async () => {
@@ -182,7 +182,12 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const before = JSON.parse((await runCli(['list', '--json'], local.env)).stdout);
     const copied = await runCli(['store', 'copy', '--to', url, '--json'], local.env);
     expect(copied.code, copied.stderr).toBe(0);
-    expect(JSON.parse(copied.stdout)).toMatchObject({ rows: { endpoints: 2, pinned_certificates: 2, outbox: 2 }, tokens: 2 });
+    // One notification, stored once, pending for both groups.
+    expect(JSON.parse(copied.stdout)).toMatchObject({
+      rows: { endpoints: 2, pinned_certificates: 2, notifications: 1, group_queues: 2 },
+      pending: 2,
+      tokens: 2,
+    });
     expect(copied.stderr).toContain('and verified');
     // Read through the shared store, with the same key file.
     const shared = host(url, local.env.NBWSS_SECRET_KEY_FILE);
@@ -267,11 +272,21 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     expect((await runCli(['show', 'EP1.TEST', '--json'], a.env)).code).toBe(0);
     expect((await runCli(['show', 'EP1.TEST', '--json'], local.env)).code).toBe(0);
     const doctor = await runCli(['doctor'], a.env);
-    expect(doctor.stdout).toMatch(/schema version 2 \(this nbwss: 2\)/);
+    expect(doctor.stdout).toMatch(/schema version 3 \(this nbwss: 3\)/);
   });
 
-  it('schema upgrades: a store of the previous schema (PostgreSQL 1, SQLite 4) is brought to the current one when a newer nbwss opens it', async () => {
-    // PostgreSQL: yesterday's nbwss made the database at schema 1 (its V1 tables, no poll_jobs_by_seen index).
+  it('schema upgrades: a store of an older schema (PostgreSQL 1, SQLite 4) is brought to the current one when a newer nbwss opens it, its pending notifications kept per group', async () => {
+    // Yesterday's outbox: one row per notification and group. sg1 waits for 1, 2 and 3; old-group (no entry any more) for 2.
+    const outbox = (dialect: 'sqlite' | 'postgres') => `
+      DROP TABLE notifications; DROP TABLE group_queues; DROP TABLE group_gaps; DROP INDEX poll_jobs_by_seen;
+      CREATE TABLE outbox (group_id TEXT ${dialect === 'postgres' ? 'COLLATE "C" ' : ''}NOT NULL, seq INTEGER NOT NULL,
+        object TEXT NOT NULL CHECK (object IN ('JOB', 'IMAGE')), data TEXT NOT NULL, accepted_at TEXT NOT NULL, PRIMARY KEY (group_id, seq));
+      INSERT INTO outbox VALUES ('sg1', 1, 'JOB', '{"jobId":1}', '2026-12-01T00:00:01.000Z'), ('sg1', 2, 'JOB', '{"jobId":2}', '2026-12-01T00:00:02.000Z'),
+        ('sg1', 3, 'JOB', '{"jobId":3}', '2026-12-01T00:00:03.000Z'), ('old-group', 2, 'JOB', '{"jobId":2}', '2026-12-01T00:00:02.000Z');
+      INSERT INTO meta (key, value) VALUES ('notification_seq', '4');`;
+    const waiting = async (env: NodeJS.ProcessEnv) =>
+      (JSON.parse((await runCli(['status', '--json'], env)).stdout).outbox as { groupId: string; pending: number }[]).map((g) => `${g.groupId}:${g.pending}`);
+    // PostgreSQL: an older nbwss made the database at schema 1 (its V1 tables: the outbox, no poll_jobs_by_seen index).
     const ep = await endpoint();
     const url = await db.server().database();
     const a = host(url);
@@ -281,33 +296,43 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      await c.query('DROP INDEX poll_jobs_by_seen');
+      await c.query(outbox('postgres'));
       await c.query('UPDATE nbwss_schema SET version = 1');
       // Several hosts start at once on the old store: each waits for the migration lock; one upgrades.
       const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(['list', '--json'], host(url, a.env.NBWSS_SECRET_KEY_FILE).env)));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      expect((await c.query('SELECT version FROM nbwss_schema')).rows).toEqual([{ version: 2 }]);
+      expect((await c.query('SELECT version FROM nbwss_schema')).rows).toEqual([{ version: 3 }]);
       expect((await c.query("SELECT indexname FROM pg_indexes WHERE indexname = 'poll_jobs_by_seen'")).rows).toHaveLength(1);
+      expect((await c.query("SELECT to_regclass('outbox') AS t")).rows).toEqual([{ t: null }]);
+      expect((await c.query('SELECT seq::int FROM notifications ORDER BY seq')).rows.map((r) => r.seq)).toEqual([1, 2, 3]);
     } finally {
       await c.end();
     }
-    // SQLite: a store at schema 4 (before the index) is upgraded to 5 on open.
+    expect(await waiting(a.env)).toEqual(['old-group:1', 'sg1:3']);
+    // SQLite: a store at schema 4 (before the index and before notifications were stored once) is upgraded to 6 on open.
     const local = newHome();
     expect((await add(local.env)).code).toBe(0);
     const { default: Database } = await import('better-sqlite3');
     const file = join(local.dir, 'nbwss.db');
     const old = new Database(file);
-    old.exec('DROP INDEX poll_jobs_by_seen');
+    old.exec(outbox('sqlite'));
     old.pragma('user_version = 4');
     old.close();
     expect((await runCli(['list', '--json'], local.env)).code).toBe(0); // a read-only command: upgraded once, read-write
     const now = new Database(file, { readonly: true });
     try {
-      expect(now.pragma('user_version', { simple: true })).toBe(5);
+      expect(now.pragma('user_version', { simple: true })).toBe(6);
       expect(now.prepare("SELECT name FROM sqlite_master WHERE name = 'poll_jobs_by_seen'").all()).toHaveLength(1);
+      expect(now.prepare("SELECT name FROM sqlite_master WHERE name = 'outbox'").all()).toHaveLength(0);
     } finally {
       now.close();
     }
+    expect(await waiting(local.env)).toEqual(['old-group:1', 'sg1:3']);
+    // The daemon delivers what was waiting, in order, once.
+    const d = startDaemon(local.env);
+    await d.waitFor(connected('ep1.test'));
+    await ep.waitForNotifications(3);
+    expect(ep.notifications().map((n) => n.data.jobId)).toEqual([1, 2, 3]);
   });
 
   it('writers are serialised across hosts: eight nbwss notify runs at once from eight hosts queue every notification once, in one order', async () => {
@@ -321,7 +346,7 @@ describe.skipIf(!available)('a shared PostgreSQL store (NBWSS_STORE)', () => {
       hosts.map((h, k) => runCli(['notify'], h.env, `${Array.from({ length: 200 }, (_, i) => JSON.stringify(jobNotification(k * 1000 + i))).join('\n')}\n`)),
     );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const rows = await query(url, 'SELECT seq, data FROM outbox ORDER BY seq');
+    const rows = await query(url, 'SELECT seq, data FROM notifications ORDER BY seq');
     expect(rows).toHaveLength(800);
     expect(new Set(rows.map((r) => String(r.seq))).size).toBe(800);
     // Each run's notifications are contiguous and in its order: runs never interleave inside one another.

@@ -269,7 +269,7 @@ describe.skipIf(sharedStoreRun)('a poll page is queued and its cursor moved in o
       await d.waitFor((l) => l.msg === 'poll failed' && String(l.err).includes('injected'));
       await d.waitFor((l) => l.msg === 'poll failed' && String(l.err).includes('injected')); // a second round, same page
       // Nothing of the page was queued (so nothing sent): its cursor did not move.
-      expect((db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n).toBe(0);
+      expect((db.prepare('SELECT count(*) AS n FROM notifications').get() as { n: number }).n).toBe(0);
       expect(ep.notifications().filter((n) => n.data.jobId === 22)).toHaveLength(0);
     } finally {
       db.exec('DROP TRIGGER test_fail_advance_i; DROP TRIGGER test_fail_advance_u;');

@@ -57,7 +57,7 @@ export async function runStoreCopy(o: StoreCopyOptions, ctx: Context): Promise<v
       if (o.json) ctx.io.stdout.write(`${safeJson({ to: where, ...r })}\n`);
       ctx.info(
         ctx.style.green(
-          `Copied to ${where} and verified: ${r.rows.endpoints} entries, ${r.rows.outbox} pending notifications, ${r.tokens} tokens and credentials (${dstSecrets.name === 'file' && dst.isShared ? 'sealed in the database' : `${dstSecrets.name} secret store`}).`,
+          `Copied to ${where} and verified: ${r.rows.endpoints} entries, ${r.pending} pending notifications, ${r.tokens} tokens and credentials (${dstSecrets.name === 'file' && dst.isShared ? 'sealed in the database' : `${dstSecrets.name} secret store`}).`,
         ),
       );
     } finally {

@@ -8,6 +8,8 @@ const OWN_META = new Set(['store_id', 'secret_store']);
 
 export interface CopyResult {
   rows: Record<CopyTable, number>;
+  /** Notifications pending, counted once per group that waits for them. */
+  pending: number;
   tokens: number;
 }
 
@@ -50,5 +52,6 @@ export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: Endp
     rows[t] = n;
   }
   for (const [a, v] of secrets) if (dstSecrets.get(a) !== v) throw new NbwssError('STORE', `The copied secret of ${a} does not read back as it was`);
-  return { rows, tokens: secrets.size };
+  const pending = dst.outbox.groups().reduce((sum, g) => sum + g.pending, 0);
+  return { rows, pending, tokens: secrets.size };
 }

@@ -1,7 +1,7 @@
 import type { SqlDatabase, SqlStatement } from './sql.js';
 import type { Notification } from '../notify/notification.js';
 
-/** Schema step 3: the notification outbox, one row per notification and server group. */
+/** A notification waiting for a group, with its place in the one order (schema: see Outbox). */
 export interface PendingRow extends Notification {
   seq: number;
   acceptedAt: string;
@@ -35,12 +35,25 @@ export interface EnqueueResult {
   refused: { groupId: string; pending: number }[];
 }
 
-/** Outbox rows per INSERT statement (5 parameters each: well under SQLite's and PostgreSQL's limits). */
+/** Notifications per INSERT statement (4 parameters each: well under SQLite's and PostgreSQL's limits). */
 const INSERT_ROWS = 500;
 
+/** A group's place in the notifications: what it has acknowledged, and how many after that are its. */
+interface GroupQueue {
+  ackedSeq: number;
+  pending: number;
+}
+
 /**
- * The durable outbox. Writes must run inside the store's write transaction
- * (EndpointStore.write); reads may run anywhere.
+ * The durable outbox. Each notification is stored once (`notifications`, in
+ * one order: `seq`); each group that collects has a queue (`group_queues`):
+ * every notification after `acked_seq` is the group's, except the ranges in
+ * `group_gaps` (batches it refused, or queued while it did not collect).
+ * `pending` counts the group's notifications after `acked_seq`. A
+ * notification leaves the store once no group needs it.
+ *
+ * Writes must run inside the store's write transaction (EndpointStore.write);
+ * reads may run anywhere.
  */
 export class Outbox {
   constructor(private readonly db: SqlDatabase) {}
@@ -57,6 +70,15 @@ export class Outbox {
     return this.db.prepare("SELECT 1 AS one FROM endpoints WHERE state = 'ACTIVATED' AND group_id = ? LIMIT 1").get(groupId) !== undefined;
   }
 
+  private queues(): Map<string, GroupQueue> {
+    const rows = this.db.prepare('SELECT group_id AS g, acked_seq AS ackedSeq, pending FROM group_queues').all() as ({ g: string } & GroupQueue)[];
+    return new Map(rows.map(({ g, ...q }) => [g, q]));
+  }
+
+  private queue(groupId: string): GroupQueue | undefined {
+    return this.db.prepare('SELECT acked_seq AS ackedSeq, pending FROM group_queues WHERE group_id = ?').get(groupId) as GroupQueue | undefined;
+  }
+
   /**
    * Queue notifications for every collecting group with room for all of
    * them; a group with fewer than that many free places gets none and is
@@ -64,31 +86,36 @@ export class Outbox {
    */
   enqueue(items: readonly Notification[], maxQueued: number, now: string): EnqueueResult {
     const groups = this.collectingGroups();
-    const count = this.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE group_id = ?');
+    const queues = this.queues();
     const queued: string[] = [];
     const refused: { groupId: string; pending: number }[] = [];
     for (const g of groups) {
-      const pending = (count.get(g) as { n: number }).n;
+      const pending = queues.get(g)?.pending ?? 0;
       if (pending + items.length > maxQueued) refused.push({ groupId: g, pending });
       else queued.push(g);
     }
     // Stryker disable next-line ConditionalExpression: with no group queued, reserving sequence numbers only leaves a gap
-    if (queued.length) {
+    if (queued.length && items.length) {
       const first = this.nextSeq(items.length);
+      const last = first + items.length - 1;
       // Many rows per statement: on a shared store every statement is a round trip to the database.
-      const rows: unknown[][] = [];
-      const flush = () => {
-        if (rows.length === 0) return;
-        this.insertRows(rows.length).run(...rows.flat());
-        rows.length = 0;
-      };
-      for (const g of queued)
-        for (let i = 0; i < items.length; i++) {
-          rows.push([g, first + i, items[i]!.object, items[i]!.data, now]);
-          // Stryker disable next-line ConditionalExpression,EqualityOperator: flushing more often writes the same rows (the 7,000-row test covers flushing too rarely)
-          if (rows.length === INSERT_ROWS) flush();
-        }
-      flush();
+      for (let i = 0; i < items.length; i += INSERT_ROWS) {
+        const chunk = items.slice(i, i + INSERT_ROWS);
+        this.insertRows(chunk.length).run(...chunk.flatMap((n, j) => [first + i + j, n.object, n.data, now]));
+      }
+      const add = this.db.prepare(
+        `INSERT INTO group_queues (group_id, acked_seq, pending) VALUES (?, ?, ?)
+         ON CONFLICT (group_id) DO UPDATE SET pending = group_queues.pending + excluded.pending`,
+      );
+      for (const g of queued) add.run(g, first - 1, items.length);
+      // Every other queue skips this batch: one with nothing pending moves past it, one with something pending notes the gap.
+      const isQueued = new Set(queued);
+      const skip = this.db.prepare('UPDATE group_queues SET acked_seq = ? WHERE group_id = ?');
+      for (const [g, q] of queues) {
+        if (isQueued.has(g)) continue;
+        if (q.pending === 0) skip.run(last, g);
+        else this.addGap(g, first, last);
+      }
     }
     const note = this.db.prepare(
       `INSERT INTO group_stats (group_id, refused, last_refused_at) VALUES (?, ?, ?)
@@ -98,13 +125,19 @@ export class Outbox {
     return { queued, refused };
   }
 
+  /** The group does not get notifications first..last: joined to the gap before it when they touch (one row per run of refusals). */
+  private addGap(groupId: string, first: number, last: number): void {
+    const joined = this.db.prepare('UPDATE group_gaps SET to_seq = ? WHERE group_id = ? AND to_seq = ?').run(last, groupId, first - 1).changes;
+    if (joined === 0) this.db.prepare('INSERT INTO group_gaps (group_id, from_seq, to_seq) VALUES (?, ?, ?)').run(groupId, first, last);
+  }
+
   private readonly inserts = new Map<number, SqlStatement>();
-  /** An INSERT of n outbox rows (prepared once per n: a full chunk, and the last one). */
+  /** An INSERT of n notifications (prepared once per n: a full chunk, and the last one). */
   private insertRows(n: number) {
     let st = this.inserts.get(n);
     // Stryker disable next-line ConditionalExpression: a cache (see below)
     if (!st) {
-      st = this.db.prepare(`INSERT INTO outbox (group_id, seq, object, data, accepted_at) VALUES ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+      st = this.db.prepare(`INSERT INTO notifications (seq, object, data, accepted_at) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')}`);
       // Stryker disable next-line all: a cache of statements; without it they are prepared again (same rows written)
       if (this.inserts.size > 8) this.inserts.clear();
       this.inserts.set(n, st);
@@ -122,25 +155,20 @@ export class Outbox {
     return first;
   }
 
-  /** Groups with notifications pending (one index seek per group, not a scan of every row). */
+  /** Groups with notifications pending. */
   pendingGroups(): string[] {
-    return (
-      this.db
-        .prepare(
-          `WITH RECURSIVE g(id) AS (
-             SELECT (SELECT MIN(group_id) FROM outbox)
-             UNION ALL SELECT (SELECT MIN(group_id) FROM outbox WHERE group_id > g.id) FROM g WHERE g.id IS NOT NULL)
-           SELECT id AS g FROM g WHERE id IS NOT NULL`,
-        )
-        .all() as { g: string }[]
-    ).map((r) => r.g);
+    return (this.db.prepare('SELECT group_id AS g FROM group_queues WHERE pending > 0 ORDER BY group_id').all() as { g: string }[]).map((r) => r.g);
   }
 
   /** The oldest pending notifications of a group, in order. */
-  pending(groupId: string, limit: number, afterSeq = 0): PendingRow[] {
+  pending(groupId: string, limit: number): PendingRow[] {
     return this.db
-      .prepare('SELECT seq, object, data, accepted_at AS acceptedAt FROM outbox WHERE group_id = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(groupId, afterSeq, limit) as PendingRow[];
+      .prepare(
+        `SELECT n.seq, n.object, n.data, n.accepted_at AS acceptedAt FROM group_queues q JOIN notifications n ON n.seq > q.acked_seq
+         WHERE q.group_id = ? AND q.pending > 0 AND ${NOT_IN_GAP('q.group_id')}
+         ORDER BY n.seq LIMIT ?`,
+      )
+      .all(groupId, limit) as PendingRow[];
   }
 
   deliveries(): Delivery[] {
@@ -166,13 +194,28 @@ export class Outbox {
     this.db.prepare('UPDATE deliveries SET attempts = ? WHERE group_id = ? AND message_id = ?').run(attempts, groupId, messageId);
   }
 
-  /** The group's message was acknowledged: its notifications leave the outbox. Returns how many. */
+  /** The group's message was acknowledged: its notifications leave the group's queue (and the store, once no group needs them). Returns how many. */
   acknowledge(groupId: string, messageId: string, now: string): number {
     const d = this.db.prepare('SELECT up_to_seq AS upTo FROM deliveries WHERE group_id = ? AND message_id = ?').get(groupId, messageId) as
       | { upTo: number }
       | undefined;
     if (!d) return 0;
-    const n = this.db.prepare('DELETE FROM outbox WHERE group_id = ? AND seq <= ?').run(groupId, d.upTo).changes;
+    const upTo = d.upTo;
+    const q = this.queue(groupId);
+    let n = 0;
+    if (q && upTo > q.ackedSeq) {
+      n = (
+        this.db.prepare(`SELECT COUNT(*) AS n FROM notifications n WHERE n.seq > ? AND n.seq <= ? AND ${NOT_IN_GAP('?')}`).get(q.ackedSeq, upTo, groupId) as {
+          n: number;
+        }
+      ).n;
+      const pending = Math.max(0, q.pending - n);
+      // With nothing left, the queue moves past every notification stored (none after upTo is the group's) and its gaps go.
+      const acked = pending === 0 ? Math.max(upTo, this.lastSeq()) : upTo;
+      this.db.prepare('UPDATE group_queues SET acked_seq = ?, pending = ? WHERE group_id = ?').run(acked, pending, groupId);
+      this.db.prepare('DELETE FROM group_gaps WHERE group_id = ? AND to_seq <= ?').run(groupId, acked);
+      this.collect(q.ackedSeq, upTo);
+    }
     this.db.prepare('DELETE FROM deliveries WHERE group_id = ?').run(groupId);
     this.db
       .prepare(
@@ -185,8 +228,12 @@ export class Outbox {
 
   /** A group that no longer collects: its pending notifications are dropped. Returns how many. */
   drop(groupId: string): number {
-    const n = this.db.prepare('DELETE FROM outbox WHERE group_id = ?').run(groupId).changes;
+    const q = this.queue(groupId);
+    const n = q?.pending ?? 0;
+    this.db.prepare('DELETE FROM group_queues WHERE group_id = ?').run(groupId);
+    this.db.prepare('DELETE FROM group_gaps WHERE group_id = ?').run(groupId);
     this.db.prepare('DELETE FROM deliveries WHERE group_id = ?').run(groupId);
+    if (q) this.collect(q.ackedSeq, Number.MAX_SAFE_INTEGER);
     this.db
       .prepare(
         'INSERT INTO group_stats (group_id, dropped) VALUES (?, ?) ON CONFLICT (group_id) DO UPDATE SET dropped = group_stats.dropped + excluded.dropped',
@@ -195,11 +242,29 @@ export class Outbox {
     return n;
   }
 
+  private lastSeq(): number {
+    return (this.db.prepare('SELECT MAX(seq) AS s FROM notifications').get() as { s: number | null }).s ?? 0;
+  }
+
+  /** The notifications after `after` up to `upTo` that no group needs any more leave the store. */
+  private collect(after: number, upTo: number): void {
+    this.db
+      .prepare(
+        `DELETE FROM notifications WHERE seq > ? AND seq <= ? AND NOT EXISTS (
+           SELECT 1 FROM group_queues q WHERE q.acked_seq < notifications.seq AND q.pending > 0
+             AND NOT EXISTS (SELECT 1 FROM group_gaps x WHERE x.group_id = q.group_id AND x.from_seq <= notifications.seq AND x.to_seq >= notifications.seq))`,
+      )
+      .run(after, upTo);
+  }
+
   /** Per group: pending, oldest pending, and what was acknowledged, refused and dropped. */
   groups(): GroupOutbox[] {
     return this.db
       .prepare(
-        `WITH p AS (SELECT group_id, COUNT(*) AS pending, MIN(accepted_at) AS oldest FROM outbox GROUP BY group_id),
+        `WITH p AS (
+                SELECT q.group_id, q.pending,
+                       (SELECT n.accepted_at FROM notifications n WHERE n.seq > q.acked_seq AND ${NOT_IN_GAP('q.group_id')} ORDER BY n.seq LIMIT 1) AS oldest
+                FROM group_queues q WHERE q.pending > 0),
               g AS (SELECT group_id FROM p UNION SELECT group_id FROM group_stats)
          SELECT g.group_id AS groupId, COALESCE(p.pending, 0) AS pending, p.oldest AS oldestAcceptedAt,
                 COALESCE(s.acknowledged, 0) AS acknowledged, s.last_acknowledged_at AS lastAcknowledgedAt,
@@ -209,3 +274,6 @@ export class Outbox {
       .all() as GroupOutbox[];
   }
 }
+
+/** SQL: notification `n` is not in a gap of the group named by `group` (a column or a parameter). */
+const NOT_IN_GAP = (group: string) => `NOT EXISTS (SELECT 1 FROM group_gaps x WHERE x.group_id = ${group} AND x.from_seq <= n.seq AND x.to_seq >= n.seq)`;

@@ -153,6 +153,33 @@ export const PG_BASE = 1;
 export const SHARED_STEPS: readonly string[] = [
   // SQLite 5, PostgreSQL 2: job states by age, for the cap on them (api.poll.maxJobStates).
   'CREATE INDEX poll_jobs_by_seen ON poll_jobs (seen_at, job_id);',
+  // SQLite 6, PostgreSQL 3: each notification stored once, not once per group (outbox.ts): a queue per group over them.
+  `CREATE TABLE notifications (
+  seq         INTEGER NOT NULL PRIMARY KEY,
+  object      TEXT NOT NULL CHECK (object IN ('JOB', 'IMAGE')),
+  data        TEXT NOT NULL,
+  accepted_at TEXT NOT NULL
+) {strict};
+-- Each group's notifications: every one after acked_seq (pending of them), except its gaps.
+CREATE TABLE group_queues (
+  group_id  TEXT {key} NOT NULL PRIMARY KEY,
+  acked_seq INTEGER NOT NULL,
+  pending   INTEGER NOT NULL CHECK (pending >= 0)
+) {strict};
+CREATE INDEX group_queues_by_acked ON group_queues (acked_seq);
+-- Notifications after a group's acked_seq that are not its: batches it refused (full) or missed (not collecting).
+CREATE TABLE group_gaps (
+  group_id TEXT {key} NOT NULL,
+  from_seq INTEGER NOT NULL,
+  to_seq   INTEGER NOT NULL,
+  PRIMARY KEY (group_id, from_seq)
+) {strict_without_rowid};
+INSERT INTO notifications (seq, object, data, accepted_at) SELECT seq, MIN(object), MIN(data), MIN(accepted_at) FROM outbox GROUP BY seq;
+INSERT INTO group_queues (group_id, acked_seq, pending) SELECT group_id, MIN(seq) - 1, COUNT(*) FROM outbox GROUP BY group_id;
+INSERT INTO group_gaps (group_id, from_seq, to_seq)
+  SELECT q.group_id, n.seq, n.seq FROM group_queues q JOIN notifications n ON n.seq > q.acked_seq
+  WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.group_id = q.group_id AND o.seq = n.seq);
+DROP TABLE outbox;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_BASE + SHARED_STEPS.length;
