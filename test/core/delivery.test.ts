@@ -456,6 +456,8 @@ describe('Outbox: each notification stored once, a queue per group', () => {
     expect(stored(store)).toBe(2); // c still waits for them
     expect(ackAll(store, 'c')).toBe(2);
     expect(stored(store)).toBe(0);
+    // Nothing pending, no queue left to skip at the next enqueue.
+    expect(store.exportTable('group_queues')).toEqual([]);
     expect(store.outbox.groups().map((g) => `${g.groupId}:${g.pending}:${g.acknowledged}`)).toEqual(['a:0:2', 'b:0:2', 'c:0:2']);
   });
 

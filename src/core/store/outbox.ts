@@ -46,11 +46,12 @@ interface GroupQueue {
 
 /**
  * The durable outbox. Each notification is stored once (`notifications`, in
- * one order: `seq`); each group that collects has a queue (`group_queues`):
- * every notification after `acked_seq` is the group's, except the ranges in
- * `group_gaps` (batches it refused, or queued while it did not collect).
- * `pending` counts the group's notifications after `acked_seq`. A
- * notification leaves the store once no group needs it.
+ * one order: `seq`); each group with notifications pending has a queue
+ * (`group_queues`): every notification after `acked_seq` is the group's,
+ * except the ranges in `group_gaps` (batches it refused, or queued while it
+ * did not collect); `pending` counts them. A queue starts with the first
+ * batch queued for its group and ends when nothing is pending; a
+ * notification leaves the store once no queue needs it.
  *
  * Writes must run inside the store's write transaction (EndpointStore.write);
  * reads may run anywhere.
@@ -108,14 +109,9 @@ export class Outbox {
          ON CONFLICT (group_id) DO UPDATE SET pending = group_queues.pending + excluded.pending`,
       );
       for (const g of queued) add.run(g, first - 1, items.length);
-      // Every other queue skips this batch: one with nothing pending moves past it, one with something pending notes the gap.
+      // Every other group's queue (refused, or not collecting now) skips this batch.
       const isQueued = new Set(queued);
-      const skip = this.db.prepare('UPDATE group_queues SET acked_seq = ? WHERE group_id = ?');
-      for (const [g, q] of queues) {
-        if (isQueued.has(g)) continue;
-        if (q.pending === 0) skip.run(last, g);
-        else this.addGap(g, first, last);
-      }
+      for (const g of queues.keys()) if (!isQueued.has(g)) this.addGap(g, first, last);
     }
     const note = this.db.prepare(
       `INSERT INTO group_stats (group_id, refused, last_refused_at) VALUES (?, ?, ?)
@@ -210,10 +206,12 @@ export class Outbox {
         }
       ).n;
       const pending = Math.max(0, q.pending - n);
-      // With nothing left, the queue moves past every notification stored (none after upTo is the group's) and its gaps go.
-      const acked = pending === 0 ? Math.max(upTo, this.lastSeq()) : upTo;
-      this.db.prepare('UPDATE group_queues SET acked_seq = ?, pending = ? WHERE group_id = ?').run(acked, pending, groupId);
-      this.db.prepare('DELETE FROM group_gaps WHERE group_id = ? AND to_seq <= ?').run(groupId, acked);
+      // A queue lives while something is pending (the next batch for the group starts a new one): no idle rows to skip.
+      if (pending === 0) this.forgetQueue(groupId);
+      else {
+        this.db.prepare('UPDATE group_queues SET acked_seq = ?, pending = ? WHERE group_id = ?').run(upTo, pending, groupId);
+        this.db.prepare('DELETE FROM group_gaps WHERE group_id = ? AND to_seq <= ?').run(groupId, upTo);
+      }
       this.collect(q.ackedSeq, upTo);
     }
     this.db.prepare('DELETE FROM deliveries WHERE group_id = ?').run(groupId);
@@ -230,8 +228,7 @@ export class Outbox {
   drop(groupId: string): number {
     const q = this.queue(groupId);
     const n = q?.pending ?? 0;
-    this.db.prepare('DELETE FROM group_queues WHERE group_id = ?').run(groupId);
-    this.db.prepare('DELETE FROM group_gaps WHERE group_id = ?').run(groupId);
+    this.forgetQueue(groupId);
     this.db.prepare('DELETE FROM deliveries WHERE group_id = ?').run(groupId);
     if (q) this.collect(q.ackedSeq, Number.MAX_SAFE_INTEGER);
     this.db
@@ -242,8 +239,9 @@ export class Outbox {
     return n;
   }
 
-  private lastSeq(): number {
-    return (this.db.prepare('SELECT MAX(seq) AS s FROM notifications').get() as { s: number | null }).s ?? 0;
+  private forgetQueue(groupId: string): void {
+    this.db.prepare('DELETE FROM group_queues WHERE group_id = ?').run(groupId);
+    this.db.prepare('DELETE FROM group_gaps WHERE group_id = ?').run(groupId);
   }
 
   /** The notifications after `after` up to `upTo` that no group needs any more leave the store. */

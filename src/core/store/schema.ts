@@ -160,11 +160,11 @@ export const SHARED_STEPS: readonly string[] = [
   data        TEXT NOT NULL,
   accepted_at TEXT NOT NULL
 ) {strict};
--- Each group's notifications: every one after acked_seq (pending of them), except its gaps.
+-- A group's pending notifications: every one after acked_seq, except its gaps (a row only while some are pending).
 CREATE TABLE group_queues (
   group_id  TEXT {key} NOT NULL PRIMARY KEY,
   acked_seq INTEGER NOT NULL,
-  pending   INTEGER NOT NULL CHECK (pending >= 0)
+  pending   INTEGER NOT NULL CHECK (pending > 0)
 ) {strict};
 CREATE INDEX group_queues_by_acked ON group_queues (acked_seq);
 -- Notifications after a group's acked_seq that are not its: batches it refused (full) or missed (not collecting).
