@@ -187,7 +187,8 @@ describe('Deliveries', () => {
     });
     const before = sent.get('sg1')!.length;
     again.pumpAll();
-    expect(sent.get('sg1')!.slice(before)).toEqual([sent.get('sg1')![0]]);
+    // The same message but for this send's timeStamp (a second may have passed since the first).
+    expect(sent.get('sg1')!.slice(before).map(unstamped)).toEqual([unstamped(sent.get('sg1')![0]!)]);
     again.stop();
   });
 
