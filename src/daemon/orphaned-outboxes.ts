@@ -15,7 +15,9 @@ export function dropOrphanedOutboxes(store: EndpointStore, log: Logger, forget: 
   const collecting = new Set(outbox.collectingGroups());
   for (const groupId of outbox.pendingGroups()) {
     if (collecting.has(groupId)) continue;
-    const dropped = store.write(() => (outbox.collects(groupId) ? 0 : outbox.drop(groupId)));
+    const dropped = store.write(() => (outbox.collects(groupId) ? undefined : outbox.drop(groupId)));
+    // Collecting again (activated meanwhile): its message in flight stays, or its notifications would go again under a new id.
+    if (dropped === undefined) continue;
     forget(groupId);
     if (dropped === 0) continue;
     const detail = `dropped ${dropped} pending notification${dropped === 1 ? '' : 's'} of group ${groupId}: it has no ACTIVATED endpoint`;

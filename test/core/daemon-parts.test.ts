@@ -187,15 +187,18 @@ describe('dropOrphanedOutboxes: a group with no ACTIVATED endpoint stops collect
     expect(readAudit(store.home)).toHaveLength(1);
   });
 
-  it('a group activated again by another process after the groups were read keeps its notifications (asked again inside the write)', () => {
+  it('a group activated again by another process after the groups were read keeps its notifications and its message in flight (asked again inside the write)', () => {
     const store = storeWith([['a.test', 'g1']]);
     queue(store, 2);
     // What the daemon read a moment ago, before an `nbwss activate` in another process committed: g1 did not collect.
     const outbox = store.outbox;
     outbox.collectingGroups = () => [];
-    dropOrphanedOutboxes(store, recordingLog().log, () => {});
+    const forgotten: string[] = [];
+    dropOrphanedOutboxes(store, recordingLog().log, (g) => forgotten.push(g));
     expect(store.outbox.groups().map((g) => [g.groupId, g.pending, g.dropped])).toEqual([['g1', 2, 0]]);
     expect(readAudit(store.home)).toEqual([]);
+    // Forgetting its message in flight would send the same notifications again under a new id.
+    expect(forgotten).toEqual([]);
   });
 
   it('an audit log that cannot be written is said in the log; the notifications are dropped all the same', () => {
