@@ -58,12 +58,17 @@ export class Deliveries {
   private readonly pumping: StoreRetry;
   /** Acknowledgements are written, never dropped: kept and written again until the store takes them. */
   private readonly recording: StoreRetry;
+  /** Groups taken over whose message in flight is not read from the store yet: nothing is sent to them until it is. */
+  private readonly unadopted = new Set<string>();
+  private readonly adopting: StoreRetry;
 
   constructor(private readonly o: DeliveryOptions) {
     // Stryker disable next-line StringLiteral: log wording
     this.pumping = new StoreRetry('sending notifications', o.log, () => this.pumpManyNow());
     // Stryker disable next-line StringLiteral: log wording
     this.recording = new StoreRetry('recording acknowledgements', o.log, () => this.recordAcks());
+    // Stryker disable next-line StringLiteral: log wording
+    this.adopting = new StoreRetry('taking over messages in flight', o.log, () => this.adoptNow());
     for (const delivery of o.store.outbox.deliveries()) this.flights.set(delivery.groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
   }
 
@@ -111,6 +116,8 @@ export class Deliveries {
     const sends: [InFlight, EndpointConnection][] = [];
     const started: Delivery[] = [];
     for (const groupId of groups) {
+      // A new batch now would send its pending notifications again under a new id, beside the message in flight.
+      if (this.unadopted.has(groupId)) continue;
       const conn = this.o.connectionFor(groupId);
       const flight = this.flights.get(groupId);
       const next = nextDelivery(conn !== undefined, flight && { sentOnThisConnection: flight.sentOn === conn });
@@ -225,17 +232,33 @@ export class Deliveries {
     // Stryker disable next-line ConditionalExpression: a forgotten message's timer finds it no longer in flight and does nothing (the guard in send())
     if (flight) clearTimeout(flight.timer);
     this.flights.delete(groupId);
+    this.unadopted.delete(groupId);
   }
 
   /**
    * A group taken over from another daemon of a shared store: its message in
    * flight is the one in the store (sent by the other daemon), sent again
-   * with its id on this daemon's connection.
+   * with its id on this daemon's connection. Until the store has been read
+   * (tried again while it does not answer), nothing is sent to the group.
    */
   adopt(groupId: string): void {
     this.forget(groupId);
-    const delivery = this.o.store.outbox.deliveries().find((x) => x.groupId === groupId);
-    if (delivery) this.flights.set(groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
+    this.unadopted.add(groupId);
+    this.adopting.run();
+  }
+
+  private adoptNow(): void {
+    // Stryker disable next-line ConditionalExpression: a guard; after stop() the adopting retry never calls this
+    if (this.stopped || this.unadopted.size === 0) return;
+    const inStore = this.o.store.outbox.deliveries();
+    for (const groupId of [...this.unadopted]) {
+      const delivery = inStore.find((x) => x.groupId === groupId);
+      if (delivery) this.flights.set(groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
+      this.unadopted.delete(groupId);
+      // If its connection is up already (the store answered late), it gets its message now, not at the next event.
+      this.toPump.add(groupId);
+    }
+    this.pumping.run();
   }
 
   status(groupId: string): GroupDelivery {
@@ -248,6 +271,7 @@ export class Deliveries {
     this.stopped = true;
     this.pumping.stop();
     this.recording.stop();
+    this.adopting.stop();
     for (const f of this.flights.values()) clearTimeout(f.timer);
   }
 }

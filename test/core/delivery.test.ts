@@ -579,6 +579,27 @@ describe('Deliveries: a group without a connection, resends in the log, a take-o
     d.stop();
   });
 
+  it('a group taken over while the store does not answer: nothing goes to it (no new batch under a new id) until its message in flight is read; then that message, same id', async () => {
+    const { d, sent, queue, store } = setUp();
+    queue([1]);
+    d.pumpAll();
+    const id = JSON.parse(sent.get('sg1')![0]!).id;
+    // Another daemon's group, taken over just after the store came back on one connection but not yet on this one.
+    const read = store.outbox.deliveries.bind(store.outbox);
+    store.outbox.deliveries = () => {
+      throw new Error('the store cannot be read: Connection terminated');
+    };
+    d.adopt('sg1');
+    d.pumpAll();
+    expect(sent.get('sg1')).toHaveLength(1);
+    expect(d.status('sg1').inFlight).toBeNull();
+    store.outbox.deliveries = read;
+    // The next try (FAILED_RETRY_MS later) reads it and sends it on the group's connection, unasked.
+    await vi.waitFor(() => expect(sent.get('sg1')).toHaveLength(2), { timeout: 10_000 });
+    expect(JSON.parse(sent.get('sg1')![1]!).id).toBe(id);
+    d.stop();
+  });
+
   it('only a resend is logged at info as "sent again", with its attempt', async () => {
     const infos: [Record<string, unknown>, string][] = [];
     const store = EndpointStore.open(join(tempDir(), 'store'));
