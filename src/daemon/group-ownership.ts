@@ -44,9 +44,10 @@ export function coordinatorFor(url: string, host: OwnershipHost, timings: Coordi
       const now = host.now().toISOString();
       for (const groupId of groups) {
         if (ownedSeen.has(groupId)) continue;
+        // First, and whatever the store says: nothing goes to the group until its message in flight is read (delivery.ts).
+        host.deliveries.adopt(groupId);
         try {
           host.store.write(() => host.store.endpoints.resetGroupConnections(groupId, now));
-          host.deliveries.adopt(groupId);
         } catch (e) {
           host.log.error({ err: (e as Error).message }, 'could not take over the state of a group');
         }
