@@ -153,7 +153,7 @@ export class Outbox {
 
   /** Groups with notifications pending. */
   pendingGroups(): string[] {
-    return (this.db.prepare('SELECT group_id AS g FROM group_queues WHERE pending > 0 ORDER BY group_id').all() as { g: string }[]).map((r) => r.g);
+    return (this.db.prepare('SELECT group_id AS g FROM group_queues ORDER BY group_id').all() as { g: string }[]).map((r) => r.g);
   }
 
   /** The oldest pending notifications of a group, in order. */
@@ -161,7 +161,7 @@ export class Outbox {
     return this.db
       .prepare(
         `SELECT n.seq, n.object, n.data, n.accepted_at AS acceptedAt FROM group_queues q JOIN notifications n ON n.seq > q.acked_seq
-         WHERE q.group_id = ? AND q.pending > 0 AND ${NOT_IN_GAP('q.group_id')}
+         WHERE q.group_id = ? AND ${NOT_IN_GAP('q.group_id')}
          ORDER BY n.seq LIMIT ?`,
       )
       .all(groupId, limit) as PendingRow[];
@@ -249,7 +249,7 @@ export class Outbox {
     this.db
       .prepare(
         `DELETE FROM notifications WHERE seq > ? AND seq <= ? AND NOT EXISTS (
-           SELECT 1 FROM group_queues q WHERE q.acked_seq < notifications.seq AND q.pending > 0
+           SELECT 1 FROM group_queues q WHERE q.acked_seq < notifications.seq
              AND NOT EXISTS (SELECT 1 FROM group_gaps x WHERE x.group_id = q.group_id AND x.from_seq <= notifications.seq AND x.to_seq >= notifications.seq))`,
       )
       .run(after, upTo);
@@ -262,7 +262,7 @@ export class Outbox {
         `WITH p AS (
                 SELECT q.group_id, q.pending,
                        (SELECT n.accepted_at FROM notifications n WHERE n.seq > q.acked_seq AND ${NOT_IN_GAP('q.group_id')} ORDER BY n.seq LIMIT 1) AS oldest
-                FROM group_queues q WHERE q.pending > 0),
+                FROM group_queues q),
               g AS (SELECT group_id FROM p UNION SELECT group_id FROM group_stats)
          SELECT g.group_id AS groupId, COALESCE(p.pending, 0) AS pending, p.oldest AS oldestAcceptedAt,
                 COALESCE(s.acknowledged, 0) AS acknowledged, s.last_acknowledged_at AS lastAcknowledgedAt,
