@@ -192,20 +192,17 @@ export class Outbox {
 
   /** The group's message was acknowledged: its notifications leave the group's queue (and the store, once no group needs them). Returns how many. */
   acknowledge(groupId: string, messageId: string, now: string): number {
-    const d = this.db.prepare('SELECT up_to_seq AS upTo FROM deliveries WHERE group_id = ? AND message_id = ?').get(groupId, messageId) as
-      | { upTo: number }
+    const d = this.db.prepare('SELECT up_to_seq AS upTo, count FROM deliveries WHERE group_id = ? AND message_id = ?').get(groupId, messageId) as
+      | { upTo: number; count: number }
       | undefined;
     if (!d) return 0;
     const upTo = d.upTo;
     const q = this.queue(groupId);
     let n = 0;
     if (q && upTo > q.ackedSeq) {
-      n = (
-        this.db.prepare(`SELECT COUNT(*) AS n FROM notifications n WHERE n.seq > ? AND n.seq <= ? AND ${NOT_IN_GAP('?')}`).get(q.ackedSeq, upTo, groupId) as {
-          n: number;
-        }
-      ).n;
-      const pending = Math.max(0, q.pending - n);
+      // The message carried the group's oldest pending ones up to upTo; only an acknowledgement or a drop (which ends the delivery) takes them away.
+      n = Math.min(d.count, q.pending);
+      const pending = q.pending - n;
       // A queue lives while something is pending (the next batch for the group starts a new one): no idle rows to skip.
       if (pending === 0) this.forgetQueue(groupId);
       else {
