@@ -248,7 +248,7 @@ export class Deliveries {
   }
 
   private adoptNow(): void {
-    // Stryker disable next-line ConditionalExpression: a guard; after stop() the adopting retry never calls this
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard; after stop() the adopting retry never calls this, and with nothing to adopt the loop does nothing
     if (this.stopped || this.unadopted.size === 0) return;
     const inStore = this.o.store.outbox.deliveries();
     for (const groupId of [...this.unadopted]) {
