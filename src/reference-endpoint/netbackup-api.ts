@@ -258,6 +258,22 @@ function releaseOf(r: ReleaseName | Partial<PrimaryRelease>): PrimaryRelease {
     : { ...RELEASES['11.0'], versions: [...RELEASES['11.0'].versions], ...r };
 }
 
+/** A collection's items as one array until one changes (query.ts keeps its selections per array). */
+function keptValues<K, V>(map: Map<K, V>) {
+  let list: V[] | undefined;
+  return {
+    values(): V[] {
+      list ??= [...map.values()];
+      return list;
+    },
+    /** Called after a change; passes the change's own result through. */
+    changed<T>(result: T): T {
+      list = undefined;
+      return result;
+    },
+  };
+}
+
 export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<NetBackupApi> {
   const host = o.host ?? '127.0.0.1';
   const tls = o.tls ?? (await throwawayCertificate(host));
@@ -275,6 +291,8 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
   const jobs = new Map<number, JobAttributes>();
   let oversizedOnce = false;
   const images = new Map<string, ImageAttributes>();
+  const jobList = keptValues(jobs);
+  const imageList = keptValues(images);
   const apiKeys = new Set(o.auth?.apiKeys ?? []);
   const tokens = new Map<string, number>();
   let logins = 0;
@@ -369,8 +387,8 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
         if (req.method !== 'GET') return error(res, 405, 405, 'Method not allowed');
         if (!negotiate(req, res, false)) return;
         try {
-          if (path === '/admin/jobs') return collection(res, url, 'job', 'jobId', [...jobs.values()], JOB_FIELDS);
-          if (path === '/catalog/images') return collection(res, url, 'image', 'backupId', [...images.values()], IMAGE_FIELDS);
+          if (path === '/admin/jobs') return collection(res, url, 'job', 'jobId', jobList.values(), JOB_FIELDS);
+          if (path === '/catalog/images') return collection(res, url, 'image', 'backupId', imageList.values(), IMAGE_FIELDS);
         } catch (e) {
           if (e instanceof QueryError) return error(res, 400, 9100, e.message);
           throw e;
@@ -438,7 +456,7 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     } as JobAttributes;
     if (!job.startTime) job.startTime = job.lastUpdateTime;
     if (o.fullAttributes !== false && !job.activeTryStartTime) job.activeTryStartTime = job.startTime;
-    jobs.set(j.jobId, job);
+    jobList.changed(jobs.set(j.jobId, job));
     return job;
   }
   return {
@@ -458,8 +476,8 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
       release = releaseOf(r);
     },
     job: (id) => jobs.get(id),
-    setImage: (i) => void images.set(i.backupId, { ...i }),
-    deleteImage: (id) => images.delete(id),
+    setImage: (i) => imageList.changed(images.set(i.backupId, { ...i })),
+    deleteImage: (id) => imageList.changed(images.delete(id)),
     revokeApiKey: (k) => void apiKeys.delete(k),
     forgetTokens: () => tokens.clear(),
     get logins() {

@@ -152,6 +152,30 @@ describe("the stand-in primary's query language", () => {
     expect(last.meta.pagination.next).toBeUndefined();
     expect(() => q('page[limit]=0')).toThrow(/between 1 and 1000/);
   });
+
+  it('cursor pages (page[after]) walk the whole order once, ties broken by id; each filter its own selection; a changed collection answered anew', () => {
+    const jobs = [5, 3, 9, 1, 7, 2, 8].map((jobId) => ({ jobId, state: 'DONE', clientName: 'c', t: `2026-01-01T00:00:0${jobId % 3}.000Z` }));
+    const fields = ['jobId', 'state', 'clientName', 't'];
+    const page = (all: typeof jobs, s: string) => query(all, new URL(`https://x/netbackup/admin/jobs?${s}`), fields, { paging: 'cursor', idField: 'jobId' });
+    const walk = (all: typeof jobs, filter: string) => {
+      const seen: number[] = [];
+      let after = '';
+      for (let i = 0; i < 10; i++) {
+        const p = page(all, `filter=${encodeURIComponent(filter)}&sort=t&page[limit]=2${after ? `&page[after]=${after}` : ''}`);
+        seen.push(...p.items.map((r) => r.jobId));
+        if (!p.meta.pagination.next) return seen;
+        after = String(p.meta.pagination.next);
+      }
+      throw new Error('paging did not end');
+    };
+    // t is jobId % 3 seconds: (0: 3, 9), (1: 1, 7), (2: 2, 5, 8).
+    expect(walk(jobs, 'jobId gt 0')).toEqual([3, 9, 1, 7, 2, 5, 8]);
+    expect(walk(jobs, 'jobId gt 4')).toEqual([9, 7, 5, 8]);
+    expect(walk(jobs, 'jobId gt 0')).toEqual([3, 9, 1, 7, 2, 5, 8]);
+    // As the stand-in does when a job changes: a new array, read afresh.
+    const changed = jobs.map((j) => (j.jobId === 9 ? { ...j, t: '2026-01-01T00:00:05.000Z' } : j));
+    expect(walk(changed, 'jobId gt 0')).toEqual([3, 1, 7, 2, 5, 8, 9]);
+  });
 });
 
 describe('notify scripts: their documented arguments', () => {
