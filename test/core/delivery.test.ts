@@ -422,7 +422,7 @@ describe('Outbox: bounds, drops and unknown acknowledgements', () => {
   it('an acknowledgement for a message the store does not hold removes nothing', () => {
     const { store, queue } = setUp(['a']);
     queue([1]);
-    expect(store.write(() => store.outbox.acknowledge('a', 'NO-SUCH-ID', now))).toBe(0);
+    expect(store.write(() => store.outbox.acknowledge('a', 'NO-SUCH-ID', now))).toEqual({ removed: 0, stillPending: 1 });
     expect(store.outbox.groups()[0]).toMatchObject({ pending: 1, acknowledged: 0 });
   });
 });
@@ -445,7 +445,7 @@ describe('Outbox: each notification stored once, a queue per group', () => {
         attempts: 1,
         firstSentAt: now,
       });
-      return store.outbox.acknowledge(g, `M-${g}`, now);
+      return store.outbox.acknowledge(g, `M-${g}`, now).removed;
     });
 
   it('one row per notification however many groups wait for it; it leaves the store when the last group acknowledges it', () => {
@@ -559,7 +559,7 @@ describe('Outbox: a store of schema 5 (one outbox row per notification and group
     expect(store.outbox.deliveries()).toMatchObject([{ groupId: 'a', messageId: 'M-A', upToSeq: 2, count: 2 }]);
     expect(store.exportTable('notifications')).toHaveLength(4);
     // The message in flight is acknowledged as before: 1 and 2 leave a's queue; 1 (a's alone) leaves the store.
-    expect(store.write(() => store.outbox.acknowledge('a', 'M-A', '2026-12-02T12:02:00.000Z'))).toBe(2);
+    expect(store.write(() => store.outbox.acknowledge('a', 'M-A', '2026-12-02T12:02:00.000Z'))).toEqual({ removed: 2, stillPending: 1 });
     expect(ids('a')).toEqual([3]);
     expect(store.exportTable('notifications').map((r) => r.seq)).toEqual([2, 3, 4]);
     // New notifications follow the old ones, for both.

@@ -28,6 +28,13 @@ export interface GroupOutbox {
   dropped: number;
 }
 
+export interface Acknowledged {
+  /** Notifications that left the group's queue. */
+  removed: number;
+  /** Notifications still pending for the group after them. */
+  stillPending: number;
+}
+
 export interface EnqueueResult {
   /** Groups the notifications were queued for. */
   queued: string[];
@@ -190,20 +197,25 @@ export class Outbox {
     this.db.prepare('UPDATE deliveries SET attempts = ? WHERE group_id = ? AND message_id = ?').run(attempts, groupId, messageId);
   }
 
-  /** The group's message was acknowledged: its notifications leave the group's queue (and the store, once no group needs them). Returns how many. */
-  acknowledge(groupId: string, messageId: string, now: string): number {
+  /**
+   * The group's message was acknowledged: its notifications leave the group's queue (and the store, once no group
+   * needs them). Returns how many left the queue, and how many are still pending for the group (none: no next batch to
+   * look for).
+   */
+  acknowledge(groupId: string, messageId: string, now: string): Acknowledged {
     const d = this.db.prepare('SELECT up_to_seq AS upTo, count FROM deliveries WHERE group_id = ? AND message_id = ?').get(groupId, messageId) as
       | { upTo: number; count: number }
       | undefined;
-    if (!d) return 0;
-    const upTo = d.upTo;
     const q = this.queue(groupId);
+    if (!d) return { removed: 0, stillPending: q?.pending ?? 0 };
+    const upTo = d.upTo;
     let n = 0;
+    let pending = 0;
     // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard; a delivery is made from a queue's rows and ends with it
     if (q) {
       // The message carried the group's oldest pending ones up to upTo; only an acknowledgement or a drop (which ends the delivery) takes them away.
       n = Math.min(d.count, q.pending);
-      const pending = q.pending - n;
+      pending = q.pending - n;
       // A queue lives while something is pending (the next batch for the group starts a new one): no idle rows to skip.
       if (pending === 0) this.forgetQueue(groupId);
       else {
@@ -219,7 +231,7 @@ export class Outbox {
          ON CONFLICT (group_id) DO UPDATE SET acknowledged = group_stats.acknowledged + excluded.acknowledged, last_acknowledged_at = excluded.last_acknowledged_at`,
       )
       .run(groupId, n, now);
-    return n;
+    return { removed: n, stillPending: pending };
   }
 
   /** A group that no longer collects: its pending notifications are dropped. Returns how many. */
