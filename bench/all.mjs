@@ -78,6 +78,11 @@ function render(f) {
   row('`nbwss --version` / `node -e 0`', `${n(get('startup.version'), 2)}×`, '≤ 1.25×');
   row('`nbwss list` of 1,000 entries / `node -e 0`', `${n(get('startup.list'), 2)}×`, '≤ 1.25×');
   row('`nbwss list --json` of 1,000 / `node -e 0`', `${n(get('startup.list-json'), 2)}×`, '≤ 1.2×');
+  row(
+    'the floor: the same 1,000 read and printed by a program with nothing of nbwss (`bench/floor.cjs`) / `node -e 0`',
+    `${n(get('startup.floor'), 2)}× (JSON ${n(get('startup.floor-json'), 2)}×)`,
+    'for reference',
+  );
   const p50 = { 1: '< 5 ms', 10: '< 8 ms', 100: '< 20 ms' };
   for (const g of [1, 10, 100]) row(`notify→ack p50, ${g} group${g === 1 ? '' : 's'}`, `${n(get(`notify.p50.${g}`))} ms`, p50[g]);
   row('backlog drained, 10 groups (notifications/s acknowledged by every group)', n(get('notify.drain.10'), 0), '≥ 10,000/s');

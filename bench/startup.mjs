@@ -7,8 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { record } from './harness.mjs';
 import { BIN, seedStore } from './seed.mjs';
+
+const FLOOR = fileURLToPath(new URL('./floor.cjs', import.meta.url));
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const root = mkdtempSync(join(tmpdir(), 'nbwss-bench-'));
@@ -21,6 +24,9 @@ const cases = [
   ['nbwss list (1,000 entries)', [BIN, 'list', '--home', home]],
   ['nbwss list --json (1,000)', [BIN, 'list', '--json', '--home', home]],
   ['nbwss list --names (1,000)', [BIN, 'list', '--names', '--home', home]],
+  // What no nbwss can go below: reading and printing the same 1,000 entries with nothing of nbwss (bench/floor.cjs).
+  ['floor: the same, no nbwss', [FLOOR, home]],
+  ['floor: the same as JSON, no nbwss', [FLOOR, home, 'json']],
 ];
 const times = cases.map(() => []);
 const env = { ...process.env, NO_COLOR: '1' };
@@ -44,9 +50,9 @@ record('startup.node.ms', base);
 console.log(`start-up, ${RUNS} interleaved runs each, median wall time (min-max); ratio to node -e 0`);
 for (const [k, [name]] of cases.entries()) {
   const m = median(times[k]);
-  record(`startup.${['node', 'version', 'list', 'list-json', 'list-names'][k]}`, m / base);
+  record(`startup.${['node', 'version', 'list', 'list-json', 'list-names', 'floor', 'floor-json'][k]}`, m / base);
   console.log(
-    `  ${name.padEnd(30)} ${m.toFixed(1).padStart(7)} ms  (${Math.min(...times[k]).toFixed(1)}-${Math.max(...times[k]).toFixed(1)})  ${(m / base).toFixed(2)}x`,
+    `  ${name.padEnd(34)} ${m.toFixed(1).padStart(7)} ms  (${Math.min(...times[k]).toFixed(1)}-${Math.max(...times[k]).toFixed(1)})  ${(m / base).toFixed(2)}x`,
   );
 }
-console.log('targets: --version and list of 1,000 entries within 1.25x; list --json of 1,000 within 1.2x');
+console.log('targets: --version and list of 1,000 entries within 1.25x; list --json of 1,000 within 1.2x (the floors: no target, for reference)');
