@@ -12,10 +12,10 @@ export interface AcceptOptions {
 /** --fingerprint values in canonical form; a usage error for one that is not a SHA-256 fingerprint. */
 export async function parseFingerprints(values: string[] = []): Promise<string[]> {
   const { parseFingerprint } = await import('../core/tls/fingerprint.js');
-  return values.map((f) => {
-    const fp = parseFingerprint(f);
+  return values.map((text) => {
+    const fp = parseFingerprint(text);
     if (!fp)
-      throw new NbwssError('USAGE', `--fingerprint ${f} is not a SHA-256 fingerprint`, {
+      throw new NbwssError('USAGE', `--fingerprint ${text} is not a SHA-256 fingerprint`, {
         hint: 'Give 64 hex digits (colons optional), as openssl x509 -fingerprint -sha256 prints them, or SHA256:<base64>.',
       });
     return fp;
@@ -28,24 +28,24 @@ export async function parseFingerprints(values: string[] = []): Promise<string[]
  * trust it (said on stderr); or the administrator accepts it at a terminal.
  * Without any of them there is no one to ask: refused, exit 5.
  */
-export function makeAcceptor(ctx: Context, o: AcceptOptions, wanted: string[], pinType: PinType) {
-  return async (host: string, c: PresentedCertificate, question: string): Promise<boolean> => {
+export function makeAcceptor(ctx: Context, options: AcceptOptions, wanted: string[], pinType: PinType) {
+  return async (host: string, cert: PresentedCertificate, question: string): Promise<boolean> => {
     // Trusting what is weak is allowed (it may be all the endpoint has), never silently.
     const { certificateWeaknesses } = await import('../core/tls/fetch.js');
-    for (const w of certificateWeaknesses(c.pem)) ctx.warn(`the certificate of ${host}: ${w}`);
+    for (const w of certificateWeaknesses(cert.pem)) ctx.warn(`the certificate of ${host}: ${w}`);
     if (wanted.length > 0) {
-      if (wanted.includes(c.fingerprint) || (pinType === 'spki' && wanted.includes(c.spkiFingerprint))) return true;
+      if (wanted.includes(cert.fingerprint) || (pinType === 'spki' && wanted.includes(cert.spkiFingerprint))) return true;
       throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, {
-        hint: `${host} presents ${c.fingerprint}, which is not the --fingerprint given. Verify the certificate with the cloud provider.`,
+        hint: `${host} presents ${cert.fingerprint}, which is not the --fingerprint given. Verify the certificate with the cloud provider.`,
       });
     }
-    if (o.yes) {
-      ctx.warn(`trusting the certificate presented by ${host} (SHA-256 ${c.fingerprint}) without asking, because of --yes`);
+    if (options.yes) {
+      ctx.warn(`trusting the certificate presented by ${host} (SHA-256 ${cert.fingerprint}) without asking, because of --yes`);
       return true;
     }
     if (!canPrompt(ctx.io)) {
       throw new NbwssError('CERTIFICATE', `Not saved: the certificate of ${host} must be accepted, and there is no terminal to ask on`, {
-        hint: `Verify the fingerprint, then pass --fingerprint ${c.fingerprint} (or --yes to trust what is presented).`,
+        hint: `Verify the fingerprint, then pass --fingerprint ${cert.fingerprint} (or --yes to trust what is presented).`,
       });
     }
     return (await ctx.prompter()).confirm(question, false);

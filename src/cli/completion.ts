@@ -18,22 +18,22 @@ interface Cmd {
 const FILE_FLAGS = new Set(['--file', '--ca-file']);
 const DIR_FLAGS = new Set(['--home']);
 
-function flagsOf(c: Command) {
-  return (c.options as Option[])
+function flagsOf(command: Command) {
+  return (command.options as Option[])
     .filter((o) => !o.hidden)
-    .map((o) => ({
-      names: [o.long, o.short].filter((x): x is string => Boolean(x)),
-      takesValue: o.required || o.optional,
-      choices: o.argChoices,
-      files: FILE_FLAGS.has(o.long ?? ''),
-      description: o.description,
+    .map((option) => ({
+      names: [option.long, option.short].filter((x): x is string => Boolean(x)),
+      takesValue: option.required || option.optional,
+      choices: option.argChoices,
+      files: FILE_FLAGS.has(option.long ?? ''),
+      description: option.description,
     }));
 }
 
 export function describeProgram(program: Command, propertyKeys: string[]): { global: Cmd['flags']; commands: Cmd[] } {
   const commands: Cmd[] = [];
-  const walk = (c: Command, prefix: string) => {
-    for (const sub of c.commands as Command[]) {
+  const walk = (command: Command, prefix: string) => {
+    for (const sub of command.commands as Command[]) {
       if (sub.name() === 'help') continue;
       const name = prefix ? `${prefix} ${sub.name()}` : sub.name();
       const argNames = (sub.registeredArguments ?? []).map((a) => a.name());
@@ -56,21 +56,21 @@ export function describeProgram(program: Command, propertyKeys: string[]): { glo
 const words = (xs: string[]) => xs.join(' ');
 /** The global options a sub-command also takes (not --version or --help). */
 const inherited = (global: Cmd['flags']) => global.filter((f) => f.names[0] !== '--version' && f.names[0] !== '--help');
-const q = (s: string) => s.replace(/'/g, "'\\''");
+const quote = (s: string) => s.replace(/'/g, "'\\''");
 
 export function bashCompletion(program: Command, keys: string[]): string {
   const { global, commands } = describeProgram(program, keys);
   const top = commands.filter((c) => !c.name.includes(' '));
   const valueFlags = [...global, ...commands.flatMap((c) => c.flags)].filter((f) => f.takesValue).flatMap((f) => f.names);
-  const caseFor = (c: Cmd) => {
-    const pattern = [c.name, ...c.aliases.map((a) => (c.name.includes(' ') ? `${c.name.split(' ')[0]} ${a}` : a))].map((n) => `"${n}"`).join('|');
-    const flags = words([...c.flags.flatMap((f) => f.names), ...inherited(global).flatMap((f) => f.names)]);
-    const positional = c.subcommands.length
-      ? `COMPREPLY=( $(compgen -W "${words(c.subcommands)}" -- "$cur") )`
-      : c.hosts
+  const caseFor = (cmd: Cmd) => {
+    const pattern = [cmd.name, ...cmd.aliases.map((a) => (cmd.name.includes(' ') ? `${cmd.name.split(' ')[0]} ${a}` : a))].map((n) => `"${n}"`).join('|');
+    const flags = words([...cmd.flags.flatMap((f) => f.names), ...inherited(global).flatMap((f) => f.names)]);
+    const positional = cmd.subcommands.length
+      ? `COMPREPLY=( $(compgen -W "${words(cmd.subcommands)}" -- "$cur") )`
+      : cmd.hosts
         ? '_nbwss_complete_hosts'
-        : c.keys
-          ? `[[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "${words(c.keys)}" -- "$cur") )`
+        : cmd.keys
+          ? `[[ $npos -eq 0 ]] && COMPREPLY=( $(compgen -W "${words(cmd.keys)}" -- "$cur") )`
           : ':';
     return `    ${pattern})\n      if [[ $cur == -* ]]; then COMPREPLY=( $(compgen -W "${flags}" -- "$cur") ); else ${positional}; fi ;;`;
   };
@@ -137,28 +137,28 @@ complete -F _nbwss nbwss
 export function zshCompletion(program: Command, keys: string[]): string {
   const { global, commands } = describeProgram(program, keys);
   const top = commands.filter((c) => !c.name.includes(' '));
-  const spec = (f: Cmd['flags'][number]) => {
-    const desc = q(f.description.replace(/[[\]:]/g, ''));
-    const action = f.files
+  const spec = (flag: Cmd['flags'][number]) => {
+    const desc = quote(flag.description.replace(/[[\]:]/g, ''));
+    const action = flag.files
       ? ':file:_files'
-      : DIR_FLAGS.has(f.names[0]!)
+      : DIR_FLAGS.has(flag.names[0]!)
         ? ':directory:_directories'
-        : f.choices
-          ? `:value:(${f.choices.join(' ')})`
-          : f.takesValue
+        : flag.choices
+          ? `:value:(${flag.choices.join(' ')})`
+          : flag.takesValue
             ? ':value:'
             : '';
-    return f.names.map((n) => `'${n}[${desc}]${action}'`).join(' ');
+    return flag.names.map((n) => `'${n}[${desc}]${action}'`).join(' ');
   };
-  const fn = (c: Cmd) => {
-    const pos = c.subcommands.length
-      ? `'1:command:(${c.subcommands.join(' ')})' '*::arg:->rest'`
-      : c.hosts
+  const fn = (cmd: Cmd) => {
+    const pos = cmd.subcommands.length
+      ? `'1:command:(${cmd.subcommands.join(' ')})' '*::arg:->rest'`
+      : cmd.hosts
         ? "'*:host:_nbwss_hosts'"
-        : c.keys
-          ? `'1:key:(${c.keys.join(' ')})'`
+        : cmd.keys
+          ? `'1:key:(${cmd.keys.join(' ')})'`
           : '';
-    return `    (${[c.name, ...c.aliases].map((n) => n.replace(/ /g, '\\ ')).join('|')})\n      _arguments ${c.flags.map(spec).join(' ')} ${pos} ;;`;
+    return `    (${[cmd.name, ...cmd.aliases].map((n) => n.replace(/ /g, '\\ ')).join('|')})\n      _arguments ${cmd.flags.map(spec).join(' ')} ${pos} ;;`;
   };
   return `#compdef nbwss
 # zsh completion for nbwss (generated by: nbwss completion zsh)
@@ -180,7 +180,7 @@ _nbwss() {
   case $state in
     command)
       local -a cmds
-      cmds=(${top.map((c) => `'${c.name}:${q(c.description.replace(/:/g, ''))}'`).join(' ')})
+      cmds=(${top.map((c) => `'${c.name}:${quote(c.description.replace(/:/g, ''))}'`).join(' ')})
       _describe 'command' cmds ;;
     args)
       local cmd=$words[1]
@@ -214,12 +214,12 @@ export function fishCompletion(program: Command, keys: string[]): string {
     'complete -c nbwss -f',
     `complete -c nbwss -n __fish_use_subcommand -a '${top.map((c) => c.name).join(' ')}'`,
   ];
-  const flag = (cond: string, f: Cmd['flags'][number]) => {
+  const flag = (cond: string, flag: Cmd['flags'][number]) => {
     const parts = [`complete -c nbwss -n '${cond}'`];
-    for (const n of f.names) parts.push(n.startsWith('--') ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`);
-    if (f.takesValue) parts.push(f.files || DIR_FLAGS.has(f.names[0]!) ? '-r -F' : '-r');
-    if (f.choices) parts.push(`-a '${f.choices.join(' ')}'`);
-    parts.push(`-d '${q(f.description)}'`);
+    for (const n of flag.names) parts.push(n.startsWith('--') ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`);
+    if (flag.takesValue) parts.push(flag.files || DIR_FLAGS.has(flag.names[0]!) ? '-r -F' : '-r');
+    if (flag.choices) parts.push(`-a '${flag.choices.join(' ')}'`);
+    parts.push(`-d '${quote(flag.description)}'`);
     return parts.join(' ');
   };
   for (const f of global) lines.push(flag('true', f));

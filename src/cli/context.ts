@@ -14,7 +14,7 @@ export interface Prompter {
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
   select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
   /** A line of text; `validate` returns true or what is wrong. */
-  input(message: string, validate?: (v: string) => true | string | Promise<true | string>): Promise<string>;
+  input(message: string, validate?: (value: string) => true | string | Promise<true | string>): Promise<string>;
   /** A secret, echoed as *. */
   password(message: string): Promise<string>;
 }
@@ -29,15 +29,15 @@ export interface Context {
   style: Style;
   prompter(): Promise<Prompter>;
   /** The store directory: --home, NBWSS_HOME, or the default. */
-  home(g: GlobalOptions): string;
+  home(globals: GlobalOptions): string;
   /** The store, created and migrated if need be: for commands that change it. */
-  openStore(g: GlobalOptions): Promise<EndpointStore>;
+  openStore(globals: GlobalOptions): Promise<EndpointStore>;
   /** The store read-only, or undefined when there is none: for commands that only read (nothing is created). */
-  readStore(g: GlobalOptions): Promise<EndpointStore | undefined>;
+  readStore(globals: GlobalOptions): Promise<EndpointStore | undefined>;
   /** The secret store in force for this store (recorded choice, flag, env, default keychain). */
-  secrets(store: EndpointStore, g: GlobalOptions): Promise<SecretStore>;
+  secrets(store: EndpointStore, globals: GlobalOptions): Promise<SecretStore>;
   /** Before a command creates a store: make sure the secret store it would use answers (a failed run creates nothing). */
-  probeBeforeCreating?(g: GlobalOptions): Promise<void>;
+  probeBeforeCreating?(globals: GlobalOptions): Promise<void>;
   /**
    * What the run learned about its change (declared with changesStore()):
    * the hosts it touched, as the store names them, and a detail for the audit

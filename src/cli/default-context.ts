@@ -21,25 +21,25 @@ export function makeContext(io: IO, env: NodeJS.ProcessEnv, style: Style): Conte
       return prompter;
     },
     home: (g: GlobalOptions) => resolveHome(g.home, env),
-    async openStore(g: GlobalOptions) {
+    async openStore(globals: GlobalOptions) {
       const { EndpointStore, storeUrl } = await import('../core/store/db.js');
-      return EndpointStore.open(resolveHome(g.home, env), { url: storeUrl(g.store, env) });
+      return EndpointStore.open(resolveHome(globals.home, env), { url: storeUrl(globals.store, env) });
     },
-    async readStore(g: GlobalOptions) {
+    async readStore(globals: GlobalOptions) {
       const { EndpointStore, storeUrl } = await import('../core/store/db.js');
-      return EndpointStore.openExisting(resolveHome(g.home, env), storeUrl(g.store, env));
+      return EndpointStore.openExisting(resolveHome(globals.home, env), storeUrl(globals.store, env));
     },
-    async secrets(store, g) {
+    async secrets(store, globals) {
       const { backendFor, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
-      const name = backendFor(store.secretBackend, g.secretStore, env, store.isShared);
+      const name = backendFor(store.secretBackend, globals.secretStore, env, store.isShared);
       return openSecretStore(name, { home: store.home, storeId: store.storeId, keyFile: defaultKeyFile(env), shared: store.shared?.secrets });
     },
-    async probeBeforeCreating(g) {
+    async probeBeforeCreating(globals) {
       const { EndpointStore, storeUrl } = await import('../core/store/db.js');
-      const home = resolveHome(g.home, env);
-      if (EndpointStore.exists(home, storeUrl(g.store, env))) return;
+      const home = resolveHome(globals.home, env);
+      if (EndpointStore.exists(home, storeUrl(globals.store, env))) return;
       const { backendFor, openSecretStore, defaultKeyFile } = await import('../core/secrets/index.js');
-      if (backendFor(undefined, g.secretStore, env) !== 'keychain') return;
+      if (backendFor(undefined, globals.secretStore, env) !== 'keychain') return;
       // A new store would use the keychain: ask it before a store is created for nothing.
       (await openSecretStore('keychain', { home, storeId: 'probe', keyFile: defaultKeyFile(env) })).probe();
     },

@@ -10,22 +10,22 @@ export interface SourceOptions {
 }
 
 /** The endpoint details from --file (or - for stdin) or --url, validated; warnings printed. */
-export async function loadDetails(o: SourceOptions, ctx: Context): Promise<LoadedDetails> {
+export async function loadDetails(options: SourceOptions, ctx: Context): Promise<LoadedDetails> {
   const { parseDetails } = await import('../core/endpoint/details.js');
   let loaded: LoadedDetails;
-  if (o.url !== undefined) {
+  if (options.url !== undefined) {
     const { fetchDetails } = await import('../core/endpoint/remote.js');
     const { withSpinner } = await import('./output/spinner.js');
     const { maskUrl } = await import('../core/endpoint/url.js');
     // --url - reads the URL from standard input: a one-time secret in its query stays out of ps and shell history.
-    const url = o.url === '-' ? await readUrlFromStdin(ctx) : o.url;
+    const url = options.url === '-' ? await readUrlFromStdin(ctx) : options.url;
     const body = await withSpinner(ctx, `Fetching the endpoint details from ${maskUrl(url)}`, () =>
-      fetchDetails(url, { timeoutMs: o.timeout, caFiles: o.caFile ?? [], env: ctx.env }),
+      fetchDetails(url, { timeoutMs: options.timeout, caFiles: options.caFile ?? [], env: ctx.env }),
     );
     loaded = parseDetails(body, 'url');
-  } else if (o.file !== undefined) {
+  } else if (options.file !== undefined) {
     const source = await import('../core/endpoint/source.js');
-    const input = o.file === '-' ? await source.readDetailsStream(ctx.io.stdin) : source.readDetailsFile(o.file);
+    const input = options.file === '-' ? await source.readDetailsStream(ctx.io.stdin) : source.readDetailsFile(options.file);
     for (const w of input.warnings) ctx.warn(w);
     loaded = parseDetails(input.bytes, 'file');
   } else {
@@ -37,8 +37,8 @@ export async function loadDetails(o: SourceOptions, ctx: Context): Promise<Loade
   return loaded;
 }
 
-export function sourceConflict(o: SourceOptions): void {
-  if (o.file !== undefined && o.url !== undefined) {
+export function sourceConflict(options: SourceOptions): void {
+  if (options.file !== undefined && options.url !== undefined) {
     throw new NbwssError('USAGE', '--file and --url cannot be used together', { hint: 'The details come from one place: a file or a URL.' });
   }
 }

@@ -22,8 +22,8 @@ export function runStandIn(name: string, args: string[], ctx: Context): Promise<
       process.off('SIGTERM', onTerm);
       resolve(code);
     };
-    child.on('error', (e) => {
-      ctx.io.stderr.write(`nbwss lab ${name}: ${e.message}\n`);
+    child.on('error', (err) => {
+      ctx.io.stderr.write(`nbwss lab ${name}: ${err.message}\n`);
       done(1);
     });
     child.on('exit', (c, sig) => done(c ?? (sig === 'SIGINT' || sig === 'SIGTERM' ? 0 : 1)));

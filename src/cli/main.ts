@@ -46,8 +46,8 @@ export function buildProgram(ctx: Context, argv?: readonly string[]): Command {
   const only = argv && invokedCommand(argv);
   for (const { names, make } of COMMANDS) {
     if (only && !names.includes(only)) continue;
-    const c = make(ctx, () => program);
-    program.addCommand(c.helpGroup(HELP_GROUPS[c.name()] ?? 'Maintenance:'));
+    const command = make(ctx, () => program);
+    program.addCommand(command.helpGroup(HELP_GROUPS[command.name()] ?? 'Maintenance:'));
   }
   program.commandsGroup('Maintenance:').helpCommand('help [command]', 'Show the help of a command');
   // Every command writes through the injected IO, throws instead of exiting,
@@ -153,33 +153,33 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
   return code;
 }
 
-function report(ctx: Context, e: unknown): number {
+function report(ctx: Context, err: unknown): number {
   const { io, style } = ctx;
-  if (e instanceof ExitWith) return e.exitCode;
-  if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
+  if (err instanceof ExitWith) return err.exitCode;
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
     // Help shown because a sub-command is missing (nbwss config) is a usage error; nbwss help is not.
-    if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (err.code === 'commander.help') return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     return EXIT.USAGE; // commander already printed the message
   }
-  if (e instanceof NbwssError) {
-    if (e.code === 'CANCELLED') {
-      io.stderr.write(`${e.message}\n`);
+  if (err instanceof NbwssError) {
+    if (err.code === 'CANCELLED') {
+      io.stderr.write(`${err.message}\n`);
       return EXIT.CANCELLED;
     }
     // Errors quote what came from outside (a details file, a URL, an endpoint): escaped here, the one exit.
-    io.stderr.write(`${style.red(`Error: ${safeLines(e.message)}`)}\n`);
-    if (e.hint) io.stderr.write(`${safeLines(e.hint)}\n`);
-    if (ctx.env.NBWSS_DEBUG && e.cause !== undefined)
-      io.stderr.write(`Cause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
-    return EXIT[e.code];
+    io.stderr.write(`${style.red(`Error: ${safeLines(err.message)}`)}\n`);
+    if (err.hint) io.stderr.write(`${safeLines(err.hint)}\n`);
+    if (ctx.env.NBWSS_DEBUG && err.cause !== undefined)
+      io.stderr.write(`Cause: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}\n`);
+    return EXIT[err.code];
   }
-  if (e instanceof Error && e.name === 'ExitPromptError') {
+  if (err instanceof Error && err.name === 'ExitPromptError') {
     io.stderr.write('Cancelled; nothing was changed.\n');
     return EXIT.CANCELLED;
   }
-  io.stderr.write(`${style.red(`Unexpected error: ${safeLines(e instanceof Error ? e.message : String(e))}`)}\n`);
-  if (ctx.env.NBWSS_DEBUG && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+  io.stderr.write(`${style.red(`Unexpected error: ${safeLines(err instanceof Error ? err.message : String(err))}`)}\n`);
+  if (ctx.env.NBWSS_DEBUG && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else io.stderr.write('This is a bug in nbwss; run again with NBWSS_DEBUG=1 for details and report it.\n');
   return EXIT.UNEXPECTED;
 }

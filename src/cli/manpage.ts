@@ -27,17 +27,17 @@ function optionLines(options: readonly Option[]): string[] {
   return out;
 }
 
-function commandPath(c: Command): string {
+function commandPath(command: Command): string {
   const names: string[] = [];
-  for (let x: Command | null = c; x?.parent; x = x.parent) names.unshift(x.name());
+  for (let x: Command | null = command; x?.parent; x = x.parent) names.unshift(x.name());
   return names.join(' ');
 }
 
 /** Every command but help, depth first, in the order --help lists them. */
 function allCommands(program: Command): Command[] {
   const out: Command[] = [];
-  const walk = (c: Command) => {
-    for (const sub of c.commands as Command[]) {
+  const walk = (command: Command) => {
+    for (const sub of command.commands as Command[]) {
       if (sub.name() === 'help') continue;
       out.push(sub);
       walk(sub);

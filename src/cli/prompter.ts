@@ -6,9 +6,9 @@ import type { IO } from './io.js';
 /** @inquirer/prompts on the injected streams; Ctrl-C becomes CANCELLED (exit 130). */
 export function makePrompter(io: IO): Prompter {
   const where = { input: io.stdin, output: io.stderr };
-  const cancelled = async <T>(p: Promise<T>): Promise<T> => {
+  const cancelled = async <T>(prompt: Promise<T>): Promise<T> => {
     try {
-      return await p;
+      return await prompt;
     } catch (e) {
       if (e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError')) {
         throw new NbwssError('CANCELLED', 'Cancelled; nothing was changed.');

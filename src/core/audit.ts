@@ -30,13 +30,13 @@ function osUser(): string {
  * Append one JSON line. One write(2) with O_APPEND per line keeps lines whole
  * when runs append at once. Only into an existing store directory.
  */
-export function appendAudit(home: string, e: Omit<AuditEntry, 'time' | 'user' | 'pid'>, now = new Date()): void {
+export function appendAudit(home: string, entry: Omit<AuditEntry, 'time' | 'user' | 'pid'>, now = new Date()): void {
   if (!existsSync(home)) return;
   const path = join(home, AUDIT_FILE);
   const unsafe = ownershipProblem(home, 'dir') ?? ownershipProblem(path);
   if (unsafe) throw unsafe;
   // Text from outside (a host typed, an error quoting a details file) is escaped: history replays it on a terminal.
-  const line = JSON.stringify({ time: now.toISOString(), user: osUser(), pid: process.pid, ...e }, (_k, v: unknown) =>
+  const line = JSON.stringify({ time: now.toISOString(), user: osUser(), pid: process.pid, ...entry }, (_k, v: unknown) =>
     typeof v === 'string' ? safeText(v) : v,
   );
   // O_NOFOLLOW: never append to what a planted link points at.

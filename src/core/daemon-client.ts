@@ -60,18 +60,18 @@ export function askDaemon<T = unknown>(home: string, request: Exclude<ControlReq
   return new Promise((resolve) => {
     const sock = connect(address.path);
     let buf = '';
-    const done = (v: T | undefined) => {
+    const done = (value: T | undefined) => {
       clearTimeout(timer);
       sock.destroy();
       address.release();
-      resolve(v);
+      resolve(value);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
     sock.on('error', () => done(undefined));
     sock.on('connect', () => sock.write(`${JSON.stringify(request)}\n`));
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buf += d;
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
       const nl = buf.indexOf('\n');
       if (nl === -1) return;
       try {
@@ -88,7 +88,12 @@ export function askDaemon<T = unknown>(home: string, request: Exclude<ControlReq
  * every change, until close() or the daemon goes away (`onEnd`). Returns
  * undefined when no daemon is running.
  */
-export function watchDaemon<T = unknown>(home: string, onStatus: (s: T) => void, onEnd: () => void, timeoutMs = 2000): Promise<{ close(): void } | undefined> {
+export function watchDaemon<T = unknown>(
+  home: string,
+  onStatus: (status: T) => void,
+  onEnd: () => void,
+  timeoutMs = 2000,
+): Promise<{ close(): void } | undefined> {
   const address = addressOf(home);
   if (!address) return Promise.resolve(undefined);
   return new Promise((resolve) => {
@@ -112,14 +117,14 @@ export function watchDaemon<T = unknown>(home: string, onStatus: (s: T) => void,
     });
     sock.on('connect', () => sock.write('{"cmd":"watch"}\n'));
     sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      buf += d;
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
       for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        let s: T;
+        let status: T;
         try {
-          s = JSON.parse(line) as T;
+          status = JSON.parse(line) as T;
         } catch {
           continue;
         }
@@ -128,7 +133,7 @@ export function watchDaemon<T = unknown>(home: string, onStatus: (s: T) => void,
           clearTimeout(timer);
           resolve({ close: () => sock.destroy() });
         }
-        onStatus(s);
+        onStatus(status);
       }
     });
   });
@@ -140,11 +145,11 @@ export function socketAccepts(home: string, timeoutMs = 1000): Promise<boolean> 
   if (!address) return Promise.resolve(false);
   return new Promise((resolve) => {
     const sock = connect(address.path);
-    const done = (v: boolean) => {
+    const done = (accepts: boolean) => {
       clearTimeout(timer);
       sock.destroy();
       address.release();
-      resolve(v);
+      resolve(accepts);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     sock.on('connect', () => done(true));

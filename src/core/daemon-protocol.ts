@@ -79,9 +79,9 @@ export interface PollingStatus {
  * a daemon of another protocol version, typically one started before nbwss
  * was upgraded.
  */
-export function protocolProblem(s: { protocol?: unknown; version?: unknown }): string | undefined {
-  if (s.protocol === CONTROL_PROTOCOL) return undefined;
-  const which = typeof s.version === 'string' ? `nbwss ${s.version}` : 'an older nbwss';
-  const speaks = typeof s.protocol === 'number' ? `control protocol ${s.protocol}` : 'an unversioned control protocol';
+export function protocolProblem(answer: { protocol?: unknown; version?: unknown }): string | undefined {
+  if (answer.protocol === CONTROL_PROTOCOL) return undefined;
+  const which = typeof answer.version === 'string' ? `nbwss ${answer.version}` : 'an older nbwss';
+  const speaks = typeof answer.protocol === 'number' ? `control protocol ${answer.protocol}` : 'an unversioned control protocol';
   return `the running daemon is ${which} (${speaks}; this nbwss speaks ${CONTROL_PROTOCOL}): restart it to run this version (systemctl restart nbwss, or stop it and run nbwss daemon)`;
 }

@@ -26,23 +26,23 @@ export function connectRequest(token: string, now = new Date()): NbwssMessage {
  * COMMAND, an array for NOTIFICATION).
  */
 export function decodeMessage(text: string): { ok: true; message: NbwssMessage } | { ok: false; reason: string } {
-  let m: unknown;
+  let parsed: unknown;
   try {
-    m = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  if (m === null || typeof m !== 'object' || Array.isArray(m)) return { ok: false, reason: 'not a JSON object' };
-  const o = m as Record<string, unknown>;
-  if (typeof o.id !== 'string' || o.id === '') return { ok: false, reason: 'missing id' };
-  if (typeof o.version !== 'string') return { ok: false, reason: 'missing version' };
-  if (typeof o.type !== 'string' || !TYPES.has(o.type)) return { ok: false, reason: `unknown type ${JSON.stringify(o.type)}` };
-  if (typeof o.subType !== 'string' || !SUBTYPES.has(o.subType)) return { ok: false, reason: `unknown subType ${JSON.stringify(o.subType)}` };
-  if (o.timeStamp !== undefined && typeof o.timeStamp !== 'number') return { ok: false, reason: 'timeStamp is not a number' };
-  const wantArray = o.type === 'NOTIFICATION';
-  const p = o.payload;
-  if (wantArray ? !Array.isArray(p) : p === null || typeof p !== 'object' || Array.isArray(p)) {
-    return { ok: false, reason: `payload of a ${o.type} message must be ${wantArray ? 'an array' : 'an object'}` };
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'not a JSON object' };
+  const fields = parsed as Record<string, unknown>;
+  if (typeof fields.id !== 'string' || fields.id === '') return { ok: false, reason: 'missing id' };
+  if (typeof fields.version !== 'string') return { ok: false, reason: 'missing version' };
+  if (typeof fields.type !== 'string' || !TYPES.has(fields.type)) return { ok: false, reason: `unknown type ${JSON.stringify(fields.type)}` };
+  if (typeof fields.subType !== 'string' || !SUBTYPES.has(fields.subType)) return { ok: false, reason: `unknown subType ${JSON.stringify(fields.subType)}` };
+  if (fields.timeStamp !== undefined && typeof fields.timeStamp !== 'number') return { ok: false, reason: 'timeStamp is not a number' };
+  const wantArray = fields.type === 'NOTIFICATION';
+  const payload = fields.payload;
+  if (wantArray ? !Array.isArray(payload) : payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    return { ok: false, reason: `payload of a ${fields.type} message must be ${wantArray ? 'an array' : 'an object'}` };
   }
-  return { ok: true, message: o as unknown as NbwssMessage };
+  return { ok: true, message: fields as unknown as NbwssMessage };
 }

@@ -52,10 +52,10 @@ export interface CommandHandler {
 }
 
 export interface Logger {
-  info(o: object, msg: string): void;
-  warn(o: object, msg: string): void;
-  error(o: object, msg: string): void;
-  debug(o: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+  debug(fields: object, msg: string): void;
 }
 
 /**
@@ -72,10 +72,10 @@ export function oversizedCommandId(head: string): string | undefined {
   return /"id"\s*:\s*"([^"\\\x00-\x1f]{1,100})"/.exec(head)?.[1];
 }
 
-function daemonSideReason(e: Error & { code?: string }): string {
-  if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return `closed by nbwss (1009): a message larger than ${MAX_FRAME_BYTES} bytes`;
-  if (e.code === 'WS_ERR_INVALID_UTF8') return 'closed by nbwss (1007): a message that is not valid UTF-8';
-  return `closed by nbwss: ${safeText(e.message)}`;
+function daemonSideReason(err: Error & { code?: string }): string {
+  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return `closed by nbwss (1009): a message larger than ${MAX_FRAME_BYTES} bytes`;
+  if (err.code === 'WS_ERR_INVALID_UTF8') return 'closed by nbwss (1007): a message that is not valid UTF-8';
+  return `closed by nbwss: ${safeText(err.message)}`;
 }
 
 export class ConnectError extends Error {
@@ -153,7 +153,7 @@ export class EndpointConnection extends EventEmitter {
 
   /** Resolves once the endpoint accepted the token; rejects with why not. */
   connect(): Promise<void> {
-    const t = this.target;
+    const target = this.target;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const fail = (reason: string, code = 1000) => {
@@ -165,7 +165,7 @@ export class EndpointConnection extends EventEmitter {
       };
       let responseTimer: NodeJS.Timeout | undefined;
       let pinError: string | undefined;
-      const ws = new WebSocket(t.url, {
+      const ws = new WebSocket(target.url, {
         rejectUnauthorized: false, // the pin decides, not the CA chain
         // One TLS context for every endpoint: making one per connection (loading the CA store each time, which the pin
         // makes irrelevant) was the largest cost of connecting 2,000 groups (`npm run bench:daemon`). ws hands its options
@@ -184,8 +184,8 @@ export class EndpointConnection extends EventEmitter {
             const tls = socket as TLSSocket;
             const check = () => {
               const raw = tls.getPeerCertificate()?.raw;
-              if (raw && derMatchesPin(t, raw)) return void req.end();
-              pinError = `certificate does not match the pin (${t.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${t.pinType === 'spki' ? t.spkiFingerprint : t.fingerprint}); run ${W.check} ${t.hostName}`;
+              if (raw && derMatchesPin(target, raw)) return void req.end();
+              pinError = `certificate does not match the pin (${target.pinType === 'spki' ? 'public key' : 'certificate'} SHA-256 ${target.pinType === 'spki' ? target.spkiFingerprint : target.fingerprint}); run ${W.check} ${target.hostName}`;
               req.destroy(new Error(pinError));
             };
             if (tls.encrypted && !tls.connecting && tls.getPeerCertificate()?.raw) check();
@@ -194,14 +194,14 @@ export class EndpointConnection extends EventEmitter {
         },
       });
       this.ws = ws;
-      ws.on('error', (e: Error & { code?: string }) => {
+      ws.on('error', (err: Error & { code?: string }) => {
         // ws reports what it refused itself (too large, invalid UTF-8) and closes: a daemon-side close, never blamed on the endpoint.
-        const own = daemonSideReason(e);
+        const own = daemonSideReason(err);
         if (settled) {
           this.closeReason ??= own;
           return;
         }
-        fail(pinError ?? (own.startsWith('closed by nbwss (') ? own : safeText(describe(e))));
+        fail(pinError ?? (own.startsWith('closed by nbwss (') ? own : safeText(describe(err))));
       });
       ws.on('unexpected-response', (_req, res) => fail(`the endpoint answered HTTP ${res.statusCode} instead of a WebSocket upgrade`));
       ws.on('close', (code, why) => {
@@ -211,7 +211,7 @@ export class EndpointConnection extends EventEmitter {
         this.shutdown(this.closeReason ?? `closed by the endpoint (${code}${said})`, undefined);
       });
       ws.on('open', () => {
-        const req = connectRequest(t.token);
+        const req = connectRequest(target.token);
         responseTimer = setTimeout(
           () => fail(`no CONNECT RESPONSE within connect.timeout (${this.settings.connectTimeoutMs} ms)`),
           this.settings.connectTimeoutMs,
@@ -220,21 +220,25 @@ export class EndpointConnection extends EventEmitter {
         const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
           if (bytesOf(data).length > MAX_MESSAGE_BYTES)
             return fail(`closed by nbwss (1009): a message larger than ${MAX_MESSAGE_BYTES} bytes during CONNECT`, 1009);
-          const d = this.decode(data, isBinary);
-          if (!d) return; // ignored (exception.ignoreDecoder=true)
-          if (!d.ok) return fail(`closed by nbwss (${BAD_MESSAGE_CLOSE}): not a valid NBWSS message during CONNECT: ${safeText(d.reason)}`, BAD_MESSAGE_CLOSE);
-          const m = d.message;
-          if (m.type === 'COMMAND' && m.subType === 'REQUEST') {
+          const decoded = this.decode(data, isBinary);
+          if (!decoded) return; // ignored (exception.ignoreDecoder=true)
+          if (!decoded.ok)
+            return fail(`closed by nbwss (${BAD_MESSAGE_CLOSE}): not a valid NBWSS message during CONNECT: ${safeText(decoded.reason)}`, BAD_MESSAGE_CLOSE);
+          const message = decoded.message;
+          if (message.type === 'COMMAND' && message.subType === 'REQUEST') {
             // Not silently dropped: the cloud hears that the connection is not established yet.
-            this.log.warn({ host: t.hostName, id: safeText(m.id) }, 'COMMAND REQUEST before the CONNECT RESPONSE answered 425');
-            return this.respond(m.id, syntheticResponse('NBWSS_NOT_CONNECTED', 'the connection is not established yet: answer the CONNECT REQUEST first'));
+            this.log.warn({ host: target.hostName, id: safeText(message.id) }, 'COMMAND REQUEST before the CONNECT RESPONSE answered 425');
+            return this.respond(
+              message.id,
+              syntheticResponse('NBWSS_NOT_CONNECTED', 'the connection is not established yet: answer the CONNECT REQUEST first'),
+            );
           }
-          if (m.type === 'CONNECT' && m.subType === 'RESPONSE' && m.id !== req.id)
-            return fail(`the CONNECT RESPONSE names another id (${safeText(String(m.id).slice(0, 40))}, not ${req.id})`);
-          if (m.type !== 'CONNECT' || m.subType !== 'RESPONSE')
-            return this.log.debug({ host: t.hostName, type: m.type, subType: m.subType }, 'message before the CONNECT RESPONSE ignored');
+          if (message.type === 'CONNECT' && message.subType === 'RESPONSE' && message.id !== req.id)
+            return fail(`the CONNECT RESPONSE names another id (${safeText(String(message.id).slice(0, 40))}, not ${req.id})`);
+          if (message.type !== 'CONNECT' || message.subType !== 'RESPONSE')
+            return this.log.debug({ host: target.hostName, type: message.type, subType: message.subType }, 'message before the CONNECT RESPONSE ignored');
           clearTimeout(responseTimer);
-          if ((m.payload as { valid?: unknown }).valid !== true) return fail('token rejected');
+          if ((message.payload as { valid?: unknown }).valid !== true) return fail('token rejected');
           settled = true;
           ws.off('message', onMessage);
           ws.on('message', (raw, bin) => this.onMessage(raw, bin));
@@ -251,14 +255,14 @@ export class EndpointConnection extends EventEmitter {
   /** Decode a frame; undefined when it is to be ignored (exception.ignoreDecoder=true), logged. */
   private decode(data: WebSocket.RawData, isBinary: boolean): ReturnType<typeof decodeMessage> | undefined {
     const buf = bytesOf(data);
-    const d: ReturnType<typeof decodeMessage> = isBinary
+    const decoded: ReturnType<typeof decodeMessage> = isBinary
       ? { ok: false, reason: 'a binary frame' }
       : !isUtf8(buf)
         ? { ok: false, reason: 'not valid UTF-8' }
         : decodeMessage(buf.toString('utf8'));
-    if (d.ok || !this.settings.ignoreDecoder) return d;
+    if (decoded.ok || !this.settings.ignoreDecoder) return decoded;
     this.log.warn(
-      { host: this.target.hostName, reason: safeText(d.reason) },
+      { host: this.target.hostName, reason: safeText(decoded.reason) },
       'ignoring a message that is not a valid NBWSS message (exception.ignoreDecoder=true)',
     );
     return undefined;
@@ -309,33 +313,33 @@ export class EndpointConnection extends EventEmitter {
       this.close(1009, `closed by nbwss (1009): a message of ${tooLarge.length} bytes, larger than ${MAX_MESSAGE_BYTES}`);
       return;
     }
-    const d = this.decode(bytes, isBinary);
-    if (!d) return;
-    if (!d.ok) {
-      this.log.warn({ host: this.target.hostName, reason: safeText(d.reason) }, 'closing: a message that is not a valid NBWSS message');
-      this.close(BAD_MESSAGE_CLOSE, `closed by nbwss (${BAD_MESSAGE_CLOSE}): not a valid NBWSS message: ${safeText(d.reason)}`);
+    const decoded = this.decode(bytes, isBinary);
+    if (!decoded) return;
+    if (!decoded.ok) {
+      this.log.warn({ host: this.target.hostName, reason: safeText(decoded.reason) }, 'closing: a message that is not a valid NBWSS message');
+      this.close(BAD_MESSAGE_CLOSE, `closed by nbwss (${BAD_MESSAGE_CLOSE}): not a valid NBWSS message: ${safeText(decoded.reason)}`);
       return;
     }
-    this.handle(d.message);
+    this.handle(decoded.message);
   }
 
-  private handle(m: NbwssMessage): void {
-    if (m.type === 'COMMAND' && m.subType === 'REQUEST') return void this.command(m);
-    if (m.type === 'NOTIFICATION' && m.subType === 'RESPONSE') return void this.emit('notification-response', m);
-    this.log.debug({ host: this.target.hostName, type: m.type, subType: m.subType }, 'message ignored');
+  private handle(message: NbwssMessage): void {
+    if (message.type === 'COMMAND' && message.subType === 'REQUEST') return void this.command(message);
+    if (message.type === 'NOTIFICATION' && message.subType === 'RESPONSE') return void this.emit('notification-response', message);
+    this.log.debug({ host: this.target.hostName, type: message.type, subType: message.subType }, 'message ignored');
   }
 
   /** One COMMAND REQUEST, one COMMAND RESPONSE with its id, whatever happens. */
-  private async command(m: NbwssMessage): Promise<void> {
+  private async command(message: NbwssMessage): Promise<void> {
     const started = performance.now();
     const base = this.commands?.basePath() ?? '/netbackup';
-    const mapped = mapCommand(m.payload, base);
-    const p = m.payload as { method?: unknown; uri?: unknown };
+    const mapped = mapCommand(message.payload, base);
+    const asked = message.payload as { method?: unknown; uri?: unknown };
     const logged = {
       host: this.target.hostName,
-      id: safeText(m.id),
-      method: typeof p.method === 'string' ? safeText(p.method.slice(0, 10)) : null,
-      path: typeof p.uri === 'string' ? safeText(maskedPath(p.uri).slice(0, 200)) : null,
+      id: safeText(message.id),
+      method: typeof asked.method === 'string' ? safeText(asked.method.slice(0, 10)) : null,
+      path: typeof asked.uri === 'string' ? safeText(maskedPath(asked.uri).slice(0, 200)) : null,
     };
     let answer: CommandResponsePayload;
     if (!mapped.ok) answer = mapped.response;
@@ -360,9 +364,9 @@ export class EndpointConnection extends EventEmitter {
         return;
       }
     }
-    this.respond(m.id, answer);
+    this.respond(message.id, answer);
     this.commands?.answered?.(
-      typeof p.method === 'string' && (METHODS as readonly string[]).includes(p.method) ? p.method : 'OTHER',
+      typeof asked.method === 'string' && (METHODS as readonly string[]).includes(asked.method) ? asked.method : 'OTHER',
       answer.responseCode,
       answer.headers['x-nbwss-error'],
       (performance.now() - started) / 1000,
@@ -425,12 +429,12 @@ export class EndpointConnection extends EventEmitter {
       return Promise.resolve();
     }
     this.queuedBytes += bytes;
-    return new Promise((r) =>
+    return new Promise((resolve) =>
       this.commandQueue.push({
         bytes,
         start: () => {
           this.queuedBytes -= bytes;
-          r();
+          resolve();
         },
       }),
     );
@@ -457,19 +461,19 @@ export class EndpointConnection extends EventEmitter {
     if (this.backlog || !this.ws) return;
     const ws = this.ws;
     const check = () => {
-      const b = this.backlog;
-      if (!b) return;
+      const backlog = this.backlog;
+      if (!backlog) return;
       if (this.state === 'closed' || !this.sendBufferFull()) {
-        clearInterval(b.timer);
+        clearInterval(backlog.timer);
         this.backlog = undefined;
         this.drainCommands();
         return;
       }
-      if (ws.bufferedAmount < b.amount) {
-        b.amount = ws.bufferedAmount;
-        b.since = performance.now();
-      } else if (performance.now() - b.since > this.settings.sendTimeoutMs) {
-        clearInterval(b.timer);
+      if (ws.bufferedAmount < backlog.amount) {
+        backlog.amount = ws.bufferedAmount;
+        backlog.since = performance.now();
+      } else if (performance.now() - backlog.since > this.settings.sendTimeoutMs) {
+        clearInterval(backlog.timer);
         this.backlog = undefined;
         this.log.warn({ host: this.target.hostName, buffered: ws.bufferedAmount }, 'the endpoint reads nothing; closing');
         this.close(1011, `closed by nbwss (1011): the endpoint read nothing for notification.sendTimeout (${this.settings.sendTimeoutMs} ms)`);
@@ -482,9 +486,9 @@ export class EndpointConnection extends EventEmitter {
     this.send({ version: '1.0', id, type: 'COMMAND', subType: 'RESPONSE', timeStamp: epochSeconds(), payload });
   }
 
-  private send(m: NbwssMessage): void {
+  private send(message: NbwssMessage): void {
     if (this.ws?.readyState !== WebSocket.OPEN) return;
-    this.ws.send(JSON.stringify(m));
+    this.ws.send(JSON.stringify(message));
     if (this.sendBufferFull()) this.watchBacklog();
   }
 
@@ -547,6 +551,6 @@ function bytesOf(data: WebSocket.RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }
 
-function describe(e: Error & { code?: string }): string {
-  return describeSocketError(e.code) ?? (e.message || String(e));
+function describe(err: Error & { code?: string }): string {
+  return describeSocketError(err.code) ?? (err.message || String(err));
 }

@@ -90,16 +90,16 @@ export class Coordinator {
   private readonly graceMs: number;
   private readonly settleMs: number;
 
-  constructor(private readonly o: CoordinatorOptions) {
-    this.hb = o.heartbeatMs ?? 1000;
-    this.fenceMs = o.fenceMs ?? 12_000;
-    this.graceMs = o.graceMs ?? this.fenceMs + 3000;
-    this.settleMs = o.settleMs ?? 2 * this.hb;
+  constructor(private readonly options: CoordinatorOptions) {
+    this.hb = options.heartbeatMs ?? 1000;
+    this.fenceMs = options.fenceMs ?? 12_000;
+    this.graceMs = options.graceMs ?? this.fenceMs + 3000;
+    this.settleMs = options.settleMs ?? 2 * this.hb;
     this.lastOk = this.mono();
   }
 
   private mono(): number {
-    return this.o.monotonic ? this.o.monotonic() : performance.now();
+    return this.options.monotonic ? this.options.monotonic() : performance.now();
   }
 
   /** Every daemon of the store as of the last round (status). */
@@ -114,7 +114,9 @@ export class Coordinator {
   }
 
   async start(): Promise<void> {
-    await this.connect().catch((e) => this.o.log.error({ err: (e as Error).message }, 'cannot reach the shared store: serving no group until it answers'));
+    await this.connect().catch((e) =>
+      this.options.log.error({ err: (e as Error).message }, 'cannot reach the shared store: serving no group until it answers'),
+    );
     this.timer = setInterval(() => void this.tick(), this.hb);
     void this.tick();
   }
@@ -123,7 +125,7 @@ export class Coordinator {
     if (this.client || this.stopped) return;
     this.connecting ??= (async () => {
       const pgClient = new (loadPg().Client)({
-        connectionString: this.o.url,
+        connectionString: this.options.url,
         application_name: `nbwss-daemon:${this.id}`.slice(0, 63),
         connectionTimeoutMillis: 3000,
         query_timeout: 3000,
@@ -132,7 +134,7 @@ export class Coordinator {
       pgClient.on('error', (e) => this.lost(pgClient, e.message));
       pgClient.on('end', () => this.lost(pgClient, 'the connection ended'));
       pgClient.on('notification', (n) => {
-        if (n.channel === CHANNEL) this.o.message(n.payload ?? '');
+        if (n.channel === CHANNEL) this.options.message(n.payload ?? '');
       });
       await pgClient.connect();
       await pgClient.query(
@@ -150,15 +152,15 @@ export class Coordinator {
       }
       this.client = pgClient;
       this.lastOk = this.mono();
-      if (this.sessions > 1) this.o.log.info({ kept: this.held.size - lost.length, lost: lost.length }, 'the shared store answers again');
+      if (this.sessions > 1) this.options.log.info({ kept: this.held.size - lost.length, lost: lost.length }, 'the shared store answers again');
       if (this.pollerHeld) {
         this.pollerHeld = false;
-        this.o.poller(false);
+        this.options.poller(false);
       }
       if (lost.length) {
         for (const g of lost) this.held.delete(g);
-        this.o.log.warn({ groups: lost }, 'groups taken by another daemon while the shared store was away: their connections are closed');
-        this.o.owned(this.held);
+        this.options.log.warn({ groups: lost }, 'groups taken by another daemon while the shared store was away: their connections are closed');
+        this.options.owned(this.held);
       }
     })().finally(() => {
       this.connecting = undefined;
@@ -171,7 +173,7 @@ export class Coordinator {
     this.client = undefined;
     pgClient.removeAllListeners('end');
     pgClient.end().catch(() => {});
-    if (!this.stopped) this.o.log.warn({ err: why }, 'the shared store connection is lost: keeping the connections served, reconnecting');
+    if (!this.stopped) this.options.log.warn({ err: why }, 'the shared store connection is lost: keeping the connections served, reconnecting');
   }
 
   private async tick(): Promise<void> {
@@ -182,10 +184,10 @@ export class Coordinator {
       const pgClient = this.client;
       if (pgClient) {
         try {
-          if (this.o.failRound?.()) throw new Error('a coordination round failed (test hook)');
+          if (this.options.failRound?.()) throw new Error('a coordination round failed (test hook)');
           await this.round(pgClient);
           this.lastOk = this.mono();
-          if (this.troubled) this.o.log.info({}, 'coordination rounds work again');
+          if (this.troubled) this.options.log.info({}, 'coordination rounds work again');
           this.troubled = undefined;
         } catch (e) {
           // A failed round on a session that is still up keeps the session, and with it every group lock:
@@ -204,11 +206,11 @@ export class Coordinator {
 
   /** What went wrong in a round, logged once per kind until rounds work again. */
   private troubled: string | undefined;
-  private trouble(where: string, e: unknown): void {
-    const key = `${where}:${(e as Error)?.message ?? String(e)}`;
+  private trouble(where: string, err: unknown): void {
+    const key = `${where}:${(err as Error)?.message ?? String(err)}`;
     if (this.troubled === key) return;
     this.troubled = key;
-    this.o.log.error({ err: (e as Error)?.message ?? String(e), where }, 'a coordination round failed: trying again every second');
+    this.options.log.error({ err: (err as Error)?.message ?? String(err), where }, 'a coordination round failed: trying again every second');
   }
 
   /**
@@ -218,13 +220,16 @@ export class Coordinator {
    */
   private async fence(): Promise<void> {
     const groups = [...this.held];
-    this.o.log.error({ groups: groups.length, awayMs: Math.round(this.mono() - this.lastOk) }, 'the shared store is away too long: closing every connection');
+    this.options.log.error(
+      { groups: groups.length, awayMs: Math.round(this.mono() - this.lastOk) },
+      'the shared store is away too long: closing every connection',
+    );
     this.held.clear();
-    this.o.owned(this.held);
-    await Promise.all(groups.map((g) => this.o.release(g).catch(() => {})));
+    this.options.owned(this.held);
+    await Promise.all(groups.map((g) => this.options.release(g).catch(() => {})));
     if (this.pollerHeld) {
       this.pollerHeld = false;
-      this.o.poller(false);
+      this.options.poller(false);
     }
     const pgClient = this.client;
     if (pgClient) this.lost(pgClient, 'fenced: the session is ended once its connections are closed');
@@ -246,16 +251,19 @@ export class Coordinator {
       )
     ).rows[0].n as number;
     const live = others + (this.keyOk === false ? 0 : 1);
-    const candidates = this.o.candidates();
+    const candidates = this.options.candidates();
     const wanted = new Set(candidates);
     let changed = false;
-    if (this.o.keyOk && (this.keyCheckedAt === undefined || this.keyOk === false || this.mono() - this.keyCheckedAt > 60_000)) {
+    if (this.options.keyOk && (this.keyCheckedAt === undefined || this.keyOk === false || this.mono() - this.keyCheckedAt > 60_000)) {
       this.keyCheckedAt = this.mono();
-      const ok = this.o.keyOk();
+      const ok = this.options.keyOk();
       if (ok !== undefined && ok !== this.keyOk) {
         if (!ok)
-          this.o.log.error({}, "this host's key file does not open the shared store's tokens: this daemon serves no group (nbwss doctor says how to fix it)");
-        else if (this.keyOk === false) this.o.log.info({}, "this host's key file opens the tokens now: this daemon takes its share of groups");
+          this.options.log.error(
+            {},
+            "this host's key file does not open the shared store's tokens: this daemon serves no group (nbwss doctor says how to fix it)",
+          );
+        else if (this.keyOk === false) this.options.log.info({}, "this host's key file opens the tokens now: this daemon takes its share of groups");
       }
       if (ok !== undefined) this.keyOk = ok;
     }
@@ -276,14 +284,14 @@ export class Coordinator {
     if (this.pollerHeld && this.keyOk === false) {
       // The REST API credentials are sealed with the same key: another daemon polls.
       this.pollerHeld = false;
-      this.o.poller(false);
+      this.options.poller(false);
       await pgClient.query('SELECT pg_advisory_unlock($1::bigint)', [POLLER_LOCK_KEY]);
     }
     if (!this.pollerHeld && this.keyOk !== false) {
       const result = await pgClient.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [POLLER_LOCK_KEY]);
       if (result.rows[0].ok) {
         this.pollerHeld = true;
-        this.o.poller(true);
+        this.options.poller(true);
       }
     }
     const waiting = settling(this.sessions, this.mono() - this.sessionStart, this.settleMs, this.graceMs);
@@ -294,11 +302,11 @@ export class Coordinator {
       const groupId = decision.group;
       this.held.delete(groupId);
       this.unlockPending.add(groupId);
-      this.o.owned(this.held);
-      await this.o.release(groupId);
+      this.options.owned(this.held);
+      await this.options.release(groupId);
       await pgClient.query('SELECT pg_advisory_unlock($1::bigint)', [groupLockKey(groupId)]);
       this.unlockPending.delete(groupId);
-      this.o.log.info({ group: groupId, share, live }, 'handed a group to another daemon');
+      this.options.log.info({ group: groupId, share, live }, 'handed a group to another daemon');
     } else if (decision.kind === 'take') {
       const locked = await this.lockedKeys(pgClient);
       let taken = 0;
@@ -313,7 +321,7 @@ export class Coordinator {
         }
       }
     }
-    if (changed) this.o.owned(this.held);
+    if (changed) this.options.owned(this.held);
     if (this.pollerHeld) await this.clearStaleStates(pgClient);
     if (this.prunedAt === undefined || this.mono() - this.prunedAt > 60_000) {
       this.prunedAt = this.mono();
@@ -365,15 +373,15 @@ export class Coordinator {
     );
     return {
       id: this.id,
-      daemons: result.rows.map((x) => ({
-        id: x.id,
-        host: x.host,
-        pid: x.pid,
-        startedAt: x.startedAt,
-        heartbeatAt: new Date(x.heartbeatAt).toISOString(),
-        groups: JSON.parse(x.groups),
-        poller: x.poller,
-        keyOk: x.keyOk,
+      daemons: result.rows.map((row) => ({
+        id: row.id,
+        host: row.host,
+        pid: row.pid,
+        startedAt: row.startedAt,
+        heartbeatAt: new Date(row.heartbeatAt).toISOString(),
+        groups: JSON.parse(row.groups),
+        poller: row.poller,
+        keyOk: row.keyOk,
       })),
     };
   }

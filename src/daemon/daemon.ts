@@ -34,21 +34,21 @@ export interface DaemonOptions {
 }
 
 const pinOf = (t: ConnectTarget) => `${t.pinType}|${t.fingerprint}|${t.spkiFingerprint}`;
-const toPlanConnection = (account: string, c: EndpointConnection): PlanConnection => ({
+const toPlanConnection = (account: string, conn: EndpointConnection): PlanConnection => ({
   account,
-  groupId: c.target.groupId,
-  state: c.state === 'established' ? 'established' : 'connecting',
-  url: c.target.url,
-  pin: pinOf(c.target),
-  token: c.target.token,
+  groupId: conn.target.groupId,
+  state: conn.state === 'established' ? 'established' : 'connecting',
+  url: conn.target.url,
+  pin: pinOf(conn.target),
+  token: conn.target.token,
 });
-const toPlanEndpoint = (account: string, t: ConnectTarget): PlanEndpoint => ({
+const toPlanEndpoint = (account: string, target: ConnectTarget): PlanEndpoint => ({
   account,
-  groupId: t.groupId,
-  priority: t.priority,
-  url: t.url,
-  pin: pinOf(t),
-  token: t.token,
+  groupId: target.groupId,
+  priority: target.priority,
+  url: target.url,
+  pin: pinOf(target),
+  token: target.token,
 });
 
 /**
@@ -85,51 +85,56 @@ export class Daemon {
   /** The connection states `list` and `show` read, written to the store in batches. */
   private readonly states: ConnectionStates;
 
-  constructor(private readonly o: DaemonOptions) {
+  constructor(private readonly options: DaemonOptions) {
     this.startedAt = this.now();
-    this.states = new ConnectionStates(o.store, o.log, () => this.now());
+    this.states = new ConnectionStates(options.store, options.log, () => this.now());
     this.deliveries = new Deliveries({
-      store: o.store,
-      log: o.log,
+      store: options.store,
+      log: options.log,
       connectionFor: (g) => this.connectionOf(g),
-      resendMs: () => this.o.properties()['notification.scheduledRate'] * 1000,
+      resendMs: () => this.options.properties()['notification.scheduledRate'] * 1000,
       now: () => this.now(),
       mono: () => this.mono(),
       events: {
         sent: (groupId, first) => {
-          (first ? o.metrics?.messagesSent : o.metrics?.messagesResent)?.inc({ group: groupId });
+          (first ? options.metrics?.messagesSent : options.metrics?.messagesResent)?.inc({ group: groupId });
           this.changed();
         },
-        acknowledged: (groupId, n, oldest) => {
-          o.metrics?.acknowledged.inc({ group: groupId }, n);
-          if (oldest) o.metrics?.ackLatency.observe(Math.max(0, (this.now().getTime() - Date.parse(oldest)) / 1000));
+        acknowledged: (groupId, count, oldest) => {
+          options.metrics?.acknowledged.inc({ group: groupId }, count);
+          if (oldest) options.metrics?.ackLatency.observe(Math.max(0, (this.now().getTime() - Date.parse(oldest)) / 1000));
           this.changed();
         },
       },
     });
-    this.rest = new RestLifecycle({ properties: o.properties, pin: () => o.store.getMeta(API_PIN_META), log: o.log, metrics: o.metrics });
+    this.rest = new RestLifecycle({
+      properties: options.properties,
+      pin: () => options.store.getMeta(API_PIN_META),
+      log: options.log,
+      metrics: options.metrics,
+    });
     this.poller = new Poller({
-      store: o.store,
-      secrets: o.secrets,
-      log: o.log,
-      properties: o.properties,
+      store: options.store,
+      secrets: options.secrets,
+      log: options.log,
+      properties: options.properties,
       api: () => this.rest.current,
       now: () => this.now(),
       queued: (r, count) => this.notified(r.refused, r.queued, count),
       changed: () => this.changed(),
       polled: (source, outcome, found) => {
-        o.metrics?.polls.inc({ source, outcome });
-        if (found) o.metrics?.pollNotifications.inc({ source }, found);
-        if (outcome === 'ok') o.metrics?.lastGoodPoll.set({ source }, Date.now() / 1000);
+        options.metrics?.polls.inc({ source, outcome });
+        if (found) options.metrics?.pollNotifications.inc({ source }, found);
+        if (outcome === 'ok') options.metrics?.lastGoodPoll.set({ source }, Date.now() / 1000);
       },
     });
-    this.coordinator = o.sharedUrl
+    this.coordinator = options.sharedUrl
       ? coordinatorFor(
-          o.sharedUrl,
+          options.sharedUrl,
           {
-            store: o.store,
-            secrets: o.secrets,
-            log: o.log,
+            store: options.store,
+            secrets: options.secrets,
+            log: options.log,
             deliveries: this.deliveries,
             states: this.states,
             poller: this.poller,
@@ -137,7 +142,7 @@ export class Daemon {
             reconcile: () => this.reconcile(),
             closed: (groupId) => this.groupClosed(groupId),
           },
-          o.coordination,
+          options.coordination,
         )
       : undefined;
     // On a shared store the poller runs where the poller lock is held.
@@ -178,17 +183,17 @@ export class Daemon {
   }
 
   private now(): Date {
-    return this.o.now ? this.o.now() : new Date();
+    return this.options.now ? this.options.now() : new Date();
   }
 
   private mono(): number {
-    return this.o.monotonic ? this.o.monotonic() : performance.now();
+    return this.options.monotonic ? this.options.monotonic() : performance.now();
   }
 
   async start(): Promise<void> {
     if (this.stopped) return;
     // A shared store's connection states are other daemons' too: a group's are reset when it is taken.
-    if (!this.coordinator) this.o.store.write(() => this.o.store.endpoints.resetConnections(this.now().toISOString()));
+    if (!this.coordinator) this.options.store.write(() => this.options.store.endpoints.resetConnections(this.now().toISOString()));
     this.schedulePeriod();
     await this.coordinator?.start();
     return this.reconcile();
@@ -204,10 +209,10 @@ export class Daemon {
 
   /** Notifications were queued (nbwss notify): send to idle groups now. */
   notified(refused: { groupId: string; pending: number }[] = [], queued: string[] = [], count = 0): void {
-    for (const g of queued) this.o.metrics?.notificationsAccepted.inc({ group: g }, count);
+    for (const g of queued) this.options.metrics?.notificationsAccepted.inc({ group: g }, count);
     for (const refusal of refused) {
-      this.o.metrics?.notificationsRefused.inc({ group: refusal.groupId }, count);
-      this.o.log.warn(
+      this.options.metrics?.notificationsRefused.inc({ group: refusal.groupId }, count);
+      this.options.log.warn(
         { group: safeGroup(refusal.groupId), pending: refusal.pending },
         'notifications refused for a group: its outbox is full (notification.maxQueued); its cloud has been away',
       );
@@ -217,16 +222,16 @@ export class Daemon {
 
   private schedulePeriod(): void {
     clearInterval(this.periodTimer);
-    this.periodTimer = setInterval(() => void this.reconcile(), this.o.properties()['connectionInfo.period'] * 1000);
+    this.periodTimer = setInterval(() => void this.reconcile(), this.options.properties()['connectionInfo.period'] * 1000);
     // The guide's design polls for notifications every scheduledRate: the safety net under the nudges.
     clearInterval(this.pollTimer);
     this.pollTimer = setInterval(() => {
       try {
         this.deliveries.pumpAll();
       } catch (e) {
-        this.o.log.error({ err: (e as Error).message }, 'notification poll failed');
+        this.options.log.error({ err: (e as Error).message }, 'notification poll failed');
       }
-    }, this.o.properties()['notification.scheduledRate'] * 1000);
+    }, this.options.properties()['notification.scheduledRate'] * 1000);
   }
 
   /** Reconcile now; a request while one runs makes one more run after it. */
@@ -244,13 +249,13 @@ export class Daemon {
           this.reconcileOnce();
         } while (this.again && !this.stopped);
       } catch (e) {
-        this.o.log.error({ err: (e as Error).message }, 'reconcile failed');
+        this.options.log.error({ err: (e as Error).message }, 'reconcile failed');
       } finally {
         this.running = undefined;
       }
       const connected = [...this.conns.values()].filter((c) => c.state === 'established').length;
       const groups = this.accountsByGroup.size;
-      this.o.log.info({ groups, connected, attempting: this.inFlight.size }, 'reconciled');
+      this.options.log.info({ groups, connected, attempting: this.inFlight.size }, 'reconciled');
       this.changed();
     });
     return this.running;
@@ -259,18 +264,18 @@ export class Daemon {
   /** What the daemon may connect to now, each with its token (chooseTargets); why the others cannot is recorded. */
   private targets(): Map<string, ConnectTarget> {
     // A shared store: only the groups this daemon holds.
-    const entries = this.o.store.endpoints.list({ state: 'ACTIVATED' }).filter((r) => !this.coordinator || this.coordinator.owns(r.groupId));
+    const entries = this.options.store.endpoints.list({ state: 'ACTIVATED' }).filter((r) => !this.coordinator || this.coordinator.owns(r.groupId));
     const tokens = this.tokensOf(entries.map((r) => accountFor(r.hostName)));
     const chosen = chooseTargets({
       entries,
-      conflicts: this.o.store.endpoints.hostConflicts(),
+      conflicts: this.options.store.endpoints.hostConflicts(),
       account: accountFor,
-      token: (account) => (tokens ? tokens.get(account) : this.o.secrets.get(account)),
+      token: (account) => (tokens ? tokens.get(account) : this.options.secrets.get(account)),
       tokenSeen: (account) => this.targetsSeen.get(account)?.token,
     });
     for (const { entry, reason } of chosen.refused) this.recordError(entry, reason);
     if (chosen.keptTokens > 0)
-      this.o.log.warn(
+      this.options.log.warn(
         { endpoints: chosen.keptTokens, err: chosen.secretStoreError },
         'the secret store cannot be read: endpoints keep the tokens read before (live connections stay open)',
       );
@@ -284,7 +289,7 @@ export class Daemon {
    */
   private tokensOf(accounts: string[]): Map<string, string | undefined> | undefined {
     try {
-      return this.o.secrets.getMany(accounts);
+      return this.options.secrets.getMany(accounts);
     } catch {
       return undefined;
     }
@@ -331,29 +336,29 @@ export class Daemon {
       // holds — its connections are closed now, before its lock is released.
       const coordinator = this.coordinator;
       if (coordinator) this.see(new Map([...this.targetsSeen].filter(([, target]) => coordinator.owns(target.groupId))));
-      this.o.log.error({ err: (e as Error).message }, 'the store cannot be read: connections are kept as they are');
+      this.options.log.error({ err: (e as Error).message }, 'the store cannot be read: connections are kept as they are');
     }
     try {
       this.rest.refresh();
     } catch (e) {
-      this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST client settings');
+      this.options.log.error({ err: (e as Error).message }, 'could not refresh the REST client settings');
     }
     try {
       this.poller.refresh();
     } catch (e) {
-      this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST API poller');
+      this.options.log.error({ err: (e as Error).message }, 'could not refresh the REST API poller');
     }
     try {
-      dropOrphanedOutboxes(this.o.store, this.o.log, (groupId) => this.deliveries.forget(groupId));
+      dropOrphanedOutboxes(this.options.store, this.options.log, (groupId) => this.deliveries.forget(groupId));
     } catch (e) {
       // Connecting matters more: the drop is tried again at the next reconcile.
       if (!(e instanceof StoreBusy))
-        this.o.log.error({ err: (e as Error).message }, 'could not drop the notifications of groups without an ACTIVATED endpoint');
+        this.options.log.error({ err: (e as Error).message }, 'could not drop the notifications of groups without an ACTIVATED endpoint');
     }
     for (const action of this.plan()) {
       if (action.kind === 'close') {
         const conn = this.conns.get(action.account)!;
-        this.o.log.info({ host: conn.target.hostName, why: action.why }, 'closing connection');
+        this.options.log.info({ host: conn.target.hostName, why: action.why }, 'closing connection');
         this.conns.delete(action.account);
         this.establishedAt.delete(action.account);
         conn.close(1000, action.why);
@@ -378,9 +383,9 @@ export class Daemon {
       if (!next) return;
       const account = next.candidates[0]!;
       const target = this.targetsSeen.get(account)!;
-      const conn = new EndpointConnection(target, this.settings(), this.o.log, this.rest.commands);
+      const conn = new EndpointConnection(target, this.settings(), this.options.log, this.rest.commands);
       this.conns.set(account, conn);
-      this.o.metrics?.connectAttempts.inc();
+      this.options.metrics?.connectAttempts.inc();
       const started = this.mono();
       try {
         await conn.connect();
@@ -388,11 +393,11 @@ export class Daemon {
         if (this.conns.get(account) !== conn) continue; // closed by a reconcile (deactivated, deleted, changed)
         this.conns.delete(account);
         const reason = e instanceof ConnectError ? e.message : String(e);
-        this.o.metrics?.connectFailures.inc({ reason: failureKind(reason) });
+        this.options.metrics?.connectFailures.inc({ reason: failureKind(reason) });
         this.fail(target, reason);
         continue;
       }
-      this.o.metrics?.connectDuration.observe((this.mono() - started) / 1000);
+      this.options.metrics?.connectDuration.observe((this.mono() - started) / 1000);
       if (this.conns.get(account) !== conn || this.stopped) {
         conn.close(1000, 'no longer wanted');
         return;
@@ -401,7 +406,7 @@ export class Daemon {
       // breaks the protocol at once backs off 1, 2, 4 … s like one that refuses.
       this.lastErrors.delete(account);
       this.establishedAt.set(account, this.mono());
-      this.o.log.info({ host: target.hostName, group: groupId, priority: target.priority }, 'connected');
+      this.options.log.info({ host: target.hostName, group: groupId, priority: target.priority }, 'connected');
       this.writeState(target, 'CONNECTED', null);
       conn.once('closed', (reason: string) => this.onClosed(account, conn, reason));
       conn.on('notification-response', (message) => this.deliveries.onResponse(groupId, message));
@@ -416,8 +421,8 @@ export class Daemon {
     this.conns.delete(account);
     const lived = this.mono() - (this.establishedAt.get(account) ?? this.mono());
     this.establishedAt.delete(account);
-    this.o.metrics?.connectionsEnded.inc({ by: reason.startsWith('closed by nbwss') ? 'nbwss' : 'endpoint' });
-    this.o.log.warn({ host: conn.target.hostName, reason, livedMs: Math.round(lived) }, 'connection ended; the group picks again');
+    this.options.metrics?.connectionsEnded.inc({ by: reason.startsWith('closed by nbwss') ? 'nbwss' : 'endpoint' });
+    this.options.log.warn({ host: conn.target.hostName, reason, livedMs: Math.round(lived) }, 'connection ended; the group picks again');
     if (lived >= STABLE_MS) this.failures.delete(account);
     if (endedAsFailure(lived, reason)) this.fail(conn.target, reason);
     else {
@@ -433,7 +438,9 @@ export class Daemon {
   private startGroup(groupId: string): void {
     if (this.stopped || this.inFlight.has(groupId)) return;
     const attempt = this.serveGroup(groupId)
-      .catch((e) => this.o.log.error({ group: safeGroup(groupId), err: (e as Error).message }, 'serving a group failed: tried again at the next reconcile'))
+      .catch((e) =>
+        this.options.log.error({ group: safeGroup(groupId), err: (e as Error).message }, 'serving a group failed: tried again at the next reconcile'),
+      )
       .finally(() => {
         this.inFlight.delete(groupId);
         // Only this group's back-off changed: the timer wakes for it if sooner than for the others.
@@ -446,9 +453,9 @@ export class Daemon {
     const { hostName } = entry;
     const account = accountFor(hostName);
     const now = this.mono();
-    const failure = nextFailure(this.failures.get(account), now, this.o.properties()['connectionInfo.period'] * 1000);
+    const failure = nextFailure(this.failures.get(account), now, this.options.properties()['connectionInfo.period'] * 1000);
     this.failures.set(account, failure);
-    this.o.log.warn({ host: hostName, reason, retryInMs: Math.round(failure.nextAt - now) }, 'connection attempt failed');
+    this.options.log.warn({ host: hostName, reason, retryInMs: Math.round(failure.nextAt - now) }, 'connection attempt failed');
     this.recordError(entry, reason);
   }
 
@@ -480,7 +487,7 @@ export class Daemon {
   }
 
   private settings(): ConnectionSettings {
-    const props = this.o.properties();
+    const props = this.options.properties();
     return {
       sendTimeoutMs: props['notification.sendTimeout'],
       keepAliveMs: props['keepAlive.scheduledRate'] * 1000,
@@ -504,8 +511,8 @@ export class Daemon {
     const owners = new Map<string, string>();
     for (const daemon of coordinator?.lastView.daemons ?? []) for (const groupId of daemon.groups) owners.set(groupId, `${daemon.host} pid ${daemon.pid}`);
     const groups = groupStatuses({
-      entries: this.o.store.endpoints.listRows(),
-      outboxes: this.o.store.outbox.groups(),
+      entries: this.options.store.endpoints.listRows(),
+      outboxes: this.options.store.outbox.groups(),
       now: this.now().getTime(),
       account: accountFor,
       connection: (account) => this.conns.get(account),
@@ -540,10 +547,10 @@ export class Daemon {
     // Stopping: the last states may wait for another writer a little longer; nothing else runs now.
     this.states.stop();
     try {
-      this.o.store.setLockWait(5000);
+      this.options.store.setLockWait(5000);
       this.states.flush();
     } catch (e) {
-      this.o.log.error({ err: (e as Error).message }, 'could not record the connection states on stopping');
+      this.options.log.error({ err: (e as Error).message }, 'could not record the connection states on stopping');
     }
     await this.running;
     await Promise.all(this.inFlight.values());

@@ -62,19 +62,20 @@ export class Deliveries {
   private readonly unadopted = new Set<string>();
   private readonly adopting: StoreRetry;
 
-  constructor(private readonly o: DeliveryOptions) {
+  constructor(private readonly options: DeliveryOptions) {
     // Stryker disable next-line StringLiteral: log wording
-    this.pumping = new StoreRetry('sending notifications', o.log, () => this.pumpManyNow());
+    this.pumping = new StoreRetry('sending notifications', options.log, () => this.pumpManyNow());
     // Stryker disable next-line StringLiteral: log wording
-    this.recording = new StoreRetry('recording acknowledgements', o.log, () => this.recordAcks());
+    this.recording = new StoreRetry('recording acknowledgements', options.log, () => this.recordAcks());
     // Stryker disable next-line StringLiteral: log wording
-    this.adopting = new StoreRetry('taking over messages in flight', o.log, () => this.adoptNow());
-    for (const delivery of o.store.outbox.deliveries()) this.flights.set(delivery.groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
+    this.adopting = new StoreRetry('taking over messages in flight', options.log, () => this.adoptNow());
+    for (const delivery of options.store.outbox.deliveries())
+      this.flights.set(delivery.groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
   }
 
   /** Send what is due to every group with something pending or in flight. */
   pumpAll(): void {
-    this.pumpMany(new Set([...this.flights.keys(), ...this.o.store.outbox.pendingGroups()]));
+    this.pumpMany(new Set([...this.flights.keys(), ...this.options.store.outbox.pendingGroups()]));
   }
 
   pump(groupId: string): void {
@@ -101,8 +102,8 @@ export class Deliveries {
     // Nothing is sent that is not recorded: if this write fails, nothing of this round was sent and it runs again.
     // Stryker disable next-line ConditionalExpression: an empty transaction writes nothing
     if (started.length)
-      this.o.store.write(() => {
-        for (const d of started) this.o.store.outbox.startDelivery(d);
+      this.options.store.write(() => {
+        for (const d of started) this.options.store.outbox.startDelivery(d);
       });
     for (const g of groups) this.toPump.delete(g);
     this.sendAll(sends);
@@ -118,14 +119,14 @@ export class Deliveries {
     for (const groupId of groups) {
       // A new batch now would send its pending notifications again under a new id, beside the message in flight.
       if (this.unadopted.has(groupId)) continue;
-      const conn = this.o.connectionFor(groupId);
+      const conn = this.options.connectionFor(groupId);
       const flight = this.flights.get(groupId);
       const next = nextDelivery(conn !== undefined, flight && { sentOnThisConnection: flight.sentOn === conn });
       if (next === 'again') sends.push([flight!, conn!]);
       if (next !== 'new batch') continue;
-      const pending = this.o.store.outbox.pending(groupId, BATCH_LIMITS.maxElements);
+      const pending = this.options.store.outbox.pending(groupId, BATCH_LIMITS.maxElements);
       if (pending.length === 0) continue;
-      const { delivery, oldestAcceptedAt } = newDelivery(groupId, pending, randomUUID().toUpperCase(), this.o.now());
+      const { delivery, oldestAcceptedAt } = newDelivery(groupId, pending, randomUUID().toUpperCase(), this.options.now());
       started.push(delivery);
       sends.push([{ ...delivery, oldestAcceptedAt, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn!]);
     }
@@ -143,34 +144,34 @@ export class Deliveries {
     clearTimeout(flight.timer);
     flight.attempts++;
     flight.sentOn = conn;
-    flight.sentAtMono = this.o.mono();
+    flight.sentAtMono = this.options.mono();
     if (flight.attempts > 1) {
-      this.o.log.info(
+      this.options.log.info(
         // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
         { group: flight.groupId, host: conn.target.hostName, id: flight.messageId, count: flight.count, attempts: flight.attempts },
         // Stryker disable next-line StringLiteral: log wording
         'notifications sent again (same id)',
       );
       try {
-        this.o.store.write(() => this.o.store.outbox.recordAttempts(flight.groupId, flight.messageId, flight.attempts));
+        this.options.store.write(() => this.options.store.outbox.recordAttempts(flight.groupId, flight.messageId, flight.attempts));
       } catch (e) {
         // Only the count of attempts is not recorded (status shows it); the message itself is.
-        if (!(e instanceof StoreBusy)) this.o.log.error({ group: flight.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
+        if (!(e instanceof StoreBusy)) this.options.log.error({ group: flight.groupId, err: (e as Error).message }, 'could not record a delivery attempt');
       }
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
-    } else this.o.log.debug({ group: flight.groupId, host: conn.target.hostName, id: flight.messageId, count: flight.count }, 'notifications sent');
-    this.o.events?.sent?.(flight.groupId, flight.attempts === 1);
+    } else this.options.log.debug({ group: flight.groupId, host: conn.target.hostName, id: flight.messageId, count: flight.count }, 'notifications sent');
+    this.options.events?.sent?.(flight.groupId, flight.attempts === 1);
     // The guide's timeStamp is when the message is sent: each send carries its own; the id (what a cloud drops duplicates by) stays.
-    void conn.sendNotification(stamped(flight.message, epochSeconds(this.o.now())));
+    void conn.sendNotification(stamped(flight.message, epochSeconds(this.options.now())));
     // No acknowledgement within notification.scheduledRate: the same message again, on the group's connection then.
     flight.timer = setTimeout(() => {
-      const conn = this.o.connectionFor(flight.groupId);
+      const conn = this.options.connectionFor(flight.groupId);
       // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard; acknowledging, forgetting and stopping clear this timer already
       const due = resendDue(this.flights.get(flight.groupId) === flight && !this.stopped, conn !== undefined);
       if (due === 'send again') this.send(flight, conn!);
       // Stryker disable next-line ConditionalExpression: a message no longer in flight is never read again
       else if (due === 'when connected') flight.sentOn = undefined;
-    }, this.o.resendMs());
+    }, this.options.resendMs());
   }
 
   /** A NOTIFICATION RESPONSE arrived on a connection of `groupId`. */
@@ -179,12 +180,12 @@ export class Deliveries {
     const verdict = responseVerdict(inFlight?.messageId, response);
     if (verdict === 'not in flight') {
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
-      this.o.log.debug({ group: groupId, id: safeText(response.id) }, 'NOTIFICATION RESPONSE for no message in flight ignored');
+      this.options.log.debug({ group: groupId, id: safeText(response.id) }, 'NOTIFICATION RESPONSE for no message in flight ignored');
       return;
     }
     if (verdict === 'not empty') {
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording
-      this.o.log.warn({ group: groupId, id: inFlight!.messageId }, 'NOTIFICATION RESPONSE with a non-empty payload: not taken as an acknowledgement');
+      this.options.log.warn({ group: groupId, id: inFlight!.messageId }, 'NOTIFICATION RESPONSE with a non-empty payload: not taken as an acknowledgement');
       return;
     }
     const flight = inFlight!;
@@ -203,27 +204,33 @@ export class Deliveries {
     // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard (nothing is recorded after stop(); the recording retry is stopped as well)
     if (this.stopped || this.acks.length === 0) return;
     const acks = [...this.acks];
-    const now = this.o.now().toISOString();
+    const now = this.options.now().toISOString();
     // The acknowledgements and the groups' next batches in one transaction: one commit per round of a backlog, not two.
     // Stryker disable next-line ArrayDeclaration,ObjectLiteral: always replaced inside the write; unused if the write throws
     let next: ReturnType<Deliveries['nextMessages']> = { sends: [], started: [] };
-    const removed = this.o.store.write(() => {
-      const results = acks.map((f) => this.o.store.outbox.acknowledge(f.groupId, f.messageId, now));
+    const removed = this.options.store.write(() => {
+      const results = acks.map((f) => this.options.store.outbox.acknowledge(f.groupId, f.messageId, now));
       // A group with nothing left pending has no next batch: not looked for (at 100 groups, half the reads of a round).
       // Stryker disable next-line ConditionalExpression,EqualityOperator: looking anyway finds nothing (a cost, not a behaviour)
       next = this.nextMessages(acks.filter((_, i) => results[i]!.stillPending > 0).map((f) => f.groupId));
-      for (const d of next.started) this.o.store.outbox.startDelivery(d);
+      for (const d of next.started) this.options.store.outbox.startDelivery(d);
       return results.map((r) => r.removed);
     });
     this.acks.splice(0, acks.length);
     acks.forEach((flight, i) => {
-      this.o.log.info(
+      this.options.log.info(
         // Stryker disable next-line all: log fields
-        { group: flight.groupId, id: flight.messageId, count: removed[i] ?? 0, attempts: flight.attempts, ms: Math.round(this.o.mono() - flight.sentAtMono) },
+        {
+          group: flight.groupId,
+          id: flight.messageId,
+          count: removed[i] ?? 0,
+          attempts: flight.attempts,
+          ms: Math.round(this.options.mono() - flight.sentAtMono),
+        },
         // Stryker disable next-line StringLiteral: log wording
         'notifications acknowledged',
       );
-      this.o.events?.acknowledged?.(flight.groupId, removed[i] ?? 0, flight.oldestAcceptedAt);
+      this.options.events?.acknowledged?.(flight.groupId, removed[i] ?? 0, flight.oldestAcceptedAt);
     });
     this.sendAll(next.sends);
   }
@@ -252,7 +259,7 @@ export class Deliveries {
   private adoptNow(): void {
     // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard; after stop() the adopting retry never calls this, and with nothing to adopt the loop does nothing
     if (this.stopped || this.unadopted.size === 0) return;
-    const inStore = this.o.store.outbox.deliveries();
+    const inStore = this.options.store.outbox.deliveries();
     for (const groupId of [...this.unadopted]) {
       const delivery = inStore.find((x) => x.groupId === groupId);
       if (delivery) this.flights.set(groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });

@@ -13,21 +13,21 @@ const HEAD = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
  * sanitiser; strings with spaces are quoted. A line that is not JSON passes.
  */
 export function textLine(json: string): string {
-  let o: Record<string, unknown>;
+  let entry: Record<string, unknown>;
   try {
-    o = JSON.parse(json) as Record<string, unknown>;
+    entry = JSON.parse(json) as Record<string, unknown>;
   } catch {
     return safeText(json);
   }
-  const time = typeof o.time === 'number' ? new Date(o.time).toISOString().replace(/\.\d{3}Z$/, 'Z') : '';
-  const level = (LEVELS[o.level as number] ?? String(o.level)).padEnd(5);
-  const fields = Object.entries(o)
+  const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString().replace(/\.\d{3}Z$/, 'Z') : '';
+  const level = (LEVELS[entry.level as number] ?? String(entry.level)).padEnd(5);
+  const fields = Object.entries(entry)
     .filter(([k, v]) => !HEAD.has(k) && v !== undefined)
-    .map(([k, v]) => {
-      const s = typeof v === 'string' ? v : JSON.stringify(v);
-      return `${k}=${typeof v === 'string' && /[\s"=]/.test(s) ? JSON.stringify(s) : s}`;
+    .map(([key, value]) => {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      return `${key}=${typeof value === 'string' && /[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
     });
-  return safeText([time, level, String(o.msg ?? ''), ...fields].filter((x) => x !== '').join(' '));
+  return safeText([time, level, String(entry.msg ?? ''), ...fields].filter((x) => x !== '').join(' '));
 }
 
 /** A stream that writes each JSON line it is given to `dest` as a text line. */

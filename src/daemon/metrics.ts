@@ -225,9 +225,9 @@ export class Metrics {
       help: 'User and system CPU time spent, in seconds',
       registers,
       collect() {
-        const u = process.cpuUsage();
+        const usage = process.cpuUsage();
         this.reset();
-        this.inc((u.user + u.system) / 1e6);
+        this.inc((usage.user + usage.system) / 1e6);
       },
     });
     new Gauge({

@@ -64,12 +64,12 @@ export const SHORT_LIVED_MS = 5_000;
 export const BASE_BACKOFF_MS = 1_000;
 
 /** Why a live connection no longer fits its endpoint, or undefined when it does. */
-export function mismatch(c: PlanConnection, e: PlanEndpoint | undefined): string | undefined {
-  if (!e) return 'deactivated or deleted';
-  if (c.url !== e.url) return 'url changed';
-  if (c.pin !== e.pin) return 'pin changed';
-  if (c.token !== e.token) return 'token changed';
-  if (c.groupId !== e.groupId) return 'group changed';
+export function mismatch(conn: PlanConnection, endpoint: PlanEndpoint | undefined): string | undefined {
+  if (!endpoint) return 'deactivated or deleted';
+  if (conn.url !== endpoint.url) return 'url changed';
+  if (conn.pin !== endpoint.pin) return 'pin changed';
+  if (conn.token !== endpoint.token) return 'token changed';
+  if (conn.groupId !== endpoint.groupId) return 'group changed';
   return undefined;
 }
 

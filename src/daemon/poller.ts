@@ -99,20 +99,20 @@ export class Poller {
   private readonly abort = new AbortController();
   private stopped = false;
 
-  constructor(private readonly o: PollerOptions) {}
+  constructor(private readonly options: PollerOptions) {}
 
   /** On a shared store, only the daemon holding the poller lock polls. */
   private active = true;
-  setActive(v: boolean): void {
-    if (this.active === v) return;
-    this.active = v;
-    this.o.log.info({}, v ? 'this daemon polls the REST API for the shared store' : 'another daemon polls the REST API');
+  setActive(active: boolean): void {
+    if (this.active === active) return;
+    this.active = active;
+    this.options.log.info({}, active ? 'this daemon polls the REST API for the shared store' : 'another daemon polls the REST API');
     this.refresh();
   }
 
   private enabled(source: PollSource): boolean {
     if (!this.active) return false;
-    const props = this.o.properties();
+    const props = this.options.properties();
     return source === 'jobs' ? props['api.poll.jobs'] : props['api.poll.images'];
   }
 
@@ -123,23 +123,23 @@ export class Poller {
       this.refreshNow();
     } catch (e) {
       // Called from timers and callbacks (a fence, a nudge): the store may be away; the next refresh tries again.
-      this.o.log.error({ err: (e as Error).message }, 'could not refresh the REST API poller');
+      this.options.log.error({ err: (e as Error).message }, 'could not refresh the REST API poller');
     }
   }
 
   private refreshNow(): void {
     // New credentials, or new REST settings (a pin, a CA, another api.version): a waiting source tries again at once.
-    const api = this.o.api();
+    const api = this.options.api();
     const settingsChanged = this.lastApi !== undefined && this.lastApi !== api;
     this.lastApi = api;
     const fresh = this.loadCredentials() || settingsChanged;
-    const base = this.o.properties()['api.baseUrl'];
+    const base = this.options.properties()['api.baseUrl'];
     if (this.baseKey !== '' && base !== this.baseKey) {
       // Another primary: its jobs and images are not the ones the cursors speak of.
-      this.o.store.write(() => {
-        for (const s of POLL_SOURCES) this.o.store.poll.reset(s);
+      this.options.store.write(() => {
+        for (const s of POLL_SOURCES) this.options.store.poll.reset(s);
       });
-      this.o.log.info({ baseUrl: base }, 'api.baseUrl changed: polling starts afresh on the new primary');
+      this.options.log.info({ baseUrl: base }, 'api.baseUrl changed: polling starts afresh on the new primary');
     }
     this.baseKey = base;
     for (const source of POLL_SOURCES) {
@@ -168,14 +168,14 @@ export class Poller {
 
   /** Returns true when the credentials changed since the last look. */
   private loadCredentials(): boolean {
-    const config = parseAuthConfig(this.o.store.getMeta(API_AUTH_META));
+    const config = parseAuthConfig(this.options.store.getMeta(API_AUTH_META));
     let secret: string | undefined;
     try {
-      secret = config ? this.o.secrets.get(config.kind === 'key' ? API_KEY_ACCOUNT : API_PASSWORD_ACCOUNT) : undefined;
+      secret = config ? this.options.secrets.get(config.kind === 'key' ? API_KEY_ACCOUNT : API_PASSWORD_ACCOUNT) : undefined;
     } catch (e) {
-      this.o.log.error({ err: (e as Error).message }, 'the secret store did not give the REST API credentials');
+      this.options.log.error({ err: (e as Error).message }, 'the secret store did not give the REST API credentials');
     }
-    const props = this.o.properties();
+    const props = this.options.properties();
     const key = JSON.stringify([config, secret, props['api.baseUrl'], props['api.version']]);
     if (key === this.credentialsKey) return false;
     this.credentialsKey = key;
@@ -184,13 +184,16 @@ export class Poller {
         ? new ApiCredentials(
             config,
             secret,
-            () => this.o.api(),
-            () => this.o.properties()['api.version'],
+            () => this.options.api(),
+            () => this.options.properties()['api.version'],
             {
-              memory: versionMemory(this.o.store, props['api.baseUrl']),
-              onVersion: (e) => {
-                if (e.kind === 'changed')
-                  this.o.log.info({ from: e.from, to: e.to }, `the primary no longer serves API version ${e.from}: nbwss now asks for ${e.to}`);
+              memory: versionMemory(this.options.store, props['api.baseUrl']),
+              onVersion: (event) => {
+                if (event.kind === 'changed')
+                  this.options.log.info(
+                    { from: event.from, to: event.to },
+                    `the primary no longer serves API version ${event.from}: nbwss now asks for ${event.to}`,
+                  );
               },
             },
           )
@@ -219,52 +222,52 @@ export class Poller {
     );
   }
 
-  private async pollOnce(s: PollSource): Promise<void> {
-    if (this.stopped || !this.enabled(s)) return;
-    const rate = this.o.properties()['notification.scheduledRate'] * 1000;
+  private async pollOnce(source: PollSource): Promise<void> {
+    if (this.stopped || !this.enabled(source)) return;
+    const rate = this.options.properties()['notification.scheduledRate'] * 1000;
     try {
-      const found = s === 'jobs' ? await this.pollJobs() : await this.pollImages();
-      if (this.errorsInARow.get(s)) this.o.log.info({ source: s }, 'polling works again');
-      this.errorsInARow.delete(s);
-      if (found > 0) this.o.log.info({ source: s, notifications: found }, 'poll found notifications');
-      this.o.polled?.(s, 'ok', found);
-      this.schedule(s, rate);
+      const found = source === 'jobs' ? await this.pollJobs() : await this.pollImages();
+      if (this.errorsInARow.get(source)) this.options.log.info({ source: source }, 'polling works again');
+      this.errorsInARow.delete(source);
+      if (found > 0) this.options.log.info({ source: source, notifications: found }, 'poll found notifications');
+      this.options.polled?.(source, 'ok', found);
+      this.schedule(source, rate);
     } catch (e) {
       if (this.stopped) return;
       if (e instanceof StoreBusy) {
         // Another process held the store's write lock: not the primary's failure. What was committed stays; the round
         // goes on from its cursor a moment later.
-        this.o.log.debug({ source: s }, 'poll waits: another process holds the store write lock');
-        this.schedule(s, BUSY_RETRY_MAX_MS);
+        this.options.log.debug({ source: source }, 'poll waits: another process holds the store write lock');
+        this.schedule(source, BUSY_RETRY_MAX_MS);
         return;
       }
       const message = (e as Error).message;
       const hint = e instanceof CredentialsRejected ? e.hint : undefined;
       const said = hint ? `${message}. ${hint}` : message;
-      this.record(s, said);
-      const n = (this.errorsInARow.get(s) ?? 0) + 1;
-      this.errorsInARow.set(s, n);
+      this.record(source, said);
+      const inARow = (this.errorsInARow.get(source) ?? 0) + 1;
+      this.errorsInARow.set(source, inARow);
       const rejected = e instanceof CredentialsRejected || e instanceof NoCredentials;
-      this.o.polled?.(s, rejected ? 'rejected' : 'error', 0);
+      this.options.polled?.(source, rejected ? 'rejected' : 'error', 0);
       if (rejected) {
         // No retry storm: the source waits for new credentials (nbwss api key set / api login nudge the daemon).
-        this.paused.set(s, said);
-        this.o.log.error({ source: s, err: message }, 'polling paused until the REST API credentials change');
-        this.schedule(s, AUTH_RETRY_MS);
+        this.paused.set(source, said);
+        this.options.log.error({ source: source, err: message }, 'polling paused until the REST API credentials change');
+        this.schedule(source, AUTH_RETRY_MS);
       } else {
-        const delay = Math.min(rate * 2 ** Math.min(n - 1, 16), Math.max(MAX_BACKOFF_MS, rate));
-        this.o.log.warn({ source: s, err: message, retryInMs: delay }, 'poll failed');
-        this.schedule(s, delay);
+        const delay = Math.min(rate * 2 ** Math.min(inARow - 1, 16), Math.max(MAX_BACKOFF_MS, rate));
+        this.options.log.warn({ source: source, err: message, retryInMs: delay }, 'poll failed');
+        this.schedule(source, delay);
       }
     }
-    this.o.changed();
+    this.options.changed();
   }
 
   private record(source: PollSource, error: string): void {
     try {
-      this.o.store.write(() => this.o.store.poll.failed(source, error, this.o.now().toISOString()));
+      this.options.store.write(() => this.options.store.poll.failed(source, error, this.options.now().toISOString()));
     } catch (e) {
-      this.o.log.error({ err: (e as Error).message }, 'could not record the poll error');
+      this.options.log.error({ err: (e as Error).message }, 'could not record the poll error');
     }
   }
 
@@ -277,25 +280,25 @@ export class Poller {
   }
 
   private primaryNow(answer: JsonAnswer): number {
-    return Math.floor((answer.date ?? this.o.now()).getTime() / 1000);
+    return Math.floor((answer.date ?? this.options.now()).getTime() / 1000);
   }
 
   /** Queue the notifications and move the cursor in one transaction. */
   private commit(source: PollSource, items: Notification[], cursor: PollCursor, more: () => void): void {
-    const now = this.o.now().toISOString();
-    const queued = this.o.store.write(() => {
+    const now = this.options.now().toISOString();
+    const queued = this.options.store.write(() => {
       more();
-      const res = items.length ? this.o.store.outbox.enqueue(items, this.o.properties()['notification.maxQueued'], now) : undefined;
-      this.o.store.poll.advance(source, cursor, items.length, now);
+      const res = items.length ? this.options.store.outbox.enqueue(items, this.options.properties()['notification.maxQueued'], now) : undefined;
+      this.options.store.poll.advance(source, cursor, items.length, now);
       return res;
     });
-    if (queued) this.o.queued(queued, items.length);
+    if (queued) this.options.queued(queued, items.length);
   }
 
   /** One page of a collection: the items asked for, where the next one is (the primary's paging, checked). */
   private async page(what: string, path: string, asked: PageRequest): Promise<{ page: Page; answer: JsonAnswer }> {
     const answer = await this.get(path);
-    const page = readPage(answer.json, PAGE_LIMIT, this.o.api().settings.baseUrl, asked);
+    const page = readPage(answer.json, PAGE_LIMIT, this.options.api().settings.baseUrl, asked);
     if (!page) throw new Error(`GET ${what} answered without a data array`);
     if (page.oversized !== undefined)
       this.once(
@@ -314,7 +317,7 @@ export class Poller {
   private once(key: string, level: 'warn' | 'info', fields: Record<string, unknown>, msg: string): void {
     if (this.said.has(key) || this.said.size > 1000) return;
     this.said.add(key);
-    this.o.log[level](fields, msg);
+    this.options.log[level](fields, msg);
   }
 
   /**
@@ -325,13 +328,13 @@ export class Poller {
    * (late writers; repeats are filtered by the state recorded per job).
    */
   private async pollJobs(): Promise<number> {
-    const cursor = this.o.store.poll.cursor('jobs');
+    const cursor = this.options.store.poll.cursor('jobs');
     if (!cursor) {
       // The first poll: notify what happens from now on, not the primary's history.
       const answer = await this.get(`/admin/jobs?${new URLSearchParams({ sort: '-lastUpdateTime', 'page[limit]': '1' })}`);
-      const t = this.primaryNow(answer);
-      this.commit('jobs', [], { time: t, ids: [], floor: t }, () => {});
-      this.o.log.info({ from: new Date(t * 1000).toISOString() }, 'job polling starts: jobs that change from now on are notified');
+      const now = this.primaryNow(answer);
+      this.commit('jobs', [], { time: now, ids: [], floor: now }, () => {});
+      this.options.log.info({ from: new Date(now * 1000).toISOString() }, 'job polling starts: jobs that change from now on are notified');
       return 0;
     }
     const run: JobRun = { cursor: { ...cursor, ids: [] }, pages: 0, found: 0, ceiling: Number.POSITIVE_INFINITY };
@@ -373,12 +376,12 @@ export class Poller {
    */
   private async readJobs(run: JobRun, range: 'late' | 'second' | 'after', query: { filter: string; sort: string }, maxPages: number) {
     const first = new URLSearchParams({ ...query, 'page[limit]': String(PAGE_LIMIT) });
-    let q = first;
+    let params = first;
     let link: string | undefined;
     let asked: PageRequest = {};
     let lastAt: { time: number; maxId: number } | undefined;
     for (let n = 0; n < maxPages; n++) {
-      const { page, answer } = await this.page('/admin/jobs', link ?? `/admin/jobs?${q}`, asked);
+      const { page, answer } = await this.page('/admin/jobs', link ?? `/admin/jobs?${params}`, asked);
       if (run.pages++ === 0) run.ceiling = this.primaryNow(answer) + MAX_CLOCK_SKEW_SECONDS;
       const from = run.cursor;
       // Only what was asked for counts (a primary may ignore the filter): the range, not past the primary's clock.
@@ -392,27 +395,31 @@ export class Poller {
       const next: PollCursor = { ...from, ids: [] };
       if (range === 'second' && jobs.length) next.lastId = jobs[jobs.length - 1]!.id;
       if (range === 'after' && jobs.length) {
-        const t = jobs[jobs.length - 1]!.t;
-        const maxId = Math.max(...jobs.filter((x) => x.t === t).map((x) => x.id));
-        lastAt = lastAt && lastAt.time === t ? { time: t, maxId: Math.max(lastAt.maxId, maxId) } : { time: t, maxId };
+        const lastTime = jobs[jobs.length - 1]!.t;
+        const maxId = Math.max(...jobs.filter((x) => x.t === lastTime).map((x) => x.id));
+        lastAt = lastAt && lastAt.time === lastTime ? { time: lastTime, maxId: Math.max(lastAt.maxId, maxId) } : { time: lastTime, maxId };
         // Within a page sorted by time only, the last second may go on in the next page: it is read again from its start if the poll stops here.
-        next.time = t;
+        next.time = lastTime;
         delete next.lastId;
       }
       const items: Notification[] = [];
       this.commit('jobs', items, next, () => {
-        const states = this.o.store.poll.jobStates(jobs.map((x) => x.id));
+        const states = this.options.store.poll.jobStates(jobs.map((x) => x.id));
         for (const { j, id, t } of jobs) {
           const change = jobChange(j.state, states.get(id));
           if (!change) continue;
           states.set(id, change);
-          this.o.store.poll.setJobState(id, change, t);
-          const m = jobNotification(j);
-          if (m.ok) items.push(m.notification);
-          else this.o.log.warn({ job: id, problem: safeText(m.problem) }, 'a job could not be notified: NetBackup gave it without a field the guide requires');
+          this.options.store.poll.setJobState(id, change, t);
+          const mapped = jobNotification(j);
+          if (mapped.ok) items.push(mapped.notification);
+          else
+            this.options.log.warn(
+              { job: id, problem: safeText(mapped.problem) },
+              'a job could not be notified: NetBackup gave it without a field the guide requires',
+            );
         }
-        this.o.store.poll.pruneJobs(from.time - JOBS_OVERLAP_SECONDS - JOB_MEMORY_SECONDS);
-        this.o.store.poll.capJobs(this.o.properties()['api.poll.maxJobStates']);
+        this.options.store.poll.pruneJobs(from.time - JOBS_OVERLAP_SECONDS - JOB_MEMORY_SECONDS);
+        this.options.store.poll.capJobs(this.options.properties()['api.poll.maxJobStates']);
       });
       run.found += items.length;
       run.cursor = next;
@@ -431,7 +438,7 @@ export class Poller {
         link = nx.path;
         asked = {};
       } else {
-        q = nextQuery(first, nx);
+        params = nextQuery(first, nx);
         link = undefined;
         asked = nx.kind === 'after' ? { cursor: nx.cursor } : { offset: nx.offset };
       }
@@ -445,14 +452,14 @@ export class Poller {
     if (!Number.isFinite(run.ceiling)) return;
     const query = new URLSearchParams({ filter: `lastUpdateTime gt ${iso(run.ceiling)}`, sort: 'lastUpdateTime', 'page[limit]': '1' });
     const answer = await this.get(`/admin/jobs?${query}`);
-    const j = readPage(answer.json, 1, this.o.api().settings.baseUrl, {})?.items[0];
-    const t = epochSeconds(j?.lastUpdateTime);
-    if (!j || t === undefined || t <= run.ceiling) return;
-    this.ahead = `job ${safeText(String(j.jobId))} is dated ${safeText(String(j.lastUpdateTime))}, after the primary's clock (${iso(run.ceiling - MAX_CLOCK_SKEW_SECONDS)}): jobs dated in the future are notified when the primary's clock reaches them`;
+    const json = readPage(answer.json, 1, this.options.api().settings.baseUrl, {})?.items[0];
+    const newest = epochSeconds(json?.lastUpdateTime);
+    if (!json || newest === undefined || newest <= run.ceiling) return;
+    this.ahead = `job ${safeText(String(json.jobId))} is dated ${safeText(String(json.lastUpdateTime))}, after the primary's clock (${iso(run.ceiling - MAX_CLOCK_SKEW_SECONDS)}): jobs dated in the future are notified when the primary's clock reaches them`;
     this.once(
-      `ahead:${String(j.jobId)}`,
+      `ahead:${String(json.jobId)}`,
       'warn',
-      { job: safeText(String(j.jobId)), lastUpdateTime: safeText(String(j.lastUpdateTime)) },
+      { job: safeText(String(json.jobId)), lastUpdateTime: safeText(String(json.lastUpdateTime)) },
       "a job is dated after the primary's clock: it is not read until then",
     );
   }
@@ -461,8 +468,8 @@ export class Poller {
   private ahead: string | undefined;
 
   private async pollImages(): Promise<number> {
-    const windowHours = this.o.properties()['api.poll.imageWindow'];
-    const maxImages = this.o.properties()['api.poll.maxImages'];
+    const windowHours = this.options.properties()['api.poll.imageWindow'];
+    const maxImages = this.options.properties()['api.poll.maxImages'];
     const listed = new Map<string, WatchedImage>();
     let complete = false;
     // The window is measured on the primary's clock: a first small call reads it.
@@ -502,17 +509,17 @@ export class Poller {
         { images: listed.size },
         'more images in the watched window than one poll reads (api.poll.maxImages): deletions are not looked for',
       );
-    const cursor = this.o.store.poll.cursor('images');
+    const cursor = this.options.store.poll.cursor('images');
     if (!cursor) {
       const baseline = [...listed.values()];
       this.commit('images', [], { time: observedAt, ids: [], floor: windowStart }, () => {
-        for (const i of baseline) this.o.store.poll.setImage(i);
-        this.o.store.poll.capImages(maxImages);
+        for (const i of baseline) this.options.store.poll.setImage(i);
+        this.options.store.poll.capImages(maxImages);
       });
-      this.o.log.info({ images: baseline.length }, 'image polling starts: images that appear, change or go from now on are notified');
+      this.options.log.info({ images: baseline.length }, 'image polling starts: images that appear, change or go from now on are notified');
       return 0;
     }
-    const known = this.o.store.poll.images(windowStart);
+    const known = this.options.store.poll.images(windowStart);
     const diff = diffImages([...listed.values()], known, windowStart, complete);
     // Offset paging can skip an image while the catalog changes: a missing one is deleted only when the API says 404.
     const deleted: WatchedImage[] = [];
@@ -521,36 +528,36 @@ export class Poller {
       if (answer.status === 404) deleted.push(missing);
     }
     const items: Notification[] = [];
-    const add = (i: WatchedImage, op: 'CREATE' | 'UPDATE' | 'DELETE') => {
-      const n = imageNotification(i, op, observedAt);
-      if (n.ok) items.push(n.notification);
-      else this.o.log.warn({ image: safeText(i.backupId), problem: safeText(n.problem) }, 'an image could not be notified');
+    const add = (image: WatchedImage, op: 'CREATE' | 'UPDATE' | 'DELETE') => {
+      const mapped = imageNotification(image, op, observedAt);
+      if (mapped.ok) items.push(mapped.notification);
+      else this.options.log.warn({ image: safeText(image.backupId), problem: safeText(mapped.problem) }, 'an image could not be notified');
     };
     for (const i of diff.created) add(i, 'CREATE');
     for (const i of diff.updated) add(i, 'UPDATE');
     for (const i of deleted) add(i, 'DELETE');
     this.commit('images', items, { time: observedAt, ids: [], floor: windowStart }, () => {
-      for (const i of [...diff.created, ...diff.updated]) this.o.store.poll.setImage(i);
-      for (const i of deleted) this.o.store.poll.deleteImage(i.backupId);
-      this.o.store.poll.pruneImages(windowStart);
-      this.o.store.poll.capImages(maxImages);
+      for (const i of [...diff.created, ...diff.updated]) this.options.store.poll.setImage(i);
+      for (const i of deleted) this.options.store.poll.deleteImage(i.backupId);
+      this.options.store.poll.pruneImages(windowStart);
+      this.options.store.poll.capImages(maxImages);
     });
     return items.length;
   }
 
   status(): SourceStatus[] {
-    const stored = new Map(this.o.store.poll.sources().map((s) => [s.source, s]));
+    const stored = new Map(this.options.store.poll.sources().map((s) => [s.source, s]));
     return POLL_SOURCES.map((source) => {
-      const s = stored.get(source);
+      const status = stored.get(source);
       const at = this.nextAt.get(source);
       return {
         source,
         enabled: this.enabled(source),
-        cursor: s?.cursor ? new Date(s.cursor.time * 1000).toISOString() : null,
-        lastPollAt: s?.lastPollAt ?? null,
-        lastOkAt: s?.lastOkAt ?? null,
-        lastError: s?.lastError ?? null,
-        events: s?.events ?? 0,
+        cursor: status?.cursor ? new Date(status.cursor.time * 1000).toISOString() : null,
+        lastPollAt: status?.lastPollAt ?? null,
+        lastOkAt: status?.lastOkAt ?? null,
+        lastError: status?.lastError ?? null,
+        events: status?.events ?? 0,
         paused: this.paused.get(source) ?? null,
         nextPollInSeconds: at === undefined ? null : Math.max(0, Math.round((at - Date.now()) / 1000)),
         warning: source === 'jobs' ? (this.ahead ?? null) : null,

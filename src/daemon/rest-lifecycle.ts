@@ -23,7 +23,7 @@ export class RestLifecycle {
   /** The inputs the client was made from (inputs().key). */
   private madeFrom: string;
 
-  constructor(private readonly o: RestLifecycleOptions) {
+  constructor(private readonly options: RestLifecycleOptions) {
     const inputs = this.inputs();
     this.client = this.make(inputs);
     this.madeFrom = inputs.key;
@@ -39,8 +39,8 @@ export class RestLifecycle {
     basePath: () => this.client.settings.baseUrl.pathname,
     call: (request, signal, room) => this.client.call(request, signal, room),
     answered: (method, code, errorCode, seconds) => {
-      this.o.metrics?.commands.inc({ method, code: String(code), nbwss_error: errorCode ?? '' });
-      this.o.metrics?.commandDuration.observe({ method }, seconds);
+      this.options.metrics?.commands.inc({ method, code: String(code), nbwss_error: errorCode ?? '' });
+      this.options.metrics?.commandDuration.observe({ method }, seconds);
     },
   };
 
@@ -51,7 +51,7 @@ export class RestLifecycle {
     const old = this.client;
     this.client = this.make(inputs);
     this.madeFrom = inputs.key;
-    this.o.log.info({ baseUrl: this.o.properties()['api.baseUrl'] }, 'REST client settings changed');
+    this.options.log.info({ baseUrl: this.options.properties()['api.baseUrl'] }, 'REST client settings changed');
     void old.close();
   }
 
@@ -72,7 +72,7 @@ export class RestLifecycle {
     const baseUrl = new URL(props['api.baseUrl']);
     const trust = apiTrust(baseUrl, props['api.caFile'], pin, (f) => readFileSync(f, 'utf8'));
     if (trust.kind === 'none')
-      this.o.log.warn(
+      this.options.log.warn(
         { baseUrl: baseUrl.origin + baseUrl.pathname, why: trust.why },
         'COMMAND REQUESTs will be answered 502 until the REST service is trusted',
       );
@@ -81,8 +81,8 @@ export class RestLifecycle {
 
   /** What the client is made from, and a key that changes when any of it does. */
   private inputs() {
-    const props = this.o.properties();
-    const pin = this.o.pin();
+    const props = this.options.properties();
+    const pin = this.options.pin();
     return { props, pin, key: JSON.stringify([props['api.baseUrl'], props['api.caFile'], props['api.timeout'], props['api.maxBodyBytes'], pin]) };
   }
 }

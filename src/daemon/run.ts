@@ -98,7 +98,7 @@ export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
  * reconciles; SIGUSR1 (and SIGHUP) reopen the log file for logrotate;
  * Prometheus metrics when metrics.listen is set.
  */
-export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
+export async function runDaemon(options: RunOptions): Promise<RunningDaemon> {
   // A SIGTERM while starting (systemctl stop right after start) waits for the start, then stops gracefully.
   // One listener for the whole run: removing a signal's last listener drops a signal already on its way.
   const signals: Signals = { early: undefined, handle: undefined };
@@ -113,7 +113,7 @@ export async function runDaemon(o: RunOptions): Promise<RunningDaemon> {
     process.off('SIGINT', onSignal);
   };
   try {
-    return await start(o, signals, off);
+    return await start(options, signals, off);
   } catch (e) {
     off();
     throw e;
@@ -126,13 +126,13 @@ interface Signals {
   handle: ((signal: NodeJS.Signals) => void) | undefined;
 }
 
-async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promise<RunningDaemon> {
-  const store = EndpointStore.open(o.home, { url: o.storeUrl });
-  const lock = takeLock(o.home);
-  let props: NbwssProperties = loadProperties(o.home);
-  const { log, journal, stderrTTY, flushLog, flushLogNow, reopenLog } = openLog(o, props);
+async function start(options: RunOptions, sig: Signals, offSignals: () => void): Promise<RunningDaemon> {
+  const store = EndpointStore.open(options.home, { url: options.storeUrl });
+  const lock = takeLock(options.home);
+  let props: NbwssProperties = loadProperties(options.home);
+  const { log, journal, stderrTTY, flushLog, flushLogNow, reopenLog } = openLog(options, props);
 
-  const secrets = await o.openSecrets(store);
+  const secrets = await options.openSecrets(store);
   let metrics: Metrics | undefined;
   let metricsAt = '';
   const applyMetrics = async () => {
@@ -163,7 +163,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     get metrics() {
       return metrics;
     },
-    sharedUrl: o.storeUrl,
+    sharedUrl: options.storeUrl,
   });
 
   const storeId = store.storeId; // read once: a status answer must not need the store
@@ -176,7 +176,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       pid: process.pid,
       startedAt: daemon.startedAt.toISOString(),
       uptimeSeconds: Math.round(process.uptime()),
-      home: o.home,
+      home: options.home,
       storeId,
       secretStore: secrets.name,
       /** How long the event loop was held (p99 and worst, ms) over the last one to two minutes. */
@@ -190,7 +190,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       return { ...base, groups: [], storeError: (e as Error).message };
     }
   };
-  const control = await serveControl(o.home, log, {
+  const control = await serveControl(options.home, log, {
     status: statusOf,
     onChange: (fn) => daemon.onChange(fn),
     reload: () => reload(),
@@ -201,7 +201,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
     },
   });
   // The pid alone, as every pid file holds it: kill -HUP $(cat daemon.pid) works.
-  writeFileSync(join(o.home, PID_FILE), `${process.pid}\n`, { mode: 0o600 });
+  writeFileSync(join(options.home, PID_FILE), `${process.pid}\n`, { mode: 0o600 });
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -212,7 +212,7 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       await daemon.stop();
       await metrics?.close();
       await control.close();
-      rmSync(join(o.home, PID_FILE), { force: true });
+      rmSync(join(options.home, PID_FILE), { force: true });
       lock.release();
       store.close();
       log.info({}, 'stopped');
@@ -236,15 +236,15 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
       flushLogNow();
       process.exit(1);
     }
-    stop().catch((e: Error) => {
+    stop().catch((err: Error) => {
       // A stop that failed half-way must not leave a process that ignores SIGTERM.
-      log.error({ err: e.message }, 'the graceful stop failed; exiting');
+      log.error({ err: err.message }, 'the graceful stop failed; exiting');
       process.exit(1);
     });
   };
   function reload() {
     try {
-      props = loadProperties(o.home);
+      props = loadProperties(options.home);
       log.level = props['log.level'];
     } catch (e) {
       log.error({ err: (e as Error).message }, 'nbwss.properties is not valid; keeping the properties in force');
@@ -260,8 +260,8 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
   // The last resort: an error nothing else caught is said in one line and the daemon stops cleanly (connections closed,
   // socket, pid file and lock removed), exit 1 — never a silent death or a screen of minified source.
   let fatal = false;
-  const onFatal = (what: string) => (e: unknown) => {
-    const err = e instanceof Error ? e : new Error(String(e));
+  const onFatal = (what: string) => (thrown: unknown) => {
+    const err = thrown instanceof Error ? thrown : new Error(String(thrown));
     log.fatal({ err: err.message, at: err.stack?.split('\n')[1]?.trim() }, `${what}: stopping`);
     if (fatal) return;
     fatal = true;
@@ -285,15 +285,15 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
   }
   await applyMetrics();
 
-  log.info({ home: o.home, secretStore: secrets.name, properties: props }, 'NBWSS daemon started');
+  log.info({ home: options.home, secretStore: secrets.name, properties: props }, 'NBWSS daemon started');
   await daemon.start();
   // At a terminal without --log-stderr the daemon says one line that it runs (and one when it stops), not nothing.
-  if (stderrTTY && !o.logStderr && !journal) {
+  if (stderrTTY && !options.logStderr && !journal) {
     const groups = new Set(daemon.status().groups.map((g) => g.groupId)).size;
-    o.stderr.write(
-      `nbwss daemon ${typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : 'dev'} running (pid ${process.pid}): ${groups} server group${groups === 1 ? '' : 's'} of ${o.storeUrl ? safeStoreUrl(o.storeUrl) : o.home}; log: ${join(o.home, 'logs', 'nbwss.log')}; Ctrl-C stops it\n`,
+    options.stderr.write(
+      `nbwss daemon ${typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : 'dev'} running (pid ${process.pid}): ${groups} server group${groups === 1 ? '' : 's'} of ${options.storeUrl ? safeStoreUrl(options.storeUrl) : options.home}; log: ${join(options.home, 'logs', 'nbwss.log')}; Ctrl-C stops it\n`,
     );
-    void stopped.then(() => o.stderr.write('nbwss daemon stopped\n'));
+    void stopped.then(() => options.stderr.write('nbwss daemon stopped\n'));
   }
   // Started: from now on no other process's write lock holds the event loop (connections, pings, COMMANDs, status):
   // a write waits briefly and is tried again on a later tick (store-retry.ts).
@@ -306,14 +306,15 @@ async function start(o: RunOptions, sig: Signals, offSignals: () => void): Promi
  * with --log-stderr or under systemd; JSON or text by log.format (auto: text at a terminal, JSON in the file and the
  * journal, which tools read). Tokens are redacted whatever the level.
  */
-function openLog(o: RunOptions, props: NbwssProperties) {
+function openLog(options: RunOptions, props: NbwssProperties) {
   const journal = stderrIsJournal();
-  const file = journal ? undefined : pino.destination({ dest: prepareLogFile(o.home), sync: false });
+  const file = journal ? undefined : pino.destination({ dest: prepareLogFile(options.home), sync: false });
   const format = props['log.format'];
-  const stderrTTY = Boolean((o.stderr as NodeJS.WriteStream).isTTY);
+  const stderrTTY = Boolean((options.stderr as NodeJS.WriteStream).isTTY);
   const asText = (tty: boolean) => format === 'text' || (format === 'auto' && tty);
   const streams: pino.StreamEntry[] = file ? [{ stream: asText(false) ? textStream(file as unknown as NodeJS.WritableStream) : file }] : [];
-  if (o.logStderr || journal) streams.push({ stream: asText(stderrTTY && !journal) ? textStream(o.stderr) : (o.stderr as NodeJS.WriteStream) });
+  if (options.logStderr || journal)
+    streams.push({ stream: asText(stderrTTY && !journal) ? textStream(options.stderr) : (options.stderr as NodeJS.WriteStream) });
   const log = pino(
     { base: { pid: process.pid }, level: props['log.level'], redact: { paths: ['token', '*.token', 'payload.token'], censor: '[redacted]' } },
     pino.multistream(streams.map((x) => ({ ...x, level: 'trace' as const }))),
@@ -338,7 +339,7 @@ function openLog(o: RunOptions, props: NbwssProperties) {
   const reopenLog = () => {
     if (!file) return;
     try {
-      prepareLogFile(o.home);
+      prepareLogFile(options.home);
       file.reopen();
       log.info({}, 'log file reopened');
     } catch (e) {

@@ -30,12 +30,12 @@ export function fairShare(candidates: number, live: number, keyOk: boolean | und
   return keyOk === false ? 0 : Math.ceil(candidates / Math.max(1, live));
 }
 
-export function shareDecision(i: ShareInput): ShareDecision {
-  const share = fairShare(i.candidates.length, i.live, i.keyOk);
-  if (i.waiting) return { kind: 'keep', share };
+export function shareDecision(input: ShareInput): ShareDecision {
+  const share = fairShare(input.candidates.length, input.live, input.keyOk);
+  if (input.waiting) return { kind: 'keep', share };
   // Alone, a daemon keeps what it holds (a share of 0 — a key that opens nothing — hands back even then).
-  if (i.held.size > share && (i.live > 1 || share === 0)) return { kind: 'handBack', group: [...i.held].sort().at(-1)!, share };
-  if (i.held.size < share) return { kind: 'take', tryGroups: i.candidates.filter((g) => !i.held.has(g)), count: share - i.held.size, share };
+  if (input.held.size > share && (input.live > 1 || share === 0)) return { kind: 'handBack', group: [...input.held].sort().at(-1)!, share };
+  if (input.held.size < share) return { kind: 'take', tryGroups: input.candidates.filter((g) => !input.held.has(g)), count: share - input.held.size, share };
   return { kind: 'keep', share };
 }
 

@@ -57,48 +57,48 @@ const EMPTY_OUTBOX: Omit<GroupOutbox, 'groupId'> = {
  * connected since when, each endpoint's connection and last error, and its notifications. A pure function of what
  * the daemon knows, so that `nbwss status` is tested without a daemon (test/core/daemon-status.test.ts).
  */
-export function groupStatuses(i: StatusInputs): GroupStatus[] {
+export function groupStatuses(inputs: StatusInputs): GroupStatus[] {
   const byGroup = new Map<string, GroupStatus>();
-  const outboxes = new Map(i.outboxes.map((g) => [g.groupId, g]));
+  const outboxes = new Map(inputs.outboxes.map((g) => [g.groupId, g]));
   const group = (groupId: string): GroupStatus => {
     const known = byGroup.get(groupId);
     if (known) return known;
     const { groupId: _, ...ob } = outboxes.get(groupId) ?? { groupId, ...EMPTY_OUTBOX };
-    const g: GroupStatus = {
+    const group: GroupStatus = {
       groupId,
       connected: null,
       since: null,
       endpoints: [],
       notifications: {
         ...ob,
-        oldestPendingAgeSeconds: ob.oldestAcceptedAt ? Math.max(0, Math.round((i.now - Date.parse(ob.oldestAcceptedAt)) / 1000)) : null,
-        ...i.delivery(groupId),
+        oldestPendingAgeSeconds: ob.oldestAcceptedAt ? Math.max(0, Math.round((inputs.now - Date.parse(ob.oldestAcceptedAt)) / 1000)) : null,
+        ...inputs.delivery(groupId),
       },
       inForce: null,
     };
-    byGroup.set(groupId, g);
-    return g;
+    byGroup.set(groupId, group);
+    return group;
   };
-  for (const r of i.entries) {
+  for (const r of inputs.entries) {
     if (r.state !== 'ACTIVATED') continue;
-    const g = group(r.groupId);
-    if (i.shared) g.owner = i.shared.owners.get(r.groupId) ?? null;
-    if (i.shared && !i.shared.owns(r.groupId)) {
+    const status = group(r.groupId);
+    if (inputs.shared) status.owner = inputs.shared.owners.get(r.groupId) ?? null;
+    if (inputs.shared && !inputs.shared.owns(r.groupId)) {
       // Another daemon's group: as that daemon recorded it in the shared store.
-      if (r.connectionState === 'CONNECTED') g.connected = r.hostName;
-      g.endpoints.push({ hostName: r.hostName, priority: r.priority, connection: r.connectionState, lastError: null });
+      if (r.connectionState === 'CONNECTED') status.connected = r.hostName;
+      status.endpoints.push({ hostName: r.hostName, priority: r.priority, connection: r.connectionState, lastError: null });
       continue;
     }
-    const account = i.account(r.hostName);
-    const c = i.connection(account);
-    const connection = c?.state === 'established' ? 'CONNECTED' : c?.state === 'connecting' ? 'CONNECTING' : 'DISCONNECTED';
-    if (c && connection === 'CONNECTED') {
-      g.connected = r.hostName;
-      g.since = c.since.toISOString();
-      const s = c.inForce;
-      g.inForce = { keepAliveMs: s.keepAliveMs, maxPongMiss: s.maxPongMiss, maxCommandsInFlight: s.maxCommandsInFlight };
+    const account = inputs.account(r.hostName);
+    const live = inputs.connection(account);
+    const connection = live?.state === 'established' ? 'CONNECTED' : live?.state === 'connecting' ? 'CONNECTING' : 'DISCONNECTED';
+    if (live && connection === 'CONNECTED') {
+      status.connected = r.hostName;
+      status.since = live.since.toISOString();
+      const settings = live.inForce;
+      status.inForce = { keepAliveMs: settings.keepAliveMs, maxPongMiss: settings.maxPongMiss, maxCommandsInFlight: settings.maxCommandsInFlight };
     }
-    g.endpoints.push({ hostName: r.hostName, priority: r.priority, connection, lastError: i.lastError(account) ?? null });
+    status.endpoints.push({ hostName: r.hostName, priority: r.priority, connection, lastError: inputs.lastError(account) ?? null });
   }
   for (const [g, ob] of outboxes) if (ob.pending > 0) group(g);
   return [...byGroup.values()];

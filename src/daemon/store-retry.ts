@@ -53,13 +53,13 @@ export class StoreRetry {
     return true;
   }
 
-  private failed(e: unknown): void {
+  private failed(err: unknown): void {
     this.failures++;
-    const busy = e instanceof StoreBusy;
+    const busy = err instanceof StoreBusy;
     if (busy) this.log.debug({ attempt: this.failures }, `${this.what}: another process holds the store's write lock; trying again`);
     else if (!this.said) {
       this.said = true;
-      this.log.error({ err: (e as Error).message }, `${this.what}: the store did not answer; trying again until it does`);
+      this.log.error({ err: (err as Error).message }, `${this.what}: the store did not answer; trying again until it does`);
     }
     this.timer = setTimeout(
       () => {

@@ -32,15 +32,15 @@ export interface TargetChoice {
  * store cannot be read (a locked keychain, a key file moved away), an endpoint seen before keeps the token read then,
  * so a live connection is not dropped for it; one never read cannot connect and records the secret store's error.
  */
-export function chooseTargets(i: TargetInputs): TargetChoice {
+export function chooseTargets(inputs: TargetInputs): TargetChoice {
   const pairOf = new Map<string, readonly string[]>();
-  for (const pair of i.conflicts) for (const hostName of pair) pairOf.set(hostName, pair);
+  for (const pair of inputs.conflicts) for (const hostName of pair) pairOf.set(hostName, pair);
   const targets = new Map<string, ConnectTarget>();
   const refused: TargetChoice['refused'] = [];
   let keptTokens = 0;
   let secretStoreError = '';
-  for (const entry of i.entries) {
-    const account = i.account(entry.hostName);
+  for (const entry of inputs.entries) {
+    const account = inputs.account(entry.hostName);
     const pair = pairOf.get(entry.hostName);
     if (pair) {
       refused.push({ entry, reason: `not connected: ${pair.map((h) => `"${h}"`).join(' and ')} are one host under two names; delete one (${W.doctor})` });
@@ -48,10 +48,10 @@ export function chooseTargets(i: TargetInputs): TargetChoice {
     }
     let token: string | undefined;
     try {
-      token = i.token(account);
+      token = inputs.token(account);
     } catch (e) {
       secretStoreError = (e as Error).message;
-      token = i.tokenSeen(account);
+      token = inputs.tokenSeen(account);
       if (token === undefined) {
         refused.push({ entry, reason: `secret store: ${secretStoreError}` });
         continue;

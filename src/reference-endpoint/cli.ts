@@ -55,78 +55,79 @@ function parse() {
     return fail((e as Error).message);
   }
 }
-const v = parse();
-if (v.help) {
+const values = parse();
+if (values.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const whole = (name: string, s: string | undefined, min: number): number | undefined => {
-  if (s === undefined) return undefined;
-  if (!/^[0-9]+$/.test(s) || Number(s) < min) fail(`--${name} must be a whole number of ${min} or more`);
-  return Number(s);
+const whole = (name: string, text: string | undefined, min: number): number | undefined => {
+  if (text === undefined) return undefined;
+  if (!/^[0-9]+$/.test(text) || Number(text) < min) fail(`--${name} must be a whole number of ${min} or more`);
+  return Number(text);
 };
-const stateDir = v['state-dir'];
-const given = v.token ?? process.env.NBWSS_ENDPOINT_TOKEN;
-const token = given ?? (stateDir || v.details ? keptSecret(stateDir, 'endpoint-token', () => `lab-${randomUUID()}`) : undefined) ?? fail('--token is missing');
-const port = whole('port', v.port, 0);
-const priority = whole('priority', v.priority, 0);
-const certDays = whole('cert-days', v['cert-days'], 1);
-const tls = await keptCertificate(stateDir, 'endpoint', v.host, certDays);
+const stateDir = values['state-dir'];
+const given = values.token ?? process.env.NBWSS_ENDPOINT_TOKEN;
+const token =
+  given ?? (stateDir || values.details ? keptSecret(stateDir, 'endpoint-token', () => `lab-${randomUUID()}`) : undefined) ?? fail('--token is missing');
+const port = whole('port', values.port, 0);
+const priority = whole('priority', values.priority, 0);
+const certDays = whole('cert-days', values['cert-days'], 1);
+const tls = await keptCertificate(stateDir, 'endpoint', values.host, certDays);
 
 /** One line per message, what a person watching wants to see; text from the daemon through the one sanitiser. */
-function describe(m: ReceivedMessage): string {
-  const id = typeof m.id === 'string' ? ` ${safeText(m.id).slice(0, 8)}` : '';
-  const head = `${safeText(String(m.type ?? '?'))} ${safeText(String(m.subType ?? '?'))}${id}`;
-  if (m.type === 'CONNECT')
-    return `${head}: token ${(m.payload as { token?: string } | undefined)?.token === token && !v['reject-token'] ? 'accepted' : 'refused'}`;
-  if (m.type === 'NOTIFICATION' && Array.isArray(m.payload)) {
-    const items = (m.payload as { object?: string; notificationType?: string; data?: Record<string, unknown>[] }[]).flatMap((e) =>
-      (e.data ?? []).map((d) =>
-        e.object === 'JOB'
-          ? `JOB ${d.jobId} ${d.jobType ?? ''} ${d.state ?? ''}`.replace(/ +/g, ' ').trim()
-          : `IMAGE ${d.backupId} ${d.operationId ?? ''}`.trim(),
+function describe(message: ReceivedMessage): string {
+  const id = typeof message.id === 'string' ? ` ${safeText(message.id).slice(0, 8)}` : '';
+  const head = `${safeText(String(message.type ?? '?'))} ${safeText(String(message.subType ?? '?'))}${id}`;
+  if (message.type === 'CONNECT')
+    return `${head}: token ${(message.payload as { token?: string } | undefined)?.token === token && !values['reject-token'] ? 'accepted' : 'refused'}`;
+  if (message.type === 'NOTIFICATION' && Array.isArray(message.payload)) {
+    const items = (message.payload as { object?: string; notificationType?: string; data?: Record<string, unknown>[] }[]).flatMap((event) =>
+      (event.data ?? []).map((data) =>
+        event.object === 'JOB'
+          ? `JOB ${data.jobId} ${data.jobType ?? ''} ${data.state ?? ''}`.replace(/ +/g, ' ').trim()
+          : `IMAGE ${data.backupId} ${data.operationId ?? ''}`.trim(),
       ),
     );
     return `${head}: ${items.length} notification${items.length === 1 ? '' : 's'}: ${safeText(items.slice(0, 3).join(', '))}${items.length > 3 ? ', …' : ''}`;
   }
-  if (m.type === 'COMMAND' && m.subType === 'RESPONSE') {
-    const p = (m.payload ?? {}) as { responseCode?: number; body?: string };
-    return `${head}: ${p.responseCode} ${safeText(String(p.body ?? '')).slice(0, 200)}`;
+  if (message.type === 'COMMAND' && message.subType === 'RESPONSE') {
+    const payload = (message.payload ?? {}) as { responseCode?: number; body?: string };
+    return `${head}: ${payload.responseCode} ${safeText(String(payload.body ?? '')).slice(0, 200)}`;
   }
   return head;
 }
 
 const ep = await startReferenceEndpoint({
   port,
-  host: v.host,
+  host: values.host,
   token,
-  rejectToken: v['reject-token'],
-  silentToPings: v['silent-to-pings'],
+  rejectToken: values['reject-token'],
+  silentToPings: values['silent-to-pings'],
   certDays,
   ...(tls ? { tls } : {}),
-  ...(v.quiet ? {} : { onMessage: (m) => process.stdout.write(`${describe(m)}\n`) }),
+  ...(values.quiet ? {} : { onMessage: (m) => process.stdout.write(`${describe(m)}\n`) }),
 });
-if (v.details) {
-  const details = ep.details({ hostName: v['host-name'], groupId: v.group, priority });
-  writeFileSync(v.details, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
+if (values.details) {
+  const details = ep.details({ hostName: values['host-name'], groupId: values.group, priority });
+  writeFileSync(values.details, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
 }
 process.stderr.write(
-  `reference endpoint listening on ${ep.url}\ncertificate SHA-256 ${ep.fingerprint}\n${v.details ? `details written to ${v.details}\n` : ''}type a COMMAND (GET /netbackup/admin/jobs) and Enter to send it to the connected daemon\n`,
+  `reference endpoint listening on ${ep.url}\ncertificate SHA-256 ${ep.fingerprint}\n${values.details ? `details written to ${values.details}\n` : ''}type a COMMAND (GET /netbackup/admin/jobs) and Enter to send it to the connected daemon\n`,
 );
 
 /** A typed line as a COMMAND payload: METHOD /uri [JSON body], or the guide's payload as JSON. */
 function commandOf(line: string): Record<string, unknown> | string {
-  const t = line.trim();
-  if (t.startsWith('{')) {
+  const text = line.trim();
+  if (text.startsWith('{')) {
     try {
-      return JSON.parse(t) as Record<string, unknown>;
+      return JSON.parse(text) as Record<string, unknown>;
     } catch (e) {
       return `not JSON: ${(e as Error).message}`;
     }
   }
-  const m = /^([A-Za-z]+)\s+(\S+)(?:\s+(.+))?$/.exec(t);
-  if (!m) return 'type METHOD /uri [JSON body], e.g. GET /netbackup/admin/jobs';
-  return { uri: m[2], method: m[1]!.toUpperCase(), headers: { 'Content-Type': 'application/json' }, ...(m[3] ? { parameters: m[3] } : {}) };
+  const match = /^([A-Za-z]+)\s+(\S+)(?:\s+(.+))?$/.exec(text);
+  if (!match) return 'type METHOD /uri [JSON body], e.g. GET /netbackup/admin/jobs';
+  return { uri: match[2], method: match[1]!.toUpperCase(), headers: { 'Content-Type': 'application/json' }, ...(match[3] ? { parameters: match[3] } : {}) };
 }
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (!line.trim()) return;

@@ -30,7 +30,7 @@ export interface ReferenceEndpointOptions {
   /** Acknowledge NOTIFICATION REQUESTs (default true). */
   ackNotifications?: boolean;
   /** Called with each message received, parsed (nbwss lab endpoint prints them). */
-  onMessage?: (m: ReceivedMessage) => void;
+  onMessage?: (message: ReceivedMessage) => void;
 }
 
 /** A message as the endpoint received it. */
@@ -70,26 +70,26 @@ export interface ReferenceEndpoint {
   /** Every notification data element received, in order (a resent message appears again). */
   notifications(): DeliveredNotification[];
   /** Resolves once `n` notification data elements (resends included) have been received. */
-  waitForNotifications(n: number, timeoutMs?: number): Promise<DeliveredNotification[]>;
+  waitForNotifications(count: number, timeoutMs?: number): Promise<DeliveredNotification[]>;
   /** Resolves with the first received message (past or future) that matches. */
-  waitForMessage(match: (m: ReceivedMessage) => boolean, timeoutMs?: number): Promise<ReceivedMessage>;
-  setAckNotifications(v: boolean): void;
+  waitForMessage(match: (message: ReceivedMessage) => boolean, timeoutMs?: number): Promise<ReceivedMessage>;
+  setAckNotifications(enabled: boolean): void;
   /** Pings received so far. */
   pings: number;
   /** Resolves at the next ping received. */
   waitForPing(timeoutMs?: number): Promise<void>;
   /** Send a COMMAND REQUEST to the (first) connected client and resolve with its COMMAND RESPONSE. */
-  command(payload: unknown, o?: { id?: string; timeoutMs?: number; via?: WebSocket }): Promise<ReceivedMessage>;
+  command(payload: unknown, options?: { id?: string; timeoutMs?: number; via?: WebSocket }): Promise<ReceivedMessage>;
   clients(): Set<WebSocket>;
-  setRejectToken(v: boolean): void;
-  setSilentToPings(v: boolean): void;
-  setSilentToConnect(v: boolean): void;
+  setRejectToken(enabled: boolean): void;
+  setSilentToPings(enabled: boolean): void;
+  setSilentToConnect(enabled: boolean): void;
   /** Answer CONNECT REQUESTs with this id instead of theirs (a broken cloud); undefined: their own. */
   setConnectResponseId(id: string | undefined): void;
   /** Send this text right after each CONNECT RESPONSE that accepts (a cloud that breaks the protocol at once). */
   setAfterConnect(text: string | undefined): void;
   /** Stop (or start again) reading every client's socket: a cloud that no longer reads what nbwss sends. */
-  setReading(v: boolean): void;
+  setReading(enabled: boolean): void;
   /** Present another certificate from the next handshake on. */
   setCertificate(tls: { key: string; cert: string }): void;
   /** Send raw text to every connected client (e.g. a malformed message). */
@@ -99,7 +99,7 @@ export interface ReferenceEndpoint {
   /** Close every client connection from the endpoint's side (the cloud application closing it). */
   closeClients(code?: number): void;
   /** Resolves with the close code of the n-th closed client connection (1-based), once it has closed. */
-  closedCode(n: number): Promise<number>;
+  closedCode(nth: number): Promise<number>;
   /** WebSocket connections accepted so far, and the close codes clients sent. */
   connections: number;
   /** When each connection was accepted (Date.now()), for tests of the daemon's retry spacing. */
@@ -117,41 +117,41 @@ export const THROWAWAY_CERT_DAYS = 90;
 
 export async function throwawayCertificate(host = '127.0.0.1', days = THROWAWAY_CERT_DAYS): Promise<{ key: string; cert: string }> {
   const ip = /^[0-9.]+$|:/.test(host);
-  const r = await generate([{ name: 'commonName', value: host }], {
+  const result = await generate([{ name: 'commonName', value: host }], {
     keyType: 'ec',
     curve: 'P-256',
     notAfterDate: new Date(Date.now() + days * 86_400_000),
     extensions: [{ name: 'subjectAltName', altNames: [ip ? { type: 7, ip: host } : { type: 2, value: host }, { type: 2, value: 'localhost' }] }],
   });
-  return { key: r.private, cert: r.cert };
+  return { key: result.private, cert: result.cert };
 }
 
-export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promise<ReferenceEndpoint> {
-  const host = o.host ?? '127.0.0.1';
-  const path = o.path === null ? '/nbwss' : (o.path ?? '/nbwss');
-  const tls = o.tls ?? (await throwawayCertificate(host, o.certDays));
-  let rejectToken = o.rejectToken ?? false;
-  let silent = o.silentToPings ?? false;
-  let silentToConnect = o.silentToConnect ?? false;
+export async function startReferenceEndpoint(options: ReferenceEndpointOptions): Promise<ReferenceEndpoint> {
+  const host = options.host ?? '127.0.0.1';
+  const path = options.path === null ? '/nbwss' : (options.path ?? '/nbwss');
+  const tls = options.tls ?? (await throwawayCertificate(host, options.certDays));
+  let rejectToken = options.rejectToken ?? false;
+  let silent = options.silentToPings ?? false;
+  let silentToConnect = options.silentToConnect ?? false;
   let connectResponseId: string | undefined;
   let afterConnect: string | undefined;
-  let ack = o.ackNotifications ?? true;
+  let ack = options.ackNotifications ?? true;
   const closeWaiters: (() => void)[] = [];
   const received: ReceivedMessage[] = [];
   const messageWaiters = new Set<() => void>();
   const delivered: DeliveredNotification[] = [];
   /** COMMAND RESPONSEs awaited, by id. */
-  const responders = new Map<string, (m: ReceivedMessage) => void>();
+  const responders = new Map<string, (message: ReceivedMessage) => void>();
   const waitUntil = <T>(ready: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const now = ready();
       if (now !== undefined) return resolve(now);
       const check = () => {
-        const v = ready();
-        if (v === undefined) return;
+        const value = ready();
+        if (value === undefined) return;
         messageWaiters.delete(check);
         clearTimeout(timer);
-        resolve(v);
+        resolve(value);
       };
       const timer = setTimeout(() => {
         messageWaiters.delete(check);
@@ -162,7 +162,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('This is a WebSocket endpoint: connect with wss://\n');
   });
-  const wss = new WebSocketServer({ server, ...(o.path === null ? {} : { path }), autoPong: false });
+  const wss = new WebSocketServer({ server, ...(options.path === null ? {} : { path }), autoPong: false });
   wss.on('connection', (ws, req) => {
     result.connections++;
     result.connectionTimes.push(Date.now());
@@ -185,36 +185,43 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
       if (!silent) ws.pong(data);
     });
     ws.on('message', (raw) => {
-      let m: ReceivedMessage;
+      let message: ReceivedMessage;
       try {
-        m = JSON.parse(String(raw));
+        message = JSON.parse(String(raw));
       } catch {
         return;
       }
-      received.push(m);
-      o.onMessage?.(m);
-      if (m.type === 'COMMAND' && m.subType === 'RESPONSE' && typeof m.id === 'string') responders.get(m.id)?.(m);
-      if (m.type === 'CONNECT' && m.subType === 'REQUEST' && !silentToConnect) {
-        const valid = !rejectToken && (m.payload as { token?: string } | undefined)?.token === o.token;
+      received.push(message);
+      options.onMessage?.(message);
+      if (message.type === 'COMMAND' && message.subType === 'RESPONSE' && typeof message.id === 'string') responders.get(message.id)?.(message);
+      if (message.type === 'CONNECT' && message.subType === 'REQUEST' && !silentToConnect) {
+        const valid = !rejectToken && (message.payload as { token?: string } | undefined)?.token === options.token;
         const answer = JSON.stringify({
           version: '1.0',
-          id: connectResponseId ?? m.id,
+          id: connectResponseId ?? message.id,
           type: 'CONNECT',
           subType: 'RESPONSE',
           timeStamp: Math.floor(Date.now() / 1000),
           payload: { valid },
         });
-        if (o.connectDelayMs) setTimeout(() => ws.send(answer), o.connectDelayMs);
+        if (options.connectDelayMs) setTimeout(() => ws.send(answer), options.connectDelayMs);
         else ws.send(answer);
         if (afterConnect !== undefined && valid) ws.send(afterConnect);
       }
-      if (m.type === 'NOTIFICATION' && m.subType === 'REQUEST' && Array.isArray(m.payload)) {
-        for (const e of m.payload as { notificationType: string; object: string; data: Record<string, unknown>[] }[])
-          for (const d of e.data ?? []) delivered.push({ messageId: m.id!, object: e.object, notificationType: e.notificationType, data: d });
+      if (message.type === 'NOTIFICATION' && message.subType === 'REQUEST' && Array.isArray(message.payload)) {
+        for (const e of message.payload as { notificationType: string; object: string; data: Record<string, unknown>[] }[])
+          for (const d of e.data ?? []) delivered.push({ messageId: message.id!, object: e.object, notificationType: e.notificationType, data: d });
         // The guide's NOTIFICATION RESPONSE: the same id, an empty payload.
         if (ack)
           ws.send(
-            JSON.stringify({ version: '1.0', id: m.id, type: 'NOTIFICATION', subType: 'RESPONSE', timeStamp: Math.floor(Date.now() / 1000), payload: [] }),
+            JSON.stringify({
+              version: '1.0',
+              id: message.id,
+              type: 'NOTIFICATION',
+              subType: 'RESPONSE',
+              timeStamp: Math.floor(Date.now() / 1000),
+              payload: [],
+            }),
           );
       }
       for (const w of [...messageWaiters]) w();
@@ -222,7 +229,7 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 0, host, () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const url = `wss://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
@@ -232,7 +239,13 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     port,
     fingerprint: new X509Certificate(tls.cert).fingerprint256,
     certPem: tls.cert,
-    details: (extra = {}) => ({ token: o.token, priority: extra.priority ?? 1, groupId: extra.groupId ?? 'demo-group', hostName: extra.hostName ?? host, url }),
+    details: (extra = {}) => ({
+      token: options.token,
+      priority: extra.priority ?? 1,
+      groupId: extra.groupId ?? 'demo-group',
+      hostName: extra.hostName ?? host,
+      url,
+    }),
     received,
     notifications: () => delivered,
     waitForNotifications: (n, timeoutMs = 10_000) => waitUntil(() => (delivered.length >= n ? delivered : undefined), timeoutMs, `${n} notifications`),
@@ -245,14 +258,14 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     setAckNotifications: (v) => {
       ack = v;
     },
-    command: (payload, c = {}) => {
-      const client = c.via ?? [...wss.clients][0];
+    command: (payload, options = {}) => {
+      const client = options.via ?? [...wss.clients][0];
       if (!client) return Promise.reject(new Error('reference endpoint: no client connected'));
-      const id = c.id ?? randomUUID().toUpperCase();
+      const id = options.id ?? randomUUID().toUpperCase();
       client.send(JSON.stringify({ version: '1.0', id, type: 'COMMAND', subType: 'REQUEST', timeStamp: Math.floor(Date.now() / 1000), payload }));
       return waitUntil(
         () => received.find((m) => m.type === 'COMMAND' && m.subType === 'RESPONSE' && m.id === id),
-        c.timeoutMs ?? 10_000,
+        options.timeoutMs ?? 10_000,
         `the COMMAND RESPONSE ${id}`,
       );
     },
@@ -272,9 +285,9 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     setAfterConnect: (text) => {
       afterConnect = text;
     },
-    setReading: (v) => {
+    setReading: (enabled) => {
       for (const c of wss.clients) {
-        if (v) c.resume();
+        if (enabled) c.resume();
         else c.pause();
       }
     },
@@ -293,9 +306,9 @@ export async function startReferenceEndpoint(o: ReferenceEndpointOptions): Promi
     byPath: new Map(),
     closeCodes: [],
     closeReasons: [],
-    closedCode: async (n) => {
-      while (result.closeCodes.length < n) await new Promise<void>((r) => closeWaiters.push(r));
-      return result.closeCodes[n - 1]!;
+    closedCode: async (nth) => {
+      while (result.closeCodes.length < nth) await new Promise<void>((r) => closeWaiters.push(r));
+      return result.closeCodes[nth - 1]!;
     },
     close: () =>
       new Promise<void>((resolve) => {

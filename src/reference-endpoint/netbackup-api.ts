@@ -107,7 +107,7 @@ export interface JobAttributes {
   lastUpdateTime: string;
   kilobytesTransferred: number;
   percentComplete: number;
-  [k: string]: unknown;
+  [key: string]: unknown;
 }
 
 /** An image as GET /catalog/images returns its attributes. */
@@ -121,7 +121,7 @@ export interface ImageAttributes {
   expiration: string;
   kilobytes: number;
   copyCount: number;
-  [k: string]: unknown;
+  [key: string]: unknown;
 }
 
 export interface NetBackupApi {
@@ -148,7 +148,7 @@ export interface NetBackupApi {
   /** The release imitated now. */
   readonly release: PrimaryRelease;
   /** Imitate another release from now on (an upgrade under a running daemon). */
-  setRelease(r: ReleaseName | Partial<PrimaryRelease>): void;
+  setRelease(release: ReleaseName | Partial<PrimaryRelease>): void;
   /** Create or change many jobs at once (no copy of the others). */
   setJobs(jobs: (Partial<JobAttributes> & { jobId: number })[]): void;
   close(): Promise<void>;
@@ -252,10 +252,10 @@ interface VmServer {
   port: number;
 }
 
-function releaseOf(r: ReleaseName | Partial<PrimaryRelease>): PrimaryRelease {
-  return typeof r === 'string'
-    ? { ...RELEASES[r], versions: [...RELEASES[r].versions] }
-    : { ...RELEASES['11.0'], versions: [...RELEASES['11.0'].versions], ...r };
+function releaseOf(release: ReleaseName | Partial<PrimaryRelease>): PrimaryRelease {
+  return typeof release === 'string'
+    ? { ...RELEASES[release], versions: [...RELEASES[release].versions] }
+    : { ...RELEASES['11.0'], versions: [...RELEASES['11.0'].versions], ...release };
 }
 
 /** A collection's items as one array until one changes (query.ts keeps its selections per array). */
@@ -274,12 +274,12 @@ function keptValues<K, V>(map: Map<K, V>) {
   };
 }
 
-export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<NetBackupApi> {
-  const host = o.host ?? '127.0.0.1';
-  const tls = o.tls ?? (await throwawayCertificate(host));
+export async function startNetBackupApi(options: NetBackupApiOptions = {}): Promise<NetBackupApi> {
+  const host = options.host ?? '127.0.0.1';
+  const tls = options.tls ?? (await throwawayCertificate(host));
   const requests: RecordedRequest[] = [];
   const vmservers = new Map<string, VmServer>();
-  let release: PrimaryRelease = releaseOf(o.release ?? '11.0');
+  let release: PrimaryRelease = releaseOf(options.release ?? '11.0');
   const newest = () => release.versions[release.versions.length - 1]!;
   /** The version a request is answered in, or a 406/415 already sent. */
   let answering = '';
@@ -293,14 +293,14 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
   const images = new Map<string, ImageAttributes>();
   const jobList = keptValues(jobs);
   const imageList = keptValues(images);
-  const apiKeys = new Set(o.auth?.apiKeys ?? []);
+  const apiKeys = new Set(options.auth?.apiKeys ?? []);
   const tokens = new Map<string, number>();
   let logins = 0;
-  const authorized = (h: string) => {
-    if (apiKeys.has(h)) return true;
-    const bearer = /^Bearer\s+(.+)$/i.exec(h);
+  const authorized = (host: string) => {
+    if (apiKeys.has(host)) return true;
+    const bearer = /^Bearer\s+(.+)$/i.exec(host);
     if (bearer && !release.bearer) return false;
-    const until = tokens.get(bearer ? bearer[1]! : h);
+    const until = tokens.get(bearer ? bearer[1]! : host);
     return until !== undefined && Date.now() < until;
   };
   /** Negotiate as the release does: false when a 406 (or 415) was sent. */
@@ -320,7 +320,7 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     send(res, 406, {
       errorCode: 2060006,
       errorMessage: 'Invalid `Accept` type. Make sure your `Accept` header matches what this API produces.',
-      ...(o.namesVersionsIn406 === false
+      ...(options.namesVersionsIn406 === false
         ? {}
         : { errorDetails: [`The requested API version ${asked} is not supported. Supported versions: ${release.versions.join(', ')}`] }),
     });
@@ -329,21 +329,21 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
   const login = (req: IncomingMessage, res: ServerResponse, body: string) => {
     if (req.method !== 'POST') return error(res, 405, 405, 'Method not allowed');
     if (!negotiate(req, res, true)) return;
-    let b: { userName?: unknown; password?: unknown; domainName?: unknown; domainType?: unknown };
+    let credentials: { userName?: unknown; password?: unknown; domainName?: unknown; domainType?: unknown };
     try {
-      b = JSON.parse(body);
+      credentials = JSON.parse(body);
     } catch {
       return error(res, 400, 9000, 'The request body is not valid JSON');
     }
-    const user = (o.auth?.users ?? []).find(
-      (u) =>
-        u.userName === b.userName &&
-        u.password === b.password &&
-        (u.domainName ?? '') === (b.domainName ?? '') &&
-        (u.domainType ?? '') === (b.domainType ?? ''),
+    const user = (options.auth?.users ?? []).find(
+      (user) =>
+        user.userName === credentials.userName &&
+        user.password === credentials.password &&
+        (user.domainName ?? '') === (credentials.domainName ?? '') &&
+        (user.domainType ?? '') === (credentials.domainType ?? ''),
     );
     if (!user) return error(res, 401, 8000, 'Authentication failed: wrong user name or password');
-    const validity = o.auth?.tokenValiditySeconds ?? 86_400;
+    const validity = options.auth?.tokenValiditySeconds ?? 86_400;
     const token = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString('base64url')}`;
     tokens.set(token, Date.now() + validity * 1000);
     logins++;
@@ -351,22 +351,22 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
   };
   const collection = (res: ServerResponse, url: URL, type: string, idField: string, all: Record<string, unknown>[], fields: readonly string[]) => {
     const paging = type === 'job' && release.jobsPaging !== 'offset' ? 'cursor' : 'offset';
-    const onceNow = o.ignorePageLimit === 'once' && !oversizedOnce && url.searchParams.has('filter');
-    const ignoreLimit = o.ignorePageLimit === true || onceNow;
-    const p = query(all, url, fields, { paging, idField, ignoreLimit, defaultSort: type === 'job' ? '-startTime' : undefined });
+    const onceNow = options.ignorePageLimit === 'once' && !oversizedOnce && url.searchParams.has('filter');
+    const ignoreLimit = options.ignorePageLimit === true || onceNow;
+    const page = query(all, url, fields, { paging, idField, ignoreLimit, defaultSort: type === 'job' ? '-startTime' : undefined });
     // 'once' is spent by the first answer that really holds more than page[limit] asked (not by an earlier short listing).
-    if (onceNow && p.items.length > Number(url.searchParams.get('page[limit]') ?? Number.POSITIVE_INFINITY)) oversizedOnce = true;
-    if (type === 'job' && release.jobsPaging === 'links') delete p.meta.pagination.next;
-    if (o.nextLinkOrigin && p.links.next) p.links.next = { href: new URL(p.links.next.href, o.nextLinkOrigin).href };
+    if (onceNow && page.items.length > Number(url.searchParams.get('page[limit]') ?? Number.POSITIVE_INFINITY)) oversizedOnce = true;
+    if (type === 'job' && release.jobsPaging === 'links') delete page.meta.pagination.next;
+    if (options.nextLinkOrigin && page.links.next) page.links.next = { href: new URL(page.links.next.href, options.nextLinkOrigin).href };
     return send(res, 200, {
-      data: p.items.map((a) => ({
+      data: page.items.map((attributes) => ({
         type,
-        id: String(a[idField]),
-        attributes: a,
-        links: { self: { href: `${url.pathname}/${encodeURIComponent(String(a[idField]))}` } },
+        id: String(attributes[idField]),
+        attributes: attributes,
+        links: { self: { href: `${url.pathname}/${encodeURIComponent(String(attributes[idField]))}` } },
       })),
-      meta: p.meta,
-      links: p.links,
+      meta: page.meta,
+      links: page.links,
     });
   };
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
@@ -376,13 +376,13 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
       const body = Buffer.concat(chunks).toString('utf8');
       requests.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       answering = '';
-      if (o.handler?.(req, res, body)) return;
+      if (options.handler?.(req, res, body)) return;
       const url = new URL(req.url!, 'https://stand-in');
       if (!url.pathname.startsWith('/netbackup/')) return error(res, 404, 404, 'not found');
       const path = url.pathname.slice('/netbackup'.length);
       if (path === '/login') return login(req, res, body);
       if (!req.headers.authorization) return error(res, 401, 8000, 'Authentication failed: no Authorization header');
-      if (o.auth && !authorized(req.headers.authorization)) return error(res, 401, 8000, 'Authentication failed: the token or API key is not valid');
+      if (options.auth && !authorized(req.headers.authorization)) return error(res, 401, 8000, 'Authentication failed: the token or API key is not valid');
       if (path === '/admin/jobs' || path.startsWith('/admin/jobs/') || path === '/catalog/images' || path.startsWith('/catalog/images/')) {
         if (req.method !== 'GET') return error(res, 405, 405, 'Method not allowed');
         if (!negotiate(req, res, false)) return;
@@ -401,15 +401,15 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
       if (path === '/config/servers/vmservers') {
         if (req.method === 'GET') return send(res, 200, { data: [...vmservers.values()].map((v) => ({ type: 'vmServer', id: v.serverName, attributes: v })) });
         if (req.method === 'POST') {
-          let v: VmServer;
+          let server: VmServer;
           try {
-            v = JSON.parse(body);
+            server = JSON.parse(body);
           } catch {
             return error(res, 400, 9000, 'The request body is not valid JSON');
           }
-          if (typeof v.serverName !== 'string' || v.serverName === '') return error(res, 400, 9001, 'serverName is required');
-          if (vmservers.has(v.serverName)) return error(res, 409, 9002, `The server ${v.serverName} already exists`);
-          vmservers.set(v.serverName, v);
+          if (typeof server.serverName !== 'string' || server.serverName === '') return error(res, 400, 9001, 'serverName is required');
+          if (vmservers.has(server.serverName)) return error(res, 409, 9002, `The server ${server.serverName} already exists`);
+          vmservers.set(server.serverName, server);
           return send(res, 201);
         }
         return error(res, 405, 405, 'Method not allowed');
@@ -417,10 +417,10 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
       const one = /^\/config\/servers\/vmservers\/([^/]+)$/.exec(path);
       if (one) {
         const name = decodeURIComponent(one[1]!);
-        const v = vmservers.get(name);
-        if (!v) return error(res, 404, 9003, `The server ${name} was not found`);
+        const server = vmservers.get(name);
+        if (!server) return error(res, 404, 9003, `The server ${name} was not found`);
         if (req.method === 'GET')
-          return send(res, 200, { vmServer: { ...v, password: '' }, links: [{ rel: 'self', href: `https://${host}/netbackup${path}` }] });
+          return send(res, 200, { vmServer: { ...server, password: '' }, links: [{ rel: 'self', href: `https://${host}/netbackup${path}` }] });
         if (req.method === 'DELETE') {
           vmservers.delete(name);
           return send(res, 204);
@@ -432,7 +432,7 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
           } catch {
             return error(res, 400, 9000, 'The request body is not valid JSON');
           }
-          vmservers.set(name, req.method === 'PUT' ? { ...(patch as VmServer), serverName: name } : { ...v, ...patch, serverName: name });
+          vmservers.set(name, req.method === 'PUT' ? { ...(patch as VmServer), serverName: name } : { ...server, ...patch, serverName: name });
           return send(res, 204);
         }
         return error(res, 405, 405, 'Method not allowed');
@@ -442,21 +442,21 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 0, host, () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  function setJob(j: Partial<JobAttributes> & { jobId: number }): JobAttributes {
-    const before = jobs.get(j.jobId);
+  function setJob(change: Partial<JobAttributes> & { jobId: number }): JobAttributes {
+    const before = jobs.get(change.jobId);
     // lastUpdateTime: now, in whole seconds as NetBackup's (a test may name the second).
     const job = {
-      ...(o.fullAttributes === false ? MINIMAL_JOB : JOB_DEFAULTS),
+      ...(options.fullAttributes === false ? MINIMAL_JOB : JOB_DEFAULTS),
       ...before,
-      ...j,
-      lastUpdateTime: j.lastUpdateTime ?? isoNow(),
+      ...change,
+      lastUpdateTime: change.lastUpdateTime ?? isoNow(),
     } as JobAttributes;
     if (!job.startTime) job.startTime = job.lastUpdateTime;
-    if (o.fullAttributes !== false && !job.activeTryStartTime) job.activeTryStartTime = job.startTime;
-    jobList.changed(jobs.set(j.jobId, job));
+    if (options.fullAttributes !== false && !job.activeTryStartTime) job.activeTryStartTime = job.startTime;
+    jobList.changed(jobs.set(change.jobId, job));
     return job;
   }
   return {
@@ -483,9 +483,9 @@ export async function startNetBackupApi(o: NetBackupApiOptions = {}): Promise<Ne
     get logins() {
       return logins;
     },
-    setCertificate: (t) => {
+    setCertificate: (tls) => {
       // As a restarted web service would: the new certificate for every connection from now on.
-      server.setSecureContext({ key: t.key, cert: t.cert });
+      server.setSecureContext({ key: tls.key, cert: tls.cert });
       server.closeAllConnections();
     },
     close: () =>

@@ -8,10 +8,10 @@ import pg from 'pg';
 
 /** A port on 127.0.0.1 that nothing listens on now. */
 async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
 
@@ -52,11 +52,11 @@ function signalServer(data: string, signal: NodeJS.Signals): void {
   // Its children from /proc (field 4 of stat is the parent's pid; the name before it is in parentheses).
   const children = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
+    .filter((entry) => {
       try {
         return (
           Number(
-            readFileSync(`/proc/${d}/stat`, 'utf8')
+            readFileSync(`/proc/${entry}/stat`, 'utf8')
               .replace(/^.*\) /s, '')
               .split(' ')[1],
           ) === master
@@ -106,18 +106,18 @@ export async function startPostgres(): Promise<Postgres> {
       'start',
     ]);
   start();
-  let n = 0;
+  let tries = 0;
   const admin = `postgres://nbwss@127.0.0.1:${port}/postgres`;
   return {
     port,
     async database() {
-      const name = `t${process.pid}_${++n}`;
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
+      const name = `t${process.pid}_${++tries}`;
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
       try {
-        await c.query(`CREATE DATABASE ${name}`);
+        await client.query(`CREATE DATABASE ${name}`);
       } finally {
-        await c.end();
+        await client.end();
       }
       return `postgres://nbwss@127.0.0.1:${port}/${name}`;
     },

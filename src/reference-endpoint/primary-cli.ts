@@ -50,45 +50,51 @@ function parse() {
     return fail((e as Error).message);
   }
 }
-const v = parse();
-if (v.help) {
+const values = parse();
+if (values.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const whole = (name: string, s: string): number => {
-  if (!/^[0-9]+$/.test(s)) fail(`--${name} must be a whole number`);
-  return Number(s);
+const whole = (name: string, text: string): number => {
+  if (!/^[0-9]+$/.test(text)) fail(`--${name} must be a whole number`);
+  return Number(text);
 };
-if (v.user && !v['password-file']) fail('--user needs --password-file (a password is never taken on the command line)');
-const apiKey = keptSecret(v['state-dir'], 'primary-api-key', () => randomBytes(24).toString('base64url'));
-const users = v.user ? [{ userName: v.user, password: readFileSync(v['password-file']!, 'utf8').trim() }] : [];
-if (!(v.release in RELEASES)) fail(`--release must be one of ${Object.keys(RELEASES).join(', ')}`);
-const release: Partial<PrimaryRelease> = { ...RELEASES[v.release as ReleaseName] };
-if (v.versions !== undefined) {
-  const versions = v.versions.split(',').map((x) => x.trim());
+if (values.user && !values['password-file']) fail('--user needs --password-file (a password is never taken on the command line)');
+const apiKey = keptSecret(values['state-dir'], 'primary-api-key', () => randomBytes(24).toString('base64url'));
+const users = values.user ? [{ userName: values.user, password: readFileSync(values['password-file']!, 'utf8').trim() }] : [];
+if (!(values.release in RELEASES)) fail(`--release must be one of ${Object.keys(RELEASES).join(', ')}`);
+const release: Partial<PrimaryRelease> = { ...RELEASES[values.release as ReleaseName] };
+if (values.versions !== undefined) {
+  const versions = values.versions.split(',').map((x) => x.trim());
   if (!versions.every((x) => /^[0-9]{1,2}\.[0-9]{1,2}$/.test(x))) fail('--versions takes API versions such as 12.0,13.0');
   release.versions = versions;
 }
-if (v['jobs-paging'] !== undefined) {
-  if (v['jobs-paging'] !== 'cursor' && v['jobs-paging'] !== 'offset') fail('--jobs-paging is cursor or offset');
-  release.jobsPaging = v['jobs-paging'] as 'cursor' | 'offset';
+if (values['jobs-paging'] !== undefined) {
+  if (values['jobs-paging'] !== 'cursor' && values['jobs-paging'] !== 'offset') fail('--jobs-paging is cursor or offset');
+  release.jobsPaging = values['jobs-paging'] as 'cursor' | 'offset';
 }
-const tls = await keptCertificate(v['state-dir'], 'primary', v.host);
-const primary = await startNetBackupApi({ host: v.host, port: whole('port', v.port), auth: { apiKeys: [apiKey], users }, release, ...(tls ? { tls } : {}) });
-if (v['api-key-file']) writeFileSync(v['api-key-file'], `${apiKey}\n`, { mode: 0o600 });
+const tls = await keptCertificate(values['state-dir'], 'primary', values.host);
+const primary = await startNetBackupApi({
+  host: values.host,
+  port: whole('port', values.port),
+  auth: { apiKeys: [apiKey], users },
+  release,
+  ...(tls ? { tls } : {}),
+});
+if (values['api-key-file']) writeFileSync(values['api-key-file'], `${apiKey}\n`, { mode: 0o600 });
 process.stderr.write(
   `NetBackup primary stand-in: api.baseUrl ${primary.baseUrl}\ncertificate SHA-256 ${primary.fingerprint}\n` +
-    `imitates NetBackup ${v.release}: API versions ${primary.release.versions.join(', ')}, jobs paged by ${primary.release.jobsPaging}\n` +
-    (v['api-key-file'] ? `API key written to ${v['api-key-file']}\n` : 'no --api-key-file: only --user logins are accepted\n'),
+    `imitates NetBackup ${values.release}: API versions ${primary.release.versions.join(', ')}, jobs paged by ${primary.release.jobsPaging}\n` +
+    (values['api-key-file'] ? `API key written to ${values['api-key-file']}\n` : 'no --api-key-file: only --user logins are accepted\n'),
 );
 const stop = () => void primary.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-if (v.scenario) {
-  const s = guideScenario();
-  s.prepare(primary);
-  const stepMs = whole('step-ms', v['step-ms']);
-  await runScenario(primary, s, async (step) => {
+if (values.scenario) {
+  const scenario = guideScenario();
+  scenario.prepare(primary);
+  const stepMs = whole('step-ms', values['step-ms']);
+  await runScenario(primary, scenario, async (step) => {
     process.stderr.write(`scenario: ${step.name}\n`);
     await new Promise((r) => setTimeout(r, stepMs));
   });

@@ -26,17 +26,17 @@ export function parseFilter(filter: string): Comparison[] {
   const re = /^\s*([A-Za-z][A-Za-z0-9]*)\s+(eq|ne|gt|ge|lt|le)\s+('(?:[^']|'')*'|[^\s']+)\s*/;
   let rest = filter;
   for (;;) {
-    const m = re.exec(rest);
-    if (!m) throw new QueryError(`Invalid filter near "${rest.slice(0, 40)}"`);
-    const raw = m[3]!;
+    const match = re.exec(rest);
+    if (!match) throw new QueryError(`Invalid filter near "${rest.slice(0, 40)}"`);
+    const raw = match[3]!;
     let value: Value;
     if (raw.startsWith("'")) value = raw.slice(1, -1).replaceAll("''", "'");
     else if (raw === 'true' || raw === 'false') value = raw === 'true';
     else if (ISO.test(raw)) value = raw;
     else if (/^-?\d+(\.\d+)?$/.test(raw)) value = Number(raw);
     else throw new QueryError(`Invalid value ${raw} in filter`);
-    out.push({ field: m[1]!, op: m[2] as Comparison['op'], value });
-    rest = rest.slice(m[0].length);
+    out.push({ field: match[1]!, op: match[2] as Comparison['op'], value });
+    rest = rest.slice(match[0].length);
     if (rest === '') return out;
     const and = /^and\s+/.exec(rest);
     if (!and) throw new QueryError(`Invalid filter near "${rest.slice(0, 40)}": only "and" joins comparisons here`);
@@ -49,21 +49,21 @@ function compare(a: unknown, b: unknown): number {
   return String(a ?? '').localeCompare(String(b ?? ''));
 }
 
-function matches(attrs: Record<string, unknown>, c: Comparison): boolean {
-  const d = compare(attrs[c.field], c.value);
-  switch (c.op) {
+function matches(attrs: Record<string, unknown>, comparison: Comparison): boolean {
+  const order = compare(attrs[comparison.field], comparison.value);
+  switch (comparison.op) {
     case 'eq':
-      return d === 0;
+      return order === 0;
     case 'ne':
-      return d !== 0;
+      return order !== 0;
     case 'gt':
-      return d > 0;
+      return order > 0;
     case 'ge':
-      return d >= 0;
+      return order >= 0;
     case 'lt':
-      return d < 0;
+      return order < 0;
     case 'le':
-      return d <= 0;
+      return order <= 0;
   }
 }
 
@@ -93,46 +93,46 @@ const selections = new WeakMap<readonly object[], Map<string, readonly object[]>
 const KEPT_SELECTIONS = 8;
 
 /** Filter, sort and page a collection as NetBackup does (default page size 10, at most 100... here 1000). */
-export function query<T extends Record<string, unknown>>(all: readonly T[], url: URL, knownFields: readonly string[], o: QueryOptions = {}): Page<T> {
+export function query<T extends Record<string, unknown>>(all: readonly T[], url: URL, knownFields: readonly string[], options: QueryOptions = {}): Page<T> {
   const filter = url.searchParams.get('filter');
   const comparisons = filter ? parseFilter(filter) : [];
   for (const c of comparisons) if (!knownFields.includes(c.field)) throw new QueryError(`Unknown filter field ${c.field}`);
-  const sort = url.searchParams.get('sort') ?? o.defaultSort;
+  const sort = url.searchParams.get('sort') ?? options.defaultSort;
   const keys = (sort ? sort.split(',') : []).map((s) => (s.startsWith('-') ? { f: s.slice(1), dir: -1 } : { f: s, dir: 1 }));
   for (const k of keys) if (!knownFields.includes(k.f)) throw new QueryError(`Unknown sort field ${k.f}`);
-  const idField = o.idField ?? 'jobId';
+  const idField = options.idField ?? 'jobId';
   // A cursor names a position in the order: ties are broken by the unique id.
   const order = (a: Record<string, unknown>, b: Record<string, unknown>) => {
     for (const k of keys) {
-      const d = compare(a[k.f], b[k.f]) * k.dir;
-      if (d !== 0) return d;
+      const order = compare(a[k.f], b[k.f]) * k.dir;
+      if (order !== 0) return order;
     }
-    return o.paging === 'cursor' ? compare(a[idField], b[idField]) : 0;
+    return options.paging === 'cursor' ? compare(a[idField], b[idField]) : 0;
   };
   const kept = selections.get(all) ?? new Map<string, readonly object[]>();
   selections.set(all, kept);
-  const selection = `${filter}\n${sort}\n${o.paging}\n${idField}`;
+  const selection = `${filter}\n${sort}\n${options.paging}\n${idField}`;
   let items = kept.get(selection) as T[] | undefined;
   if (!items) {
     items = all.filter((a) => comparisons.every((c) => matches(a, c)));
-    if (keys.length || o.paging === 'cursor') items.sort(order);
+    if (keys.length || options.paging === 'cursor') items.sort(order);
     if (kept.size >= KEPT_SELECTIONS) kept.clear();
     kept.set(selection, items);
   }
-  if (o.paging === 'cursor') return cursorPage(items, url, keys, idField, order, o.ignoreLimit);
+  if (options.paging === 'cursor') return cursorPage(items, url, keys, idField, order, options.ignoreLimit);
   const limit = intParam(url, 'page[limit]', 10, 1, 1000);
   const offset = intParam(url, 'page[offset]', 0, 0, Number.MAX_SAFE_INTEGER);
   const count = items.length;
-  const page = o.ignoreLimit ? items.slice(offset) : items.slice(offset, offset + limit);
+  const page = options.ignoreLimit ? items.slice(offset) : items.slice(offset, offset + limit);
   const last = count === 0 ? 0 : Math.floor((count - 1) / limit) * limit;
   const pagination: Record<string, number> = { count, offset, limit, first: 0, last, page: Math.floor(offset / limit), pages: Math.ceil(count / limit) };
   if (offset + limit < count) pagination.next = offset + limit;
   if (offset > 0) pagination.prev = Math.max(0, offset - limit);
-  const at = (o: number) => {
-    const u = new URL(url);
-    u.searchParams.set('page[offset]', String(o));
-    u.searchParams.set('page[limit]', String(limit));
-    return { href: u.pathname + u.search };
+  const at = (at: number) => {
+    const parsed = new URL(url);
+    parsed.searchParams.set('page[offset]', String(at));
+    parsed.searchParams.set('page[limit]', String(limit));
+    return { href: parsed.pathname + parsed.search };
   };
   const links: Record<string, { href: string }> = { self: at(offset), first: at(0), last: at(last) };
   if (pagination.next !== undefined) links.next = at(pagination.next);
@@ -181,10 +181,10 @@ function cursorPage<T extends Record<string, unknown>>(
   const more = start + page.length < items.length && page.length > 0;
   const next = more ? encodeCursor(page[page.length - 1]!, keys, idField) : '';
   const at = (cursor: string | undefined) => {
-    const u = new URL(url);
-    u.searchParams.delete('page[after]');
-    if (cursor) u.searchParams.set('page[after]', cursor);
-    return { href: u.pathname + u.search };
+    const parsed = new URL(url);
+    parsed.searchParams.delete('page[after]');
+    if (cursor) parsed.searchParams.set('page[after]', cursor);
+    return { href: parsed.pathname + parsed.search };
   };
   const links: Record<string, { href: string }> = { self: at(after ?? undefined), first: at(undefined) };
   if (next) links.next = at(next);
@@ -195,7 +195,7 @@ function intParam(url: URL, name: string, dflt: number, min: number, max: number
   const raw = url.searchParams.get(name);
   if (raw === null) return dflt;
   if (!/^\d+$/.test(raw)) throw new QueryError(`${name} must be a whole number`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new QueryError(`${name} must be between ${min} and ${max}`);
-  return n;
+  const value = Number(raw);
+  if (value < min || value > max) throw new QueryError(`${name} must be between ${min} and ${max}`);
+  return value;
 }

@@ -33,8 +33,8 @@ export interface Scenario {
 
 export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
   const shift = at - GUIDE_PARENT_START;
-  const t = (guide: number) => iso(guide + shift);
-  const vmJob = (j: Partial<JobAttributes> & { jobId: number }): Partial<JobAttributes> & { jobId: number } => ({
+  const shifted = (guide: number) => iso(guide + shift);
+  const vmJob = (job: Partial<JobAttributes> & { jobId: number }): Partial<JobAttributes> & { jobId: number } => ({
     jobType: 'BACKUP',
     policyType: 'VMWARE',
     policyName: 'vmware2',
@@ -42,7 +42,7 @@ export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
     scheduleType: 'FULL_BACKUP',
     scheduleName: 'full',
     status: 0,
-    ...j,
+    ...job,
   });
   const image = (backupTime: number, copyCount: number): ImageAttributes => ({
     backupId: `DummyTestVM_${backupTime + shift}`,
@@ -50,8 +50,8 @@ export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
     policyName: 'vmware2',
     policyType: 'VMWARE',
     scheduleType: 'FULL',
-    backupTime: t(backupTime),
-    expiration: t(backupTime + 14 * 86_400),
+    backupTime: shifted(backupTime),
+    expiration: shifted(backupTime + 14 * 86_400),
     kilobytes: 1_048_576,
     copyCount,
   });
@@ -61,30 +61,31 @@ export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
     steps: [
       {
         name: 'A. Start of a parent backup job (discovery)',
-        apply: (p) => void p.setJob(vmJob({ jobId: 144, parentJobId: 144, clientName: 'masterserver2.domain.com', state: 'ACTIVE', startTime: t(1459829674) })),
+        apply: (p) =>
+          void p.setJob(vmJob({ jobId: 144, parentJobId: 144, clientName: 'masterserver2.domain.com', state: 'ACTIVE', startTime: shifted(1459829674) })),
       },
       {
         name: 'B. Start of the child snapshot job',
-        apply: (p) => void p.setJob(vmJob({ jobId: 145, parentJobId: 144, clientName: 'DummyTestVM', state: 'ACTIVE', startTime: t(1459829686) })),
+        apply: (p) => void p.setJob(vmJob({ jobId: 145, parentJobId: 144, clientName: 'DummyTestVM', state: 'ACTIVE', startTime: shifted(1459829686) })),
       },
       {
         name: 'C. Start of child backup job (actual backup)',
-        apply: (p) => void p.setJob(vmJob({ jobId: 146, parentJobId: 145, clientName: 'DummyTestVM', state: 'ACTIVE', startTime: t(1459829698) })),
+        apply: (p) => void p.setJob(vmJob({ jobId: 146, parentJobId: 145, clientName: 'DummyTestVM', state: 'ACTIVE', startTime: shifted(1459829698) })),
       },
       {
         name: 'D. Image creation',
-        apply: (p) => {
-          p.setImage(image(1459811698, 1));
-          p.setImage(image(1459811686, 2)); // a second copy: the image changed
+        apply: (api) => {
+          api.setImage(image(1459811698, 1));
+          api.setImage(image(1459811686, 2)); // a second copy: the image changed
         },
       },
-      { name: 'E. Backup job complete (actual backup job)', apply: (p) => void p.setJob({ jobId: 146, state: 'DONE', endTime: t(1459829720) }) },
-      { name: 'F. Snapshot job complete', apply: (p) => void p.setJob({ jobId: 145, state: 'DONE', endTime: t(1459829730) }) },
-      { name: 'G. Parent backup job complete', apply: (p) => void p.setJob({ jobId: 144, state: 'DONE', endTime: t(1459829734) }) },
+      { name: 'E. Backup job complete (actual backup job)', apply: (p) => void p.setJob({ jobId: 146, state: 'DONE', endTime: shifted(1459829720) }) },
+      { name: 'F. Snapshot job complete', apply: (p) => void p.setJob({ jobId: 145, state: 'DONE', endTime: shifted(1459829730) }) },
+      { name: 'G. Parent backup job complete', apply: (p) => void p.setJob({ jobId: 144, state: 'DONE', endTime: shifted(1459829734) }) },
       {
         name: 'Restore job done',
-        apply: (p) =>
-          void p.setJob({
+        apply: (api) =>
+          void api.setJob({
             jobId: 147,
             parentJobId: 147,
             jobType: 'RESTORE',
@@ -95,8 +96,8 @@ export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
             clientName: 'masterserver2.domain.com',
             status: 0,
             state: 'DONE',
-            startTime: t(1459830185),
-            endTime: t(1459830200),
+            startTime: shifted(1459830185),
+            endTime: shifted(1459830200),
           }),
       },
       { name: 'Image deletion', apply: (p) => void p.deleteImage(`DummyTestVM_${1459811686 + shift}`) },
@@ -107,10 +108,10 @@ export function guideScenario(at = Math.floor(Date.now() / 1000)): Scenario {
 /** Play the steps in order; `between` runs after each (a test waits there for the step's notifications). */
 export async function runScenario(
   primary: NetBackupApi,
-  s: Scenario,
+  scenario: Scenario,
   between: (step: ScenarioStep, index: number) => Promise<void> = async () => {},
 ): Promise<void> {
-  for (const [i, step] of s.steps.entries()) {
+  for (const [i, step] of scenario.steps.entries()) {
     step.apply(primary);
     await between(step, i);
   }

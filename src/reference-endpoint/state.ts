@@ -25,7 +25,7 @@ export function keptSecret(dir: string | undefined, file: string, make: () => st
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, file);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const v = make();
-  writeFileSync(path, `${v}\n`, { mode: 0o600 });
-  return v;
+  const value = make();
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return value;
 }

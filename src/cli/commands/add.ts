@@ -20,15 +20,15 @@ export interface AddOptions extends GlobalOptions, SourceOptions {
   json?: boolean;
 }
 
-export const sourceOptions = (c: Command) =>
-  c
+export const sourceOptions = (command: Command) =>
+  command
     .addOption(new Option('-f, --file <path>', 'endpoint details JSON file; - reads standard input'))
     .addOption(new Option('-u, --url <url>', "https URL that serves the endpoint details (the dialog's URL option); - reads it from standard input"))
     .addOption(new Option('--ca-file <pem>', 'trust this CA for --url too (repeatable; NODE_EXTRA_CA_CERTS is honoured)').argParser(collect))
     .addOption(new Option('--timeout <ms>', 'bound on connecting, the TLS handshake and a stalled answer').argParser(parseTimeout).default(10_000));
 
-export const acceptOptions = (c: Command) =>
-  c
+export const acceptOptions = (command: Command) =>
+  command
     .addOption(
       new Option(
         '--fingerprint <sha256>',
@@ -45,13 +45,13 @@ export const acceptOptions = (c: Command) =>
     );
 
 export function addCommand(ctx: Context): Command {
-  const c = new Command('add').description(
+  const command = new Command('add').description(
     "Save WebSocket endpoint credentials from endpoint details (the dialog's Validate + Add Host); with no source on a terminal, a wizard",
   );
-  sourceOptions(c);
-  acceptOptions(c);
-  changesStore(c, { name: (o) => (o.replace ? 'add --replace' : 'add') });
-  return c
+  sourceOptions(command);
+  acceptOptions(command);
+  changesStore(command, { name: (o) => (o.replace ? 'add --replace' : 'add') });
+  return command
     .option('--deactivated', 'save the endpoint DEACTIVATED (the daemon will not connect to it)')
     .option('--replace', 're-add hosts that exist with new details and token, keeping their state (token expired, endpoint moved)')
     .option('--json', 'print the saved endpoints as JSON')
@@ -68,19 +68,19 @@ Examples:
     .action(async (_o, cmd: Command) => runAdd(cmd.optsWithGlobals<AddOptions>(), ctx));
 }
 
-export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
-  sourceConflict(o);
-  const wanted = await parseFingerprints(o.fingerprint);
-  const wizard = o.file === undefined && o.url === undefined;
+export async function runAdd(options: AddOptions, ctx: Context): Promise<void> {
+  sourceConflict(options);
+  const wanted = await parseFingerprints(options.fingerprint);
+  const wizard = options.file === undefined && options.url === undefined;
   if (wizard && !canPrompt(ctx.io)) {
     throw new NbwssError('USAGE', 'nbwss add needs the endpoint details: --file PATH (- for standard input) or --url URL', {
       hint: 'Without a terminal there is no wizard. Example: nbwss add --file endpoint.json --fingerprint <SHA-256>',
     });
   }
-  const loaded = wizard ? await (await import('../wizard.js')).askForDetails(ctx, o) : await loadDetails(o, ctx);
+  const loaded = wizard ? await (await import('../wizard.js')).askForDetails(ctx, options) : await loadDetails(options, ctx);
   // The hosts are known from here on: the audit line names them even if the add fails.
   ctx.changed?.({ hosts: loaded.endpoints.map((d) => d.hostName) });
-  await ctx.probeBeforeCreating?.(o);
+  await ctx.probeBeforeCreating?.(options);
 
   const [{ addEndpoints }, { fetchCertificate }, { formatCertificate }, { withSpinner }] = await Promise.all([
     import('../../core/services/add.js'),
@@ -88,23 +88,30 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
     import('../output/certificate.js'),
     import('../output/spinner.js'),
   ]);
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   try {
-    const secrets = await ctx.secrets(store, o);
-    const acceptor = makeAcceptor(ctx, o, wanted, o.pin);
-    let state: EndpointState | (() => Promise<EndpointState>) = o.deactivated ? 'DEACTIVATED' : 'ACTIVATED';
-    if (wizard && !o.deactivated) {
+    const secrets = await ctx.secrets(store, options);
+    const acceptor = makeAcceptor(ctx, options, wanted, options.pin);
+    let state: EndpointState | (() => Promise<EndpointState>) = options.deactivated ? 'DEACTIVATED' : 'ACTIVATED';
+    if (wizard && !options.deactivated) {
       state = async () => ((await (await ctx.prompter()).confirm('Activate now (the daemon may connect to it)?', true)) ? 'ACTIVATED' : 'DEACTIVATED');
     }
     const added = await addEndpoints({
       store,
       secrets,
       endpoints: loaded.endpoints,
-      replace: o.replace,
+      replace: options.replace,
       accept: async (cand) => {
-        const u = new URL(cand.details.url);
+        const parsed = new URL(cand.details.url);
         ctx.info(
-          formatCertificate(cand.details.hostName, `${u.hostname}:${u.port || 443}`, cand.certificate, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)),
+          formatCertificate(
+            cand.details.hostName,
+            `${parsed.hostname}:${parsed.port || 443}`,
+            cand.certificate,
+            ctx.style,
+            undefined,
+            Boolean(ctx.env.NBWSS_DEBUG),
+          ),
         );
         return acceptor(
           cand.details.hostName,
@@ -115,11 +122,11 @@ export async function runAdd(o: AddOptions, ctx: Context): Promise<void> {
       // A spinner on a terminal while one endpoint's certificate is fetched (several fetch at once, silently).
       fetch:
         loaded.endpoints.length === 1 ? (u, fo) => withSpinner(ctx, `Fetching the certificate of ${u.host}`, () => fetchCertificate(u, fo)) : fetchCertificate,
-      fetchOptions: { timeoutMs: o.timeout },
+      fetchOptions: { timeoutMs: options.timeout },
       state,
-      pinType: o.pin,
+      pinType: options.pin,
     });
-    if (o.json) ctx.io.stdout.write(`${safeJson(added.map((a) => ({ ...a, url: maskUrl(a.url) })))}\n`);
+    if (options.json) ctx.io.stdout.write(`${safeJson(added.map((a) => ({ ...a, url: maskUrl(a.url) })))}\n`);
     for (const a of added) {
       ctx.info(
         ctx.style.green(

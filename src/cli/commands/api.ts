@@ -134,121 +134,122 @@ export interface ApiLoginOptions extends GlobalOptions {
 
 async function readSecret(ctx: Context, question: string): Promise<string> {
   if (canPrompt(ctx.io)) return (await ctx.prompter()).password(question);
-  let s = '';
+  let text = '';
   for await (const chunk of ctx.io.stdin) {
-    s += String(chunk);
-    if (s.length > 65_536) throw new NbwssError('USAGE', 'Standard input is longer than 64 KiB: give the secret alone');
+    text += String(chunk);
+    if (text.length > 65_536) throw new NbwssError('USAGE', 'Standard input is longer than 64 KiB: give the secret alone');
   }
-  return s;
+  return text;
 }
 
-function saidStored(ctx: Context, r: { auth: string; checked: boolean; why?: string }): void {
-  if (r.checked) ctx.info(ctx.style.green(`Stored: nbwss calls the REST API with the ${r.auth}; the primary accepted it.`));
-  else ctx.warn(`Stored the ${r.auth} without checking it: the primary could not be asked (${r.why}). Run nbwss api test when it can.`);
+function saidStored(ctx: Context, stored: { auth: string; checked: boolean; why?: string }): void {
+  if (stored.checked) ctx.info(ctx.style.green(`Stored: nbwss calls the REST API with the ${stored.auth}; the primary accepted it.`));
+  else ctx.warn(`Stored the ${stored.auth} without checking it: the primary could not be asked (${stored.why}). Run nbwss api test when it can.`);
 }
 
-export async function runApiKeySet(o: GlobalOptions, ctx: Context): Promise<void> {
+export async function runApiKeySet(options: GlobalOptions, ctx: Context): Promise<void> {
   const { setApiKey } = await import('../../core/services/api.js');
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   try {
     const raw = await readSecret(ctx, 'NetBackup API key:');
-    const secrets = await ctx.secrets(store, o);
+    const secrets = await ctx.secrets(store, options);
     saidStored(ctx, await setApiKey(store, secrets, raw));
   } finally {
     store.close();
   }
 }
 
-export async function runApiLogin(o: ApiLoginOptions, ctx: Context): Promise<void> {
+export async function runApiLogin(options: ApiLoginOptions, ctx: Context): Promise<void> {
   const { apiLogin } = await import('../../core/services/api.js');
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   try {
-    const raw = await readSecret(ctx, `Password of ${o.user}:`);
-    const secrets = await ctx.secrets(store, o);
-    saidStored(ctx, await apiLogin(store, secrets, { userName: o.user, domainName: o.domainName, domainType: o.domainType }, raw));
+    const raw = await readSecret(ctx, `Password of ${options.user}:`);
+    const secrets = await ctx.secrets(store, options);
+    saidStored(ctx, await apiLogin(store, secrets, { userName: options.user, domainName: options.domainName, domainType: options.domainType }, raw));
   } finally {
     store.close();
   }
-  ctx.changed?.({ detail: `user ${o.user}` });
+  ctx.changed?.({ detail: `user ${options.user}` });
 }
 
-export async function runApiLogout(o: GlobalOptions, ctx: Context): Promise<void> {
+export async function runApiLogout(options: GlobalOptions, ctx: Context): Promise<void> {
   const { forgetApiCredentials } = await import('../../core/services/api.js');
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   let was: string | undefined;
   try {
-    was = forgetApiCredentials(store, await ctx.secrets(store, o));
+    was = forgetApiCredentials(store, await ctx.secrets(store, options));
   } finally {
     store.close();
   }
   ctx.info(was ? `Forgot the ${was}.` : 'No REST API credentials were stored; nothing to do.');
 }
 
-export async function runApiTest(o: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {
+export async function runApiTest(options: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {
   const { testApi } = await import('../../core/services/api.js');
-  const store = await ctx.readStore(o);
-  let r: Awaited<ReturnType<typeof testApi>>;
+  const store = await ctx.readStore(options);
+  let result: Awaited<ReturnType<typeof testApi>>;
   try {
-    r = await testApi(ctx.home(o), store, store ? await ctx.secrets(store, o) : undefined);
+    result = await testApi(ctx.home(options), store, store ? await ctx.secrets(store, options) : undefined);
   } finally {
     store?.close();
   }
-  if (o.json) ctx.io.stdout.write(`${safeJson(r)}\n`);
+  if (options.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
   else {
-    ctx.io.stdout.write(`REST API ${r.baseUrl}, credentials: ${r.auth}\n`);
-    for (const c of r.checks) ctx.io.stdout.write(`  ${c.ok ? ctx.style.green('ok  ') : ctx.style.red('FAIL')} ${c.name.padEnd(12)} ${safeText(c.detail)}\n`);
+    ctx.io.stdout.write(`REST API ${result.baseUrl}, credentials: ${result.auth}\n`);
+    for (const c of result.checks)
+      ctx.io.stdout.write(`  ${c.ok ? ctx.style.green('ok  ') : ctx.style.red('FAIL')} ${c.name.padEnd(12)} ${safeText(c.detail)}\n`);
   }
-  if (r.failure === 'AUTH') throw new NbwssError('AUTH', "NetBackup's REST API does not accept nbwss's credentials (see above)");
-  if (r.failure) throw new NbwssError('NETWORK', "NetBackup's REST API cannot be used as it is (see above)");
+  if (result.failure === 'AUTH') throw new NbwssError('AUTH', "NetBackup's REST API does not accept nbwss's credentials (see above)");
+  if (result.failure) throw new NbwssError('NETWORK', "NetBackup's REST API cannot be used as it is (see above)");
 }
 
-export async function runApiPoll(o: GlobalOptions, ctx: Context): Promise<void> {
+export async function runApiPoll(options: GlobalOptions, ctx: Context): Promise<void> {
   const { askDaemon } = await import('../../core/daemon-client.js');
-  const r = await askDaemon<{ ok: boolean }>(ctx.home(o), { cmd: 'poll' });
-  if (!r?.ok)
+  const answer = await askDaemon<{ ok: boolean }>(ctx.home(options), { cmd: 'poll' });
+  if (!answer?.ok)
     throw new NbwssError('NOT_FOUND', 'No daemon is running for this store: nothing polls the REST API', {
       hint: 'Start it: nbwss daemon (see nbwss daemon --help)',
     });
   ctx.info('The daemon polls the REST API now.');
 }
 
-export async function runApiPin(o: ApiPinOptions, ctx: Context): Promise<void> {
-  const wanted = await parseFingerprints(o.fingerprint);
+export async function runApiPin(options: ApiPinOptions, ctx: Context): Promise<void> {
+  const wanted = await parseFingerprints(options.fingerprint);
   const [{ loadProperties }, { fetchCertificate }, { formatCertificate }, { API_PIN_META }] = await Promise.all([
     import('../../core/config/properties.js'),
     import('../../core/tls/fetch.js'),
     import('../output/certificate.js'),
     import('../../core/api/trust.js'),
   ]);
-  const home = ctx.home(o);
+  const home = ctx.home(options);
   const base = new URL(loadProperties(home)['api.baseUrl']);
   const { withSpinner } = await import('../output/spinner.js');
-  const c = await withSpinner(ctx, `Fetching the certificate of ${base.host}`, () => fetchCertificate(base, { timeoutMs: o.timeout }));
-  ctx.info(formatCertificate('the REST service', base.host, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)));
-  const accepted = await makeAcceptor(ctx, o, wanted, 'cert')(base.host, c, `Pin this certificate for the REST service at ${base.origin}?`);
+  const cert = await withSpinner(ctx, `Fetching the certificate of ${base.host}`, () => fetchCertificate(base, { timeoutMs: options.timeout }));
+  ctx.info(formatCertificate('the REST service', base.host, cert, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)));
+  const accepted = await makeAcceptor(ctx, options, wanted, 'cert')(base.host, cert, `Pin this certificate for the REST service at ${base.origin}?`);
   if (!accepted) throw new NbwssError('CANCELLED', 'Not pinned; nothing was changed.');
   const pin = {
     origin: base.origin,
     pinType: 'cert' as const,
-    fingerprint: c.fingerprint,
-    spkiFingerprint: c.spkiFingerprint,
-    certPem: c.pem,
-    notAfter: c.notAfter,
+    fingerprint: cert.fingerprint,
+    spkiFingerprint: cert.spkiFingerprint,
+    certPem: cert.pem,
+    notAfter: cert.notAfter,
   };
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   try {
     store.write(() => store.setMeta(API_PIN_META, JSON.stringify(pin)));
   } finally {
     store.close();
   }
-  if (o.json) ctx.io.stdout.write(`${safeJson({ origin: pin.origin, fingerprint: pin.fingerprint, notAfter: pin.notAfter })}\n`);
-  ctx.info(ctx.style.green(`Pinned the certificate of the REST service at ${base.origin} (SHA-256 ${c.fingerprint}).`));
+  if (options.json) ctx.io.stdout.write(`${safeJson({ origin: pin.origin, fingerprint: pin.fingerprint, notAfter: pin.notAfter })}\n`);
+  ctx.info(ctx.style.green(`Pinned the certificate of the REST service at ${base.origin} (SHA-256 ${cert.fingerprint}).`));
   ctx.changed?.({ detail: base.origin });
 }
 
-export async function runApiUnpin(o: GlobalOptions, ctx: Context): Promise<void> {
+export async function runApiUnpin(options: GlobalOptions, ctx: Context): Promise<void> {
   const { API_PIN_META } = await import('../../core/api/trust.js');
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   let had: boolean;
   try {
     had = store.write(() => {
@@ -262,10 +263,10 @@ export async function runApiUnpin(o: GlobalOptions, ctx: Context): Promise<void>
   ctx.info(had ? 'The pin of the REST service is removed.' : 'No pin was recorded; nothing to do.');
 }
 
-export async function runApiShow(o: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {
+export async function runApiShow(options: GlobalOptions & { json?: boolean }, ctx: Context): Promise<void> {
   const [{ loadProperties }, { API_PIN_META }] = await Promise.all([import('../../core/config/properties.js'), import('../../core/api/trust.js')]);
-  const p = loadProperties(ctx.home(o));
-  const store = await ctx.readStore(o);
+  const props = loadProperties(ctx.home(options));
+  const store = await ctx.readStore(options);
   let pinJson: string | undefined;
   try {
     pinJson = store?.getMeta(API_PIN_META);
@@ -273,18 +274,20 @@ export async function runApiShow(o: GlobalOptions & { json?: boolean }, ctx: Con
     store?.close();
   }
   const pin = pinJson ? (JSON.parse(pinJson) as { origin: string; fingerprint: string; notAfter: string }) : null;
-  const base = new URL(p['api.baseUrl']);
+  const base = new URL(props['api.baseUrl']);
   const trust =
-    p['api.caFile'] !== ''
-      ? `api.caFile ${p['api.caFile']}`
+    props['api.caFile'] !== ''
+      ? `api.caFile ${props['api.caFile']}`
       : pin && pin.origin === base.origin
         ? `pinned certificate SHA-256 ${pin.fingerprint} (valid until ${pin.notAfter})`
         : pin
           ? `none: the pin is for ${pin.origin}; run nbwss api pin`
           : 'none: set api.caFile or run nbwss api pin (COMMAND REQUESTs are answered 502 until then)';
-  if (o.json)
+  if (options.json)
     return void ctx.io.stdout.write(
-      `${safeJson({ baseUrl: p['api.baseUrl'], caFile: p['api.caFile'] || null, pin: pin ? { origin: pin.origin, fingerprint: pin.fingerprint, notAfter: pin.notAfter } : null, timeoutMs: p['api.timeout'], maxBodyBytes: p['api.maxBodyBytes'] })}\n`,
+      `${safeJson({ baseUrl: props['api.baseUrl'], caFile: props['api.caFile'] || null, pin: pin ? { origin: pin.origin, fingerprint: pin.fingerprint, notAfter: pin.notAfter } : null, timeoutMs: props['api.timeout'], maxBodyBytes: props['api.maxBodyBytes'] })}\n`,
     );
-  ctx.io.stdout.write(`base URL: ${p['api.baseUrl']}\ntrust:    ${trust}\ntimeout:  ${p['api.timeout']} ms\nmax body: ${p['api.maxBodyBytes']} bytes\n`);
+  ctx.io.stdout.write(
+    `base URL: ${props['api.baseUrl']}\ntrust:    ${trust}\ntimeout:  ${props['api.timeout']} ms\nmax body: ${props['api.maxBodyBytes']} bytes\n`,
+  );
 }

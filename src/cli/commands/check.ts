@@ -10,9 +10,9 @@ export interface CheckOptions extends GlobalOptions {
   timeout: number;
 }
 
-const parseDays = (v: string) => {
-  if (!/^[0-9]+$/.test(v) || Number(v) > 3650) throw new InvalidArgumentError('expected a whole number of days from 0 to 3650.');
-  return Number(v);
+const parseDays = (value: string) => {
+  if (!/^[0-9]+$/.test(value) || Number(value) > 3650) throw new InvalidArgumentError('expected a whole number of days from 0 to 3650.');
+  return Number(value);
 };
 
 export function checkCommand(ctx: Context): Command {
@@ -36,23 +36,23 @@ Examples:
     .action(async (hosts: string[], _o, cmd: Command) => runCheck(hosts, cmd.optsWithGlobals<CheckOptions>(), ctx));
 }
 
-export async function runCheck(hosts: string[], o: CheckOptions, ctx: Context): Promise<void> {
+export async function runCheck(hosts: string[], options: CheckOptions, ctx: Context): Promise<void> {
   const [{ checkEndpoints }, { fetchCertificate }] = await Promise.all([import('../../core/services/certs.js'), import('../../core/tls/fetch.js')]);
-  const store = await ctx.readStore(o);
+  const store = await ctx.readStore(options);
   if (!store) {
     if (hosts.length) throw (await import('../../core/services/endpoints.js')).notFound(hosts[0]!);
-    return o.json ? void ctx.io.stdout.write('[]\n') : ctx.info('No WebSocket servers are saved.');
+    return options.json ? void ctx.io.stdout.write('[]\n') : ctx.info('No WebSocket servers are saved.');
   }
   let results: Awaited<ReturnType<typeof checkEndpoints>>;
   try {
     const { withSpinner } = await import('../output/spinner.js');
     results = await withSpinner(ctx, 'Checking certificates', () =>
-      checkEndpoints(store, hosts, { days: o.days, fetch: fetchCertificate, fetchOptions: { timeoutMs: o.timeout } }),
+      checkEndpoints(store, hosts, { days: options.days, fetch: fetchCertificate, fetchOptions: { timeoutMs: options.timeout } }),
     );
   } finally {
     store.close();
   }
-  if (o.json) ctx.io.stdout.write(`${safeJson(results)}\n`);
+  if (options.json) ctx.io.stdout.write(`${safeJson(results)}\n`);
   else if (results.length === 0) ctx.info('No WebSocket servers are saved.');
   else {
     const { renderTable } = await import('../output/table.js');

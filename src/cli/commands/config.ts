@@ -57,42 +57,42 @@ export interface ConfigOptions extends GlobalOptions {
   json?: boolean;
 }
 
-export async function runConfigList(o: ConfigOptions, ctx: Context): Promise<void> {
+export async function runConfigList(options: ConfigOptions, ctx: Context): Promise<void> {
   const { listProperties } = await import('../../core/config/properties.js');
-  const views = listProperties(ctx.home(o));
-  if (o.json) return void ctx.io.stdout.write(`${safeJson(views)}\n`);
+  const views = listProperties(ctx.home(options));
+  if (options.json) return void ctx.io.stdout.write(`${safeJson(views)}\n`);
   const { renderTable } = await import('../output/table.js');
   const shown = (x: unknown) => (x === '' ? '(none)' : String(x));
-  const rows = views.map((v) => [
-    v.key,
-    shown(v.value) + (v.valid ? '' : ' (NOT VALID)'),
-    v.default === null ? '-' : shown(v.default),
-    v.vendorOnly ? 'vendor-only' : v.set ? 'set' : 'default',
-    v.unit ?? '',
-    v.vendorOnly ? 'vendor' : v.nbwss ? 'nbwss' : 'guide',
+  const rows = views.map((view) => [
+    view.key,
+    shown(view.value) + (view.valid ? '' : ' (NOT VALID)'),
+    view.default === null ? '-' : shown(view.default),
+    view.vendorOnly ? 'vendor-only' : view.set ? 'set' : 'default',
+    view.unit ?? '',
+    view.vendorOnly ? 'vendor' : view.nbwss ? 'nbwss' : 'guide',
   ]);
   ctx.io.stdout.write(`${await renderTable(['Key', 'Value', 'Default', 'Source', 'Unit', 'From'], rows, ctx.io)}\n`);
 }
 
-export async function runConfigGet(key: string, o: ConfigOptions, ctx: Context): Promise<void> {
+export async function runConfigGet(key: string, options: ConfigOptions, ctx: Context): Promise<void> {
   const { getProperty } = await import('../../core/config/properties.js');
-  const v = getProperty(ctx.home(o), key);
-  ctx.io.stdout.write(o.json ? `${safeJson(v)}\n` : `${v.value}\n`);
+  const view = getProperty(ctx.home(options), key);
+  ctx.io.stdout.write(options.json ? `${safeJson(view)}\n` : `${view.value}\n`);
 }
 
-export async function runConfigSet(key: string, value: string, o: GlobalOptions, ctx: Context): Promise<void> {
+export async function runConfigSet(key: string, value: string, options: GlobalOptions, ctx: Context): Promise<void> {
   const { setProperty, parseValue } = await import('../../core/config/properties.js');
   const { ensurePrivateDir } = await import('../../core/store/fs.js');
-  const dir = ctx.home(o);
+  const dir = ctx.home(options);
   parseValue(key, value); // refuse before creating anything
   ensurePrivateDir(dir);
-  const v = setProperty(dir, key, value);
-  ctx.info(`${key}=${v}`);
-  ctx.changed?.({ detail: `${key}=${v}` });
+  const stored = setProperty(dir, key, value);
+  ctx.info(`${key}=${stored}`);
+  ctx.changed?.({ detail: `${key}=${stored}` });
 }
 
-export async function runConfigUnset(key: string, o: GlobalOptions, ctx: Context): Promise<void> {
+export async function runConfigUnset(key: string, options: GlobalOptions, ctx: Context): Promise<void> {
   const { unsetProperty } = await import('../../core/config/properties.js');
-  const was = unsetProperty(ctx.home(o), key);
+  const was = unsetProperty(ctx.home(options), key);
   ctx.info(was ? `${key} unset; the default is in force.` : `${key} was not set; the default is in force.`);
 }

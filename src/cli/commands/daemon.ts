@@ -32,13 +32,13 @@ Examples:
     .action(async (_o, cmd: Command) => runDaemonCommand(cmd.optsWithGlobals<DaemonCliOptions>(), ctx));
 }
 
-export async function runDaemonCommand(o: DaemonCliOptions, ctx: Context): Promise<void> {
+export async function runDaemonCommand(options: DaemonCliOptions, ctx: Context): Promise<void> {
   const [{ runDaemon }, { storeUrl }] = await Promise.all([import('../../daemon/run.js'), import('../../core/store/db.js')]);
   const running = await runDaemon({
-    home: ctx.home(o),
-    storeUrl: storeUrl(o.store, ctx.env),
-    logStderr: Boolean(o.logStderr || o.foreground),
-    openSecrets: (store) => ctx.secrets(store, o),
+    home: ctx.home(options),
+    storeUrl: storeUrl(options.store, ctx.env),
+    logStderr: Boolean(options.logStderr || options.foreground),
+    openSecrets: (store) => ctx.secrets(store, options),
     stderr: ctx.io.stderr as NodeJS.WritableStream,
   });
   await running.stopped;

@@ -25,12 +25,12 @@ Examples:
   return changesStore(command, { hostArgs: true });
 }
 
-export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context): Promise<void> {
+export async function runDelete(hosts: string[], options: DeleteOptions, ctx: Context): Promise<void> {
   const { deleteEndpoints, getEndpoint } = await import('../../core/services/endpoints.js');
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   try {
     const names = hosts.map((h) => getEndpoint(store, h).hostName);
-    if (!o.yes) {
+    if (!options.yes) {
       if (!canPrompt(ctx.io)) {
         throw new NbwssError('USAGE', `Not deleted: deleting ${names.join(', ')} needs confirmation, and there is no terminal to ask on`, {
           hint: 'Pass --yes to delete without asking.',
@@ -39,7 +39,7 @@ export async function runDelete(hosts: string[], o: DeleteOptions, ctx: Context)
       const ok = await (await ctx.prompter()).confirm(`Delete ${names.join(', ')} (entry, pinned certificate and token)?`, false);
       if (!ok) throw new NbwssError('CANCELLED', 'Not deleted.');
     }
-    const secrets = await ctx.secrets(store, o);
+    const secrets = await ctx.secrets(store, options);
     const { removed, tokensLeft } = deleteEndpoints(store, secrets, hosts);
     for (const h of removed) ctx.info(`Deleted ${h}.`);
     if (tokensLeft) {

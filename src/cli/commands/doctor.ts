@@ -30,15 +30,15 @@ Examples:
   return changesStore(command, { when: (o) => Boolean(o.fix), name: 'doctor --fix' });
 }
 
-export async function runDoctorCommand(o: DoctorCliOptions, ctx: Context): Promise<void> {
+export async function runDoctorCommand(options: DoctorCliOptions, ctx: Context): Promise<void> {
   const [{ runDoctor }, { storeUrl }] = await Promise.all([import('../../core/services/doctor.js'), import('../../core/store/db.js')]);
   const checks = await runDoctor({
-    home: ctx.home(o),
-    storeUrl: storeUrl(o.store, ctx.env),
-    fix: Boolean(o.fix),
-    secrets: (store) => ctx.secrets(store, o),
+    home: ctx.home(options),
+    storeUrl: storeUrl(options.store, ctx.env),
+    fix: Boolean(options.fix),
+    secrets: (store) => ctx.secrets(store, options),
     confirmRemoveOrphans: async (accounts) => {
-      if (o.yes) return true;
+      if (options.yes) return true;
       if (!canPrompt(ctx.io)) {
         ctx.warn(`not removing ${accounts.length} orphan token(s) without confirmation; pass --yes`);
         return false;
@@ -47,7 +47,7 @@ export async function runDoctorCommand(o: DoctorCliOptions, ctx: Context): Promi
     },
   });
   const problems = checks.filter((c) => c.status === 'problem');
-  if (o.json) ctx.io.stdout.write(`${safeJson({ ok: problems.length === 0, checks })}\n`);
+  if (options.json) ctx.io.stdout.write(`${safeJson({ ok: problems.length === 0, checks })}\n`);
   else {
     const mark = { ok: ctx.style.green('ok     '), warn: ctx.style.yellow('warn   '), problem: ctx.style.red('PROBLEM') };
     for (const c of checks) {
@@ -56,7 +56,7 @@ export async function runDoctorCommand(o: DoctorCliOptions, ctx: Context): Promi
       if (c.status !== 'ok' && c.fix) ctx.io.stdout.write(`         ${safeText(c.fix)}\n`);
     }
   }
-  if (o.fix && checks.some((c) => c.fixed))
+  if (options.fix && checks.some((c) => c.fixed))
     ctx.changed?.({
       detail: checks
         .filter((c) => c.fixed)
@@ -65,6 +65,6 @@ export async function runDoctorCommand(o: DoctorCliOptions, ctx: Context): Promi
     });
   if (problems.length)
     throw new NbwssError('STORE', `${problems.length} problem${problems.length > 1 ? 's' : ''} found: ${problems.map((p) => p.name).join(', ')}`, {
-      hint: o.fix ? undefined : 'Some can be mended with: nbwss doctor --fix',
+      hint: options.fix ? undefined : 'Some can be mended with: nbwss doctor --fix',
     });
 }

@@ -30,27 +30,29 @@ Examples:
     .action(async (_o, cmd: Command) => runList(cmd.optsWithGlobals<ListOptions>(), ctx));
 }
 
-export async function runList(o: ListOptions, ctx: Context): Promise<void> {
-  if (o.names && o.json)
+export async function runList(options: ListOptions, ctx: Context): Promise<void> {
+  if (options.names && options.json)
     throw new NbwssError('USAGE', '--names and --json cannot be used together', { hint: 'Use --json for details, --names for host names only.' });
-  const filter = { groupId: o.group, state: o.state ? (o.state.toUpperCase() as 'ACTIVATED' | 'DEACTIVATED') : undefined };
+  const filter = { groupId: options.group, state: options.state ? (options.state.toUpperCase() as 'ACTIVATED' | 'DEACTIVATED') : undefined };
   // Read-only: listing never creates or changes a store (completion runs list --names on every TAB).
-  const store = await ctx.readStore(o);
+  const store = await ctx.readStore(options);
   try {
-    if (o.json) {
+    if (options.json) {
       const { endpointJson } = await import('../output/endpoint.js');
       ctx.io.stdout.write(`${safeJson((store?.endpoints.list(filter) ?? []).map(endpointJson))}\n`);
       return;
     }
     // The table and the names need no pin: fewer columns read (completion runs list --names on every TAB).
     const rows = store?.endpoints.listRows(filter) ?? [];
-    if (o.names) {
+    if (options.names) {
       if (rows.length) ctx.io.stdout.write(`${rows.map((r) => r.hostName).join('\n')}\n`);
       return;
     }
     const { LIST_HEAD, listRow } = await import('../output/endpoint.js');
     if (rows.length === 0) {
-      ctx.info(o.group || o.state ? 'No saved WebSocket server matches.' : 'No WebSocket servers are saved. Add one with: nbwss add --file endpoint.json');
+      ctx.info(
+        options.group || options.state ? 'No saved WebSocket server matches.' : 'No WebSocket servers are saved. Add one with: nbwss add --file endpoint.json',
+      );
       return;
     }
     const { renderTable } = await import('../output/table.js');

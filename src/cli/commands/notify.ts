@@ -49,60 +49,62 @@ Examples:
   nbwss notify --script backup_exit_notify -- client1 pol_prod sched_fulls FULL 0 -1 1`,
     )
     .action(async (args: string[], _o, cmd: Command) => {
-      const o = cmd.optsWithGlobals<NotifyOptions>();
-      if (o.script) return runNotifyScript(o.script, args, o, ctx);
+      const options = cmd.optsWithGlobals<NotifyOptions>();
+      if (options.script) return runNotifyScript(options.script, args, options, ctx);
       if (args.length)
         throw new NbwssError('USAGE', `nbwss notify takes no arguments without --script (got "${args[0]}")`, {
           hint: 'Give the notifications on standard input or with --file.',
         });
-      return runNotify(o, ctx);
+      return runNotify(options, ctx);
     });
 }
 
 /** The input, at most MAX_INPUT_BYTES whatever it is (a file, a FIFO, /dev/zero, stdin). */
-async function readInput(o: NotifyOptions, ctx: Context): Promise<string> {
+async function readInput(options: NotifyOptions, ctx: Context): Promise<string> {
   const { MAX_INPUT_BYTES } = await import('../../core/notify/notification.js');
   let input: NodeJS.ReadableStream = ctx.io.stdin;
-  if (o.file && o.file !== '-') {
+  if (options.file && options.file !== '-') {
     let size: number;
     try {
-      const st = statSync(o.file);
+      const st = statSync(options.file);
       if (st.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' });
       size = st.isFile() ? st.size : 0;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new NbwssError('USAGE', `Cannot read the notifications file ${o.file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+      throw new NbwssError('USAGE', `Cannot read the notifications file ${options.file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
         hint: 'Check the path given to --file.',
       });
     }
     if (size > MAX_INPUT_BYTES)
-      throw new NbwssError('INVALID_DETAILS', `${o.file} is larger than ${MAX_INPUT_BYTES} bytes; nothing was queued`, { hint: 'Split it into several runs.' });
-    input = createReadStream(o.file);
-  } else if (!o.file && ctx.io.stdinTTY)
+      throw new NbwssError('INVALID_DETAILS', `${options.file} is larger than ${MAX_INPUT_BYTES} bytes; nothing was queued`, {
+        hint: 'Split it into several runs.',
+      });
+    input = createReadStream(options.file);
+  } else if (!options.file && ctx.io.stdinTTY)
     throw new NbwssError('USAGE', 'No notifications given: stdin is a terminal', {
       hint: 'Give --file PATH, or pipe the notifications in: ... | nbwss notify',
     });
   const chunks: Buffer[] = [];
-  let n = 0;
+  let received = 0;
   for await (const chunk of input) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    n += b.length;
-    if (n > MAX_INPUT_BYTES) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    received += bytes.length;
+    if (received > MAX_INPUT_BYTES) {
       (input as NodeJS.ReadStream).destroy?.();
       throw new NbwssError('INVALID_DETAILS', `The input is larger than ${MAX_INPUT_BYTES} bytes; nothing was queued`, { hint: 'Split it into several runs.' });
     }
-    chunks.push(b);
+    chunks.push(bytes);
   }
   const all = Buffer.concat(chunks);
   // As details files are: text that is not UTF-8 is refused, never replaced and queued.
   if (!isUtf8(all))
-    throw new NbwssError('INVALID_DETAILS', `${o.file && o.file !== '-' ? o.file : 'The input'} is not valid UTF-8; nothing was queued`, {
+    throw new NbwssError('INVALID_DETAILS', `${options.file && options.file !== '-' ? options.file : 'The input'} is not valid UTF-8; nothing was queued`, {
       hint: 'Give the notifications as UTF-8 JSON (iconv -t UTF-8 converts other encodings).',
     });
   return all.toString('utf8');
 }
 
-export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
+export async function runNotify(options: NotifyOptions, ctx: Context): Promise<void> {
   const [{ parseNotifications }, { queueNotifications, refusedError }, { loadProperties }, { EndpointStore, storeUrl }, { askDaemon }] = await Promise.all([
     import('../../core/notify/notification.js'),
     import('../../core/services/notify.js'),
@@ -110,11 +112,11 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
     import('../../core/store/db.js'),
     import('../../core/daemon-client.js'),
   ]);
-  const items = parseNotifications(await readInput(o, ctx));
-  const home = ctx.home(o);
+  const items = parseNotifications(await readInput(options, ctx));
+  const home = ctx.home(options);
   const maxQueued = loadProperties(home)['notification.maxQueued'];
   // Durable: exit 0 promises the notifications survive a crash and a power loss.
-  const store = EndpointStore.open(home, { durable: true, url: storeUrl(o.store, ctx.env) });
+  const store = EndpointStore.open(home, { durable: true, url: storeUrl(options.store, ctx.env) });
   let result: import('../../core/services/notify.js').NotifyResult;
   try {
     result = queueNotifications(store, items, maxQueued);
@@ -132,12 +134,12 @@ export async function runNotify(o: NotifyOptions, ctx: Context): Promise<void> {
       },
       1000,
     );
-  const shared = storeUrl(o.store, ctx.env);
+  const shared = storeUrl(options.store, ctx.env);
   if (shared && result.queued.length) {
     const { announce } = await import('../../core/store/pg/announce.js');
     await announce(shared, 'notify').catch(() => {}); // the daemons look every scheduledRate anyway
   }
-  if (o.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
+  if (options.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
   if (result.queued.length)
     ctx.info(
       `Queued ${items.length} notification${items.length === 1 ? '' : 's'} for ${result.queued.length} server group${result.queued.length === 1 ? '' : 's'} (${result.queued.join(', ')}).`,
@@ -159,7 +161,7 @@ async function refusedAudited(home: string, command: string, refused: NbwssError
   throw refused;
 }
 
-export async function runNotifyScript(name: string, args: string[], o: NotifyOptions, ctx: Context): Promise<void> {
+export async function runNotifyScript(name: string, args: string[], options: NotifyOptions, ctx: Context): Promise<void> {
   const [{ notifyFromScript }, { refusedError }, { loadProperties }, { EndpointStore, storeUrl }, { askDaemon }] = await Promise.all([
     import('../../core/services/notify-script.js'),
     import('../../core/services/notify.js'),
@@ -167,26 +169,26 @@ export async function runNotifyScript(name: string, args: string[], o: NotifyOpt
     import('../../core/store/db.js'),
     import('../../core/daemon-client.js'),
   ]);
-  const home = ctx.home(o);
-  const store = EndpointStore.open(home, { durable: true, url: storeUrl(o.store, ctx.env) });
-  let r: Awaited<ReturnType<typeof notifyFromScript>>;
+  const home = ctx.home(options);
+  const store = EndpointStore.open(home, { durable: true, url: storeUrl(options.store, ctx.env) });
+  let result: Awaited<ReturnType<typeof notifyFromScript>>;
   try {
-    r = await notifyFromScript(store, await ctx.secrets(store, o), name, args);
+    result = await notifyFromScript(store, await ctx.secrets(store, options), name, args);
   } finally {
     store.close();
   }
-  if (r.queued.length || r.refused.length)
-    await askDaemon(home, { cmd: 'notify', count: 1, queued: r.queued.slice(0, 100), refused: r.refused.slice(0, 100) }, 1000);
-  const shared = storeUrl(o.store, ctx.env);
-  if (shared && r.queued.length) {
+  if (result.queued.length || result.refused.length)
+    await askDaemon(home, { cmd: 'notify', count: 1, queued: result.queued.slice(0, 100), refused: result.refused.slice(0, 100) }, 1000);
+  const shared = storeUrl(options.store, ctx.env);
+  if (shared && result.queued.length) {
     const { announce } = await import('../../core/store/pg/announce.js');
     await announce(shared, 'notify').catch(() => {});
   }
-  if (o.json) ctx.io.stdout.write(`${safeJson(r)}\n`);
-  if (r.outcome === 'retrying') return ctx.info(`${name}: the job will try again (done_trying 0): nothing to notify yet.`);
-  if (r.outcome === 'already') return ctx.info(`${name}: job ${r.jobId} ${r.state} was notified already.`);
-  if (r.queued.length) ctx.info(`${name}: queued job ${r.jobId} ${r.state} for ${r.queued.join(', ')}.`);
-  const refused = refusedError({ ...r, notifications: 1 }, loadProperties(home)['notification.maxQueued']);
+  if (options.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
+  if (result.outcome === 'retrying') return ctx.info(`${name}: the job will try again (done_trying 0): nothing to notify yet.`);
+  if (result.outcome === 'already') return ctx.info(`${name}: job ${result.jobId} ${result.state} was notified already.`);
+  if (result.queued.length) ctx.info(`${name}: queued job ${result.jobId} ${result.state} for ${result.queued.join(', ')}.`);
+  const refused = refusedError({ ...result, notifications: 1 }, loadProperties(home)['notification.maxQueued']);
   if (refused) await refusedAudited(home, `notify --script ${name}`, refused, ctx);
-  if (r.queued.length === 0) ctx.warn('no server group has an ACTIVATED endpoint: the notification was not queued for anyone');
+  if (result.queued.length === 0) ctx.warn('no server group has an ACTIVATED endpoint: the notification was not queued for anyone');
 }

@@ -35,47 +35,47 @@ Examples:
   return changesStore(command, { hostArgs: true });
 }
 
-export async function runRepin(host: string, o: RepinOptions, ctx: Context): Promise<void> {
-  const wanted = await parseFingerprints(o.fingerprint);
+export async function runRepin(host: string, options: RepinOptions, ctx: Context): Promise<void> {
+  const wanted = await parseFingerprints(options.fingerprint);
   const [{ repinEndpoint }, { fetchCertificate }, { formatCertificate }] = await Promise.all([
     import('../../core/services/certs.js'),
     import('../../core/tls/fetch.js'),
     import('../output/certificate.js'),
   ]);
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   try {
     const { withSpinner } = await import('../output/spinner.js');
     const result = await repinEndpoint(store, host, {
       fetch: (u, fo) => withSpinner(ctx, `Fetching the certificate of ${u.host}`, () => fetchCertificate(u, fo)),
-      fetchOptions: { timeoutMs: o.timeout },
-      pinType: o.pin,
-      accept: async (r, c) => {
-        const u = new URL(r.url);
+      fetchOptions: { timeoutMs: options.timeout },
+      pinType: options.pin,
+      accept: async (record, cert) => {
+        const parsed = new URL(record.url);
         const { summarizePem } = await import('../../core/tls/fetch.js');
-        const old = summarizePem(r.certPem);
+        const old = summarizePem(record.certPem);
         ctx.info(
           sideBySide(
             ['pinned now', 'presented now'],
             [
-              ['SHA-256', old.fingerprint, c.fingerprint],
-              ['Public key', old.spkiFingerprint, c.spkiFingerprint],
-              ['Subject', old.subject, c.subject],
-              ['Valid until', old.notAfter, c.notAfter],
+              ['SHA-256', old.fingerprint, cert.fingerprint],
+              ['Public key', old.spkiFingerprint, cert.spkiFingerprint],
+              ['Subject', old.subject, cert.subject],
+              ['Valid until', old.notAfter, cert.notAfter],
             ],
             terminalWidth(ctx),
           ),
         );
         ctx.info(
-          old.spkiFingerprint === c.spkiFingerprint
+          old.spkiFingerprint === cert.spkiFingerprint
             ? 'The public key is the same (a renewal that kept the key).'
             : ctx.style.yellow('The public key is different.'),
         );
-        if (c.fingerprint === r.fingerprint) ctx.info('The endpoint still presents the pinned certificate.');
-        ctx.info(formatCertificate(r.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)));
-        return makeAcceptor(ctx, o, wanted, o.pin ?? r.pinType)(r.hostName, c, `Pin this certificate for ${r.hostName}?`);
+        if (cert.fingerprint === record.fingerprint) ctx.info('The endpoint still presents the pinned certificate.');
+        ctx.info(formatCertificate(record.hostName, `${parsed.hostname}:${parsed.port || 443}`, cert, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)));
+        return makeAcceptor(ctx, options, wanted, options.pin ?? record.pinType)(record.hostName, cert, `Pin this certificate for ${record.hostName}?`);
       },
     });
-    if (o.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
+    if (options.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
     if (!result.changed) {
       ctx.info(
         `${result.hostName} still presents the pinned ${result.after.pinType === 'spki' ? 'public key' : 'certificate'} (SHA-256 ${result.after.pinType === 'spki' ? result.after.spkiFingerprint : result.after.fingerprint}); nothing to do.`,

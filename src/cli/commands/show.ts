@@ -23,34 +23,34 @@ Examples:
     .action(async (host: string, _o, cmd: Command) => runShow(host, cmd.optsWithGlobals<ShowOptions>(), ctx));
 }
 
-export async function runShow(host: string, o: ShowOptions, ctx: Context): Promise<void> {
+export async function runShow(host: string, options: ShowOptions, ctx: Context): Promise<void> {
   const [{ showEndpoint, notFound }, { endpointJson }] = await Promise.all([import('../../core/services/endpoints.js'), import('../output/endpoint.js')]);
   // Read-only: showing never creates or changes a store.
-  const store = await ctx.readStore(o);
+  const store = await ctx.readStore(options);
   if (!store) throw notFound(host);
   try {
-    const secrets = o.showToken && store.endpoints.get(host) ? await ctx.secrets(store, o) : undefined;
-    const v = showEndpoint(store, host, secrets);
-    const r = v.record;
+    const secrets = options.showToken && store.endpoints.get(host) ? await ctx.secrets(store, options) : undefined;
+    const view = showEndpoint(store, host, secrets);
+    const record = view.record;
     const data = {
-      ...endpointJson(r),
-      ...(o.showToken ? { url: r.url } : {}),
-      pinType: r.pinType,
-      spkiFingerprint: r.spkiFingerprint,
+      ...endpointJson(record),
+      ...(options.showToken ? { url: record.url } : {}),
+      pinType: record.pinType,
+      spkiFingerprint: record.spkiFingerprint,
       certificate: {
-        subject: v.certificate.subject,
-        issuer: v.certificate.issuer,
-        sans: v.certificate.sans,
-        notBefore: v.certificate.notBefore,
-        notAfter: v.certificate.notAfter,
+        subject: view.certificate.subject,
+        issuer: view.certificate.issuer,
+        sans: view.certificate.sans,
+        notBefore: view.certificate.notBefore,
+        notAfter: view.certificate.notAfter,
       },
-      connectionSince: r.connectionSince,
-      lastError: r.lastError,
-      createdAt: r.createdAt,
-      updatedAt: r.updatedAt,
-      ...(v.token !== undefined ? { token: v.token } : {}),
+      connectionSince: record.connectionSince,
+      lastError: record.lastError,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+      ...(view.token !== undefined ? { token: view.token } : {}),
     };
-    if (o.json) {
+    if (options.json) {
       ctx.io.stdout.write(`${safeJson(data)}\n`);
       return;
     }
@@ -62,18 +62,18 @@ export async function runShow(host: string, o: ShowOptions, ctx: Context): Promi
       ['State', data.state],
       [
         'Connection State',
-        `${data.connectionState}${r.connectionSince ? ` since ${r.connectionSince}` : ''}${r.lastError ? ` (last error: ${r.lastError})` : ''}`,
+        `${data.connectionState}${record.connectionSince ? ` since ${record.connectionSince}` : ''}${record.lastError ? ` (last error: ${record.lastError})` : ''}`,
       ],
-      ['Token', v.token ?? '******** (use --show-token to view)'],
+      ['Token', view.token ?? '******** (use --show-token to view)'],
       // Two lines: a fingerprint is 95 characters, and one line with its label and kind would pass 120 columns.
-      ['Pinned', r.pinType === 'spki' ? "the certificate's public key" : 'the certificate'],
-      ['Pin SHA-256', r.pinType === 'spki' ? r.spkiFingerprint : r.fingerprint],
+      ['Pinned', record.pinType === 'spki' ? "the certificate's public key" : 'the certificate'],
+      ['Pin SHA-256', record.pinType === 'spki' ? record.spkiFingerprint : record.fingerprint],
       ['Subject', data.certificate.subject],
       ['Issuer', data.certificate.issuer],
       ['SANs', data.certificate.sans.join(', ') || '(none)'],
       ['Valid', `${data.certificate.notBefore} to ${data.certificate.notAfter}`],
-      ['Added', r.createdAt],
-      ['Updated', r.updatedAt],
+      ['Added', record.createdAt],
+      ['Updated', record.updatedAt],
     ];
     ctx.io.stdout.write(`${lines.map(([k, val]) => `${`${k}:`.padEnd(18)}${safeText(val)}`).join('\n')}\n`);
   } finally {

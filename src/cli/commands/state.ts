@@ -16,10 +16,10 @@ Example:
   return changesStore(command, { hostArgs: true });
 }
 
-export async function runState(verb: 'activate' | 'deactivate', hosts: string[], g: GlobalOptions, ctx: Context): Promise<void> {
+export async function runState(verb: 'activate' | 'deactivate', hosts: string[], globals: GlobalOptions, ctx: Context): Promise<void> {
   const state = verb === 'activate' ? 'ACTIVATED' : 'DEACTIVATED';
   const { setEndpointState } = await import('../../core/services/endpoints.js');
-  const store = await ctx.openStore(g);
+  const store = await ctx.openStore(globals);
   try {
     const changes = setEndpointState(store, hosts, state);
     for (const c of changes) ctx.info(c.changed ? `${c.hostName} is now ${state}.` : `${c.hostName} was already ${state}.`);

@@ -18,26 +18,26 @@ import type { DaemonStatus, PollingStatus } from '../../core/daemon-protocol.js'
 export function pollingLines(polling: readonly PollingStatus[]): string[] {
   return polling
     .filter((p) => p.enabled !== false || p.lastPollAt)
-    .map((p) => {
-      const parts = [p.enabled === false ? 'off' : p.enabled ? 'on' : 'state in the store'];
-      if (p.lastPollAt) parts.push(`last poll ${p.lastPollAt}`);
-      if (p.cursor) parts.push(`${p.source === 'jobs' ? 'cursor' : 'window checked at'} ${p.cursor}`);
-      parts.push(`${p.events} notification${p.events === 1 ? '' : 's'} found`);
-      if (p.nextPollInSeconds !== null && p.nextPollInSeconds !== undefined) parts.push(`next in ${p.nextPollInSeconds}s`);
-      const line = `polling ${p.source}: ${parts.join(', ')}`;
-      const warning = p.warning ? `\n  warning: ${p.warning}` : '';
-      if (p.paused) return `${line}\n  PAUSED until the credentials change: ${p.paused}${warning}`;
-      return `${p.lastError ? `${line}\n  last error: ${p.lastError}` : line}${warning}`;
+    .map((polling) => {
+      const parts = [polling.enabled === false ? 'off' : polling.enabled ? 'on' : 'state in the store'];
+      if (polling.lastPollAt) parts.push(`last poll ${polling.lastPollAt}`);
+      if (polling.cursor) parts.push(`${polling.source === 'jobs' ? 'cursor' : 'window checked at'} ${polling.cursor}`);
+      parts.push(`${polling.events} notification${polling.events === 1 ? '' : 's'} found`);
+      if (polling.nextPollInSeconds !== null && polling.nextPollInSeconds !== undefined) parts.push(`next in ${polling.nextPollInSeconds}s`);
+      const line = `polling ${polling.source}: ${parts.join(', ')}`;
+      const warning = polling.warning ? `\n  warning: ${polling.warning}` : '';
+      if (polling.paused) return `${line}\n  PAUSED until the credentials change: ${polling.paused}${warning}`;
+      return `${polling.lastError ? `${line}\n  last error: ${polling.lastError}` : line}${warning}`;
     });
 }
 
 /** The Nagios plugin convention. */
 export const CHECK = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 
-const seconds = (v: string) => {
-  if (!/^[0-9]+$/.test(v))
-    throw new NbwssError('USAGE', `--max-pending-age must be a whole number of seconds, not "${v}"`, { hint: 'Example: --max-pending-age 600' });
-  return Number(v);
+const seconds = (value: string) => {
+  if (!/^[0-9]+$/.test(value))
+    throw new NbwssError('USAGE', `--max-pending-age must be a whole number of seconds, not "${value}"`, { hint: 'Example: --max-pending-age 600' });
+  return Number(value);
 };
 
 export function statusCommand(ctx: Context): Command {
@@ -69,16 +69,16 @@ Examples:
 
 /** The status as lines of text (text from outside escaped). */
 /** The --check verdict: the Nagios code and its one line (with performance data). */
-export function checkVerdict(s: DaemonStatus | undefined, maxPendingAge: number): { code: number; line: string } {
-  if (!s) return { code: CHECK.CRITICAL, line: 'NBWSS CRITICAL - the daemon is not running' };
-  const groups = s.groups.filter((g) => g.endpoints.length > 0);
+export function checkVerdict(status: DaemonStatus | undefined, maxPendingAge: number): { code: number; line: string } {
+  if (!status) return { code: CHECK.CRITICAL, line: 'NBWSS CRITICAL - the daemon is not running' };
+  const groups = status.groups.filter((g) => g.endpoints.length > 0);
   const down = groups.filter((g) => !g.connected).map((g) => g.groupId);
-  const pending = s.groups.reduce((n, g) => n + (g.notifications?.pending ?? 0), 0);
-  const oldest = Math.max(0, ...s.groups.map((g) => g.notifications?.oldestPendingAgeSeconds ?? 0));
-  const late = s.groups.filter((g) => (g.notifications?.oldestPendingAgeSeconds ?? 0) > maxPendingAge).map((g) => g.groupId);
+  const pending = status.groups.reduce((n, g) => n + (g.notifications?.pending ?? 0), 0);
+  const oldest = Math.max(0, ...status.groups.map((g) => g.notifications?.oldestPendingAgeSeconds ?? 0));
+  const late = status.groups.filter((g) => (g.notifications?.oldestPendingAgeSeconds ?? 0) > maxPendingAge).map((g) => g.groupId);
   const perf = `| groups=${groups.length} connected=${groups.length - down.length} pending=${pending} oldest_pending_age=${oldest}s;${maxPendingAge}`;
   if (down.length) return { code: CHECK.CRITICAL, line: safeText(`NBWSS CRITICAL - not connected: group ${down.join(', ')} ${perf}`) };
-  const failing = (s.polling ?? []).filter((p) => p.enabled && p.lastError);
+  const failing = (status.polling ?? []).filter((p) => p.enabled && p.lastError);
   if (failing.length)
     return {
       code: CHECK.WARNING,
@@ -90,9 +90,9 @@ export function checkVerdict(s: DaemonStatus | undefined, maxPendingAge: number)
 }
 
 /** The store this home names (its id), to tell this store's daemon from another's on the same socket. */
-async function storeIdOf(o: StatusOptions, ctx: Context): Promise<string | undefined> {
+async function storeIdOf(options: StatusOptions, ctx: Context): Promise<string | undefined> {
   try {
-    const store = await ctx.readStore(o);
+    const store = await ctx.readStore(options);
     try {
       return store?.storeId;
     } finally {
@@ -107,33 +107,37 @@ async function storeIdOf(o: StatusOptions, ctx: Context): Promise<string | undef
  * The daemon of this store, if one answers on the home's socket: a daemon of another store is none of this store's,
  * and the answer of a daemon that speaks another control protocol is not read (`mismatch` says why).
  */
-async function askOwnDaemon(home: string, o: StatusOptions, ctx: Context): Promise<{ s: DaemonStatus | undefined; foreign?: string; mismatch?: string }> {
+async function askOwnDaemon(
+  home: string,
+  options: StatusOptions,
+  ctx: Context,
+): Promise<{ status: DaemonStatus | undefined; foreign?: string; mismatch?: string }> {
   const [{ askDaemon, STATUS_ANSWER_MS }, { protocolProblem }] = await Promise.all([
     import('../../core/daemon-client.js'),
     import('../../core/daemon-protocol.js'),
   ]);
-  const s = await askDaemon<DaemonStatus>(home, { cmd: 'status' }, STATUS_ANSWER_MS);
-  const mismatch = s ? protocolProblem(s) : undefined;
-  if (mismatch) return { s: undefined, mismatch };
-  if (!s?.storeId) return { s };
-  const mine = await storeIdOf(o, ctx);
-  if (mine && s.storeId !== mine) return { s: undefined, foreign: s.storeId };
-  return { s };
+  const status = await askDaemon<DaemonStatus>(home, { cmd: 'status' }, STATUS_ANSWER_MS);
+  const mismatch = status ? protocolProblem(status) : undefined;
+  if (mismatch) return { status: undefined, mismatch };
+  if (!status?.storeId) return { status };
+  const mine = await storeIdOf(options, ctx);
+  if (mine && status.storeId !== mine) return { status: undefined, foreign: status.storeId };
+  return { status };
 }
 
-export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
+export async function runStatus(options: StatusOptions, ctx: Context): Promise<void> {
   const { socketAccepts } = await import('../../core/daemon-client.js');
-  const home = ctx.home(o);
-  if (o.check) {
+  const home = ctx.home(options);
+  if (options.check) {
     let verdict: { code: number; line: string };
     try {
-      const { s, foreign, mismatch } = await askOwnDaemon(home, o, ctx);
+      const { status, foreign, mismatch } = await askOwnDaemon(home, options, ctx);
       if (foreign) throw new Error(`the daemon on this home's socket serves another store (${foreign}), not this one`);
       if (mismatch) throw new Error(mismatch);
       verdict =
-        !s && (await socketAccepts(home))
+        !status && (await socketAccepts(home))
           ? { code: CHECK.UNKNOWN, line: 'NBWSS UNKNOWN - the daemon socket does not answer (a hung daemon?)' }
-          : checkVerdict(s, o.maxPendingAge);
+          : checkVerdict(status, options.maxPendingAge);
     } catch (e) {
       verdict = { code: CHECK.UNKNOWN, line: safeText(`NBWSS UNKNOWN - ${(e as Error).message}`) };
     }
@@ -141,24 +145,24 @@ export async function runStatus(o: StatusOptions, ctx: Context): Promise<void> {
     if (verdict.code !== CHECK.OK) throw new ExitWith(verdict.code);
     return;
   }
-  if (o.watch) return watch(home, o, ctx);
-  const { s, foreign, mismatch } = await askOwnDaemon(home, o, ctx);
-  if (foreign) return notRunning(o, ctx, `the daemon on this home's socket serves another store (${foreign}), not this one`);
-  if (mismatch) return notRunning(o, ctx, mismatch, true);
-  if (!s && (await socketAccepts(home)))
-    return notRunning(o, ctx, "not answering: a daemon holds this home's socket but did not answer within 5 s (busy, or hung: see its log)", true);
-  if (!s) return notRunning(o, ctx);
-  if (o.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...s, ok: undefined })}\n`);
+  if (options.watch) return watch(home, options, ctx);
+  const { status, foreign, mismatch } = await askOwnDaemon(home, options, ctx);
+  if (foreign) return notRunning(options, ctx, `the daemon on this home's socket serves another store (${foreign}), not this one`);
+  if (mismatch) return notRunning(options, ctx, mismatch, true);
+  if (!status && (await socketAccepts(home)))
+    return notRunning(options, ctx, "not answering: a daemon holds this home's socket but did not answer within 5 s (busy, or hung: see its log)", true);
+  if (!status) return notRunning(options, ctx);
+  if (options.json) return void ctx.io.stdout.write(`${safeJson({ running: true, ...status, ok: undefined })}\n`);
   const { statusView } = await import('../output/status-view.js');
-  ctx.io.stdout.write(`${statusView(s, { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns }).join('\n')}\n`);
+  ctx.io.stdout.write(`${statusView(status, { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns }).join('\n')}\n`);
 }
 
 /** A daemon of a shared store counts as live while its heartbeat (every second) is this fresh. */
 const LIVE_HEARTBEAT_MS = 30_000;
 
-async function notRunning(o: StatusOptions, ctx: Context, why?: string, running = false): Promise<void> {
+async function notRunning(options: StatusOptions, ctx: Context, why?: string, running = false): Promise<void> {
   // No daemon here: what waits in the store, and on a shared store who serves it, is still worth knowing.
-  const store = await ctx.readStore(o);
+  const store = await ctx.readStore(options);
   let outbox: { groupId: string; pending: number; oldestAcceptedAt: string | null; refused: number }[] = [];
   let polling: PollingStatus[] = [];
   let daemons: NonNullable<DaemonStatus['cluster']>['daemons'] = [];
@@ -171,20 +175,20 @@ async function notRunning(o: StatusOptions, ctx: Context, why?: string, running 
     store?.close();
   }
   const shared = store?.backend.kind === 'postgres';
-  if (o.json)
+  if (options.json)
     return void ctx.io.stdout.write(
       `${safeJson({ running, ...(running ? { answering: false } : {}), ...(why ? { why } : {}), outbox, polling, ...(shared ? { cluster: { daemons } } : {}) })}\n`,
     );
   const { noDaemonView } = await import('../output/status-view.js');
   const lines = noDaemonView(
-    { running, why, shared, home: ctx.home(o), daemons, outbox, polling: pollingLines(polling).flatMap((l) => l.split('\n')) },
+    { running, why, shared, home: ctx.home(options), daemons, outbox, polling: pollingLines(polling).flatMap((l) => l.split('\n')) },
     { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns },
   );
   ctx.io.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** --watch: each status the daemon pushes; at a terminal redrawn in place until q or Ctrl-C, the screen left as it was. */
-async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void> {
+async function watch(home: string, options: StatusOptions, ctx: Context): Promise<void> {
   const [{ watchDaemon }, { statusView }, { protocolProblem }] = await Promise.all([
     import('../../core/daemon-client.js'),
     import('../output/status-view.js'),
@@ -192,14 +196,14 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
   ]);
   let mismatch: string | undefined;
   const { stdout, stdin } = ctx.io;
-  const screen = ctx.io.stdoutTTY && !o.json;
+  const screen = ctx.io.stdoutTTY && !options.json;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let ended = false;
   const tty = stdin as NodeJS.ReadStream;
-  const keys = (d: Buffer) => {
-    const k = d.toString();
-    if (k === 'q' || k === 'Q' || k === '\x03') resolveDone();
+  const keys = (chunk: Buffer) => {
+    const key = chunk.toString();
+    if (key === 'q' || key === 'Q' || key === '\x03') resolveDone();
   };
   const onSigint = () => resolveDone();
   // The alternate screen before the first frame: nothing of the view is ever drawn on the user's own screen.
@@ -207,15 +211,15 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
   const leaveScreen = () => {
     if (screen) stdout.write('\x1b[?25h\x1b[?1049l'); // the terminal as it was
   };
-  const w = await watchDaemon<DaemonStatus>(
+  const watch = await watchDaemon<DaemonStatus>(
     home,
-    (s) => {
+    (status) => {
       // A daemon of another control protocol: its statuses are not read; the watch ends and says why.
-      mismatch ??= protocolProblem(s);
+      mismatch ??= protocolProblem(status);
       if (mismatch) return resolveDone();
       // JSON lines: one compact object per change.
-      if (o.json) return void stdout.write(`${safeJson({ running: true, ...s, ok: undefined }).replace(/\n\s*/g, '')}\n`);
-      const lines = statusView(s, { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns });
+      if (options.json) return void stdout.write(`${safeJson({ running: true, ...status, ok: undefined }).replace(/\n\s*/g, '')}\n`);
+      const lines = statusView(status, { now: Date.now(), color: ctx.io.colorOut, columns: ctx.io.columns });
       if (screen) {
         // Home, the lines (each clearing the rest of its row), then clear below: no flicker.
         const at = new Date().toTimeString().slice(0, 8);
@@ -227,9 +231,9 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
       resolveDone();
     },
   );
-  if (!w) {
+  if (!watch) {
     leaveScreen();
-    return notRunning(o, ctx);
+    return notRunning(options, ctx);
   }
   if (screen && ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
     tty.setRawMode(true);
@@ -241,7 +245,7 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
     await done;
   } finally {
     process.off('SIGINT', onSigint);
-    w.close();
+    watch.close();
     if (screen && ctx.io.stdinTTY && typeof tty.setRawMode === 'function') {
       tty.off('data', keys);
       tty.setRawMode(false);
@@ -249,6 +253,6 @@ async function watch(home: string, o: StatusOptions, ctx: Context): Promise<void
     }
     leaveScreen();
   }
-  if (mismatch) return notRunning(o, ctx, mismatch, true);
+  if (mismatch) return notRunning(options, ctx, mismatch, true);
   if (ended) ctx.info('The daemon stopped.');
 }

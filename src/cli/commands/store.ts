@@ -34,30 +34,30 @@ Examples:
   return store;
 }
 
-export async function runStoreCopy(o: StoreCopyOptions, ctx: Context): Promise<void> {
+export async function runStoreCopy(options: StoreCopyOptions, ctx: Context): Promise<void> {
   const [{ copyStore }, { EndpointStore, storeUrl, safeStoreUrl }, { openSecretStore, defaultKeyFile, requestedBackend }] = await Promise.all([
     import('../../core/services/copy.js'),
     import('../../core/store/db.js'),
     import('../../core/secrets/index.js'),
   ]);
-  const toUrl = /^postgres(ql)?:\/\//.test(o.to) ? storeUrl(o.to, {}) : undefined;
-  const src = await ctx.readStore(o);
+  const toUrl = /^postgres(ql)?:\/\//.test(options.to) ? storeUrl(options.to, {}) : undefined;
+  const src = await ctx.readStore(options);
   if (!src) throw new NbwssError('NOT_FOUND', 'There is no store to copy here', { hint: 'Check --home or --store.' });
   try {
-    const dst = toUrl ? EndpointStore.open(ctx.home(o), { url: toUrl }) : EndpointStore.open(resolve(o.to));
+    const dst = toUrl ? EndpointStore.open(ctx.home(options), { url: toUrl }) : EndpointStore.open(resolve(options.to));
     try {
-      if (!toUrl && src.backend.kind === 'sqlite' && resolve(o.to) === resolve(src.home))
+      if (!toUrl && src.backend.kind === 'sqlite' && resolve(options.to) === resolve(src.home))
         throw new NbwssError('USAGE', 'The target is the store itself', { hint: 'Give another directory, or a postgres:// URL.' });
-      const requested = requestedBackend(o.secretStore, ctx.env);
+      const requested = requestedBackend(options.secretStore, ctx.env);
       // A SQLite target keeps tokens in the file secret store unless a keychain is asked for; a shared one seals them in the database.
       const name = dst.isShared ? 'file' : (requested?.value ?? 'file');
       const dstSecrets = await openSecretStore(name, { home: dst.home, storeId: dst.storeId, keyFile: defaultKeyFile(ctx.env), shared: dst.shared?.secrets });
-      const r = copyStore(src, await ctx.secrets(src, o), dst, dstSecrets);
-      const where = toUrl ? safeStoreUrl(toUrl) : resolve(o.to);
-      if (o.json) ctx.io.stdout.write(`${safeJson({ to: where, ...r })}\n`);
+      const result = copyStore(src, await ctx.secrets(src, options), dst, dstSecrets);
+      const where = toUrl ? safeStoreUrl(toUrl) : resolve(options.to);
+      if (options.json) ctx.io.stdout.write(`${safeJson({ to: where, ...result })}\n`);
       ctx.info(
         ctx.style.green(
-          `Copied to ${where} and verified: ${r.rows.endpoints} entries, ${r.pending} pending notifications, ${r.tokens} tokens and credentials (${dstSecrets.name === 'file' && dst.isShared ? 'sealed in the database' : `${dstSecrets.name} secret store`}).`,
+          `Copied to ${where} and verified: ${result.rows.endpoints} entries, ${result.pending} pending notifications, ${result.tokens} tokens and credentials (${dstSecrets.name === 'file' && dst.isShared ? 'sealed in the database' : `${dstSecrets.name} secret store`}).`,
         ),
       );
     } finally {

@@ -40,24 +40,24 @@ Examples:
 }
 
 async function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<string> {
-  let s = '';
+  let text = '';
   for await (const chunk of stream) {
-    s += String(chunk);
-    if (s.length > limit)
+    text += String(chunk);
+    if (text.length > limit)
       throw new NbwssError('INVALID_DETAILS', 'JSON contents not valid: the token is longer than 64 KiB', { hint: 'Give the token alone on standard input.' });
   }
-  return s;
+  return text;
 }
 
-export async function runTokenSet(host: string, o: GlobalOptions, ctx: Context): Promise<void> {
+export async function runTokenSet(host: string, options: GlobalOptions, ctx: Context): Promise<void> {
   const { setToken, getEndpoint } = await import('../../core/services/endpoints.js');
-  const store = await ctx.openStore(o);
+  const store = await ctx.openStore(options);
   try {
     getEndpoint(store, host); // not found before asking for a secret
     const raw = canPrompt(ctx.io) ? await (await ctx.prompter()).password(`New token for ${host}:`) : await readAll(ctx.io.stdin, 65_536);
     // One trailing newline is how files and echo end; anything else is the token's own.
     const value = raw.replace(/\r?\n$/, '');
-    const secrets = await ctx.secrets(store, o);
+    const secrets = await ctx.secrets(store, options);
     const name = await setToken(store, secrets, host, value);
     ctx.info(ctx.style.green(`Stored the new token of ${name} in the ${secrets.name} secret store.`));
     ctx.changed?.({ hosts: [name] });

@@ -11,11 +11,11 @@ export interface ValidateOptions extends GlobalOptions, SourceOptions {
 }
 
 export function validateCommand(ctx: Context): Command {
-  const c = new Command('validate').description(
+  const command = new Command('validate').description(
     "Everything add does before saving, and nothing written: details checked, certificate fetched and shown (the dialog's Validate button)",
   );
-  sourceOptions(c);
-  return c
+  sourceOptions(command);
+  return command
     .option('--json', 'print {details (token masked), certificate, warnings} as JSON')
     .addHelpText(
       'after',
@@ -27,9 +27,9 @@ Examples:
     .action(async (_o, cmd: Command) => runValidate(cmd.optsWithGlobals<ValidateOptions>(), ctx));
 }
 
-export async function runValidate(o: ValidateOptions, ctx: Context): Promise<void> {
-  sourceConflict(o);
-  if (o.file === undefined && o.url === undefined) {
+export async function runValidate(options: ValidateOptions, ctx: Context): Promise<void> {
+  sourceConflict(options);
+  if (options.file === undefined && options.url === undefined) {
     throw new NbwssError('USAGE', 'nbwss validate needs the endpoint details: --file PATH (- for standard input) or --url URL', {
       hint: 'Example: nbwss validate --file endpoint.json',
     });
@@ -37,12 +37,12 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   const warnings: string[] = [];
   const collecting: Context = {
     ...ctx,
-    warn: (m) => {
-      warnings.push(m);
-      ctx.warn(m);
+    warn: (message) => {
+      warnings.push(message);
+      ctx.warn(message);
     },
   };
-  const loaded = await loadDetails(o, collecting);
+  const loaded = await loadDetails(options, collecting);
   const [{ fetchCertificate }, { formatCertificate }, { entityExists }, { maskUrl, parseWssUrl }, { FETCH_CONCURRENCY, mapLimit }] = await Promise.all([
     import('../../core/tls/fetch.js'),
     import('../output/certificate.js'),
@@ -51,7 +51,7 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
     import('../../core/services/limit.js'),
   ]);
   // Read the store only if there is one: validate writes nothing, not even a new store.
-  const store = await ctx.readStore(o);
+  const store = await ctx.readStore(options);
   try {
     for (const d of loaded.endpoints) if (store?.endpoints.get(d.hostName)) throw entityExists(d.hostName);
   } finally {
@@ -59,25 +59,29 @@ export async function runValidate(o: ValidateOptions, ctx: Context): Promise<voi
   }
   const { withSpinner } = await import('../output/spinner.js');
   const results = await withSpinner(ctx, `Fetching the certificate${loaded.endpoints.length > 1 ? 's' : ''}`, () =>
-    mapLimit(loaded.endpoints, FETCH_CONCURRENCY, async (d) => ({ d, c: await fetchCertificate(parseWssUrl(d.url), { timeoutMs: o.timeout }) })),
+    mapLimit(loaded.endpoints, FETCH_CONCURRENCY, async (details) => ({
+      details,
+      cert: await fetchCertificate(parseWssUrl(details.url), { timeoutMs: options.timeout }),
+    })),
   );
   const { certificateWeaknesses } = await import('../../core/tls/fetch.js');
-  for (const { d, c } of results) for (const w of certificateWeaknesses(c.pem)) collecting.warn(`the certificate of ${d.hostName}: ${w}`);
-  const out = results.map(({ d, c }) => {
-    const { pem: _pem, ...certificate } = c;
-    return { details: { ...d, token: '********', url: maskUrl(d.url) }, certificate };
+  for (const { details, cert } of results) for (const w of certificateWeaknesses(cert.pem)) collecting.warn(`the certificate of ${details.hostName}: ${w}`);
+  const out = results.map(({ details, cert }) => {
+    const { pem: _pem, ...certificate } = cert;
+    return { details: { ...details, token: '********', url: maskUrl(details.url) }, certificate };
   });
-  if (o.json) {
+  if (options.json) {
     const body = out.map((x) => ({ ...x, warnings }));
     ctx.io.stdout.write(`${safeJson(body.length === 1 ? body[0] : body)}\n`);
     return;
   }
-  for (const { d, c } of results) {
-    const u = new URL(d.url);
+  for (const { details, cert } of results) {
+    const parsed = new URL(details.url);
     ctx.io.stdout.write(
-      `${[serverInformation(d), formatCertificate(d.hostName, `${u.hostname}:${u.port || 443}`, c, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG))].join(
-        '\n',
-      )}\n`,
+      `${[
+        serverInformation(details),
+        formatCertificate(details.hostName, `${parsed.hostname}:${parsed.port || 443}`, cert, ctx.style, undefined, Boolean(ctx.env.NBWSS_DEBUG)),
+      ].join('\n')}\n`,
     );
   }
   ctx.info(ctx.style.green(`Valid: nbwss add would save ${loaded.endpoints.map((d) => d.hostName).join(', ')} once the certificate is accepted.`));

@@ -24,20 +24,20 @@ interface Problem {
 
 /** 45s, 12m03s, 3h12m, 2d04h: the two largest units. */
 export function duration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
+  const whole = Math.max(0, Math.floor(seconds));
   const two = (n: number) => String(n).padStart(2, '0');
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m`;
-  return `${Math.floor(s / 86_400)}d${two(Math.floor((s % 86_400) / 3600))}h`;
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m${two(whole % 60)}s`;
+  if (whole < 86_400) return `${Math.floor(whole / 3600)}h${two(Math.floor((whole % 3600) / 60))}m`;
+  return `${Math.floor(whole / 86_400)}d${two(Math.floor((whole % 86_400) / 3600))}h`;
 }
 
 /** An ISO time as "12s ago" (or "-" when there is none). */
 export function ago(iso: string | null | undefined, now: number): string {
   if (!iso) return '-';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return '-';
-  return t > now ? `in ${duration((t - now) / 1000)}` : `${duration((now - t) / 1000)} ago`;
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return '-';
+  return time > now ? `in ${duration((time - now) / 1000)}` : `${duration((now - time) / 1000)} ago`;
 }
 
 /** What fixes an endpoint's last error, by what the error says (the guide's texts and nbwss's own). */
@@ -48,25 +48,25 @@ export function fixFor(hostName: string, lastError: string): string {
   return `nbwss check ${hostName} (is it reachable from here?)`;
 }
 
-function sourceState(p: PollingStatus, now: number): string {
-  if (p.paused) return `${p.source} PAUSED`;
-  if (p.lastError) return `${p.source} failing`;
-  return `${p.source} polled ${ago(p.lastPollAt, now)}`;
+function sourceState(polling: PollingStatus, now: number): string {
+  if (polling.paused) return `${polling.source} PAUSED`;
+  if (polling.lastError) return `${polling.source} failing`;
+  return `${polling.source} polled ${ago(polling.lastPollAt, now)}`;
 }
 
-type Paint = (t: string) => string;
+type Paint = (text: string) => string;
 const painter = (color: boolean) => (code: string) => (t: string) => (color ? `\x1b[${code}m${t}\x1b[0m` : t);
 
 /** The store and the cluster: what stops the daemon or another daemon from serving. */
-function storeProblems(s: DaemonStatus): Problem[] {
+function storeProblems(status: DaemonStatus): Problem[] {
   const out: Problem[] = [];
-  if (s.storeError)
+  if (status.storeError)
     out.push({
       level: 'error',
-      text: `the store does not answer: ${s.storeError}`,
+      text: `the store does not answer: ${status.storeError}`,
       fix: 'the daemon keeps its connections and tries again; nbwss doctor checks the store',
     });
-  for (const d of s.cluster?.daemons ?? [])
+  for (const d of status.cluster?.daemons ?? [])
     if (d.keyOk === false)
       out.push({
         level: 'error',
@@ -77,10 +77,10 @@ function storeProblems(s: DaemonStatus): Problem[] {
 }
 
 /** The REST source in one line (where COMMANDs go, what is polled), and its problems. */
-function restLine(s: DaemonStatus, now: number): { line: string; problems: Problem[] } {
+function restLine(status: DaemonStatus, now: number): { line: string; problems: Problem[] } {
   const problems: Problem[] = [];
-  const polling = (s.polling ?? []).filter((p) => p.enabled !== false);
-  const api = s.api;
+  const polling = (status.polling ?? []).filter((p) => p.enabled !== false);
+  const api = status.api;
   let line = 'REST: not set up (nbwss api key set, nbwss config set api.baseUrl URL)';
   if (api) {
     const untrusted = /^none\b/.test(api.trust);
@@ -111,78 +111,80 @@ type Group = DaemonStatus['groups'][number];
 type Mark = 'ok' | 'down' | 'waiting';
 
 /** One group's line in the table. */
-function groupRow(g: Group, shared: boolean, now: number): string[] {
-  const n = g.notifications;
-  const live = g.endpoints.find((e) => e.hostName === g.connected);
-  const inFlight = n?.inFlight ? ` (${n.inFlight.count} in flight${n.inFlight.attempts > 1 ? `, sent ${n.inFlight.attempts}×` : ''})` : '';
+function groupRow(group: Group, shared: boolean, now: number): string[] {
+  const notifications = group.notifications;
+  const live = group.endpoints.find((e) => e.hostName === group.connected);
+  const inFlight = notifications?.inFlight
+    ? ` (${notifications.inFlight.count} in flight${notifications.inFlight.attempts > 1 ? `, sent ${notifications.inFlight.attempts}×` : ''})`
+    : '';
   return [
     '',
-    g.groupId,
-    g.connected ? `${g.connected}${live && g.endpoints.length > 1 ? ` (priority ${live.priority})` : ''}` : 'not connected',
-    g.connected ? ago(g.since, now).replace(/ ago$/, '') : '-',
-    n ? `${n.pending}${inFlight}` : '-',
-    n && n.oldestPendingAgeSeconds !== null ? duration(n.oldestPendingAgeSeconds) : '-',
-    n ? ago(n.lastAcknowledgedAt, now) : '-',
-    ...(shared ? [g.owner ?? 'no daemon yet'] : []),
+    group.groupId,
+    group.connected ? `${group.connected}${live && group.endpoints.length > 1 ? ` (priority ${live.priority})` : ''}` : 'not connected',
+    group.connected ? ago(group.since, now).replace(/ ago$/, '') : '-',
+    notifications ? `${notifications.pending}${inFlight}` : '-',
+    notifications && notifications.oldestPendingAgeSeconds !== null ? duration(notifications.oldestPendingAgeSeconds) : '-',
+    notifications ? ago(notifications.lastAcknowledgedAt, now) : '-',
+    ...(shared ? [group.owner ?? 'no daemon yet'] : []),
   ];
 }
 
 /** What is wrong with a group, each with its fix: not connected (and why), not on its first choice, notifications refused. */
-function groupProblems(g: Group, mine: boolean): Problem[] {
+function groupProblems(group: Group, mine: boolean): Problem[] {
   const out: Problem[] = [];
-  const live = g.endpoints.find((e) => e.hostName === g.connected);
-  if (!g.connected && (mine || g.owner)) {
-    const failing = g.endpoints.filter((e) => e.lastError);
-    if (failing.length === 0) out.push({ level: 'warning', text: `group ${g.groupId}: not connected yet` });
+  const live = group.endpoints.find((e) => e.hostName === group.connected);
+  if (!group.connected && (mine || group.owner)) {
+    const failing = group.endpoints.filter((e) => e.lastError);
+    if (failing.length === 0) out.push({ level: 'warning', text: `group ${group.groupId}: not connected yet` });
     for (const e of failing)
-      out.push({ level: 'error', text: `group ${g.groupId}: ${e.hostName}: ${e.lastError}`, fix: fixFor(e.hostName, e.lastError ?? '') });
+      out.push({ level: 'error', text: `group ${group.groupId}: ${e.hostName}: ${e.lastError}`, fix: fixFor(e.hostName, e.lastError ?? '') });
   }
   // Connected, but not to its first choice: the endpoints of a better priority that failed.
-  for (const e of live ? g.endpoints : [])
+  for (const e of live ? group.endpoints : [])
     if (e.priority < live!.priority && e.lastError)
       out.push({
         level: 'warning',
-        text: `group ${g.groupId}: ${e.hostName} (priority ${e.priority}) is down: ${e.lastError}`,
+        text: `group ${group.groupId}: ${e.hostName} (priority ${e.priority}) is down: ${e.lastError}`,
         fix: fixFor(e.hostName, e.lastError),
       });
-  const refused = g.notifications?.refused ?? 0;
+  const refused = group.notifications?.refused ?? 0;
   if (refused)
     out.push({
       level: 'warning',
-      text: `group ${g.groupId}: ${refused} notification${refused === 1 ? '' : 's'} refused: its outbox was full (notification.maxQueued)`,
+      text: `group ${group.groupId}: ${refused} notification${refused === 1 ? '' : 's'} refused: its outbox was full (notification.maxQueued)`,
       fix: 'bring its cloud back; nbwss config set notification.maxQueued N keeps more',
     });
   return out;
 }
 
-function headerLine(s: DaemonStatus, problems: readonly Problem[], p: { green: Paint; red: Paint; yellow: Paint }): string {
-  const dot = s.storeError ? p.red('●') : problems.some((x) => x.level === 'error') ? p.yellow('●') : p.green('●');
-  const c = s.cluster;
+function headerLine(status: DaemonStatus, problems: readonly Problem[], paint: { green: Paint; red: Paint; yellow: Paint }): string {
+  const dot = status.storeError ? paint.red('●') : problems.some((x) => x.level === 'error') ? paint.yellow('●') : paint.green('●');
+  const daemonView = status.cluster;
   return [
     `${dot} nbwss daemon: running`,
-    `pid ${s.pid}`,
-    `up ${duration(s.uptimeSeconds)}`,
-    ...(s.home ? [`store ${safeText(s.home)}${c ? ' (shared PostgreSQL)' : ''}`] : []),
-    ...(c ? [`${c.daemons.length} daemon${c.daemons.length === 1 ? '' : 's'}, this one serves ${c.serving.length}`] : []),
-    `${safeText(s.secretStore)} secret store`,
+    `pid ${status.pid}`,
+    `up ${duration(status.uptimeSeconds)}`,
+    ...(status.home ? [`store ${safeText(status.home)}${daemonView ? ' (shared PostgreSQL)' : ''}`] : []),
+    ...(daemonView ? [`${daemonView.daemons.length} daemon${daemonView.daemons.length === 1 ? '' : 's'}, this one serves ${daemonView.serving.length}`] : []),
+    `${safeText(status.secretStore)} secret store`,
   ].join(' · ');
 }
 
-export function statusView(s: DaemonStatus, o: ViewOptions): string[] {
-  const paint = painter(o.color);
+export function statusView(status: DaemonStatus, options: ViewOptions): string[] {
+  const paint = painter(options.color);
   const [green, red, yellow, dim] = [paint('32'), paint('31'), paint('33'), paint('2')];
-  const rest = restLine(s, o.now);
-  const shared = Boolean(s.cluster);
-  const problems = [...storeProblems(s), ...rest.problems];
+  const rest = restLine(status, options.now);
+  const shared = Boolean(status.cluster);
+  const problems = [...storeProblems(status), ...rest.problems];
   const rows: string[][] = [];
   const marks: Mark[] = [];
-  for (const g of s.groups) {
-    const mine = !shared || g.owner === undefined || Boolean(s.cluster?.serving.includes(g.groupId));
-    rows.push(groupRow(g, shared, o.now));
+  for (const g of status.groups) {
+    const mine = !shared || g.owner === undefined || Boolean(status.cluster?.serving.includes(g.groupId));
+    rows.push(groupRow(g, shared, options.now));
     marks.push(g.connected ? 'ok' : mine ? 'down' : 'waiting');
     problems.push(...groupProblems(g, mine));
   }
-  const lines = [headerLine(s, problems, { green, red, yellow }), `  ${rest.line}`, ''];
+  const lines = [headerLine(status, problems, { green, red, yellow }), `  ${rest.line}`, ''];
   if (rows.length === 0) lines.push('no ACTIVATED endpoints: add one with nbwss add --file endpoint.json');
   else {
     const head = ['', 'Group', 'Connected to', 'Since', 'Pending', 'Oldest', 'Last ack', ...(shared ? ['Owner'] : [])];
@@ -190,12 +192,12 @@ export function statusView(s: DaemonStatus, o: ViewOptions): string[] {
       head,
       rows.map((r) => r.map(safeText)),
       false,
-      o.columns ? o.columns - 2 : undefined,
+      options.columns ? options.columns - 2 : undefined,
     ).split('\n');
     lines.push(`  ${table[0]!.trimStart()}`);
-    table.slice(1).forEach((l, i) => {
+    table.slice(1).forEach((line, i) => {
       const mark = marks[i] === 'ok' ? green('●') : marks[i] === 'down' ? red('✗') : dim('○');
-      lines.push(`${mark} ${l.trimStart()}`);
+      lines.push(`${mark} ${line.trimStart()}`);
     });
   }
   if (problems.length) {
@@ -221,36 +223,40 @@ export interface NoDaemon {
   polling: string[];
 }
 
-export function noDaemonView(n: NoDaemon, o: ViewOptions): string[] {
-  const paint = painter(o.color);
+export function noDaemonView(noDaemon: NoDaemon, options: ViewOptions): string[] {
+  const paint = painter(options.color);
   const [green, red, yellow, dim] = [paint('32'), paint('31'), paint('33'), paint('2')];
-  const head = n.running
-    ? `${yellow('!')} nbwss daemon: ${safeText(n.why ?? 'not answering')}`
-    : n.why
-      ? `${dim('○')} nbwss daemon: none for this store here: ${safeText(n.why)}`
-      : n.shared
+  const head = noDaemon.running
+    ? `${yellow('!')} nbwss daemon: ${safeText(noDaemon.why ?? 'not answering')}`
+    : noDaemon.why
+      ? `${dim('○')} nbwss daemon: none for this store here: ${safeText(noDaemon.why)}`
+      : noDaemon.shared
         ? `${dim('○')} nbwss daemon: none on this host (start one with: nbwss daemon, or systemctl start nbwss)`
         : `${dim('○')} nbwss daemon: not running (start it with: nbwss daemon, or systemctl start nbwss)`;
-  const lines = [`${head} · store ${safeText(n.home)}`];
-  if (n.shared) {
-    lines.push(`  shared store: ${n.daemons.length} daemon${n.daemons.length === 1 ? '' : 's'} live`);
-    for (const d of n.daemons) {
+  const lines = [`${head} · store ${safeText(noDaemon.home)}`];
+  if (noDaemon.shared) {
+    lines.push(`  shared store: ${noDaemon.daemons.length} daemon${noDaemon.daemons.length === 1 ? '' : 's'} live`);
+    for (const d of noDaemon.daemons) {
       const groups = `${d.groups.length} group${d.groups.length === 1 ? '' : 's'}${d.groups.length ? ` (${d.groups.join(', ')})` : ''}`;
-      const said = safeText(`daemon ${d.host} pid ${d.pid}: ${groups}${d.poller ? ', polls the REST API' : ''}, heartbeat ${ago(d.heartbeatAt, o.now)}`);
+      const said = safeText(`daemon ${d.host} pid ${d.pid}: ${groups}${d.poller ? ', polls the REST API' : ''}, heartbeat ${ago(d.heartbeatAt, options.now)}`);
       lines.push(`  ${d.keyOk === false ? red('✗') : green('●')} ${said}`);
       if (d.keyOk === false) lines.push("    serves no group: its key file does not open the store's tokens (nbwss doctor)");
     }
   }
-  if (n.outbox.length) {
+  if (noDaemon.outbox.length) {
     lines.push('', '  waiting in the store:');
     const table = terminalTable(
       ['Group', 'Pending', 'Oldest'],
-      n.outbox.map((g) => [safeText(g.groupId), String(g.pending), g.oldestAcceptedAt ? `${ago(g.oldestAcceptedAt, o.now)} (${g.oldestAcceptedAt})` : '-']),
+      noDaemon.outbox.map((group) => [
+        safeText(group.groupId),
+        String(group.pending),
+        group.oldestAcceptedAt ? `${ago(group.oldestAcceptedAt, options.now)} (${group.oldestAcceptedAt})` : '-',
+      ]),
       false,
-      o.columns ? o.columns - 4 : undefined,
+      options.columns ? options.columns - 4 : undefined,
     );
     lines.push(...table.split('\n').map((l) => `    ${l}`));
   }
-  lines.push(...n.polling.map(safeText));
+  lines.push(...noDaemon.polling.map(safeText));
   return lines;
 }

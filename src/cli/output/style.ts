@@ -1,14 +1,14 @@
 import { Chalk } from 'chalk';
 
 export interface Style {
-  red(s: string): string;
-  yellow(s: string): string;
-  green(s: string): string;
-  bold(s: string): string;
-  dim(s: string): string;
+  red(text: string): string;
+  yellow(text: string): string;
+  green(text: string): string;
+  bold(text: string): string;
+  dim(text: string): string;
 }
 
 export function makeStyle(color: boolean): Style {
-  const c = new Chalk({ level: color ? 1 : 0 });
-  return { red: c.red, yellow: c.yellow, green: c.green, bold: c.bold, dim: c.dim };
+  const chalk = new Chalk({ level: color ? 1 : 0 });
+  return { red: chalk.red, yellow: chalk.yellow, green: chalk.green, bold: chalk.bold, dim: chalk.dim };
 }

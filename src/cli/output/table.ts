@@ -32,15 +32,15 @@ const MIN_WIDTH = 10;
 
 /** Column widths that fit `columns` (when it is known), taking from the widest column first. */
 export function fitWidths(natural: readonly number[], columns: number | undefined): number[] {
-  const w = [...natural];
-  if (!columns) return w;
-  const total = () => w.reduce((a, b) => a + b, 0) + GAP * (w.length - 1);
+  const widths = [...natural];
+  if (!columns) return widths;
+  const total = () => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
   while (total() > columns) {
-    const widest = w.indexOf(Math.max(...w));
-    if (w[widest]! <= MIN_WIDTH) break;
-    w[widest] = Math.max(MIN_WIDTH, w[widest]! - (total() - columns));
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= MIN_WIDTH) break;
+    widths[widest] = Math.max(MIN_WIDTH, widths[widest]! - (total() - columns));
   }
-  return w;
+  return widths;
 }
 
 export function terminalTable(head: string[], rows: string[][], color: boolean, columns?: number): string {
@@ -52,9 +52,9 @@ export function terminalTable(head: string[], rows: string[][], color: boolean, 
   return [color ? `\x1b[1m${top}\x1b[22m` : top, ...rows.map((r) => alignRow(cut(r), widths))].join('\n');
 }
 
-function alignRow(r: string[], widths: number[]): string {
-  return r
-    .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+function alignRow(cells: string[], widths: number[]): string {
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
     .join(' '.repeat(GAP))
     .trimEnd();
 }

@@ -32,17 +32,17 @@ export type ApiAuthConfig = { kind: 'key' } | { kind: 'login'; userName: string;
 export function parseAuthConfig(json: string | undefined): ApiAuthConfig | undefined {
   if (!json) return undefined;
   try {
-    const c = JSON.parse(json) as ApiAuthConfig;
-    return c.kind === 'key' || (c.kind === 'login' && typeof c.userName === 'string') ? c : undefined;
+    const config = JSON.parse(json) as ApiAuthConfig;
+    return config.kind === 'key' || (config.kind === 'login' && typeof config.userName === 'string') ? config : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function describeAuth(c: ApiAuthConfig | undefined): string {
-  if (!c) return 'none';
-  if (c.kind === 'key') return 'API key';
-  return `user ${safeText(c.domainName ? `${c.domainName}\\${c.userName}` : c.userName)}${c.domainType ? ` (${safeText(c.domainType)})` : ''}`;
+export function describeAuth(config: ApiAuthConfig | undefined): string {
+  if (!config) return 'none';
+  if (config.kind === 'key') return 'API key';
+  return `user ${safeText(config.domainName ? `${config.domainName}\\${config.userName}` : config.userName)}${config.domainType ? ` (${safeText(config.domainType)})` : ''}`;
 }
 
 export interface JsonAnswer {
@@ -65,21 +65,21 @@ export async function callJson(
   signal: AbortSignal,
 ): Promise<JsonAnswer> {
   const path = client.settings.baseUrl.pathname.replace(/\/$/, '') + req.path;
-  const r = await client.call({ method: req.method, path, headers: req.headers, body: req.body }, signal);
+  const payload = await client.call({ method: req.method, path, headers: req.headers, body: req.body }, signal);
   let json: unknown;
   try {
-    json = r.body === '' ? undefined : JSON.parse(r.body);
+    json = payload.body === '' ? undefined : JSON.parse(payload.body);
   } catch {
     json = undefined;
   }
-  const dateHeader = r.headers.date;
+  const dateHeader = payload.headers.date;
   const date = dateHeader && !Number.isNaN(Date.parse(dateHeader)) ? new Date(dateHeader) : undefined;
-  const nbwssError = r.headers['x-nbwss-error'];
+  const nbwssError = payload.headers['x-nbwss-error'];
   const message = (json as { errorMessage?: unknown } | undefined)?.errorMessage;
   const problem = nbwssError
     ? String(message ?? nbwssError)
-    : `${req.method} ${req.path.replace(/\?.*$/, '')} answered ${r.responseCode}${typeof message === 'string' ? `: ${safeText(message).slice(0, 200)}` : ''}`;
-  return { status: r.responseCode, json, date, contentType: r.headers['content-type'], nbwssError, problem };
+    : `${req.method} ${req.path.replace(/\?.*$/, '')} answered ${payload.responseCode}${typeof message === 'string' ? `: ${safeText(message).slice(0, 200)}` : ''}`;
+  return { status: payload.responseCode, json, date, contentType: payload.headers['content-type'], nbwssError, problem };
 }
 
 /** Credentials were refused (401/403): not worth retrying until they change. */
@@ -122,36 +122,36 @@ export function versionHeaders(version: string | undefined, withBody = false): R
  */
 export async function login(
   client: RestClient,
-  c: Extract<ApiAuthConfig, { kind: 'login' }>,
+  config: Extract<ApiAuthConfig, { kind: 'login' }>,
   password: string,
   version: string | undefined,
   signal: AbortSignal,
   now = Date.now(),
 ): Promise<Token> {
   const body = JSON.stringify({
-    userName: c.userName,
+    userName: config.userName,
     password,
-    ...(c.domainName ? { domainName: c.domainName } : {}),
-    ...(c.domainType ? { domainType: c.domainType } : {}),
+    ...(config.domainName ? { domainName: config.domainName } : {}),
+    ...(config.domainType ? { domainType: config.domainType } : {}),
   });
   const tries = version === undefined ? [undefined, ...KNOWN_API_VERSIONS] : [version];
-  let a: JsonAnswer | undefined;
+  let answer: JsonAnswer | undefined;
   let answeredIn: string | undefined;
   for (const v of tries) {
-    a = await callJson(client, { method: 'POST', path: '/login', headers: versionHeaders(v, true), body }, signal);
-    answeredIn = versionOfContentType(a.contentType) ?? v;
-    if (a.status !== 406 && a.status !== 415) break;
+    answer = await callJson(client, { method: 'POST', path: '/login', headers: versionHeaders(v, true), body }, signal);
+    answeredIn = versionOfContentType(answer.contentType) ?? v;
+    if (answer.status !== 406 && answer.status !== 415) break;
   }
-  if (!a) throw new NbwssError('NETWORK', "Logging in to NetBackup's REST API was not tried");
-  if (a.status === 401 || a.status === 403) throw new CredentialsRejected(a.status, a.problem, c);
-  const j = a.json as { token?: unknown; validity?: unknown } | undefined;
-  if (a.status !== 201 && a.status !== 200)
-    throw new NbwssError('NETWORK', `Logging in to NetBackup's REST API failed: ${a.problem}`, {
+  if (!answer) throw new NbwssError('NETWORK', "Logging in to NetBackup's REST API was not tried");
+  if (answer.status === 401 || answer.status === 403) throw new CredentialsRejected(answer.status, answer.problem, config);
+  const json = answer.json as { token?: unknown; validity?: unknown } | undefined;
+  if (answer.status !== 201 && answer.status !== 200)
+    throw new NbwssError('NETWORK', `Logging in to NetBackup's REST API failed: ${answer.problem}`, {
       hint: `Check api.baseUrl and the primary's web service (${W.apiTest})`,
     });
-  if (typeof j?.token !== 'string' || j.token === '') throw new NbwssError('NETWORK', "NetBackup's login answer has no token");
-  const validity = typeof j.validity === 'number' && j.validity > 0 ? j.validity : 86_400;
-  return { value: j.token, renewAt: now + validity * 800, version: answeredIn };
+  if (typeof json?.token !== 'string' || json.token === '') throw new NbwssError('NETWORK', "NetBackup's login answer has no token");
+  const validity = typeof json.validity === 'number' && json.validity > 0 ? json.validity : 86_400;
+  return { value: json.token, renewAt: now + validity * 800, version: answeredIn };
 }
 
 /** Where the negotiated version is remembered (the store's meta, per api.baseUrl), so a restart does not ask again. */
@@ -193,11 +193,11 @@ export class ApiCredentials {
     private readonly secret: string,
     private readonly client: () => RestClient,
     private readonly versionSetting: () => string,
-    private readonly o: { now?: () => number; memory?: VersionMemory; onVersion?: (e: VersionEvent) => void } = {},
+    private readonly options: { now?: () => number; memory?: VersionMemory; onVersion?: (event: VersionEvent) => void } = {},
   ) {}
 
   private now(): number {
-    return (this.o.now ?? Date.now)();
+    return (this.options.now ?? Date.now)();
   }
 
   /** The version in force: api.version when set, else the negotiated one (undefined before the first call). */
@@ -225,8 +225,8 @@ export class ApiCredentials {
   /** The Authorization header for a request in `version`. */
   async header(signal: AbortSignal, version = this.version): Promise<string> {
     if (this.config.kind === 'key') return this.secret;
-    const t = await this.jwt(signal);
-    return bearerFor(version ?? t.version) ? `Bearer ${t.value}` : t.value;
+    const token = await this.jwt(signal);
+    return bearerFor(version ?? token.version) ? `Bearer ${token.value}` : token.value;
   }
 
   /** A 401 with a JWT: log in again on the next call (once). */
@@ -238,9 +238,9 @@ export class ApiCredentials {
 
   /** The version to ask for; with auto, negotiated on first use (one request when the primary names it). */
   async ensureVersion(signal: AbortSignal): Promise<string> {
-    const v = this.version;
-    if (v !== undefined) return v;
-    const remembered = this.o.memory?.get();
+    const value = this.version;
+    if (value !== undefined) return value;
+    const remembered = this.options.memory?.get();
     if (remembered) {
       this.negotiated = remembered;
       return remembered;
@@ -254,7 +254,7 @@ export class ApiCredentials {
       const found = await negotiateVersion((v) => this.probe(v, signal), hint ? [hint] : []);
       this.negotiated = found;
       try {
-        this.o.memory?.set(found);
+        this.options.memory?.set(found);
       } catch {
         // Remembering is a saving, not a need: the next start asks again.
       }
@@ -267,14 +267,14 @@ export class ApiCredentials {
 
   /** One negotiation request: the cheapest listing there is. Refused credentials end it. */
   private async probe(version: string | undefined, signal: AbortSignal): Promise<VersionAnswer> {
-    const a = await callJson(
+    const answer = await callJson(
       this.client(),
       { method: 'GET', path: '/admin/jobs?page%5Blimit%5D=1', headers: { authorization: await this.header(signal, version), ...versionHeaders(version) } },
       signal,
     );
-    if (a.nbwssError) throw new NbwssError('NETWORK', a.problem, { hint: `Check it with: ${W.apiTest}` });
-    if (a.status === 401 || a.status === 403) throw new CredentialsRejected(a.status, a.problem, this.config);
-    return { status: a.status, contentType: a.contentType, json: a.json };
+    if (answer.nbwssError) throw new NbwssError('NETWORK', answer.problem, { hint: `Check it with: ${W.apiTest}` });
+    if (answer.status === 401 || answer.status === 403) throw new CredentialsRejected(answer.status, answer.problem, this.config);
+    return { status: answer.status, contentType: answer.contentType, json: answer.json };
   }
 
   /**
@@ -287,12 +287,12 @@ export class ApiCredentials {
     let renegotiated = false;
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.header(signal, version);
-      const a = await callJson(this.client(), { method: 'GET', path, headers: { authorization, accept: mediaType(version) } }, signal);
-      if ((a.status === 401 || a.status === 403) && !a.nbwssError) {
-        if (a.status === 401 && attempt === 0 && this.forgetToken()) continue;
-        throw new CredentialsRejected(a.status, a.problem, this.config);
+      const answer = await callJson(this.client(), { method: 'GET', path, headers: { authorization, accept: mediaType(version) } }, signal);
+      if ((answer.status === 401 || answer.status === 403) && !answer.nbwssError) {
+        if (answer.status === 401 && attempt === 0 && this.forgetToken()) continue;
+        throw new CredentialsRejected(answer.status, answer.problem, this.config);
       }
-      if (a.status === 406 && !a.nbwssError) {
+      if (answer.status === 406 && !answer.nbwssError) {
         if (this.versionSetting() !== AUTO_VERSION) {
           let served: string | undefined;
           try {
@@ -302,16 +302,16 @@ export class ApiCredentials {
           }
           throw new VersionRefused(version, served);
         }
-        if (renegotiated) throw new NbwssError('NETWORK', `${a.problem} (API version ${version}, just negotiated)`);
+        if (renegotiated) throw new NbwssError('NETWORK', `${answer.problem} (API version ${version}, just negotiated)`);
         renegotiated = true;
         const before = version;
         this.negotiated = undefined;
         this.token = undefined;
         version = await this.negotiate(signal);
-        if (version !== before) this.o.onVersion?.({ kind: 'changed', from: before, to: version });
+        if (version !== before) this.options.onVersion?.({ kind: 'changed', from: before, to: version });
         continue;
       }
-      return a;
+      return answer;
     }
   }
 }
@@ -320,14 +320,14 @@ export class ApiCredentials {
 export const API_VERSION_META = 'api_version';
 
 export function versionMemory(
-  meta: { getMeta(k: string): string | undefined; setMeta(k: string, v: string | undefined): void; write<T>(f: () => T): T },
+  meta: { getMeta(key: string): string | undefined; setMeta(key: string, value: string | undefined): void; write<T>(fn: () => T): T },
   baseUrl: string,
 ): VersionMemory {
   return {
     get: () => {
       try {
-        const j = JSON.parse(meta.getMeta(API_VERSION_META) ?? 'null') as { baseUrl?: unknown; version?: unknown } | null;
-        return j && j.baseUrl === baseUrl && typeof j.version === 'string' ? j.version : undefined;
+        const json = JSON.parse(meta.getMeta(API_VERSION_META) ?? 'null') as { baseUrl?: unknown; version?: unknown } | null;
+        return json && json.baseUrl === baseUrl && typeof json.version === 'string' ? json.version : undefined;
       } catch {
         return undefined;
       }

@@ -92,27 +92,27 @@ export function uriProblem(uri: string, basePath: string): string | undefined {
   if (/[\x00-\x20\x7f]/.test(uri)) return 'the uri contains a control character or a space';
   if (uri.includes('\\')) return 'the uri contains a backslash';
   if (uri.includes('#')) return 'the uri contains a fragment (#)';
-  const q = uri.indexOf('?');
-  const path = q === -1 ? uri : uri.slice(0, q);
+  const queryAt = uri.indexOf('?');
+  const path = queryAt === -1 ? uri : uri.slice(0, queryAt);
   for (const segment of path.split('/').slice(1)) {
-    let s = segment;
+    let text = segment;
     for (let rounds = 0; ; rounds++) {
-      let d: string;
+      let decoded: string;
       try {
-        d = decodeURIComponent(s);
+        decoded = decodeURIComponent(text);
       } catch {
         return 'the uri has a malformed percent-encoding';
       }
-      if (d === s) break;
+      if (decoded === text) break;
       if (rounds === 8) return 'the uri is percent-encoded too many times';
-      s = d;
+      text = decoded;
     }
-    if (s === '.' || s === '..') return 'the uri contains a "." or ".." segment';
+    if (text === '.' || text === '..') return 'the uri contains a "." or ".." segment';
     // Servlet containers (NetBackup's web service runs on one) drop ";…" path parameters before resolving "..".
-    if (s.includes(';')) return 'the uri contains a ";" path parameter';
-    if (s !== '' && /^[.\s]+$/.test(s)) return 'the uri contains a segment of only dots and spaces';
-    if (s.includes('/') || s.includes('\\')) return 'the uri contains an encoded slash or backslash';
-    if (/[\x00-\x1f\x7f]/.test(s)) return 'the uri contains an encoded control character';
+    if (text.includes(';')) return 'the uri contains a ";" path parameter';
+    if (text !== '' && /^[.\s]+$/.test(text)) return 'the uri contains a segment of only dots and spaces';
+    if (text.includes('/') || text.includes('\\')) return 'the uri contains an encoded slash or backslash';
+    if (/[\x00-\x1f\x7f]/.test(text)) return 'the uri contains an encoded control character';
   }
   const base = basePath.replace(/\/+$/, '');
   if (base !== '' && path !== base && !path.startsWith(`${base}/`)) return `the uri is not under ${base}/`;
@@ -122,17 +122,17 @@ export function uriProblem(uri: string, basePath: string): string | undefined {
 /** Map a COMMAND REQUEST's payload to a REST request, or to the synthetic answer that refuses it. */
 export function mapCommand(payload: unknown, basePath: string): Mapped {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return refuse('NBWSS_BAD_REQUEST', 'the payload must be an object');
-  const p = payload as Record<string, unknown>;
-  if (typeof p.uri !== 'string') return refuse('NBWSS_BAD_REQUEST', 'payload.uri must be a string');
-  if (typeof p.method !== 'string') return refuse('NBWSS_BAD_REQUEST', 'payload.method must be a string');
-  if (!(METHODS as readonly string[]).includes(p.method))
-    return refuse('NBWSS_METHOD_NOT_ALLOWED', `method ${JSON.stringify(p.method.slice(0, 20))} is not allowed; use one of ${METHODS.join(', ')}`);
-  const why = uriProblem(p.uri, basePath);
+  const fields = payload as Record<string, unknown>;
+  if (typeof fields.uri !== 'string') return refuse('NBWSS_BAD_REQUEST', 'payload.uri must be a string');
+  if (typeof fields.method !== 'string') return refuse('NBWSS_BAD_REQUEST', 'payload.method must be a string');
+  if (!(METHODS as readonly string[]).includes(fields.method))
+    return refuse('NBWSS_METHOD_NOT_ALLOWED', `method ${JSON.stringify(fields.method.slice(0, 20))} is not allowed; use one of ${METHODS.join(', ')}`);
+  const why = uriProblem(fields.uri, basePath);
   if (why) return refuse('NBWSS_URI_REFUSED', why);
   const headers: Record<string, string> = {};
-  if (p.headers !== undefined && p.headers !== null) {
-    if (typeof p.headers !== 'object' || Array.isArray(p.headers)) return refuse('NBWSS_BAD_REQUEST', 'payload.headers must be an object of strings');
-    for (const [name, value] of Object.entries(p.headers as Record<string, unknown>)) {
+  if (fields.headers !== undefined && fields.headers !== null) {
+    if (typeof fields.headers !== 'object' || Array.isArray(fields.headers)) return refuse('NBWSS_BAD_REQUEST', 'payload.headers must be an object of strings');
+    for (const [name, value] of Object.entries(fields.headers as Record<string, unknown>)) {
       if (typeof value !== 'string') return refuse('NBWSS_BAD_REQUEST', `header ${JSON.stringify(name.slice(0, 40))} must be a string`);
       if (!TOKEN.test(name)) return refuse('NBWSS_BAD_REQUEST', `${JSON.stringify(name.slice(0, 40))} is not a valid header name`);
       if (!FIELD_VALUE.test(value)) return refuse('NBWSS_BAD_REQUEST', `header ${name} has a value with a line break or control character`);
@@ -143,12 +143,12 @@ export function mapCommand(payload: unknown, basePath: string): Mapped {
     }
   }
   // Headers named by a Connection header are hop-by-hop too.
-  const connection = Object.entries(p.headers ?? {}).find(([n]) => n.toLowerCase() === 'connection')?.[1];
+  const connection = Object.entries(fields.headers ?? {}).find(([n]) => n.toLowerCase() === 'connection')?.[1];
   if (typeof connection === 'string') for (const n of connection.split(',')) delete headers[n.trim().toLowerCase()];
-  if (p.parameters !== undefined && p.parameters !== null && typeof p.parameters !== 'string')
+  if (fields.parameters !== undefined && fields.parameters !== null && typeof fields.parameters !== 'string')
     return refuse('NBWSS_BAD_REQUEST', 'payload.parameters must be a string (the request body, JSON-escaped)');
-  const body = typeof p.parameters === 'string' && p.parameters !== '' ? p.parameters : undefined;
-  return { ok: true, request: { method: p.method as Method, path: p.uri, headers, body } };
+  const body = typeof fields.parameters === 'string' && fields.parameters !== '' ? fields.parameters : undefined;
+  return { ok: true, request: { method: fields.method as Method, path: fields.uri, headers, body } };
 }
 
 /** The header nbwss adds when a REST answer's body is not UTF-8 text: the body is then base64. */
@@ -161,14 +161,14 @@ export function responseBody(raw: Buffer, headers: Record<string, string>): { bo
 }
 
 /** Response headers as the guide shows them: lower-case names, one string per name (repeated ones joined with ", "). */
-export function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
 /** A path for the log: the query string may hold secrets, so it is masked. */
 export function maskedPath(path: string): string {
-  const q = path.indexOf('?');
-  return q === -1 ? path : `${path.slice(0, q)}?<redacted>`;
+  const queryAt = path.indexOf('?');
+  return queryAt === -1 ? path : `${path.slice(0, queryAt)}?<redacted>`;
 }

@@ -28,10 +28,10 @@ export class RestClient {
   private readonly agent: Agent | undefined;
 
   constructor(readonly settings: ApiSettings) {
-    const t = settings.trust;
-    if (t.kind === 'ca') {
-      this.agent = new Agent({ connect: { ca: t.caPem, rejectUnauthorized: true }, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
-    } else if (t.kind === 'pin') {
+    const trust = settings.trust;
+    if (trust.kind === 'ca') {
+      this.agent = new Agent({ connect: { ca: trust.caPem, rejectUnauthorized: true }, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
+    } else if (trust.kind === 'pin') {
       // The pin decides, not a CA: the connection is handed to undici only once the certificate matches.
       // No TLS session resumption: a resumed session may not carry the peer's certificate, and the pin needs it on every connection.
       const base = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
@@ -42,7 +42,7 @@ export class RestClient {
           base(opts, (err, socket) => {
             if (err) return cb(err, null);
             const raw = (socket as TLSSocket).getPeerCertificate?.()?.raw;
-            if (raw && derMatchesPin(t.pin, raw)) return cb(null, socket);
+            if (raw && derMatchesPin(trust.pin, raw)) return cb(null, socket);
             socket.destroy();
             cb(new PinMismatch('the REST service presents a certificate that does not match the pin'), null);
           }),
@@ -58,14 +58,14 @@ export class RestClient {
    * One REST call. `room`, when given, is awaited before each chunk of the answer's body is taken in: the caller's
    * back-pressure (a connection whose cloud does not read holds the REST answers back, not its memory).
    */
-  async call(r: RestRequest, signal: AbortSignal, room?: (bytes: number) => Promise<void>): Promise<CommandResponsePayload> {
+  async call(req: RestRequest, signal: AbortSignal, room?: (bytes: number) => Promise<void>): Promise<CommandResponsePayload> {
     if (!this.agent) return syntheticResponse('NBWSS_API_TLS', this.settings.trust.kind === 'none' ? this.settings.trust.why : 'not trusted');
     const call = callSignal(signal, this.settings.timeoutMs);
     try {
-      const res = await request(new URL(r.path, this.origin), {
-        method: r.method,
-        headers: r.headers,
-        body: r.body,
+      const res = await request(new URL(req.path, this.origin), {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
         dispatcher: this.agent,
         signal: call.signal,
       });
@@ -127,8 +127,8 @@ export function callSignal(outer: AbortSignal, ms: number): { signal: AbortSigna
   };
 }
 
-function failure(e: unknown, base: URL): CommandResponsePayload {
-  const err = e as Error & { code?: string; cause?: Error & { code?: string } };
+function failure(error: unknown, base: URL): CommandResponsePayload {
+  const err = error as Error & { code?: string; cause?: Error & { code?: string } };
   const code = err.code ?? err.cause?.code;
   const where = { host: base.hostname, port: Number(base.port || 443) };
   if (err instanceof PinMismatch || err.cause instanceof PinMismatch)

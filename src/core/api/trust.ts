@@ -14,7 +14,7 @@ export interface ApiPin extends Pin {
 export const API_PIN_META = 'api_pin';
 
 /** How to trust the REST service now: api.caFile if set, else the pin recorded for this origin, else not at all (with why). */
-export function apiTrust(baseUrl: URL, caFile: string, pinJson: string | undefined, readFile: (p: string) => string): ApiTrust {
+export function apiTrust(baseUrl: URL, caFile: string, pinJson: string | undefined, readFile: (path: string) => string): ApiTrust {
   if (caFile !== '') {
     try {
       return { kind: 'ca', caPem: readFile(caFile) };

@@ -41,8 +41,8 @@ export const isApiVersion = (v: string) => VERSION.test(v);
 /** `application/vnd.netbackup+json; version=13.0` → 13.0; undefined for anything else. */
 export function versionOfContentType(contentType: string | undefined): string | undefined {
   if (!contentType) return undefined;
-  const m = /^\s*application\/vnd\.netbackup\+json\s*;(?:.*;)?\s*version\s*=\s*"?([0-9]{1,2}\.[0-9]{1,2})"?\s*(?:;|$)/i.exec(contentType);
-  return m?.[1];
+  const match = /^\s*application\/vnd\.netbackup\+json\s*;(?:.*;)?\s*version\s*=\s*"?([0-9]{1,2}\.[0-9]{1,2})"?\s*(?:;|$)/i.exec(contentType);
+  return match?.[1];
 }
 
 /** Compare two versions as numbers (13.0 > 4.0). */
@@ -54,8 +54,8 @@ export function compareVersions(a: string, b: string): number {
 
 /** The versions a 406 answer names (in errorDetails or errorMessage), newest first, without the one that was refused. */
 export function versionsNamedIn(errorBody: unknown, refused?: string): string[] {
-  const b = errorBody as { errorMessage?: unknown; errorDetails?: unknown } | undefined;
-  const texts = [b?.errorMessage, ...(Array.isArray(b?.errorDetails) ? b.errorDetails : [])].filter((t): t is string => typeof t === 'string');
+  const body = errorBody as { errorMessage?: unknown; errorDetails?: unknown } | undefined;
+  const texts = [body?.errorMessage, ...(Array.isArray(body?.errorDetails) ? body.errorDetails : [])].filter((t): t is string => typeof t === 'string');
   const found = new Set<string>();
   for (const t of texts) for (const m of t.slice(0, 4096).matchAll(/(?<![0-9.])([0-9]{1,2}\.[0-9]{1,2})(?![0-9.])/g)) found.add(m[1]!);
   found.delete(refused ?? '');
@@ -98,13 +98,13 @@ export async function negotiateVersion(probe: VersionProbe, knownFirst: readonly
   if (plain.status !== 406 && said) return said;
   const candidates = [...versionsNamedIn(plain.json), ...KNOWN_API_VERSIONS];
   for (let i = 0; i < candidates.length; i++) {
-    const v = candidates[i]!;
-    if (tried.has(v)) continue;
-    tried.add(v);
-    const a = await probe(v);
-    if (a.status !== 406) return v;
+    const value = candidates[i]!;
+    if (tried.has(value)) continue;
+    tried.add(value);
+    const answer = await probe(value);
+    if (answer.status !== 406) return value;
     // A 406 that names what is served: those next, newest first.
-    candidates.splice(i + 1, 0, ...versionsNamedIn(a.json, v).filter((named) => !tried.has(named)));
+    candidates.splice(i + 1, 0, ...versionsNamedIn(answer.json, value).filter((named) => !tried.has(named)));
   }
   throw new NoServedVersion(`the primary refused every API version nbwss knows (${KNOWN_API_VERSIONS.join(', ')})`);
 }

@@ -19,40 +19,40 @@ interface Spec {
   min?: number;
   max?: number;
   /** For a string: why a value is not valid (undefined when it is). */
-  check?: (v: string) => string | undefined;
+  check?: (value: string) => string | undefined;
   /** Not in the guide's Table 2-4: a property of nbwss's own. */
   nbwss?: true;
   description: string;
 }
 
 /** api.baseUrl: an https:// URL with a host and a path, nothing else (no user, query or fragment). */
-export function checkBaseUrl(v: string): string | undefined {
-  let u: URL;
+export function checkBaseUrl(value: string): string | undefined {
+  let parsed: URL;
   try {
-    u = new URL(v);
+    parsed = new URL(value);
   } catch {
     return 'an https:// URL';
   }
-  if (u.protocol !== 'https:') return 'an https:// URL (the REST service is reached over TLS only)';
-  if (u.username || u.password) return 'a URL without user:password@';
-  if (u.search || u.hash || v.includes('?') || v.includes('#')) return 'a URL without a query string or fragment';
+  if (parsed.protocol !== 'https:') return 'an https:// URL (the REST service is reached over TLS only)';
+  if (parsed.username || parsed.password) return 'a URL without user:password@';
+  if (parsed.search || parsed.hash || value.includes('?') || value.includes('#')) return 'a URL without a query string or fragment';
   return undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /** metrics.listen: empty (off) or HOST:PORT, [IPv6]:PORT. */
-export function parseListen(v: string): { host: string; port: number } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):([0-9]{1,5})$/.exec(v);
-  if (!m) return undefined;
-  const port = Number(m[3]);
+export function parseListen(value: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):([0-9]{1,5})$/.exec(value);
+  if (!match) return undefined;
+  const port = Number(match[3]);
   if (port < 1 || port > 65535) return undefined;
-  return { host: m[1] ?? m[2]!, port };
+  return { host: match[1] ?? match[2]!, port };
 }
 
 /** api.caFile: empty (none) or an absolute path. */
-function checkCaFile(v: string): string | undefined {
-  return v === '' || v.startsWith('/') ? undefined : 'an absolute path to a PEM file, or empty';
+function checkCaFile(value: string): string | undefined {
+  return value === '' || value.startsWith('/') ? undefined : 'an absolute path to a PEM file, or empty';
 }
 
 export const PROPERTY_SPECS = {
@@ -281,26 +281,27 @@ function specOf(key: string): Spec {
 /** Parse a value by the property's type and range; a usage error that says what is allowed. */
 export function parseValue(key: string, raw: string): boolean | number | string {
   const spec = specOf(key);
-  const v = raw.trim();
+  const value = raw.trim();
   if (spec.type === 'string') {
-    const why = spec.check?.(v);
+    const why = spec.check?.(value);
     if (why)
       throw new NbwssError('USAGE', `${key} must be ${why}, not "${raw}"`, {
         hint: `Example: ${W.configSet(key, String(spec.default) || '/etc/nbwss/netbackup-ca.pem')}`,
       });
-    return v;
+    return value;
   }
   if (spec.type === 'boolean') {
-    if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+    if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
     throw new NbwssError('USAGE', `${key} must be true or false, not "${raw}"`, { hint: `Example: ${W.configSet(key, 'false')}` });
   }
   const units = { ms: 'milliseconds', s: 'seconds', h: 'hours', bytes: 'bytes' } as const;
   const range = `a whole number${spec.unit ? ` of ${units[spec.unit]}` : ''} from ${spec.min} to ${spec.max}`;
-  if (!/^[0-9]+$/.test(v))
+  if (!/^[0-9]+$/.test(value))
     throw new NbwssError('USAGE', `${key} must be ${range}, not "${raw}"`, { hint: `Example: ${W.configSet(key, String(spec.default))}` });
-  const n = Number(v);
-  if (n < spec.min! || n > spec.max!) throw new NbwssError('USAGE', `${key} must be ${range}, not ${n}`, { hint: `The default is ${spec.default}.` });
-  return n;
+  const number = Number(value);
+  if (number < spec.min! || number > spec.max!)
+    throw new NbwssError('USAGE', `${key} must be ${range}, not ${number}`, { hint: `The default is ${spec.default}.` });
+  return number;
 }
 
 interface Parsed {
@@ -321,11 +322,11 @@ function read(home: string): Parsed {
   }
   const pairs = parseLines(text, true)
     .filter((n): n is typeof n & { type: 'PAIR'; key: string; value: string } => n.type === 'PAIR')
-    .map((n) => ({
-      key: (n as unknown as { key: string }).key,
-      value: (n as unknown as { value: string }).value,
-      start: n.range[0],
-      end: n.range[n.range.length - 1]!,
+    .map((node) => ({
+      key: (node as unknown as { key: string }).key,
+      value: (node as unknown as { value: string }).value,
+      start: node.range[0],
+      end: node.range[node.range.length - 1]!,
     }));
   return { text, pairs };
 }
@@ -364,21 +365,21 @@ export function loadProperties(home: string): NbwssProperties {
 export function listProperties(home: string): PropertyView[] {
   const { pairs } = read(home);
   const last = new Map(pairs.map((p) => [p.key, p.value]));
-  const views: PropertyView[] = PROPERTY_KEYS.map((k) => {
-    const spec: Spec = PROPERTY_SPECS[k];
-    const raw = last.get(k);
+  const views: PropertyView[] = PROPERTY_KEYS.map((key) => {
+    const spec: Spec = PROPERTY_SPECS[key];
+    const raw = last.get(key);
     let value: string | boolean | number = spec.default;
     let valid = true;
     if (raw !== undefined) {
       try {
-        value = parseValue(k, raw);
+        value = parseValue(key, raw);
       } catch {
         value = raw; // shown as written, flagged invalid
         valid = false;
       }
     }
     return {
-      key: k,
+      key: key,
       value,
       valid,
       default: spec.default,

@@ -32,9 +32,9 @@ const HINT =
 const invalid = (detail: string, hint = HINT) => new NbwssError('INVALID_DETAILS', `${GUIDE.jsonNotValid}: ${detail}`, { hint });
 
 /** The guide's message for a details URL whose answer is not JSON at all. */
-const unparsable = (e: NbwssError) =>
+const unparsable = (err: NbwssError) =>
   new NbwssError('INVALID_DETAILS', GUIDE.unparsableJson, {
-    hint: `The URL answered with something other than endpoint details (${e.message.replace(`${GUIDE.jsonNotValid}: `, '')}). Check the URL with the cloud provider.`,
+    hint: `The URL answered with something other than endpoint details (${err.message.replace(`${GUIDE.jsonNotValid}: `, '')}). Check the URL with the cloud provider.`,
   });
 
 /** Strict UTF-8: an invalid byte is an error, not U+FFFD. A BOM is dropped. */
@@ -54,15 +54,15 @@ export function decodeDetails(bytes: Uint8Array): string {
 }
 
 /** The offset of the first byte that breaks UTF-8, for the error message. */
-function firstInvalidUtf8(b: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   const dec = new TextDecoder('utf-8', { fatal: true });
   let lo = 0;
-  let hi = b.byteLength;
+  let hi = bytes.byteLength;
   // Binary search for the shortest invalid prefix (a valid prefix may end mid-character; stream mode allows that).
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     try {
-      dec.decode(b.subarray(0, mid + 1), { stream: true });
+      dec.decode(bytes.subarray(0, mid + 1), { stream: true });
       dec.decode(); // reset
       lo = mid + 1;
     } catch {
@@ -82,28 +82,28 @@ const INVISIBLE = /[\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
  * What is wrong with a text field, or undefined: missing or not a string, empty, blank, a control character (or, for
  * the names shown and compared, an invisible one), an unpaired surrogate. The first rule broken is the one said.
  */
-function textProblem(field: string, v: unknown, visibleOnly = false): string | undefined {
-  if (typeof v !== 'string') return v === undefined ? `${field} is missing` : `${field} must be a string`;
-  if (v.length === 0) return `${field} is empty`;
-  if (v.trim().length === 0) return `${field} is blank`;
-  const m = CONTROL.exec(v) ?? (visibleOnly ? INVISIBLE.exec(v) : null);
-  if (m) return `${field} contains a control character (U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
-  if (LONE_SURROGATE.test(v)) return `${field} contains an unpaired UTF-16 surrogate escape`;
+function textProblem(field: string, value: unknown, visibleOnly = false): string | undefined {
+  if (typeof value !== 'string') return value === undefined ? `${field} is missing` : `${field} must be a string`;
+  if (value.length === 0) return `${field} is empty`;
+  if (value.trim().length === 0) return `${field} is blank`;
+  const match = CONTROL.exec(value) ?? (visibleOnly ? INVISIBLE.exec(value) : null);
+  if (match) return `${field} contains a control character (U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
+  if (LONE_SURROGATE.test(value)) return `${field} contains an unpaired UTF-16 surrogate escape`;
   return undefined;
 }
 
 /** The priority as a number, or what is wrong with it. */
-function readPriority(v: unknown): { priority: number } | { problem: string } {
+function readPriority(value: unknown): { priority: number } | { problem: string } {
   const bad = (why: string) => ({ problem: `priority ${why}; it must be a whole number of 0 or more (a lower number is a higher priority)` });
-  if (v === undefined) return { problem: 'priority is missing' };
-  let n: number;
-  if (typeof v === 'number') n = v;
-  else if (typeof v === 'string' && /^[0-9]+$/.test(v)) n = Number(v);
-  else return bad(`is ${describeValue(v)}`);
-  if (!Number.isInteger(n)) return bad(`is ${n}`);
-  if (n < 0) return bad(`is ${n}`);
-  if (n > MAX_PRIORITY) return bad(`is larger than ${MAX_PRIORITY}`);
-  return { priority: n === 0 ? 0 : n }; // -0 -> 0
+  if (value === undefined) return { problem: 'priority is missing' };
+  let priority: number;
+  if (typeof value === 'number') priority = value;
+  else if (typeof value === 'string' && /^[0-9]+$/.test(value)) priority = Number(value);
+  else return bad(`is ${describeValue(value)}`);
+  if (!Number.isInteger(priority)) return bad(`is ${priority}`);
+  if (priority < 0) return bad(`is ${priority}`);
+  if (priority > MAX_PRIORITY) return bad(`is larger than ${MAX_PRIORITY}`);
+  return { priority: priority === 0 ? 0 : priority }; // -0 -> 0
 }
 
 /**
@@ -125,20 +125,20 @@ function readEndpoint(item: Record<string, unknown>): { details: EndpointDetails
   return { details: { token: item.token as string, priority: priority.priority, groupId, hostName, url } };
 }
 
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string "${v.length > 20 ? `${v.slice(0, 20)}…` : v}"`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string "${value.length > 20 ? `${value.slice(0, 20)}…` : value}"`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
 }
 
 /** Every string in a JSON value, keys included, with a label of where it is. */
-function* strings(v: Json, where: string): Generator<[string, string]> {
-  if (typeof v === 'string') yield [v, where];
-  else if (Array.isArray(v)) for (let k = 0; k < v.length; k++) yield* strings(v[k]!, where);
-  else if (v !== null && typeof v === 'object')
-    for (const [k, x] of Object.entries(v)) {
+function* strings(value: Json, where: string): Generator<[string, string]> {
+  if (typeof value === 'string') yield [value, where];
+  else if (Array.isArray(value)) for (let k = 0; k < value.length; k++) yield* strings(value[k]!, where);
+  else if (value !== null && typeof value === 'object')
+    for (const [k, x] of Object.entries(value)) {
       yield [k, 'a property name'];
       yield* strings(x, (FIELDS as readonly string[]).includes(k) ? k : `property "${k}"`);
     }
@@ -198,24 +198,24 @@ export function parseDetails(bytes: Uint8Array, from: 'file' | 'url' = 'file'): 
     }
     const read = readEndpoint(item);
     if ('problem' in read) throw invalid(`${label}${read.problem}`);
-    const d = read.details;
-    const u = parseWssUrl(d.url);
+    const details = read.details;
+    const parsed = parseWssUrl(details.url);
     const unknown = Object.keys(item).filter((k) => !(FIELDS as readonly string[]).includes(k));
     if (unknown.length > 0) warnings.push(`${label}ignoring unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
-    if (!sameHost(d.hostName, urlHost(u))) {
+    if (!sameHost(details.hostName, urlHost(parsed))) {
       warnings.push(
-        `${label}hostName ${d.hostName} differs from the host of the url (${urlHost(u)}); the certificate is fetched from the url (${maskUrl(d.url)})`,
+        `${label}hostName ${details.hostName} differs from the host of the url (${urlHost(parsed)}); the certificate is fetched from the url (${maskUrl(details.url)})`,
       );
     }
     // The host as stored: its canonical form (lower case, no trailing dot, punycode, compressed IPv6).
-    endpoints.push({ token: d.token, priority: d.priority, groupId: d.groupId, hostName: canonicalHost(d.hostName), url: d.url });
+    endpoints.push({ token: details.token, priority: details.priority, groupId: details.groupId, hostName: canonicalHost(details.hostName), url: details.url });
   });
 
   const seen = new Map<string, number>();
-  endpoints.forEach((e, b) => {
-    const a = seen.get(e.hostName);
-    if (a !== undefined) throw invalid(`endpoints ${a + 1} and ${b + 1} both name the host ${e.hostName}; each hostName must be unique`);
-    seen.set(e.hostName, b);
+  endpoints.forEach((details, second) => {
+    const first = seen.get(details.hostName);
+    if (first !== undefined) throw invalid(`endpoints ${first + 1} and ${second + 1} both name the host ${details.hostName}; each hostName must be unique`);
+    seen.set(details.hostName, second);
   });
 
   return { endpoints, warnings };

@@ -10,16 +10,16 @@ import { domainToASCII } from 'node:url';
  * are one host.
  */
 export function canonicalHost(raw: string): string {
-  const h = raw.trim();
-  if (isIP(h) === 4) return h;
-  if (isIP(h) === 6) {
+  const host = raw.trim();
+  if (isIP(host) === 4) return host;
+  if (isIP(host) === 6) {
     try {
-      return new URL(`http://[${h}]/`).hostname.slice(1, -1);
+      return new URL(`http://[${host}]/`).hostname.slice(1, -1);
     } catch {
-      return h.toLowerCase(); // a zone id (fe80::1%eth0): no URL form
+      return host.toLowerCase(); // a zone id (fe80::1%eth0): no URL form
     }
   }
-  const name = h.endsWith('.') ? h.slice(0, -1) : h;
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
   // domainToASCII lower-cases, maps full-width dots and encodes non-ASCII labels; '' when it cannot.
   const ascii = /^[\x21-\x7e]*$/.test(name) ? name.toLowerCase() : domainToASCII(name);
   return ascii === '' ? name.toLowerCase() : ascii.replace(/\.$/, '');
@@ -34,12 +34,12 @@ const HIDDEN = /\u00ad|\u034f|\u061c|\u180e|[\u200b-\u200f]|[\u2028-\u202e]|[\u2
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** A DNS name (letters, digits, hyphens; an internationalised name by its punycode form) or an IPv4/IPv6 address. */
-export function isValidHostName(h: string): boolean {
-  if (isIP(h) !== 0) return true;
-  if (h !== h.trim()) return false;
+export function isValidHostName(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  if (host !== host.trim()) return false;
   // IDNA would silently drop these (a\u200b.test becomes a.test): a name that hides characters is refused.
-  if (HIDDEN.test(h)) return false;
-  const name = canonicalHost(h);
+  if (HIDDEN.test(host)) return false;
+  const name = canonicalHost(host);
   if (name.length === 0 || name.length > 253) return false;
   const labels = name.split('.');
   // An all-numeric dotted name that is not an IPv4 address (e.g. 1.2.3) is not a host name.

@@ -46,24 +46,24 @@ export function parseJson(text: string): Json {
 
   const describe = (at: number): string => {
     if (at >= text.length) return 'end of input';
-    const c = text.charCodeAt(at);
-    if (c < 0x20 || c === 0x7f) return `control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+    const code = text.charCodeAt(at);
+    if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
     // A single character: never enough of a token to leak it.
-    return `character '${String.fromCodePoint(text.codePointAt(at) ?? c)}'`;
+    return `character '${String.fromCodePoint(text.codePointAt(at) ?? code)}'`;
   };
 
   const ws = () => {
     for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      const code = text.charCodeAt(i);
+      if (code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09) i++;
       else return;
     }
   };
 
   const value = (depth: number): Json => {
     ws();
-    const c = text[i];
-    switch (c) {
+    const char = text[i];
+    switch (char) {
       case '{':
         return object(depth + 1);
       case '[':
@@ -77,15 +77,15 @@ export function parseJson(text: string): Json {
       case 'n':
         return literal('null', null);
       default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
+        if (char === '-' || (char !== undefined && char >= '0' && char <= '9')) return number();
         return fail(i >= text.length ? 'unexpected end of input, a value was expected' : `unexpected ${describe(i)}, a value was expected`);
     }
   };
 
-  const literal = <T extends Json>(word: string, v: T): T => {
+  const literal = <T extends Json>(word: string, value: T): T => {
     if (text.startsWith(word, i)) {
       i += word.length;
-      return v;
+      return value;
     }
     return fail(`unexpected ${describe(i)}, a value was expected`);
   };
@@ -117,17 +117,17 @@ export function parseJson(text: string): Json {
     let runStart = i;
     for (;;) {
       if (i >= text.length) return fail('unterminated string', open);
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
+      const code = text.charCodeAt(i);
+      if (code === 0x22) {
         out += text.slice(runStart, i);
         i++;
         return out;
       }
-      if (c < 0x20) return fail(`${describe(i)} inside a string (escape it)`);
-      if (c === 0x5c) {
+      if (code < 0x20) return fail(`${describe(i)} inside a string (escape it)`);
+      if (code === 0x5c) {
         out += text.slice(runStart, i);
-        const e = text[i + 1];
-        switch (e) {
+        const escaped = text[i + 1];
+        switch (escaped) {
           case '"':
             out += '"';
             break;
@@ -160,7 +160,7 @@ export function parseJson(text: string): Json {
             break;
           }
           default:
-            return fail(e === undefined ? 'unterminated string' : `invalid escape \\${describe(i + 1).replace(/^character '(.*)'$/, '$1')}`);
+            return fail(escaped === undefined ? 'unterminated string' : `invalid escape \\${describe(i + 1).replace(/^character '(.*)'$/, '$1')}`);
         }
         i += 2;
         runStart = i;
@@ -232,6 +232,6 @@ export function parseJson(text: string): Json {
   return result;
 }
 
-function isDigit(c: string | undefined): boolean {
-  return c !== undefined && c >= '0' && c <= '9';
+function isDigit(char: string | undefined): boolean {
+  return char !== undefined && char >= '0' && char <= '9';
 }

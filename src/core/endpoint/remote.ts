@@ -18,31 +18,31 @@ export const MAX_REDIRECTS = 3;
 
 /** The guide's "Invalid command parameter" / "Malformed URL" for a details URL. */
 export function parseDetailsUrl(raw: string): URL {
-  let u: URL;
+  let parsed: URL;
   try {
-    u = new URL(raw);
+    parsed = new URL(raw);
   } catch {
     throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), {
       hint: 'Give the https:// URL that the cloud provider generated for the endpoint details.',
     });
   }
-  if (u.protocol !== 'https:') {
+  if (parsed.protocol !== 'https:') {
     throw new NbwssError('INVALID_DETAILS', GUIDE.invalidParameter, {
       hint: `The details URL ${maskUrl(raw)} must start with https:// (the token travels in the answer).`,
     });
   }
-  if (u.username || u.password)
+  if (parsed.username || parsed.password)
     throw new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), { hint: 'The details URL must not contain user:password@.' });
-  return u;
+  return parsed;
 }
 
 function loadCas(files: string[], env: NodeJS.ProcessEnv): string[] | undefined {
   if (files.length === 0) return undefined; // Node's default store already holds NODE_EXTRA_CA_CERTS
-  const read = (f: string, what: string) => {
+  const read = (file: string, what: string) => {
     try {
-      return readFileSync(f, 'utf8');
+      return readFileSync(file, 'utf8');
     } catch (e) {
-      throw new NbwssError('USAGE', `Cannot read ${what} ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      throw new NbwssError('USAGE', `Cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
         hint: 'Give a readable PEM file.',
       });
     }
@@ -77,10 +77,10 @@ const CONNECT_CODES = new Set([
  * at most 3 redirects and never to http, at most 1 MiB, every wait bounded.
  * Messages show the URL with its query string masked.
  */
-export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<Buffer> {
-  const env = o.env ?? process.env;
-  const timeout = o.timeoutMs ?? 10_000;
-  const ca = loadCas(o.caFiles ?? [], env);
+export async function fetchDetails(raw: string, options: RemoteOptions = {}): Promise<Buffer> {
+  const env = options.env ?? process.env;
+  const timeout = options.timeoutMs ?? 10_000;
+  const ca = loadCas(options.caFiles ?? [], env);
   const dispatcher = new EnvHttpProxyAgent({
     connect: { timeout, ...(ca ? { ca } : {}) },
     ...(ca ? { requestTls: { ca } } : {}),
@@ -128,11 +128,11 @@ export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<
         throw remoteError(`${maskUrl(url.href)} answered HTTP ${res.statusCode}`);
       }
       const chunks: Buffer[] = [];
-      let n = 0;
+      let received = 0;
       try {
         for await (const chunk of res.body) {
-          n += (chunk as Buffer).length;
-          if (n > MAX_DETAILS_BYTES) {
+          received += (chunk as Buffer).length;
+          if (received > MAX_DETAILS_BYTES) {
             res.body.destroy();
             throw new NbwssError('INVALID_DETAILS', `${GUIDE.jsonNotValid}: the details are larger than 1 MiB`, {
               hint: 'The URL does not serve endpoint details; check it with the cloud provider.',
@@ -160,28 +160,28 @@ export async function fetchDetails(raw: string, o: RemoteOptions = {}): Promise<
   }
 }
 
-function classify(e: unknown, host: string): NbwssError {
-  if (e instanceof NbwssError) return e;
-  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+function classify(error: unknown, host: string): NbwssError {
+  if (error instanceof NbwssError) return error;
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err.code ?? err.cause?.code ?? '';
   if (
-    e instanceof undiciErrors.HeadersTimeoutError ||
-    e instanceof undiciErrors.BodyTimeoutError ||
-    e instanceof undiciErrors.ConnectTimeoutError ||
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    error instanceof undiciErrors.ConnectTimeoutError ||
     CONNECT_CODES.has(code)
   ) {
     return new NbwssError('NETWORK', GUIDE.unableToConnect(host), {
-      hint: `${describe(code, e)}. Make sure the host name and port are correct, that you can reach it (or set HTTPS_PROXY), and that DNS lookup works.`,
-      cause: e,
+      hint: `${describe(code, error)}. Make sure the host name and port are correct, that you can reach it (or set HTTPS_PROXY), and that DNS lookup works.`,
+      cause: error,
     });
   }
   // Plain words first, OpenSSL's code after them.
-  return remoteError(describeTlsFailure(code) ?? describeSocketError(code) ?? `${code || (e as Error).message}`, e);
+  return remoteError(describeTlsFailure(code) ?? describeSocketError(code) ?? `${code || (error as Error).message}`, error);
 }
 
-function describe(code: string, e: unknown): string {
-  if (e instanceof undiciErrors.BodyTimeoutError) return 'the server stopped sending the details (timed out)';
-  if (e instanceof undiciErrors.HeadersTimeoutError) return 'the server did not answer in time';
-  if (e instanceof undiciErrors.ConnectTimeoutError) return 'connecting timed out';
+function describe(code: string, err: unknown): string {
+  if (err instanceof undiciErrors.BodyTimeoutError) return 'the server stopped sending the details (timed out)';
+  if (err instanceof undiciErrors.HeadersTimeoutError) return 'the server did not answer in time';
+  if (err instanceof undiciErrors.ConnectTimeoutError) return 'connecting timed out';
   return describeSocketError(code) ?? code;
 }

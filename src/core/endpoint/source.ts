@@ -40,21 +40,21 @@ export function readDetailsFile(path: string): DetailsBytes {
     }
     // Read at most one byte past the limit (a FIFO or device has no size up front).
     const buf = Buffer.alloc(MAX_DETAILS_BYTES + 1);
-    let n = 0;
+    let filled = 0;
     for (;;) {
-      let r: number;
+      let bytesRead: number;
       try {
-        r = readSync(fd, buf, n, buf.length - n, null);
+        bytesRead = readSync(fd, buf, filled, buf.length - filled, null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EISDIR')
           throw new NbwssError('USAGE', `Cannot read the endpoint details file ${path}: it is a directory`, { hint: 'Check the path given to --file.' });
         throw e;
       }
-      if (r === 0) break;
-      n += r;
-      if (n > MAX_DETAILS_BYTES) throw tooBig('more than 1048576');
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled > MAX_DETAILS_BYTES) throw tooBig('more than 1048576');
     }
-    return { bytes: buf.subarray(0, n), warnings };
+    return { bytes: buf.subarray(0, filled), warnings };
   } finally {
     closeSync(fd);
   }
@@ -63,15 +63,15 @@ export function readDetailsFile(path: string): DetailsBytes {
 /** Read details from a stream (stdin for --file -), refusing more than 1 MiB. */
 export async function readDetailsStream(stream: Readable): Promise<DetailsBytes> {
   const chunks: Buffer[] = [];
-  let n = 0;
+  let size = 0;
   for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    n += b.length;
-    if (n > MAX_DETAILS_BYTES) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += bytes.length;
+    if (size > MAX_DETAILS_BYTES) {
       stream.destroy();
       throw tooBig('more than 1048576');
     }
-    chunks.push(b);
+    chunks.push(bytes);
   }
   return { bytes: Buffer.concat(chunks), warnings: [] };
 }

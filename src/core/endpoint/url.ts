@@ -6,8 +6,8 @@ import { safeText } from '../text.js';
  * secrets, so no message, log or audit line shows them.
  */
 export function maskUrl(raw: string): string {
-  const q = raw.search(/[?#]/);
-  let shown = q === -1 ? raw : `${raw.slice(0, q)}${raw[q] === '?' ? '?' : '#'}<redacted>`;
+  const secretFrom = raw.search(/[?#]/);
+  let shown = secretFrom === -1 ? raw : `${raw.slice(0, secretFrom)}${raw[secretFrom] === '?' ? '?' : '#'}<redacted>`;
   // user:password@ is a secret too: scheme://<redacted>@host, wherever a scheme starts (a url given with a space
   // before it still parses, and its error message shows it as given).
   shown = shown.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/gi, '$1<redacted>@');
@@ -15,13 +15,13 @@ export function maskUrl(raw: string): string {
 }
 
 /** The host of a parsed URL without IPv6 brackets. */
-export function urlHost(u: URL): string {
-  return u.hostname.replace(/^\[(.*)\]$/, '$1');
+export function urlHost(parsed: URL): string {
+  return parsed.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
 /** The port a wss:// or https:// URL connects to. */
-export function urlPort(u: URL): number {
-  return u.port === '' ? 443 : Number(u.port);
+export function urlPort(parsed: URL): number {
+  return parsed.port === '' ? 443 : Number(parsed.port);
 }
 
 /**
@@ -33,9 +33,9 @@ export function parseWssUrl(raw: string): URL {
     new NbwssError('INVALID_DETAILS', GUIDE.malformedUrl(maskUrl(raw)), {
       hint: `${why}. Specify the url as wss://HOST[:PORT]/PATH, for example wss://cloudhost7.nebula.com:8080/netbackup/face1`,
     });
-  let u: URL;
+  let parsed: URL;
   try {
-    u = new URL(raw);
+    parsed = new URL(raw);
   } catch {
     // A scheme other than wss must still get the protocol message, even if
     // the rest does not parse.
@@ -43,10 +43,10 @@ export function parseWssUrl(raw: string): URL {
     if (scheme && scheme.toLowerCase() !== 'wss') throw wrongScheme(raw);
     throw malformed('The url cannot be parsed');
   }
-  if (u.protocol !== 'wss:') throw wrongScheme(raw);
-  if (u.hostname === '') throw malformed('The url names no host');
-  if (u.username !== '' || u.password !== '') throw malformed('The url must not contain user:password@');
-  return u;
+  if (parsed.protocol !== 'wss:') throw wrongScheme(raw);
+  if (parsed.hostname === '') throw malformed('The url names no host');
+  if (parsed.username !== '' || parsed.password !== '') throw malformed('The url must not contain user:password@');
+  return parsed;
 }
 
 function wrongScheme(raw: string): NbwssError {

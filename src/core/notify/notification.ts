@@ -53,50 +53,50 @@ function invalid(where: string, what: string): NbwssError {
   });
 }
 
-function kindText(k: FieldKind): string {
-  if (Array.isArray(k)) return `one of ${k.join(', ')}`;
-  return { int: 'a whole number', uint: 'a whole number, 0 or more', string: 'a string', name: 'a non-empty string' }[k as string]!;
+function kindText(kind: FieldKind): string {
+  if (Array.isArray(kind)) return `one of ${kind.join(', ')}`;
+  return { int: 'a whole number', uint: 'a whole number, 0 or more', string: 'a string', name: 'a non-empty string' }[kind as string]!;
 }
 
-function fits(k: FieldKind, v: unknown): boolean {
-  if (Array.isArray(k)) return typeof v === 'string' && k.includes(v);
-  if (k === 'int') return Number.isSafeInteger(v);
-  if (k === 'uint') return Number.isSafeInteger(v) && (v as number) >= 0;
-  if (k === 'string') return typeof v === 'string';
-  return typeof v === 'string' && v.trim() !== '';
+function fits(kind: FieldKind, value: unknown): boolean {
+  if (Array.isArray(kind)) return typeof value === 'string' && kind.includes(value);
+  if (kind === 'int') return Number.isSafeInteger(value);
+  if (kind === 'uint') return Number.isSafeInteger(value) && (value as number) >= 0;
+  if (kind === 'string') return typeof value === 'string';
+  return typeof value === 'string' && value.trim() !== '';
 }
 
-const shown = (v: unknown) => {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+const shown = (value: unknown) => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 
 /** Check one data element of an object type; returns it as JSON text. */
 export function checkData(object: NotificationObject, data: unknown, where: string): string {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw invalid(where, 'data must be an object of the notification fields');
-  const d = data as Record<string, unknown>;
+  const fields = data as Record<string, unknown>;
   for (const [field, kind] of Object.entries(FIELDS[object])) {
-    if (!(field in d)) throw invalid(where, `data.${field} is missing (a ${object} notification has ${Object.keys(FIELDS[object]).join(', ')})`);
-    if (!fits(kind, d[field])) throw invalid(where, `data.${field} must be ${kindText(kind)}, not ${shown(d[field])}`);
+    if (!(field in fields)) throw invalid(where, `data.${field} is missing (a ${object} notification has ${Object.keys(FIELDS[object]).join(', ')})`);
+    if (!fits(kind, fields[field])) throw invalid(where, `data.${field} must be ${kindText(kind)}, not ${shown(fields[field])}`);
   }
-  const text = JSON.stringify(d);
+  const text = JSON.stringify(fields);
   if (Buffer.byteLength(text) > MAX_ELEMENT_BYTES) throw invalid(where, `data is ${Buffer.byteLength(text)} bytes, more than ${MAX_ELEMENT_BYTES}`);
   return text;
 }
 
 /** One input element: {object, data} with data an object or (as in the guide's payloads) an array of them. */
-function checkElement(e: unknown, where: string): Notification[] {
-  if (e === null || typeof e !== 'object' || Array.isArray(e)) throw invalid(where, 'a notification must be an object {"object": …, "data": …}');
-  const o = e as Record<string, unknown>;
-  if (o.object !== 'JOB' && o.object !== 'IMAGE') throw invalid(where, `object must be "JOB" or "IMAGE", not ${shown(o.object)}`);
-  if (o.notificationType !== undefined && o.notificationType !== 'INFO')
-    throw invalid(where, `notificationType must be "INFO" (the only type in this release), not ${shown(o.notificationType)}`);
-  const object = o.object;
-  if (Array.isArray(o.data)) {
-    if (o.data.length === 0) throw invalid(where, 'data is an empty array');
-    return o.data.map((d, i) => ({ object, data: checkData(object, d, `${where}, data[${i}]`) }));
+function checkElement(err: unknown, where: string): Notification[] {
+  if (err === null || typeof err !== 'object' || Array.isArray(err)) throw invalid(where, 'a notification must be an object {"object": …, "data": …}');
+  const fields = err as Record<string, unknown>;
+  if (fields.object !== 'JOB' && fields.object !== 'IMAGE') throw invalid(where, `object must be "JOB" or "IMAGE", not ${shown(fields.object)}`);
+  if (fields.notificationType !== undefined && fields.notificationType !== 'INFO')
+    throw invalid(where, `notificationType must be "INFO" (the only type in this release), not ${shown(fields.notificationType)}`);
+  const object = fields.object;
+  if (Array.isArray(fields.data)) {
+    if (fields.data.length === 0) throw invalid(where, 'data is an empty array');
+    return fields.data.map((d, i) => ({ object, data: checkData(object, d, `${where}, data[${i}]`) }));
   }
-  return [{ object, data: checkData(object, o.data, where) }];
+  return [{ object, data: checkData(object, fields.data, where) }];
 }
 
 /** How deep the JSON of `nbwss notify` may nest (a notification's own fields are two deep). */
@@ -112,20 +112,20 @@ export const MAX_DEPTH = 32;
 export function jsonProblem(text: string): string | undefined {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) {
       // A string: to its closing quote, escapes skipped.
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
-    } else if (c === 0x5b || c === 0x7b) {
+    } else if (code === 0x5b || code === 0x7b) {
       if (++depth > MAX_DEPTH) return `nested more than ${MAX_DEPTH} deep`;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-      if (!m) continue;
-      const literal = m[0];
-      const v = Number(literal);
-      if (!Number.isFinite(v)) return `the number ${literal.slice(0, 40)} is beyond what a JSON number holds: send it as a string`;
-      if (!m[1] && !m[2] && !Number.isSafeInteger(v))
+    } else if (code === 0x5d || code === 0x7d) depth--;
+    else if (code === 0x2d || (code >= 0x30 && code <= 0x39)) {
+      const match = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (!match) continue;
+      const literal = match[0];
+      const number = Number(literal);
+      if (!Number.isFinite(number)) return `the number ${literal.slice(0, 40)} is beyond what a JSON number holds: send it as a string`;
+      if (!match[1] && !match[2] && !Number.isSafeInteger(number))
         return `the number ${literal.slice(0, 40)} is larger than a JSON number holds exactly (2^53): send it as a string`;
       i += literal.length - 1;
     }
@@ -135,10 +135,10 @@ export function jsonProblem(text: string): string | undefined {
 
 /** JSON.parse, once the text is known to parse faithfully. */
 function parseFaithfully(text: string, where: string): unknown {
-  const v = JSON.parse(text) as unknown;
+  const value = JSON.parse(text) as unknown;
   const problem = jsonProblem(text);
   if (problem) throw invalid(where, problem);
-  return v;
+  return value;
 }
 
 /**
@@ -174,14 +174,14 @@ export function parseNotifications(text: string): Notification[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
-    let e: unknown;
+    let parsed: unknown;
     try {
-      e = parseFaithfully(line, `line ${i + 1}`);
+      parsed = parseFaithfully(line, `line ${i + 1}`);
     } catch (err) {
       if (err instanceof NbwssError) throw err;
       throw invalid(`line ${i + 1}`, `not valid JSON (${(err as Error).message.slice(0, 80)})`);
     }
-    out.push(...checkElement(e, `line ${i + 1}`));
+    out.push(...checkElement(parsed, `line ${i + 1}`));
   }
   return out;
 }

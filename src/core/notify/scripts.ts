@@ -46,9 +46,9 @@ export function scriptEvent(name: string, args: readonly string[]): ScriptEvent 
   const spec = SCRIPTS[script];
   if (args.length < spec.args.length) throw usage(name, `${spec.args.length} arguments expected, ${args.length} given`);
   const [clientName, policyName, scheduleName, scheduleType, status, stream, doneTrying] = args as string[];
-  const int = (what: string, v: string | undefined) => {
-    if (v === undefined || !/^-?[0-9]{1,9}$/.test(v)) throw usage(name, `${what} must be a whole number, not "${v ?? ''}"`);
-    return Number(v);
+  const int = (what: string, value: string | undefined) => {
+    if (value === undefined || !/^-?[0-9]{1,9}$/.test(value)) throw usage(name, `${what} must be a whole number, not "${value ?? ''}"`);
+    return Number(value);
   };
   if (!clientName) throw usage(name, 'clientname is empty');
   if (!policyName) throw usage(name, 'policyname is empty');
@@ -74,9 +74,9 @@ const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
  * policyName with contains/startswith/endswith only, not eq (the filter
  * table of NetBackup 10.3–11.2's admin.yaml).
  */
-export function lookupFilter(e: ScriptEvent): string {
-  const parts = [`clientName eq ${lit(e.clientName)}`, `state eq ${lit(e.state)}`];
-  if (e.scheduleName) parts.push(`scheduleName eq ${lit(e.scheduleName)}`);
+export function lookupFilter(event: ScriptEvent): string {
+  const parts = [`clientName eq ${lit(event.clientName)}`, `state eq ${lit(event.state)}`];
+  if (event.scheduleName) parts.push(`scheduleName eq ${lit(event.scheduleName)}`);
   return parts.join(' and ');
 }
 
@@ -84,11 +84,11 @@ export function lookupFilter(e: ScriptEvent): string {
  * The event's job among candidates sorted most recently updated first: the
  * state it names, the exit status for an ending, a parent job for stream -1.
  */
-export function pickJob(e: ScriptEvent, jobs: readonly Record<string, unknown>[]): Record<string, unknown> | undefined {
-  return jobs.find((j) => {
-    if (j.clientName !== e.clientName || j.policyName !== e.policyName || j.state !== e.state) return false;
-    if (e.state === 'DONE' && j.status !== e.status) return false;
-    if (e.stream === -1 && !(j.parentJobId === 0 || j.parentJobId === undefined || j.parentJobId === j.jobId)) return false;
+export function pickJob(event: ScriptEvent, jobs: readonly Record<string, unknown>[]): Record<string, unknown> | undefined {
+  return jobs.find((json) => {
+    if (json.clientName !== event.clientName || json.policyName !== event.policyName || json.state !== event.state) return false;
+    if (event.state === 'DONE' && json.status !== event.status) return false;
+    if (event.stream === -1 && !(json.parentJobId === 0 || json.parentJobId === undefined || json.parentJobId === json.jobId)) return false;
     return true;
   });
 }

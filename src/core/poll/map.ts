@@ -13,10 +13,10 @@ export type JobState = 'QUEUED' | 'ACTIVE' | 'DONE';
 const NOTIFIED_STATES: readonly string[] = ['QUEUED', 'ACTIVE', 'DONE'];
 
 /** ISO 8601 (or epoch seconds) → whole epoch seconds; undefined when not a time. */
-export function epochSeconds(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.floor(v);
-  if (typeof v !== 'string' || v === '') return undefined;
-  const ms = Date.parse(v);
+export function epochSeconds(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.floor(value);
+  if (typeof value !== 'string' || value === '') return undefined;
+  const ms = Date.parse(value);
   return Number.isNaN(ms) || ms < 0 ? undefined : Math.floor(ms / 1000);
 }
 
@@ -26,22 +26,22 @@ export function epochSeconds(v: unknown): number | undefined {
  * images say FULL, DIFFERENTIAL_INCREMENTAL (the scheduleType enums of
  * admin.yaml and catalog.yaml, NetBackup 10.3–11.2): both become one word.
  */
-export function guideScheduleType(v: unknown): string {
-  const s = String(v ?? '').trim();
-  if (s === '') return 'ST_FULL';
-  let up = s.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+export function guideScheduleType(value: unknown): string {
+  const text = String(value ?? '').trim();
+  if (text === '') return 'ST_FULL';
+  let up = text.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
   if (up.endsWith('_BACKUP') && up !== 'USER_BACKUP') up = up.slice(0, -'_BACKUP'.length);
   return up.startsWith('ST_') ? up : `ST_${up}`;
 }
 
 /** VMware → VMWARE, MS-Windows → MS_WINDOWS (the guide's words). */
-export function guidePolicyType(v: unknown): string {
-  const s = String(v ?? '')
+export function guidePolicyType(value: unknown): string {
+  const text = String(value ?? '')
     .trim()
     .toUpperCase()
     .replace(/[^A-Z0-9]+/g, '_')
     .replace(/^_|_$/g, '');
-  return s === '' ? 'STANDARD' : s;
+  return text === '' ? 'STANDARD' : text;
 }
 
 export type Mapped = { ok: true; notification: Notification } | { ok: false; problem: string };
@@ -51,20 +51,20 @@ export type Mapped = { ok: true; notification: Notification } | { ok: false; pro
  * order. A job without a parent (parentJobId 0 or absent) is its own parent,
  * as the guide's parent job 144 is.
  */
-export function jobNotification(a: Record<string, unknown>): Mapped {
-  const jobId = a.jobId;
-  const parent = typeof a.parentJobId === 'number' && a.parentJobId > 0 ? a.parentJobId : jobId;
+export function jobNotification(attributes: Record<string, unknown>): Mapped {
+  const jobId = attributes.jobId;
+  const parent = typeof attributes.parentJobId === 'number' && attributes.parentJobId > 0 ? attributes.parentJobId : jobId;
   const data = {
-    scheduleType: guideScheduleType(a.scheduleType),
-    clientName: a.clientName,
-    status: a.status ?? 0,
-    startTime: epochSeconds(a.startTime),
-    state: a.state,
-    policyName: a.policyName ?? '',
+    scheduleType: guideScheduleType(attributes.scheduleType),
+    clientName: attributes.clientName,
+    status: attributes.status ?? 0,
+    startTime: epochSeconds(attributes.startTime),
+    state: attributes.state,
+    policyName: attributes.policyName ?? '',
     parentJobId: parent,
     jobId,
-    policyType: guidePolicyType(a.policyType),
-    jobType: a.jobType,
+    policyType: guidePolicyType(attributes.policyType),
+    jobType: attributes.jobType,
   };
   return checked('JOB', data, `job ${String(jobId)}`);
 }
@@ -81,32 +81,36 @@ export interface WatchedImage {
 }
 
 /** An image's attributes as nbwss watches them; undefined when they lack an id, a client or a backup time. */
-export function watchedImage(a: Record<string, unknown>): WatchedImage | undefined {
-  const backupTime = epochSeconds(a.backupTime);
-  if (typeof a.backupId !== 'string' || a.backupId === '' || typeof a.clientName !== 'string' || backupTime === undefined) return undefined;
+export function watchedImage(attributes: Record<string, unknown>): WatchedImage | undefined {
+  const backupTime = epochSeconds(attributes.backupTime);
+  if (typeof attributes.backupId !== 'string' || attributes.backupId === '' || typeof attributes.clientName !== 'string' || backupTime === undefined)
+    return undefined;
   return {
-    backupId: a.backupId,
+    backupId: attributes.backupId,
     backupTime,
-    clientName: a.clientName,
-    clientType: typeof a.clientType === 'string' && a.clientType !== '' ? guidePolicyType(a.clientType) : guidePolicyType(a.policyType),
-    digest: digest(a),
+    clientName: attributes.clientName,
+    clientType:
+      typeof attributes.clientType === 'string' && attributes.clientType !== ''
+        ? guidePolicyType(attributes.clientType)
+        : guidePolicyType(attributes.policyType),
+    digest: digest(attributes),
   };
 }
 
 /** A stable digest of an image's attributes (key order does not matter): a change is an UPDATE. */
-export function digest(a: Record<string, unknown>): string {
-  const canon = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
+export function digest(attributes: Record<string, unknown>): string {
+  const canon = (value: unknown): unknown =>
+    value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(
-          Object.keys(v)
+          Object.keys(value)
             .sort()
-            .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+            .map((k) => [k, canon((value as Record<string, unknown>)[k])]),
         )
-      : Array.isArray(v)
-        ? v.map(canon)
-        : v;
+      : Array.isArray(value)
+        ? value.map(canon)
+        : value;
   return createHash('sha256')
-    .update(JSON.stringify(canon(a)))
+    .update(JSON.stringify(canon(attributes)))
     .digest('hex')
     .slice(0, 32);
 }
@@ -116,16 +120,16 @@ export function digest(a: Record<string, unknown>): string {
  * when nbwss saw the operation on the primary's clock: the API does not say
  * when an image record was written, changed or removed.
  */
-export function imageNotification(i: WatchedImage, operationId: ImageOperation, observedAt: number): Mapped {
+export function imageNotification(image: WatchedImage, operationId: ImageOperation, observedAt: number): Mapped {
   const data = {
-    clientType: i.clientType,
-    clientName: i.clientName,
-    backupTime: i.backupTime,
+    clientType: image.clientType,
+    clientName: image.clientName,
+    backupTime: image.backupTime,
     createdTime: observedAt,
     operationId,
-    backupId: i.backupId,
+    backupId: image.backupId,
   };
-  return checked('IMAGE', data, `image ${i.backupId}`);
+  return checked('IMAGE', data, `image ${image.backupId}`);
 }
 
 function checked(object: 'JOB' | 'IMAGE', data: Record<string, unknown>, what: string): Mapped {
@@ -168,9 +172,9 @@ export function diffImages(listed: readonly WatchedImage[], known: ReadonlyMap<s
   for (const i of listed) {
     if (seen.has(i.backupId)) continue;
     seen.add(i.backupId);
-    const k = known.get(i.backupId);
-    if (!k) created.push(i);
-    else if (k.digest !== i.digest) updated.push(i);
+    const previous = known.get(i.backupId);
+    if (!previous) created.push(i);
+    else if (previous.digest !== i.digest) updated.push(i);
   }
   const missing = complete ? [...known.values()].filter((k) => !seen.has(k.backupId) && k.backupTime >= windowStart) : [];
   return { created, updated, missing };

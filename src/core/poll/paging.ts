@@ -69,27 +69,27 @@ export function nextPage(next: unknown, link: unknown, base: URL, asked: PageReq
  * api.baseUrl's scheme, host, port and path; else undefined.
  */
 export function sameService(href: string, base: URL): string | undefined {
-  let u: URL;
+  let parsed: URL;
   try {
-    u = new URL(href, base);
+    parsed = new URL(href, base);
   } catch {
     return undefined;
   }
-  if (u.origin !== base.origin || u.username !== '' || u.password !== '') return undefined;
+  if (parsed.origin !== base.origin || parsed.username !== '' || parsed.password !== '') return undefined;
   const root = base.pathname.replace(/\/$/, '');
-  if (!u.pathname.startsWith(`${root}/`)) return undefined;
-  const rest = u.pathname.slice(root.length);
+  if (!parsed.pathname.startsWith(`${root}/`)) return undefined;
+  const rest = parsed.pathname.slice(root.length);
   // No way out of the base path once the server resolves it (.., encoded slashes, path parameters).
   if (/(^|\/)\.\.?(\/|$)|%2e|%2f|%5c|\\|;/i.test(rest)) return undefined;
-  return rest + u.search;
+  return rest + parsed.search;
 }
 
 /** The query of the next page's request, from the query of the first one. */
 export function nextQuery(first: URLSearchParams, next: Extract<NextPage, { kind: 'after' | 'offset' }>): URLSearchParams {
-  const q = new URLSearchParams(first);
-  q.delete('page[after]');
-  q.delete('page[offset]');
-  if (next.kind === 'after') q.set('page[after]', next.cursor);
-  else q.set('page[offset]', String(next.offset));
-  return q;
+  const query = new URLSearchParams(first);
+  query.delete('page[after]');
+  query.delete('page[offset]');
+  if (next.kind === 'after') query.set('page[after]', next.cursor);
+  else query.set('page[offset]', String(next.offset));
+  return query;
 }

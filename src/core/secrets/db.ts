@@ -51,10 +51,10 @@ export class DbSecretStore implements SecretStore {
   set(account: string, secret: string): void {
     const key = this.keys.key(true)!;
     const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    c.setAAD(Buffer.concat([MAGIC, Buffer.from(account, 'utf8')]));
-    const ct = Buffer.concat([c.update(secret, 'utf8'), c.final()]);
-    this.table.setSealed(account, Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]).toString('base64'));
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.concat([MAGIC, Buffer.from(account, 'utf8')]));
+    const ct = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    this.table.setSealed(account, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), ct]).toString('base64'));
   }
 
   delete(account: string): boolean {
@@ -75,12 +75,12 @@ export class DbSecretStore implements SecretStore {
 
   private open(key: Buffer, account: string, sealed: string): string {
     try {
-      const b = Buffer.from(sealed, 'base64');
-      if (!b.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('unknown format');
-      const d = createDecipheriv('aes-256-gcm', key, b.subarray(MAGIC.length, MAGIC.length + 12));
-      d.setAAD(Buffer.concat([MAGIC, Buffer.from(account, 'utf8')]));
-      d.setAuthTag(b.subarray(MAGIC.length + 12, MAGIC.length + 28));
-      return Buffer.concat([d.update(b.subarray(MAGIC.length + 28)), d.final()]).toString('utf8');
+      const bytes = Buffer.from(sealed, 'base64');
+      if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('unknown format');
+      const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(MAGIC.length, MAGIC.length + 12));
+      decipher.setAAD(Buffer.concat([MAGIC, Buffer.from(account, 'utf8')]));
+      decipher.setAuthTag(bytes.subarray(MAGIC.length + 12, MAGIC.length + 28));
+      return Buffer.concat([decipher.update(bytes.subarray(MAGIC.length + 28)), decipher.final()]).toString('utf8');
     } catch (e) {
       throw new KeyRefused('STORE', `The token of ${account} in the shared store cannot be decrypted with the key in ${this.keyFile}`, {
         hint: `Every host of a shared store needs the same key file: copy it from the host that created the store (${W.keyFileVar} names where it is read).`,

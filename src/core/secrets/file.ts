@@ -161,8 +161,8 @@ export class FileSecretStore implements SecretStore {
     let st: { ino: number; mtimeMs: number; size: number };
     try {
       st = statSync(this.path);
-      const c = this.cache;
-      if (c && key && c.ino === st.ino && c.mtimeMs === st.mtimeMs && c.size === st.size && c.key.equals(key)) return c.secrets;
+      const cached = this.cache;
+      if (cached && key && cached.ino === st.ino && cached.mtimeMs === st.mtimeMs && cached.size === st.size && cached.key.equals(key)) return cached.secrets;
       blob = readFileSync(this.path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
@@ -177,10 +177,10 @@ export class FileSecretStore implements SecretStore {
       if (!blob.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('unknown file format');
       const iv = blob.subarray(MAGIC.length, MAGIC.length + 12);
       const tag = blob.subarray(MAGIC.length + 12, MAGIC.length + 28);
-      const d = createDecipheriv('aes-256-gcm', key, iv);
-      d.setAAD(MAGIC);
-      d.setAuthTag(tag);
-      const plain = Buffer.concat([d.update(blob.subarray(MAGIC.length + 28)), d.final()]);
+      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      decipher.setAAD(MAGIC);
+      decipher.setAuthTag(tag);
+      const plain = Buffer.concat([decipher.update(blob.subarray(MAGIC.length + 28)), decipher.final()]);
       const parsed = JSON.parse(plain.toString('utf8')) as { v: number; secrets: Record<string, string> };
       const secrets = Object.freeze(Object.assign(Object.create(null), parsed.secrets) as Record<string, string>);
       this.cache = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, key, secrets };
@@ -195,20 +195,20 @@ export class FileSecretStore implements SecretStore {
 
   private write(key: Buffer, secrets: Record<string, string>): void {
     const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    c.setAAD(MAGIC);
-    const ct = Buffer.concat([c.update(JSON.stringify({ v: 1, secrets }), 'utf8'), c.final()]);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(MAGIC);
+    const ct = Buffer.concat([cipher.update(JSON.stringify({ v: 1, secrets }), 'utf8'), cipher.final()]);
     try {
-      replaceFileAtomically(this.path, Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
+      replaceFileAtomically(this.path, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), ct]));
     } catch (e) {
       throw fileError(`Cannot write ${this.path}`, e);
     }
   }
 }
 
-function fileError(what: string, e: unknown): NbwssError {
-  return new NbwssError('STORE', `${what}: ${(e as Error).message}`, {
+function fileError(what: string, err: unknown): NbwssError {
+  return new NbwssError('STORE', `${what}: ${(err as Error).message}`, {
     hint: `Check the permissions of ${W.homeVar} and of the key file (${W.keyFileVar}).`,
-    cause: e,
+    cause: err,
   });
 }

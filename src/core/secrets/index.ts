@@ -22,9 +22,9 @@ export function defaultKeyFile(env: NodeJS.ProcessEnv = process.env, uid = proce
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'nbwss', 'secret.key');
 }
 
-export function parseBackendName(v: string, source: string): SecretBackendName {
-  if ((SECRET_BACKENDS as readonly string[]).includes(v)) return v as SecretBackendName;
-  throw new NbwssError('USAGE', `${source} must be keychain or file, not "${v}"`, {
+export function parseBackendName(value: string, source: string): SecretBackendName {
+  if ((SECRET_BACKENDS as readonly string[]).includes(value)) return value as SecretBackendName;
+  throw new NbwssError('USAGE', `${source} must be keychain or file, not "${value}"`, {
     hint: `Use ${W.secretStore('keychain')} (the OS keychain) or ${W.secretStore('file')} (an encrypted file).`,
   });
 }

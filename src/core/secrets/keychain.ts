@@ -33,23 +33,23 @@ export class KeychainSecretStore implements SecretStore {
   }
 
   probe(): void {
-    const e = this.entry('nbwss-probe');
-    this.call(() => e.getPassword());
+    const entry = this.entry('nbwss-probe');
+    this.call(() => entry.getPassword());
   }
 
   get(account: string): string | undefined {
-    const e = this.entry(account);
-    return this.call(() => e.getPassword()) ?? undefined;
+    const entry = this.entry(account);
+    return this.call(() => entry.getPassword()) ?? undefined;
   }
 
   set(account: string, secret: string): void {
-    const e = this.entry(account);
-    this.call(() => e.setPassword(secret));
+    const entry = this.entry(account);
+    this.call(() => entry.setPassword(secret));
   }
 
   delete(account: string): boolean {
-    const e = this.entry(account);
-    return this.call(() => e.deletePassword());
+    const entry = this.entry(account);
+    return this.call(() => entry.deletePassword());
   }
 
   getMany(accounts: Iterable<string>): Map<string, string | undefined> {
@@ -66,19 +66,19 @@ export class KeychainSecretStore implements SecretStore {
 }
 
 /** A keychain failure in a sentence; the library's own words stay in the error's cause (NBWSS_DEBUG=1 prints it). */
-export function keychainError(e: unknown): NbwssError {
-  const msg = (e as Error).message ?? String(e);
+export function keychainError(err: unknown): NbwssError {
+  const msg = (err as Error).message ?? String(err);
   let what: string | undefined;
   if (/autolaunch|\$DISPLAY|DBUS_SESSION_BUS_ADDRESS|Failed to connect to socket|session bus/i.test(msg))
     what = 'no D-Bus session bus is running, so no Secret Service can answer';
   else if (/ServiceUnknown|org\.freedesktop\.secrets|secret service|not provided by any \.service/i.test(msg))
     what = 'no Secret Service (such as gnome-keyring) runs on the session D-Bus';
   else if (/dbus|platform failure|no such|not available|unavailable/i.test(msg)) what = 'the keychain service did not answer';
-  if (what) return new NbwssError('STORE', `No OS keychain is reachable: ${what}`, { hint: wayOut(), cause: e });
+  if (what) return new NbwssError('STORE', `No OS keychain is reachable: ${what}`, { hint: wayOut(), cause: err });
   if (/locked|dismissed|prompt/i.test(msg))
-    return new NbwssError('STORE', 'The OS keychain is locked', { hint: `Unlock the keychain and try again, or use ${W.secretStore('file')}.`, cause: e });
+    return new NbwssError('STORE', 'The OS keychain is locked', { hint: `Unlock the keychain and try again, or use ${W.secretStore('file')}.`, cause: err });
   return new NbwssError('STORE', 'The OS keychain refused the request', {
     hint: `Run again with ${W.debug} to see its answer; unlock the keychain, or use ${W.secretStore('file')}.`,
-    cause: e,
+    cause: err,
   });
 }

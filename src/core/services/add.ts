@@ -13,7 +13,7 @@ export interface Candidate {
 }
 
 /** Decides whether a presented certificate is trusted; the CLI prompts, checks --fingerprint or honours --yes. */
-export type AcceptFn = (c: Candidate) => Promise<boolean>;
+export type AcceptFn = (candidate: Candidate) => Promise<boolean>;
 
 export type FetchFn = (url: URL, opts: FetchOptions) => Promise<PresentedCertificate>;
 
@@ -48,20 +48,20 @@ export function entityExists(hostName: string): NbwssError {
  * certificate, fetch it again just before saving (it must not have changed),
  * then write tokens and entries under the store's write lock.
  */
-export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
-  const now = o.now ?? (() => new Date());
-  if (!o.replace) for (const d of o.endpoints) if (o.store.endpoints.get(d.hostName)) throw entityExists(d.hostName);
+export async function addEndpoints(options: AddOptions): Promise<AddedEndpoint[]> {
+  const now = options.now ?? (() => new Date());
+  if (!options.replace) for (const d of options.endpoints) if (options.store.endpoints.get(d.hostName)) throw entityExists(d.hostName);
   // Fail before any network work and prompting if the secret store does not answer.
-  o.secrets.probe();
+  options.secrets.probe();
 
-  const urls = o.endpoints.map((d) => parseWssUrl(d.url));
+  const urls = options.endpoints.map((d) => parseWssUrl(d.url));
   // At most 16 certificate connections at a time, as check does (a document may name up to 1,000 endpoints).
-  const fetchAll = () => mapLimit(urls, FETCH_CONCURRENCY, (u) => o.fetch(u, o.fetchOptions ?? {}));
+  const fetchAll = () => mapLimit(urls, FETCH_CONCURRENCY, (u) => options.fetch(u, options.fetchOptions ?? {}));
   const presented = await fetchAll();
-  const candidates = o.endpoints.map((details, i) => ({ details, certificate: presented[i]! }));
+  const candidates = options.endpoints.map((details, i) => ({ details, certificate: presented[i]! }));
 
   for (const c of candidates) {
-    if (!(await o.accept(c))) {
+    if (!(await options.accept(c))) {
       throw new NbwssError('CERTIFICATE', `The certificate of ${c.details.hostName} was not accepted; nothing was saved`, {
         hint: 'Verify the fingerprint with the cloud provider, then run the command again.',
       });
@@ -77,24 +77,24 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
     }
   });
 
-  const pinType = o.pinType ?? 'cert';
-  const newState = typeof o.state === 'function' ? await o.state() : (o.state ?? 'ACTIVATED');
+  const pinType = options.pinType ?? 'cert';
+  const newState = typeof options.state === 'function' ? await options.state() : (options.state ?? 'ACTIVATED');
   const stamp = now().toISOString();
   const written: string[] = [];
   /** Tokens that --replace overwrote, to put back if saving fails. */
   const previous = new Map<string, string | undefined>();
   const states = new Map<string, EndpointState>();
   try {
-    o.store.write(() => {
-      const inForce = o.store.recordSecretBackend(o.secrets.name);
-      if (inForce !== o.secrets.name) {
+    options.store.write(() => {
+      const inForce = options.store.recordSecretBackend(options.secrets.name);
+      if (inForce !== options.secrets.name) {
         throw new NbwssError('STORE', `This store keeps its tokens in the ${inForce} secret store; another run recorded it just now`, {
           hint: `Run again with ${W.secretStore(inForce)}.`,
         });
       }
       for (const { details: d, certificate: c } of candidates) {
-        const existing = o.store.endpoints.get(d.hostName);
-        if (existing && !o.replace) throw entityExists(d.hostName);
+        const existing = options.store.endpoints.get(d.hostName);
+        if (existing && !options.replace) throw entityExists(d.hostName);
         const entry = {
           hostName: existing?.hostName ?? d.hostName,
           url: d.url,
@@ -109,9 +109,9 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
         };
         states.set(d.hostName, entry.state);
         if (existing) {
-          previous.set(d.hostName, o.secrets.get(accountFor(d.hostName)));
-          o.store.endpoints.replace(entry, stamp);
-        } else o.store.endpoints.insert(entry, stamp);
+          previous.set(d.hostName, options.secrets.get(accountFor(d.hostName)));
+          options.store.endpoints.replace(entry, stamp);
+        } else options.store.endpoints.insert(entry, stamp);
       }
       // Tokens last, in one write (the file store rewrites its file once, not
       // once per token): a failure above writes none. Under the write lock no
@@ -121,10 +121,10 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
       // every host is restored, as if all had been written.
       const hosts = candidates.map(({ details: d }) => d.hostName);
       try {
-        o.secrets.putAll(new Map(candidates.map(({ details: d }) => [accountFor(d.hostName), d.token])));
+        options.secrets.putAll(new Map(candidates.map(({ details: d }) => [accountFor(d.hostName), d.token])));
         written.push(...hosts);
       } catch (e) {
-        restoreTokens(o.secrets, hosts, previous);
+        restoreTokens(options.secrets, hosts, previous);
         throw e;
       }
     });
@@ -133,26 +133,26 @@ export async function addEndpoints(o: AddOptions): Promise<AddedEndpoint[]> {
     // remove new ones unless another run saved the host meanwhile.
     if (written.length > 0) {
       const replaced = written.filter((h) => previous.has(h));
-      restoreTokens(o.secrets, replaced, previous);
+      restoreTokens(options.secrets, replaced, previous);
       removeTokensOfAbsentHosts(
-        o.store,
-        o.secrets,
+        options.store,
+        options.secrets,
         written.filter((h) => !previous.has(h)),
       );
     }
     throw e;
   }
 
-  return candidates.map(({ details: d, certificate: c }) => ({
-    hostName: d.hostName,
-    url: d.url,
-    groupId: d.groupId,
-    priority: d.priority,
-    state: states.get(d.hostName)!,
+  return candidates.map(({ details, certificate }) => ({
+    hostName: details.hostName,
+    url: details.url,
+    groupId: details.groupId,
+    priority: details.priority,
+    state: states.get(details.hostName)!,
     pinType,
-    replaced: previous.has(d.hostName),
-    fingerprint: c.fingerprint,
-    notAfter: c.notAfter,
+    replaced: previous.has(details.hostName),
+    fingerprint: certificate.fingerprint,
+    notAfter: certificate.notAfter,
   }));
 }
 

@@ -19,23 +19,23 @@ import type { SecretStore } from '../secrets/index.js';
 import type { EndpointStore } from '../store/db.js';
 
 /** The REST client nbwss's own calls use: api.baseUrl, trusted by api.caFile or the pin (as the daemon's). */
-export function restClientFor(p: NbwssProperties, store: EndpointStore | undefined): RestClient {
-  const baseUrl = new URL(p['api.baseUrl']);
-  const trust = apiTrust(baseUrl, p['api.caFile'], store?.getMeta(API_PIN_META), (f) => readFileSync(f, 'utf8'));
-  return new RestClient({ baseUrl, trust, timeoutMs: p['api.timeout'], maxBodyBytes: p['api.maxBodyBytes'] });
+export function restClientFor(props: NbwssProperties, store: EndpointStore | undefined): RestClient {
+  const baseUrl = new URL(props['api.baseUrl']);
+  const trust = apiTrust(baseUrl, props['api.caFile'], store?.getMeta(API_PIN_META), (f) => readFileSync(f, 'utf8'));
+  return new RestClient({ baseUrl, trust, timeoutMs: props['api.timeout'], maxBodyBytes: props['api.maxBodyBytes'] });
 }
 
 const MAX_SECRET = 16 * 1024;
 
-function checkSecret(what: string, v: string): string {
-  const s = v.replace(/\r?\n$/, '');
-  if (s === '')
+function checkSecret(what: string, value: string): string {
+  const text = value.replace(/\r?\n$/, '');
+  if (text === '')
     throw new NbwssError('USAGE', `No ${what} was given on standard input`, {
       hint: `Give it on standard input: ${what === 'API key' ? W.apiKeySet : `${W.apiLogin} < password.txt`}`,
     });
-  if (s.length > MAX_SECRET) throw new NbwssError('USAGE', `The ${what} is longer than ${MAX_SECRET} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(s)) throw new NbwssError('USAGE', `The ${what} holds a control character or a line break: give it alone on one line`);
-  return s;
+  if (text.length > MAX_SECRET) throw new NbwssError('USAGE', `The ${what} is longer than ${MAX_SECRET} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new NbwssError('USAGE', `The ${what} holds a control character or a line break: give it alone on one line`);
+  return text;
 }
 
 export interface CredentialResult {
@@ -58,12 +58,12 @@ async function saveCredentials(
   secret: string,
   check: (client: RestClient, signal: AbortSignal) => Promise<void>,
 ): Promise<CredentialResult> {
-  const p = loadProperties(store.home);
-  const client = restClientFor(p, store);
+  const props = loadProperties(store.home);
+  const client = restClientFor(props, store);
   let checked = true;
   let why: string | undefined;
   try {
-    await check(client, AbortSignal.timeout(p['api.timeout']));
+    await check(client, AbortSignal.timeout(props['api.timeout']));
   } catch (e) {
     if (e instanceof CredentialsRejected) throw e;
     checked = false;
@@ -83,7 +83,7 @@ async function saveCredentials(
 /** The credentials of a store, through the one place that negotiates the API version (remembered in the store when it can write). */
 export function credentialsFor(
   store: EndpointStore | undefined,
-  p: NbwssProperties,
+  props: NbwssProperties,
   client: RestClient,
   config: ApiAuthConfig,
   secret: string,
@@ -92,24 +92,24 @@ export function credentialsFor(
     config,
     secret,
     () => client,
-    () => p['api.version'],
-    { memory: store ? versionMemory(store, p['api.baseUrl']) : undefined },
+    () => props['api.version'],
+    { memory: store ? versionMemory(store, props['api.baseUrl']) : undefined },
   );
 }
 
 /** A GET that must answer 200 with these credentials (401/403: CredentialsRejected; else an Error with what happened). */
 async function probe(creds: ApiCredentials, path: string, signal: AbortSignal) {
-  const a = await creds.get(path, signal);
-  if (a.status !== 200) throw new Error(a.problem);
-  return a;
+  const answer = await creds.get(path, signal);
+  if (answer.status !== 200) throw new Error(answer.problem);
+  return answer;
 }
 
 export async function setApiKey(store: EndpointStore, secrets: SecretStore, raw: string): Promise<CredentialResult> {
   const key = checkSecret('API key', raw);
   const config: ApiAuthConfig = { kind: 'key' };
-  const p = loadProperties(store.home);
+  const props = loadProperties(store.home);
   return saveCredentials(store, secrets, config, key, async (client, signal) => {
-    await probe(credentialsFor(store, p, client, config, key), '/admin/jobs?page%5Blimit%5D=1', signal);
+    await probe(credentialsFor(store, props, client, config, key), '/admin/jobs?page%5Blimit%5D=1', signal);
   });
 }
 
@@ -122,10 +122,10 @@ export async function apiLogin(
   const password = checkSecret('password', raw);
   if (user.userName.trim() === '') throw new NbwssError('USAGE', '--user names the NetBackup user nbwss logs in as');
   const config: ApiAuthConfig = { kind: 'login', ...user };
-  const p = loadProperties(store.home);
+  const props = loadProperties(store.home);
   return saveCredentials(store, secrets, config, password, async (client, signal) => {
     // Log in, then list a job as the daemon will (a role without the jobs permission is refused here, as with a key).
-    await probe(credentialsFor(store, p, client, config, password), '/admin/jobs?page%5Blimit%5D=1', signal);
+    await probe(credentialsFor(store, props, client, config, password), '/admin/jobs?page%5Blimit%5D=1', signal);
   });
 }
 
@@ -161,24 +161,25 @@ export interface ApiTestResult {
 
 /** `nbwss api test`: one call per thing nbwss needs of the REST API, each said as it went. */
 export async function testApi(home: string, store: EndpointStore | undefined, secrets: SecretStore | undefined, writable = false): Promise<ApiTestResult> {
-  const p = loadProperties(home);
+  const props = loadProperties(home);
   const config = parseAuthConfig(store?.getMeta(API_AUTH_META));
-  const client = restClientFor(p, store);
+  const client = restClientFor(props, store);
   const checks: ApiCheck[] = [];
-  const base = new URL(p['api.baseUrl']);
+  const base = new URL(props['api.baseUrl']);
   let failure: ApiTestResult['failure'] = null;
   const result: { baseUrl: string; auth: string; version?: string } = { baseUrl: base.origin + base.pathname, auth: describeAuth(config) };
   const fail = (kind: 'AUTH' | 'NETWORK') => {
     if (failure !== 'AUTH') failure = kind;
   };
   try {
-    const t = client.settings.trust;
+    const trust = client.settings.trust;
     checks.push({
       name: 'certificate',
-      ok: t.kind !== 'none',
-      detail: t.kind === 'ca' ? `trusted by api.caFile ${p['api.caFile']}` : t.kind === 'pin' ? `pinned (SHA-256 ${t.pin.fingerprint})` : t.why,
+      ok: trust.kind !== 'none',
+      detail:
+        trust.kind === 'ca' ? `trusted by api.caFile ${props['api.caFile']}` : trust.kind === 'pin' ? `pinned (SHA-256 ${trust.pin.fingerprint})` : trust.why,
     });
-    if (t.kind === 'none') {
+    if (trust.kind === 'none') {
       fail('NETWORK');
       return { ...result, checks, failure };
     }
@@ -189,8 +190,8 @@ export async function testApi(home: string, store: EndpointStore | undefined, se
       fail('AUTH');
       return { ...result, checks, failure };
     }
-    const creds = credentialsFor(writable ? store : undefined, p, client, config, secret);
-    const signal = AbortSignal.timeout(p['api.timeout']);
+    const creds = credentialsFor(writable ? store : undefined, props, client, config, secret);
+    const signal = AbortSignal.timeout(props['api.timeout']);
     try {
       await creds.header(signal);
       checks.push({ name: 'credentials', ok: true, detail: config.kind === 'key' ? 'API key (sent as it is)' : `${describeAuth(config)}: logged in` });
@@ -200,14 +201,16 @@ export async function testApi(home: string, store: EndpointStore | undefined, se
       return { ...result, checks, failure };
     }
     try {
-      const v = await creds.ensureVersion(signal);
+      const value = await creds.ensureVersion(signal);
       checks.push({
         name: 'version',
         ok: true,
         detail:
-          creds.versionSource === 'api.version' ? `API ${v} (api.version)` : `API ${v} (auto: the newest the primary serves${writable ? ', remembered' : ''})`,
+          creds.versionSource === 'api.version'
+            ? `API ${value} (api.version)`
+            : `API ${value} (auto: the newest the primary serves${writable ? ', remembered' : ''})`,
       });
-      result.version = v;
+      result.version = value;
     } catch (e) {
       checks.push({ name: 'version', ok: false, detail: said(e) });
       fail(e instanceof CredentialsRejected ? 'AUTH' : 'NETWORK');
@@ -218,12 +221,12 @@ export async function testApi(home: string, store: EndpointStore | undefined, se
       ['images', '/catalog/images?page%5Blimit%5D=1', 'api.poll.images'],
     ] as const) {
       try {
-        const a = await probe(creds, path, signal);
-        const count = (a.json as { meta?: { pagination?: { count?: unknown } } } | undefined)?.meta?.pagination?.count;
+        const answer = await probe(creds, path, signal);
+        const count = (answer.json as { meta?: { pagination?: { count?: unknown } } } | undefined)?.meta?.pagination?.count;
         checks.push({
           name,
           ok: true,
-          detail: `GET ${path.replace(/\?.*/, '')} answered 200${typeof count === 'number' ? ` (${count} on the primary${name === 'images' ? ' in its default window' : ''})` : ''}; ${poll} is ${p[poll] ? 'on' : `off (${W.configSet(poll, 'true')})`}`,
+          detail: `GET ${path.replace(/\?.*/, '')} answered 200${typeof count === 'number' ? ` (${count} on the primary${name === 'images' ? ' in its default window' : ''})` : ''}; ${poll} is ${props[poll] ? 'on' : `off (${W.configSet(poll, 'true')})`}`,
         });
       } catch (e) {
         checks.push({ name, ok: false, detail: said(e) });

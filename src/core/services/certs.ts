@@ -33,16 +33,16 @@ export { matchesPin };
 export async function checkEndpoints(
   store: EndpointStore,
   hosts: string[],
-  o: { days: number; fetch: FetchFn; fetchOptions?: FetchOptions; concurrency?: number; now?: Date },
+  options: { days: number; fetch: FetchFn; fetchOptions?: FetchOptions; concurrency?: number; now?: Date },
 ): Promise<CheckResult[]> {
   const records = hosts.length ? hosts.map((h) => getEndpoint(store, h)) : store.endpoints.list();
-  const now = o.now ?? new Date();
-  return mapLimit(records, o.concurrency ?? FETCH_CONCURRENCY, async (r): Promise<CheckResult> => {
-    const pinned = r.pinType === 'spki' ? r.spkiFingerprint : r.fingerprint;
-    const base = { hostName: r.hostName, pinType: r.pinType, pinned };
-    let c: PresentedCertificate;
+  const now = options.now ?? new Date();
+  return mapLimit(records, options.concurrency ?? FETCH_CONCURRENCY, async (summary): Promise<CheckResult> => {
+    const pinned = summary.pinType === 'spki' ? summary.spkiFingerprint : summary.fingerprint;
+    const base = { hostName: summary.hostName, pinType: summary.pinType, pinned };
+    let cert: PresentedCertificate;
     try {
-      c = await o.fetch(parseWssUrl(r.url), o.fetchOptions ?? {});
+      cert = await options.fetch(parseWssUrl(summary.url), options.fetchOptions ?? {});
     } catch (e) {
       return {
         ...base,
@@ -53,20 +53,21 @@ export async function checkEndpoints(
         detail: e instanceof NbwssError ? `${e.message}${e.hint ? `: ${e.hint}` : ''}` : String(e),
       };
     }
-    const daysLeft = Math.floor((Date.parse(c.notAfter) - now.getTime()) / 86_400_000);
-    const seen = { presented: r.pinType === 'spki' ? c.spkiFingerprint : c.fingerprint, notAfter: c.notAfter, daysLeft };
-    if (!matchesPin(r, c))
+    const daysLeft = Math.floor((Date.parse(cert.notAfter) - now.getTime()) / 86_400_000);
+    const seen = { presented: summary.pinType === 'spki' ? cert.spkiFingerprint : cert.fingerprint, notAfter: cert.notAfter, daysLeft };
+    if (!matchesPin(summary, cert))
       return {
         ...base,
         ...seen,
         status: 'CHANGED',
-        detail: `the endpoint presents a different ${r.pinType === 'spki' ? 'public key' : 'certificate'}; verify it, then run: ${W.repin(r.hostName)}`,
+        detail: `the endpoint presents a different ${summary.pinType === 'spki' ? 'public key' : 'certificate'}; verify it, then run: ${W.repin(summary.hostName)}`,
       };
-    if (Date.parse(c.notAfter) <= now.getTime())
-      return { ...base, ...seen, status: 'EXPIRED', detail: `expired on ${c.notAfter}; the endpoint must renew its certificate` };
-    if (daysLeft < o.days) return { ...base, ...seen, status: 'EXPIRING', detail: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${c.notAfter})` };
-    const weak = certificateWeaknesses(c.pem, now);
-    return { ...base, ...seen, status: 'OK', detail: `valid until ${c.notAfter}${weak.length ? `; but ${weak.join('; ')}` : ''}` };
+    if (Date.parse(cert.notAfter) <= now.getTime())
+      return { ...base, ...seen, status: 'EXPIRED', detail: `expired on ${cert.notAfter}; the endpoint must renew its certificate` };
+    if (daysLeft < options.days)
+      return { ...base, ...seen, status: 'EXPIRING', detail: `expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${cert.notAfter})` };
+    const weak = certificateWeaknesses(cert.pem, now);
+    return { ...base, ...seen, status: 'OK', detail: `valid until ${cert.notAfter}${weak.length ? `; but ${weak.join('; ')}` : ''}` };
   });
 }
 
@@ -86,47 +87,47 @@ export interface RepinResult {
 export async function repinEndpoint(
   store: EndpointStore,
   host: string,
-  o: {
+  options: {
     fetch: FetchFn;
     fetchOptions?: FetchOptions;
     pinType?: PinType;
-    accept: (r: EndpointRecord, c: PresentedCertificate) => Promise<boolean>;
+    accept: (record: EndpointRecord, cert: PresentedCertificate) => Promise<boolean>;
     now?: () => Date;
   },
 ): Promise<RepinResult> {
-  const r = getEndpoint(store, host);
-  const url = parseWssUrl(r.url);
-  const c = await o.fetch(url, o.fetchOptions ?? {});
-  const pinType = o.pinType ?? r.pinType;
-  const before = { pinType: r.pinType, fingerprint: r.fingerprint, spkiFingerprint: r.spkiFingerprint, notAfter: r.notAfter };
-  if (pinType === r.pinType && c.fingerprint === r.fingerprint) {
-    return { hostName: r.hostName, before, after: before, samePublicKey: true, changed: false };
+  const record = getEndpoint(store, host);
+  const url = parseWssUrl(record.url);
+  const cert = await options.fetch(url, options.fetchOptions ?? {});
+  const pinType = options.pinType ?? record.pinType;
+  const before = { pinType: record.pinType, fingerprint: record.fingerprint, spkiFingerprint: record.spkiFingerprint, notAfter: record.notAfter };
+  if (pinType === record.pinType && cert.fingerprint === record.fingerprint) {
+    return { hostName: record.hostName, before, after: before, samePublicKey: true, changed: false };
   }
-  if (!(await o.accept(r, c))) {
-    throw new NbwssError('CERTIFICATE', `The certificate of ${r.hostName} was not accepted; the pin is unchanged`, {
+  if (!(await options.accept(record, cert))) {
+    throw new NbwssError('CERTIFICATE', `The certificate of ${record.hostName} was not accepted; the pin is unchanged`, {
       hint: 'Verify the fingerprint with the cloud provider, then run the command again.',
     });
   }
-  const again = await o.fetch(url, o.fetchOptions ?? {});
-  if (again.fingerprint !== c.fingerprint) {
+  const again = await options.fetch(url, options.fetchOptions ?? {});
+  if (again.fingerprint !== cert.fingerprint) {
     throw new NbwssError('CERTIFICATE', GUIDE.certMismatch, {
-      hint: `The certificate of ${r.hostName} changed after it was accepted (now ${again.fingerprint}); the pin is unchanged.`,
+      hint: `The certificate of ${record.hostName} changed after it was accepted (now ${again.fingerprint}); the pin is unchanged.`,
     });
   }
-  const stamp = (o.now ?? (() => new Date()))().toISOString();
+  const stamp = (options.now ?? (() => new Date()))().toISOString();
   store.write(() => {
-    if (!store.endpoints.get(r.hostName)) throw notFound(r.hostName);
+    if (!store.endpoints.get(record.hostName)) throw notFound(record.hostName);
     store.endpoints.setPin(
-      r.hostName,
-      { pinType, certPem: c.pem, fingerprint: c.fingerprint, spkiFingerprint: c.spkiFingerprint, notAfter: c.notAfter },
+      record.hostName,
+      { pinType, certPem: cert.pem, fingerprint: cert.fingerprint, spkiFingerprint: cert.spkiFingerprint, notAfter: cert.notAfter },
       stamp,
     );
   });
   return {
-    hostName: r.hostName,
+    hostName: record.hostName,
     before,
-    after: { pinType, fingerprint: c.fingerprint, spkiFingerprint: c.spkiFingerprint, notAfter: c.notAfter },
-    samePublicKey: r.spkiFingerprint === c.spkiFingerprint,
+    after: { pinType, fingerprint: cert.fingerprint, spkiFingerprint: cert.spkiFingerprint, notAfter: cert.notAfter },
+    samePublicKey: record.spkiFingerprint === cert.spkiFingerprint,
     changed: true,
   };
 }

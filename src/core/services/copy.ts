@@ -34,8 +34,8 @@ export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: Endp
   const accounts = [...src.endpoints.list().map((r) => accountFor(r.hostName)), ...API_ACCOUNTS];
   const secrets = new Map<string, string>();
   for (const a of accounts) {
-    const v = srcSecrets.get(a);
-    if (v !== undefined) secrets.set(a, v);
+    const value = srcSecrets.get(a);
+    if (value !== undefined) secrets.set(a, value);
   }
   dst.write(() => {
     dst.recordSecretBackend(dstSecrets.name);
@@ -47,9 +47,9 @@ export function copyStore(src: EndpointStore, srcSecrets: SecretStore, dst: Endp
   // Verified as read back from the target.
   const rows = {} as Record<CopyTable, number>;
   for (const t of COPY_TABLES) {
-    const n = dst.exportTable(t).filter((r) => t !== 'meta' || !OWN_META.has(String(r.key))).length;
-    if (n !== data.get(t)!.length) throw new NbwssError('STORE', `The copy of ${t} holds ${n} rows, the source ${data.get(t)!.length}`);
-    rows[t] = n;
+    const copied = dst.exportTable(t).filter((r) => t !== 'meta' || !OWN_META.has(String(r.key))).length;
+    if (copied !== data.get(t)!.length) throw new NbwssError('STORE', `The copy of ${t} holds ${copied} rows, the source ${data.get(t)!.length}`);
+    rows[t] = copied;
   }
   for (const [a, v] of secrets) if (dstSecrets.get(a) !== v) throw new NbwssError('STORE', `The copied secret of ${a} does not read back as it was`);
   const pending = dst.outbox.groups().reduce((sum, g) => sum + g.pending, 0);

@@ -40,38 +40,38 @@ export interface DoctorOptions {
 const FILES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, SECRETS_FILE, LOCK_FILE, AUDIT_FILE, PROPERTIES_FILE];
 
 /** Look the store over: each check says what is wrong and what to do; --fix mends what it safely can. */
-export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
+export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const add = (c: DoctorCheck) => checks.push(c);
-  const now = o.now ?? new Date();
+  const now = options.now ?? new Date();
 
-  if (o.storeUrl) return sharedDoctor(o, checks, now);
-  if (!existsSync(join(o.home, DB_FILE))) {
-    add({ name: 'store', status: 'warn', detail: `no store at ${o.home} yet`, fix: `Add an endpoint with: ${W.addFile}` });
+  if (options.storeUrl) return sharedDoctor(options, checks, now);
+  if (!existsSync(join(options.home, DB_FILE))) {
+    add({ name: 'store', status: 'warn', detail: `no store at ${options.home} yet`, fix: `Add an endpoint with: ${W.addFile}` });
     return checks;
   }
 
   // Ownership (like sshd's StrictModes): the directory, its parents and its files are ours and not writable by others.
-  const owned = storeOwnershipProblems(o.home);
+  const owned = storeOwnershipProblems(options.home);
   if (owned.length === 0) add({ name: 'ownership', status: 'ok', detail: 'the store directory, its parents and its files belong to you; no links' });
   else add({ name: 'ownership', status: 'problem', detail: owned.map((e) => e.message).join('; '), fix: owned[0]!.hint });
 
   // Permissions: the directory 0700, its files 0600. --fix tightens only what is ours, through a descriptor.
   const loose: string[] = [];
-  const mine = (p: string) => {
-    const st = lstatSync(p);
+  const mine = (path: string) => {
+    const st = lstatSync(path);
     return !st.isSymbolicLink() && st.uid === (process.geteuid?.() ?? st.uid);
   };
   const mode = (p: string) => lstatSync(p).mode & 0o777;
-  if (mine(o.home) && mode(o.home) & 0o077) loose.push(`${o.home} (${mode(o.home).toString(8)})`);
+  if (mine(options.home) && mode(options.home) & 0o077) loose.push(`${options.home} (${mode(options.home).toString(8)})`);
   for (const f of FILES) {
-    const p = join(o.home, f);
-    if (existsSync(p) && mine(p) && mode(p) & 0o077) loose.push(`${p} (${mode(p).toString(8)})`);
+    const path = join(options.home, f);
+    if (existsSync(path) && mine(path) && mode(path) & 0o077) loose.push(`${path} (${mode(path).toString(8)})`);
   }
   if (loose.length === 0) add({ name: 'permissions', status: 'ok', detail: 'store directory 0700, files 0600' });
-  else if (o.fix) {
-    chmodPrivate(o.home, 0o700);
-    for (const f of FILES) chmodPrivate(join(o.home, f), 0o600);
+  else if (options.fix) {
+    chmodPrivate(options.home, 0o700);
+    for (const f of FILES) chmodPrivate(join(options.home, f), 0o600);
     add({ name: 'permissions', status: 'ok', detail: 'store directory 0700, files 0600', fixed: `tightened ${loose.join(', ')}` });
   } else
     add({
@@ -85,8 +85,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
   // A diagnosis changes nothing: without --fix the store is opened read-only.
   let store: EndpointStore;
   try {
-    const opened = o.fix ? EndpointStore.open(o.home) : EndpointStore.openExisting(o.home);
-    if (!opened) throw new NbwssError('STORE', `no store at ${o.home}`);
+    const opened = options.fix ? EndpointStore.open(options.home) : EndpointStore.openExisting(options.home);
+    if (!opened) throw new NbwssError('STORE', `no store at ${options.home}`);
     store = opened;
   } catch (e) {
     add({ name: 'store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
@@ -116,11 +116,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     }
 
     try {
-      loadProperties(o.home);
+      loadProperties(options.home);
       add({
         name: 'properties',
         status: 'ok',
-        detail: existsSync(join(o.home, PROPERTIES_FILE)) ? `${PROPERTIES_FILE} is valid` : `no ${PROPERTIES_FILE}: the defaults are in force`,
+        detail: existsSync(join(options.home, PROPERTIES_FILE)) ? `${PROPERTIES_FILE} is valid` : `no ${PROPERTIES_FILE}: the defaults are in force`,
       });
     } catch (e) {
       add({ name: 'properties', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
@@ -129,8 +129,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     const records = store.endpoints.list();
     let secrets: SecretStore | undefined;
     try {
-      secrets = await o.secrets(store);
-      secrets.probe({ create: o.fix });
+      secrets = await options.secrets(store);
+      secrets.probe({ create: options.fix });
       add({ name: 'secret store', status: 'ok', detail: `${secrets.name}${store.secretBackend ? '' : ' (not recorded yet: no token written)'} answers` });
     } catch (e) {
       add({ name: 'secret store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
@@ -153,10 +153,10 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
         // The REST API credentials (nbwss api key set / api login) are not a host's.
         const orphans = secrets.accounts().filter((a) => a !== 'nbwss-probe' && !(API_ACCOUNTS as readonly string[]).includes(a) && !known.has(a));
         if (orphans.length === 0) add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry' });
-        else if (o.fix && (await o.confirmRemoveOrphans(orphans))) {
-          const s = secrets;
+        else if (options.fix && (await options.confirmRemoveOrphans(orphans))) {
+          const secretStore = secrets;
           store.write(() => {
-            for (const a of orphans) if (!store.endpoints.get(a)) s.delete(a);
+            for (const a of orphans) if (!store.endpoints.get(a)) secretStore.delete(a);
           });
           add({ name: 'orphan tokens', status: 'ok', detail: 'no token without an entry', fixed: `removed the tokens of ${orphans.join(', ')}` });
         } else
@@ -173,12 +173,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
     const bad: string[] = [];
     const expired: string[] = [];
     const soon: string[] = [];
-    const days = o.expiringDays ?? 30;
+    const days = options.expiringDays ?? 30;
     for (const r of records) {
       const full = store.endpoints.get(r.hostName);
       try {
-        const c = new X509Certificate(full!.certPem);
-        const left = (Date.parse(c.validTo) - now.getTime()) / 86_400_000;
+        const cert = new X509Certificate(full!.certPem);
+        const left = (Date.parse(cert.validTo) - now.getTime()) / 86_400_000;
         if (left <= 0) expired.push(r.hostName);
         else if (left < days) soon.push(`${r.hostName} (${Math.floor(left)} days)`);
       } catch {
@@ -214,11 +214,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorCheck[]> {
  * every daemon of the store said at its last heartbeat that its key opens
  * them too (the key file is the administrator's to copy to each host).
  */
-async function sharedDoctor(o: DoctorOptions, checks: DoctorCheck[], now: Date): Promise<DoctorCheck[]> {
+async function sharedDoctor(options: DoctorOptions, checks: DoctorCheck[], now: Date): Promise<DoctorCheck[]> {
   const add = (c: DoctorCheck) => checks.push(c);
   let store: EndpointStore;
   try {
-    store = EndpointStore.open(o.home, { url: o.storeUrl });
+    store = EndpointStore.open(options.home, { url: options.storeUrl });
   } catch (e) {
     add({ name: 'store', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
     return checks;
@@ -235,14 +235,14 @@ async function sharedDoctor(o: DoctorOptions, checks: DoctorCheck[], now: Date):
       detail: `schema version ${store.schemaVersion} (this nbwss: ${store.currentSchemaVersion})`,
     });
     try {
-      loadProperties(o.home);
+      loadProperties(options.home);
       add({ name: 'properties', status: 'ok', detail: `${PROPERTIES_FILE} of this host is valid (properties are per host)` });
     } catch (e) {
       add({ name: 'properties', status: 'problem', detail: (e as Error).message, fix: (e as NbwssError).hint });
     }
     let secrets: SecretStore;
     try {
-      secrets = await o.secrets(store);
+      secrets = await options.secrets(store);
       secrets.probe({ create: false });
       add({ name: 'key file', status: 'ok', detail: "this host's key file opens every token of the store" });
     } catch (e) {

@@ -19,9 +19,9 @@ export interface EndpointDetailsView {
 }
 
 export function getEndpoint(store: EndpointStore, hostName: string): EndpointRecord {
-  const r = store.endpoints.get(hostName);
-  if (!r) throw notFound(hostName);
-  return r;
+  const record = store.endpoints.get(hostName);
+  if (!record) throw notFound(hostName);
+  return record;
 }
 
 export function showEndpoint(store: EndpointStore, hostName: string, secrets?: SecretStore): EndpointDetailsView {
@@ -48,10 +48,10 @@ export function showEndpoint(store: EndpointStore, hostName: string, secrets?: S
 /** All named hosts must exist; returns their records (stored spelling). */
 function requireAll(store: EndpointStore, hosts: string[]): EndpointRecord[] {
   return hosts.map(
-    (h) =>
-      store.endpoints.get(h) ??
+    (host) =>
+      store.endpoints.get(host) ??
       (() => {
-        throw notFound(h);
+        throw notFound(host);
       })(),
   );
 }
@@ -99,13 +99,13 @@ export async function setToken(store: EndpointStore, secrets: SecretStore, hostN
   let previous: { account: string; token: string | undefined } | undefined;
   try {
     return store.write(() => {
-      const r = getEndpoint(store, hostName);
-      const account = accountFor(r.hostName);
+      const record = getEndpoint(store, hostName);
+      const account = accountFor(record.hostName);
       const old = secrets.get(account);
-      store.endpoints.touch(r.hostName, now.toISOString());
+      store.endpoints.touch(record.hostName, now.toISOString());
       secrets.set(account, token);
       previous = { account, token: old };
-      return r.hostName;
+      return record.hostName;
     });
   } catch (e) {
     // Only a failed COMMIT gets here after the token was written: put the old one back.

@@ -29,31 +29,32 @@ export async function notifyFromScript(
   secrets: SecretStore,
   name: string,
   args: readonly string[],
-  o: { attempts?: number; delayMs?: number; now?: Date } = {},
+  options: { attempts?: number; delayMs?: number; now?: Date } = {},
 ): Promise<ScriptResult> {
   const ev = scriptEvent(name, args);
   const empty = { queued: [], refused: [], notifications: 0, jobId: null, state: ev.state };
   if (!ev.final) return { ...empty, outcome: 'retrying' };
-  const p = loadProperties(store.home);
+  const props = loadProperties(store.home);
   const config = parseAuthConfig(store.getMeta(API_AUTH_META));
   const secret = config ? secrets.get(config.kind === 'key' ? API_KEY_ACCOUNT : API_PASSWORD_ACCOUNT) : undefined;
   if (!config || secret === undefined)
     throw new NbwssError('AUTH', `${name}: nbwss has no credentials for NetBackup's REST API, where the job is looked up`, {
       hint: `Set an API key with ${W.apiKeySet}, or log in with ${W.apiLogin}`,
     });
-  const client = restClientFor(p, store);
-  const creds = credentialsFor(store, p, client, config, secret);
-  const q = new URLSearchParams({ filter: lookupFilter(ev), sort: '-lastUpdateTime', 'page[limit]': '20' });
+  const client = restClientFor(props, store);
+  const creds = credentialsFor(store, props, client, config, secret);
+  const query = new URLSearchParams({ filter: lookupFilter(ev), sort: '-lastUpdateTime', 'page[limit]': '20' });
   let job: Record<string, unknown> | undefined;
   try {
-    const signal = AbortSignal.timeout(p['api.timeout']);
-    const attempts = o.attempts ?? 5;
+    const signal = AbortSignal.timeout(props['api.timeout']);
+    const attempts = options.attempts ?? 5;
     for (let i = 0; i < attempts && !job; i++) {
       // The script may run a moment before the job's new state is in the primary's database.
-      if (i > 0) await new Promise((r) => setTimeout(r, o.delayMs ?? 1000));
-      const a = await creds.get(`/admin/jobs?${q}`, signal);
-      if (a.status !== 200) throw new NbwssError('NETWORK', `${name}: looking the job up failed: ${a.problem}`, { hint: `Check it with: ${W.apiTest}` });
-      const data = (a.json as { data?: { attributes?: Record<string, unknown> }[] } | undefined)?.data;
+      if (i > 0) await new Promise((r) => setTimeout(r, options.delayMs ?? 1000));
+      const answer = await creds.get(`/admin/jobs?${query}`, signal);
+      if (answer.status !== 200)
+        throw new NbwssError('NETWORK', `${name}: looking the job up failed: ${answer.problem}`, { hint: `Check it with: ${W.apiTest}` });
+      const data = (answer.json as { data?: { attributes?: Record<string, unknown> }[] } | undefined)?.data;
       job = pickJob(ev, Array.isArray(data) ? data.map((d) => d.attributes ?? {}) : []);
     }
   } finally {
@@ -67,15 +68,15 @@ export async function notifyFromScript(
       ),
       { hint: 'With api.poll.jobs on, the poller notifies the job when it sees it.' },
     );
-  const m = jobNotification(job);
-  if (!m.ok) throw new NbwssError('INVALID_DETAILS', `${name}: ${m.problem}`);
+  const mapped = jobNotification(job);
+  if (!mapped.ok) throw new NbwssError('INVALID_DETAILS', `${name}: ${mapped.problem}`);
   const id = job.jobId as number;
-  const now = (o.now ?? new Date()).toISOString();
+  const now = (options.now ?? new Date()).toISOString();
   return store.write(() => {
     const change = jobChange(job.state, store.poll.jobStates([id]).get(id));
     if (!change) return { ...empty, jobId: id, outcome: 'already' as const };
     store.poll.setJobState(id, change, epochSeconds(job.lastUpdateTime) ?? Math.floor(Date.now() / 1000));
-    const r = store.outbox.enqueue([m.notification], p['notification.maxQueued'], now);
-    return { ...r, notifications: 1, jobId: id, state: change, outcome: 'queued' as const };
+    const result = store.outbox.enqueue([mapped.notification], props['notification.maxQueued'], now);
+    return { ...result, notifications: 1, jobId: id, state: change, outcome: 'queued' as const };
   });
 }

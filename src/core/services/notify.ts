@@ -16,17 +16,17 @@ export interface NotifyResult extends EnqueueResult {
  * so the other groups are never held back by one whose cloud is away.
  */
 export function queueNotifications(store: EndpointStore, items: readonly Notification[], maxQueued: number, now = new Date()): NotifyResult {
-  const r = store.write(() => store.outbox.enqueue(items, maxQueued, now.toISOString()));
-  return { ...r, notifications: items.length };
+  const result = store.write(() => store.outbox.enqueue(items, maxQueued, now.toISOString()));
+  return { ...result, notifications: items.length };
 }
 
 /** The error for groups that refused (exit 8), naming them; undefined when none did. */
-export function refusedError(r: NotifyResult, maxQueued: number): NbwssError | undefined {
-  if (r.refused.length === 0) return undefined;
-  const named = r.refused.map((g) => `${g.groupId} (${g.pending} pending)`).join(', ');
+export function refusedError(result: NotifyResult, maxQueued: number): NbwssError | undefined {
+  if (result.refused.length === 0) return undefined;
+  const named = result.refused.map((g) => `${g.groupId} (${g.pending} pending)`).join(', ');
   return new NbwssError(
     'STORE',
-    `${r.notifications} notification${r.notifications === 1 ? '' : 's'} refused for server group${r.refused.length === 1 ? '' : 's'} ${named}: the outbox is full (notification.maxQueued=${maxQueued})${r.queued.length ? `; queued for ${r.queued.join(', ')}` : ''}`,
+    `${result.notifications} notification${result.notifications === 1 ? '' : 's'} refused for server group${result.refused.length === 1 ? '' : 's'} ${named}: the outbox is full (notification.maxQueued=${maxQueued})${result.queued.length ? `; queued for ${result.queued.join(', ')}` : ''}`,
     {
       hint: `The group's cloud has not acknowledged notifications for a long time: see ${W.status}. To keep more, ${W.configSet('notification.maxQueued', String(maxQueued * 2))}`,
     },

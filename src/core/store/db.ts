@@ -42,9 +42,9 @@ export type StoreBackend = { kind: 'sqlite' } | { kind: 'postgres'; url: string 
 /** A store URL as it may be shown: never a password. */
 export function safeStoreUrl(url: string): string {
   try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
   } catch {
     return 'postgres://(not a valid URL)';
   }
@@ -52,17 +52,17 @@ export function safeStoreUrl(url: string): string {
 
 /** NBWSS_STORE (or --store): a postgres:// URL for a shared store, else undefined (SQLite in NBWSS_HOME). */
 export function storeUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  const v = flag ?? env.NBWSS_STORE;
-  if (v === undefined || v === '') return undefined;
-  if (!/^postgres(ql)?:\/\//.test(v))
-    throw new NbwssError('USAGE', `${flag !== undefined ? '--store' : 'NBWSS_STORE'} must be a postgres:// URL, not "${safeStoreUrl(v)}"`, {
+  const value = flag ?? env.NBWSS_STORE;
+  if (value === undefined || value === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(value))
+    throw new NbwssError('USAGE', `${flag !== undefined ? '--store' : 'NBWSS_STORE'} must be a postgres:// URL, not "${safeStoreUrl(value)}"`, {
       hint: 'For example postgres://nbwss@db.example.com:5432/nbwss; without it the store is SQLite in NBWSS_HOME.',
     });
-  if (new URL(v).password)
+  if (new URL(value).password)
     throw new NbwssError('USAGE', 'The store URL holds a password: it would show in ps and in shell history', {
       hint: 'Give the password in PGPASSWORD or ~/.pgpass instead.',
     });
-  return v;
+  return value;
 }
 
 export type { ConnectionState, EndpointRecord, EndpointRow, EndpointState, EndpointSummary, NewEndpoint, PinType, SecretBackendName } from './types.js';

@@ -20,8 +20,8 @@ export interface ListFilter {
 export function canonicalizeHosts(db: SqlDatabase): void {
   const byCanonical = new Map<string, string[]>();
   for (const { h } of db.prepare('SELECT host_name AS h FROM endpoints').all() as { h: string }[]) {
-    const c = canonicalHost(h);
-    byCanonical.set(c, [...(byCanonical.get(c) ?? []), h]);
+    const canonical = canonicalHost(h);
+    byCanonical.set(canonical, [...(byCanonical.get(canonical) ?? []), h]);
   }
   const rename = db.prepare('UPDATE endpoints SET host_name = ? WHERE host_name = ?');
   for (const [c, names] of byCanonical) if (names.length === 1 && names[0] !== c) rename.run(c, names[0]);
@@ -55,8 +55,8 @@ export class Endpoints {
   hostConflicts(): string[][] {
     const byCanonical = new Map<string, string[]>();
     for (const { h } of this.db.prepare('SELECT host_name AS h FROM endpoints ORDER BY host_name').all() as { h: string }[]) {
-      const c = canonicalHost(h);
-      byCanonical.set(c, [...(byCanonical.get(c) ?? []), h]);
+      const canonical = canonicalHost(h);
+      byCanonical.set(canonical, [...(byCanonical.get(canonical) ?? []), h]);
     }
     return [...byCanonical.values()].filter((names) => names.length > 1);
   }
@@ -112,25 +112,25 @@ export class Endpoints {
   /** An entry by the name it is stored under, else by its canonical name. */
   get(hostName: string): EndpointRecord | undefined {
     return reading(this.home, () => {
-      const q = this.db.prepare(`SELECT ${COLUMNS} FROM endpoints WHERE host_name = ?`);
-      return (q.get(hostName) ?? q.get(canonicalHost(hostName))) as EndpointRecord | undefined;
+      const statement = this.db.prepare(`SELECT ${COLUMNS} FROM endpoints WHERE host_name = ?`);
+      return (statement.get(hostName) ?? statement.get(canonicalHost(hostName))) as EndpointRecord | undefined;
     });
   }
 
-  insert(e: NewEndpoint, now: string): void {
+  insert(endpoint: NewEndpoint, now: string): void {
     this.assertNoConflictsOnce();
-    e = { ...e, hostName: canonicalHost(e.hostName) };
+    endpoint = { ...endpoint, hostName: canonicalHost(endpoint.hostName) };
     this.db
       .prepare(
         `INSERT INTO endpoints (host_name, url, group_id, priority, state, pin_type, fingerprint, spki_fingerprint, not_after, created_at, updated_at)
          VALUES (@hostName, @url, @groupId, @priority, @state, @pinType, @fingerprint, @spkiFingerprint, @notAfter, @now, @now)`,
       )
-      .run({ ...e, now });
-    this.savePem(e.hostName, e.certPem);
+      .run({ ...endpoint, now });
+    this.savePem(endpoint.hostName, endpoint.certPem);
   }
 
   /** Replace an entry's details and pin, keeping its state and creation time. */
-  replace(e: NewEndpoint, now: string): void {
+  replace(endpoint: NewEndpoint, now: string): void {
     this.assertNoConflictsOnce();
     this.db
       .prepare(
@@ -138,8 +138,8 @@ export class Endpoints {
            fingerprint = @fingerprint, spki_fingerprint = @spkiFingerprint, not_after = @notAfter, updated_at = @now
          WHERE host_name = @hostName`,
       )
-      .run({ ...e, now });
-    this.savePem(e.hostName, e.certPem);
+      .run({ ...endpoint, now });
+    this.savePem(endpoint.hostName, endpoint.certPem);
   }
 
   private savePem(hostName: string, pem: string): void {

@@ -143,8 +143,8 @@ export function storeOwnershipProblems(home: string): NbwssError[] {
   const parents = parentsProblem(home);
   if (parents) out.push(parents);
   for (const f of STORE_FILES) {
-    const p = ownershipProblem(join(home, f), f === 'logs' ? 'dir' : 'file');
-    if (p) out.push(p);
+    const problem = ownershipProblem(join(home, f), f === 'logs' ? 'dir' : 'file');
+    if (problem) out.push(problem);
   }
   return out;
 }
@@ -204,13 +204,13 @@ export function readPrivateFile(path: string, maxBytes: number): Buffer {
       throw unsafe(path, `it is owned by ${ownerName(st.uid)}, not by ${ownerName(euid())}`, `chown ${ownerName(euid())} ${path}, or use your own key file.`);
     if (st.mode & 0o077) throw unsafe(path, `group or others may read it (mode ${(st.mode & 0o7777).toString(8)})`, `chmod 600 ${path}`);
     const buf = Buffer.alloc(maxBytes + 1);
-    let n = 0;
-    while (n <= maxBytes) {
-      const read = readSync(fd, buf, n, maxBytes + 1 - n, null);
+    let filled = 0;
+    while (filled <= maxBytes) {
+      const read = readSync(fd, buf, filled, maxBytes + 1 - filled, null);
       if (read === 0) break;
-      n += read;
+      filled += read;
     }
-    return buf.subarray(0, n);
+    return buf.subarray(0, filled);
   } finally {
     closeSync(fd);
   }

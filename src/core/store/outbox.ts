@@ -136,25 +136,25 @@ export class Outbox {
 
   private readonly inserts = new Map<number, SqlStatement>();
   /** An INSERT of n notifications (prepared once per n: a full chunk, and the last one). */
-  private insertRows(n: number) {
-    let st = this.inserts.get(n);
+  private insertRows(count: number) {
+    let st = this.inserts.get(count);
     // Stryker disable next-line ConditionalExpression: a cache (see below)
     if (!st) {
-      st = this.db.prepare(`INSERT INTO notifications (seq, object, data, accepted_at) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')}`);
+      st = this.db.prepare(`INSERT INTO notifications (seq, object, data, accepted_at) VALUES ${Array(count).fill('(?, ?, ?, ?)').join(', ')}`);
       // Stryker disable next-line all: a cache of statements; without it they are prepared again (same rows written)
       if (this.inserts.size > 8) this.inserts.clear();
-      this.inserts.set(n, st);
+      this.inserts.set(count, st);
     }
     return st;
   }
 
   /** Reserve n sequence numbers (one order across all groups). */
-  private nextSeq(n: number): number {
+  private nextSeq(count: number): number {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'notification_seq'").get() as { value: string } | undefined;
     const first = row ? Number(row.value) : 1;
     this.db
       .prepare("INSERT INTO meta (key, value) VALUES ('notification_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-      .run(String(first + n));
+      .run(String(first + count));
     return first;
   }
 
@@ -182,7 +182,7 @@ export class Outbox {
       .all() as Delivery[];
   }
 
-  startDelivery(d: Delivery): void {
+  startDelivery(delivery: Delivery): void {
     this.db
       .prepare(
         `INSERT INTO deliveries (group_id, message_id, up_to_seq, count, message, attempts, first_sent_at)
@@ -190,7 +190,7 @@ export class Outbox {
          ON CONFLICT (group_id) DO UPDATE SET message_id = excluded.message_id, up_to_seq = excluded.up_to_seq, count = excluded.count,
            message = excluded.message, attempts = excluded.attempts, first_sent_at = excluded.first_sent_at`,
       )
-      .run(d);
+      .run(delivery);
   }
 
   recordAttempts(groupId: string, messageId: string, attempts: number): void {
@@ -203,26 +203,26 @@ export class Outbox {
    * look for).
    */
   acknowledge(groupId: string, messageId: string, now: string): Acknowledged {
-    const d = this.db.prepare('SELECT up_to_seq AS upTo, count FROM deliveries WHERE group_id = ? AND message_id = ?').get(groupId, messageId) as
+    const delivery = this.db.prepare('SELECT up_to_seq AS upTo, count FROM deliveries WHERE group_id = ? AND message_id = ?').get(groupId, messageId) as
       | { upTo: number; count: number }
       | undefined;
-    const q = this.queue(groupId);
-    if (!d) return { removed: 0, stillPending: q?.pending ?? 0 };
-    const upTo = d.upTo;
-    let n = 0;
+    const queue = this.queue(groupId);
+    if (!delivery) return { removed: 0, stillPending: queue?.pending ?? 0 };
+    const upTo = delivery.upTo;
+    let removed = 0;
     let pending = 0;
     // Stryker disable next-line ConditionalExpression,LogicalOperator: a guard; a delivery is made from a queue's rows and ends with it
-    if (q) {
+    if (queue) {
       // The message carried the group's oldest pending ones up to upTo; only an acknowledgement or a drop (which ends the delivery) takes them away.
-      n = Math.min(d.count, q.pending);
-      pending = q.pending - n;
+      removed = Math.min(delivery.count, queue.pending);
+      pending = queue.pending - removed;
       // A queue lives while something is pending (the next batch for the group starts a new one): no idle rows to skip.
       if (pending === 0) this.forgetQueue(groupId);
       else {
         this.db.prepare('UPDATE group_queues SET acked_seq = ?, pending = ? WHERE group_id = ?').run(upTo, pending, groupId);
         this.db.prepare('DELETE FROM group_gaps WHERE group_id = ? AND to_seq <= ?').run(groupId, upTo);
       }
-      this.collect(q.ackedSeq, upTo);
+      this.collect(queue.ackedSeq, upTo);
     }
     this.db.prepare('DELETE FROM deliveries WHERE group_id = ?').run(groupId);
     this.db
@@ -230,23 +230,23 @@ export class Outbox {
         `INSERT INTO group_stats (group_id, acknowledged, last_acknowledged_at) VALUES (?, ?, ?)
          ON CONFLICT (group_id) DO UPDATE SET acknowledged = group_stats.acknowledged + excluded.acknowledged, last_acknowledged_at = excluded.last_acknowledged_at`,
       )
-      .run(groupId, n, now);
-    return { removed: n, stillPending: pending };
+      .run(groupId, removed, now);
+    return { removed: removed, stillPending: pending };
   }
 
   /** A group that no longer collects: its pending notifications are dropped. Returns how many. */
   drop(groupId: string): number {
-    const q = this.queue(groupId);
-    const n = q?.pending ?? 0;
+    const queue = this.queue(groupId);
+    const dropped = queue?.pending ?? 0;
     this.forgetQueue(groupId);
     this.db.prepare('DELETE FROM deliveries WHERE group_id = ?').run(groupId);
-    if (q) this.collect(q.ackedSeq, Number.MAX_SAFE_INTEGER);
+    if (queue) this.collect(queue.ackedSeq, Number.MAX_SAFE_INTEGER);
     this.db
       .prepare(
         'INSERT INTO group_stats (group_id, dropped) VALUES (?, ?) ON CONFLICT (group_id) DO UPDATE SET dropped = group_stats.dropped + excluded.dropped',
       )
-      .run(groupId, n);
-    return n;
+      .run(groupId, dropped);
+    return dropped;
   }
 
   private forgetQueue(groupId: string): void {

@@ -37,8 +37,8 @@ export class PollState {
   constructor(private readonly db: SqlDatabase) {}
 
   cursor(source: PollSource): PollCursor | undefined {
-    const r = this.db.prepare('SELECT cursor FROM poll_sources WHERE source = ?').get(source) as { cursor: string | null } | undefined;
-    return r?.cursor ? (JSON.parse(r.cursor) as PollCursor) : undefined;
+    const row = this.db.prepare('SELECT cursor FROM poll_sources WHERE source = ?').get(source) as { cursor: string | null } | undefined;
+    return row?.cursor ? (JSON.parse(row.cursor) as PollCursor) : undefined;
   }
 
   /** A poll succeeded: the new cursor, and how many notifications it found. */
@@ -80,10 +80,10 @@ export class PollState {
   /** The last notified state of these jobs. */
   jobStates(ids: readonly number[]): Map<number, string> {
     const out = new Map<number, string>();
-    const q = this.db.prepare('SELECT state FROM poll_jobs WHERE job_id = ?');
+    const statement = this.db.prepare('SELECT state FROM poll_jobs WHERE job_id = ?');
     for (const id of ids) {
-      const r = q.get(id) as { state: string } | undefined;
-      if (r) out.set(id, r.state);
+      const row = statement.get(id) as { state: string } | undefined;
+      if (row) out.set(id, row.state);
     }
     return out;
   }
@@ -103,18 +103,18 @@ export class PollState {
 
   /** At most `max` job states are kept, whatever times the primary gives: the oldest (by update time, then id) go first. */
   capJobs(max: number): number {
-    const n = Number((this.db.prepare('SELECT count(*) AS n FROM poll_jobs').get() as { n: number }).n);
-    if (n <= max) return 0;
-    return this.db.prepare('DELETE FROM poll_jobs WHERE job_id IN (SELECT job_id FROM poll_jobs ORDER BY seen_at, job_id LIMIT ?)').run(n - max).changes;
+    const count = Number((this.db.prepare('SELECT count(*) AS n FROM poll_jobs').get() as { n: number }).n);
+    if (count <= max) return 0;
+    return this.db.prepare('DELETE FROM poll_jobs WHERE job_id IN (SELECT job_id FROM poll_jobs ORDER BY seen_at, job_id LIMIT ?)').run(count - max).changes;
   }
 
   /** At most `max` watched images are kept: the oldest backup times go first. */
   capImages(max: number): number {
-    const n = Number((this.db.prepare('SELECT count(*) AS n FROM poll_images').get() as { n: number }).n);
-    if (n <= max) return 0;
+    const count = Number((this.db.prepare('SELECT count(*) AS n FROM poll_images').get() as { n: number }).n);
+    if (count <= max) return 0;
     return this.db
       .prepare('DELETE FROM poll_images WHERE backup_id IN (SELECT backup_id FROM poll_images ORDER BY backup_time, backup_id LIMIT ?)')
-      .run(n - max).changes;
+      .run(count - max).changes;
   }
 
   /** How many job states and watched images are kept (status, tests). */
@@ -134,13 +134,13 @@ export class PollState {
     return new Map(rows.map((r) => [r.backupId, r]));
   }
 
-  setImage(i: WatchedImage): void {
+  setImage(image: WatchedImage): void {
     this.db
       .prepare(
         `INSERT INTO poll_images (backup_id, backup_time, client_name, client_type, digest) VALUES (@backupId, @backupTime, @clientName, @clientType, @digest)
          ON CONFLICT (backup_id) DO UPDATE SET backup_time = excluded.backup_time, client_name = excluded.client_name, client_type = excluded.client_type, digest = excluded.digest`,
       )
-      .run(i);
+      .run(image);
   }
 
   deleteImage(backupId: string): void {

@@ -15,8 +15,8 @@ export interface SharedDaemon {
 
 function parseGroups(json: string): string[] {
   try {
-    const g = JSON.parse(json) as unknown;
-    return Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string') : [];
+    const groups = JSON.parse(json) as unknown;
+    return Array.isArray(groups) ? groups.filter((x): x is string => typeof x === 'string') : [];
   } catch {
     return [];
   }

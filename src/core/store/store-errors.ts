@@ -16,12 +16,12 @@ export class StoreBusy extends NbwssError {}
 /** SQLite's busy answer and PostgreSQL's lock_not_available (lock_timeout). */
 export const isBusyCode = (code: string | undefined): boolean => code === 'SQLITE_BUSY' || code === '55P03';
 
-export function storeError(what: string, e: unknown): NbwssError {
-  const code = (e as { code?: string }).code;
+export function storeError(what: string, err: unknown): NbwssError {
+  const code = (err as { code?: string }).code;
   if (isBusyCode(code))
     return new StoreBusy('STORE', `${what}: another nbwss run holds the store's write lock`, {
       hint: 'Another nbwss run held the store too long; try again.',
-      cause: e,
+      cause: err,
     });
   const hint =
     code === 'SQLITE_BUSY'
@@ -31,7 +31,7 @@ export function storeError(what: string, e: unknown): NbwssError {
         : code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY'
           ? `The store cannot be opened here: is ${W.homeVar} on a read-only mount? (${W.doctor} checks it)`
           : `Check that ${W.homeVar} is writable and the disk is not full.`;
-  return new NbwssError('STORE', `${what}: ${(e as Error).message}`, { hint, cause: e });
+  return new NbwssError('STORE', `${what}: ${(err as Error).message}`, { hint, cause: err });
 }
 
 /** A read that fails (a damaged file, a read-only mount without the WAL index) is a store error, exit 8, not a bug. */

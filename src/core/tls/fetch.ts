@@ -131,14 +131,14 @@ export function fetchCertificate(url: URL, opts: FetchOptions = {}): Promise<Pre
         finish(new NbwssError('NETWORK', GUIDE.sslSetup, { hint: `The certificate of ${host}:${port} could not be read: ${(e as Error).message}`, cause: e }));
       }
     });
-    socket.once('error', (e: NodeJS.ErrnoException) => {
+    socket.once('error', (err: NodeJS.ErrnoException) => {
       finish(
         tcpUp
           ? new NbwssError('NETWORK', GUIDE.sslSetup, {
-              hint: `The TLS handshake with ${host}:${port} failed (${describeTlsError(e)}). Make sure the WebSocket server has a valid SSL certificate and that the port speaks TLS.`,
-              cause: e,
+              hint: `The TLS handshake with ${host}:${port} failed (${describeTlsError(err)}). Make sure the WebSocket server has a valid SSL certificate and that the port speaks TLS.`,
+              cause: err,
             })
-          : new NbwssError('NETWORK', GUIDE.unableToConnect(host), { hint: `${describeNetError(e, host, port)}. ${NETWORK_HINT}`, cause: e }),
+          : new NbwssError('NETWORK', GUIDE.unableToConnect(host), { hint: `${describeNetError(err, host, port)}. ${NETWORK_HINT}`, cause: err }),
       );
     });
   });
@@ -146,22 +146,22 @@ export function fetchCertificate(url: URL, opts: FetchOptions = {}): Promise<Pre
 
 const NETWORK_HINT = "Make sure the WebSocket server's host name (or IP address) and port are correct, that you can reach it, and that DNS lookup works.";
 
-function describeNetError(e: NodeJS.ErrnoException, host: string, port: number): string {
-  return describeSocketError(e.code, { host, port }) ?? `${e.code ?? e.message}`;
+function describeNetError(err: NodeJS.ErrnoException, host: string, port: number): string {
+  return describeSocketError(err.code, { host, port }) ?? `${err.code ?? err.message}`;
 }
 
-function describeTlsError(e: NodeJS.ErrnoException): string {
-  return (e.code === 'ECONNRESET' || e.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? describeSocketError(e.code) : undefined) ?? e.code ?? e.message;
+function describeTlsError(err: NodeJS.ErrnoException): string {
+  return (err.code === 'ECONNRESET' || err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? describeSocketError(err.code) : undefined) ?? err.code ?? err.message;
 }
 
 function collectChain(leaf: DetailedPeerCertificate): Buffer[] {
   const out: Buffer[] = [];
   const seen = new Set<string>();
-  let c: DetailedPeerCertificate | undefined = leaf;
-  while (c?.raw && !seen.has(c.fingerprint256)) {
-    seen.add(c.fingerprint256);
-    out.push(c.raw);
-    c = c.issuerCertificate;
+  let peer: DetailedPeerCertificate | undefined = leaf;
+  while (peer?.raw && !seen.has(peer.fingerprint256)) {
+    seen.add(peer.fingerprint256);
+    out.push(peer.raw);
+    peer = peer.issuerCertificate;
   }
   return out;
 }

@@ -24,13 +24,13 @@ export function spkiFingerprint(cert: X509Certificate): string {
  * if it is not a SHA-256 fingerprint.
  */
 export function parseFingerprint(input: string): string | undefined {
-  const s = input.trim();
-  const ssh = /^SHA256:([A-Za-z0-9+/]{43}=?)$/i.exec(s);
-  if (ssh && s.startsWith('SHA256:')) {
+  const text = input.trim();
+  const ssh = /^SHA256:([A-Za-z0-9+/]{43}=?)$/i.exec(text);
+  if (ssh && text.startsWith('SHA256:')) {
     const bytes = Buffer.from(ssh[1]!, 'base64');
     return bytes.length === 32 ? formatHex(bytes) : undefined;
   }
-  const hex = s.replace(/^sha-?256\s*(fingerprint)?\s*[=:]?\s*/i, '').replace(/[:\s]/g, '');
+  const hex = text.replace(/^sha-?256\s*(fingerprint)?\s*[=:]?\s*/i, '').replace(/[:\s]/g, '');
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
   return formatHex(Buffer.from(hex, 'hex'));
 }

@@ -11,12 +11,12 @@ export function loadPg(): typeof pg {
 
 /** Tell every daemon of a shared store, at once, that something changed (a CLI write): they reconcile or send. */
 export async function announce(url: string, what: 'change' | 'notify'): Promise<void> {
-  const c = new (loadPg().Client)({ connectionString: url, connectionTimeoutMillis: 2000, application_name: 'nbwss' });
+  const client = new (loadPg().Client)({ connectionString: url, connectionTimeoutMillis: 2000, application_name: 'nbwss' });
   try {
-    await c.connect();
-    await c.query('SELECT pg_notify($1, $2)', [CHANNEL, what]);
+    await client.connect();
+    await client.query('SELECT pg_notify($1, $2)', [CHANNEL, what]);
   } finally {
-    await c.end().catch(() => {});
+    await client.end().catch(() => {});
   }
 }
 

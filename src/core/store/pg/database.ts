@@ -48,21 +48,21 @@ export function translate(sql: string): Translated {
       return `$${i}`;
     });
   } else {
-    let n = 0;
-    text = text.replace(/\?/g, () => `$${++n}`);
+    let placeholders = 0;
+    text = text.replace(/\?/g, () => `$${++placeholders}`);
   }
-  const t = { text, names };
+  const translated = { text, names };
   if (cache.size >= 1000) cache.clear(); // statements are few; many-row INSERTs vary in length
-  cache.set(sql, t);
-  return t;
+  cache.set(sql, translated);
+  return translated;
 }
 
 const value = (v: unknown) => (v === undefined ? null : v);
 
-function params(t: Translated, args: unknown[]): unknown[] {
-  if (t.names) {
-    const o = (args[0] ?? {}) as Record<string, unknown>;
-    return t.names.map((n) => value(o[n]));
+function params(translated: Translated, args: unknown[]): unknown[] {
+  if (translated.names) {
+    const fields = (args[0] ?? {}) as Record<string, unknown>;
+    return translated.names.map((n) => value(fields[n]));
   }
   return args.map(value);
 }
@@ -73,11 +73,11 @@ export class PgDatabase implements SqlDatabase {
   constructor(readonly pg: SyncPg) {}
 
   prepare(sql: string): SqlStatement {
-    const t = translate(sql);
+    const translated = translate(sql);
     return {
-      run: (...args: unknown[]) => ({ changes: this.pg.query(t.text, params(t, args)).rowCount }),
-      get: (...args: unknown[]) => this.pg.query(t.text, params(t, args)).rows[0],
-      all: (...args: unknown[]) => this.pg.query(t.text, params(t, args)).rows,
+      run: (...args: unknown[]) => ({ changes: this.pg.query(translated.text, params(translated, args)).rowCount }),
+      get: (...args: unknown[]) => this.pg.query(translated.text, params(translated, args)).rows[0],
+      all: (...args: unknown[]) => this.pg.query(translated.text, params(translated, args)).rows,
     };
   }
 
@@ -98,9 +98,9 @@ export class PgDatabase implements SqlDatabase {
               this.pg.query("SELECT set_config('lock_timeout', $1, true)", [`${this.lockWaitMs}ms`]);
               this.pg.query('SELECT pg_advisory_xact_lock($1::bigint)', [WRITE_LOCK_KEY], this.lockWaitMs + 5000); // the server's lock_timeout ends the wait first
             }
-            const r = fn();
+            const result = fn();
             this.pg.query('COMMIT');
-            return r;
+            return result;
           } catch (e) {
             try {
               this.pg.query('ROLLBACK');

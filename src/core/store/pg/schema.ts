@@ -20,25 +20,25 @@ export const PG_MIGRATIONS: readonly string[] = [
 
 /** Create the schema, or bring an older one up to date; safe when several processes start at once. */
 export function pgMigrate(db: PgDatabase, where: string): void {
-  const q = (sql: string, p?: unknown[]) => db.pg.query(sql, p);
-  q('BEGIN');
+  const query = (sql: string, p?: unknown[]) => db.pg.query(sql, p);
+  query('BEGIN');
   try {
-    q('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
-    q('CREATE TABLE IF NOT EXISTS nbwss_schema (version integer NOT NULL)');
-    const v = (q('SELECT version FROM nbwss_schema').rows[0]?.version as number | undefined) ?? 0;
-    if (v > PG_SCHEMA_VERSION)
-      throw new NbwssError('STORE', `The store ${where} has schema version ${v}, newer than this nbwss understands (${PG_SCHEMA_VERSION})`, {
+    query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    query('CREATE TABLE IF NOT EXISTS nbwss_schema (version integer NOT NULL)');
+    const version = (query('SELECT version FROM nbwss_schema').rows[0]?.version as number | undefined) ?? 0;
+    if (version > PG_SCHEMA_VERSION)
+      throw new NbwssError('STORE', `The store ${where} has schema version ${version}, newer than this nbwss understands (${PG_SCHEMA_VERSION})`, {
         hint: 'Upgrade nbwss on this host: every host of a shared store runs the same version.',
       });
-    for (let step = v; step < PG_SCHEMA_VERSION; step++) q(PG_MIGRATIONS[step]!);
-    if (v === 0) {
-      q('INSERT INTO meta (key, value) VALUES ($1, $2)', ['store_id', newStoreId()]);
-      q('INSERT INTO nbwss_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
-    } else if (v < PG_SCHEMA_VERSION) q('UPDATE nbwss_schema SET version = $1', [PG_SCHEMA_VERSION]);
-    q('COMMIT');
+    for (let step = version; step < PG_SCHEMA_VERSION; step++) query(PG_MIGRATIONS[step]!);
+    if (version === 0) {
+      query('INSERT INTO meta (key, value) VALUES ($1, $2)', ['store_id', newStoreId()]);
+      query('INSERT INTO nbwss_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
+    } else if (version < PG_SCHEMA_VERSION) query('UPDATE nbwss_schema SET version = $1', [PG_SCHEMA_VERSION]);
+    query('COMMIT');
   } catch (e) {
     try {
-      q('ROLLBACK');
+      query('ROLLBACK');
     } catch {
       // gone
     }

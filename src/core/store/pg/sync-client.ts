@@ -104,7 +104,7 @@ export class SyncPg {
 
   constructor(
     readonly url: string,
-    o: SyncPgOptions = {},
+    options: SyncPgOptions = {},
   ) {
     // Loaded here, not at import: every command that opens a store imports this file, few use PostgreSQL (3 ms at start).
     const { MessageChannel, Worker } = process.getBuiltinModule('node:worker_threads');
@@ -112,7 +112,7 @@ export class SyncPg {
     this.flag = new Int32Array(sab);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.timeoutMs = o.timeoutMs ?? 15_000;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
     const pgPath = createRequire(import.meta.url).resolve('pg');
     this.worker = new Worker(WORKER, {
       eval: true,
@@ -121,9 +121,9 @@ export class SyncPg {
         sab,
         port: port2,
         pgPath,
-        connectTimeoutMs: o.connectTimeoutMs ?? 3000,
-        queryTimeoutMs: o.queryTimeoutMs ?? 5000,
-        name: o.name ?? 'nbwss',
+        connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+        queryTimeoutMs: options.queryTimeoutMs ?? 5000,
+        name: options.name ?? 'nbwss',
       },
       transferList: [port2],
     });
@@ -143,12 +143,12 @@ export class SyncPg {
       void this.worker.terminate();
       throw new PgError(`PostgreSQL did not answer within ${this.timeoutMs} ms`, 'NBWSS_TIMEOUT');
     }
-    const m = process.getBuiltinModule('node:worker_threads').receiveMessageOnPort(this.port)?.message as
+    const answer = process.getBuiltinModule('node:worker_threads').receiveMessageOnPort(this.port)?.message as
       | (PgResult & { error?: { message: string; code?: string } })
       | undefined;
-    if (!m) throw new PgError('no answer from the PostgreSQL worker', undefined);
-    if (m.error) throw new PgError(m.error.message, m.error.code);
-    return m;
+    if (!answer) throw new PgError('no answer from the PostgreSQL worker', undefined);
+    if (answer.error) throw new PgError(answer.error.message, answer.error.code);
+    return answer;
   }
 
   close(): void {
