@@ -16,6 +16,12 @@ export interface ChangeSpec {
   hostArgs?: boolean;
   /** The audit line's detail, from the arguments (config set KEY VALUE -> KEY=VALUE). */
   detail?: (args: string[]) => string;
+  /**
+   * Which runs have an audit line: 'every run' (the default; not a usage error, which changed nothing), or 'when
+   * reported': only a run that reported hosts or a detail with ctx.changed() (nbwss notify: queued notifications are
+   * not a change of the configuration; a refused one is a change that failed, and says so).
+   */
+  audit?: 'every run' | 'when reported';
 }
 
 const specs = new WeakMap<Command, ChangeSpec>();

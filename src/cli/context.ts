@@ -2,6 +2,7 @@ import type { EndpointStore, SecretBackendName } from '../core/store/db.js';
 import type { SecretStore } from '../core/secrets/types.js';
 import type { IO } from './io.js';
 import type { Style } from './output/style.js';
+import type { ControlRequest } from '../core/daemon-protocol.js';
 
 export interface GlobalOptions {
   home?: string;
@@ -42,11 +43,19 @@ export interface Context {
    * What the run learned about its change (declared with changesStore()):
    * the hosts it touched, as the store names them, and a detail for the audit
    * line. main writes the audit line and tells the daemon once the run ends.
+   * `tell`: what the daemons hear instead of the default (nbwss notify: what
+   * was queued and refused), told whatever the run's outcome.
    */
-  changed?(learned: { hosts?: string[]; detail?: string }): void;
+  changed?(learned: { hosts?: string[]; detail?: string; tell?: DaemonNews }): void;
   /** A message line on stderr. */
   info(msg: string): void;
   warn(msg: string): void;
 }
 
 export type { SecretBackendName };
+
+/** What a command tells the daemons of its change: the request for a running daemon of this home, and the shared store's channel, if any. */
+export interface DaemonNews {
+  request: Exclude<ControlRequest, { cmd: 'watch' }>;
+  announce?: 'notify';
+}

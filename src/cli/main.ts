@@ -7,9 +7,9 @@ import { systemIO, type IO } from './io.js';
 import { makeStyle } from './output/style.js';
 import { makeContext } from './default-context.js';
 import type { Context } from './context.js';
-import type { GlobalOptions } from './context.js';
+import type { DaemonNews, GlobalOptions } from './context.js';
 import { COMMANDS } from './commands/index.js';
-import { changeSpecOf } from './changes.js';
+import { type ChangeSpec, changeSpecOf } from './changes.js';
 
 declare const NBWSS_VERSION: string;
 export const VERSION = typeof NBWSS_VERSION === 'string' ? NBWSS_VERSION : '0.0.0-dev';
@@ -96,9 +96,20 @@ const fullName = (c: Command): string => (c.parent?.parent ? `${fullName(c.paren
 /** The only place that turns errors into exit codes. */
 export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const ctx = makeContext(io, env, makeStyle(io.color));
-  const change: { command?: string; home?: string; store?: string; hosts: string[]; detail?: string } = { hosts: [] };
-  ctx.changed = (learned) => {
-    Object.assign(change, learned);
+  const change: {
+    command?: string;
+    home?: string;
+    store?: string;
+    hosts: string[];
+    detail?: string;
+    audit?: ChangeSpec['audit'];
+    /** The run said what it changed (hosts or a detail). */
+    reported?: boolean;
+    tell?: DaemonNews;
+  } = { hosts: [] };
+  ctx.changed = ({ tell, ...facts }) => {
+    if (tell) change.tell = tell;
+    if (facts.hosts || facts.detail !== undefined) Object.assign(change, facts, { reported: true });
   };
   const program = buildProgram(ctx, argv);
   program.hook('preAction', (_root, action) => {
@@ -107,6 +118,7 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     change.command = typeof spec.name === 'function' ? spec.name(action.opts()) : (spec.name ?? fullName(action));
     change.home = ctx.home(action.optsWithGlobals<GlobalOptions>());
     change.store = action.optsWithGlobals<GlobalOptions>().store ?? env.NBWSS_STORE;
+    change.audit = spec.audit;
     // Only the declared arguments name hosts (an extra word may be a secret typed by mistake).
     const declared = action.registeredArguments;
     const hostArgs = declared.at(-1)?.variadic ? action.args : action.args.slice(0, declared.length);
@@ -123,18 +135,25 @@ export async function main(argv: string[], io: IO = systemIO(), env: NodeJS.Proc
     error = e;
     code = report(ctx, e);
   }
-  if (change.command && change.home && code === EXIT.OK) {
+  // What the run told (nbwss notify: what it queued) is told whatever its outcome; a configuration change once it succeeded.
+  const { tell } = change;
+  if (change.command && change.home && (tell || code === EXIT.OK)) {
     // A running daemon applies the change now instead of at its next period; none running is fine.
     const { askDaemon } = await import('../core/daemon-client.js');
-    await askDaemon(change.home, { cmd: 'reconcile' }, 1000);
+    await askDaemon(change.home, tell?.request ?? { cmd: 'reconcile' }, 1000);
     // A shared store: every daemon on every host hears of it at once (LISTEN/NOTIFY).
-    if (change.store) {
+    const channel = tell ? tell.announce : 'change';
+    if (change.store && channel) {
       const { announce } = await import('../core/store/pg/announce.js');
-      await announce(change.store, 'change').catch((e) => ctx.warn(`could not tell the other daemons of the shared store: ${(e as Error).message}`));
+      await announce(change.store, channel).catch((err) => {
+        // Queued notifications need no warning: the daemons look for them every notification.scheduledRate anyway.
+        if (channel === 'change') ctx.warn(`could not tell the other daemons of the shared store: ${(err as Error).message}`);
+      });
     }
   }
   // A usage error changed nothing and is not a change that failed (a mistyped flag): no audit line.
-  if (change.command && change.home && code !== EXIT.USAGE) {
+  const audited = change.audit === 'when reported' ? change.reported : code !== EXIT.USAGE;
+  if (change.command && change.home && audited) {
     const { appendAudit } = await import('../core/audit.js');
     try {
       appendAudit(change.home, {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { PassThrough } from 'node:stream';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -94,6 +94,40 @@ describe('notify in-process', () => {
     (json.streams.stdin as PassThrough).end(`${job}\n`);
     expect(await main(['notify', '--json'], json.streams, h.env)).toBe(0);
     expect(JSON.parse(json.out())).toEqual({ notifications: 1, queued: ['sg1'], refused: [] });
+  });
+
+  it('tells a running daemon what it queued and refused; the audit log has a line only for a refusal', async () => {
+    const h = newHome();
+    const requests = await fakeDaemon(h.dir, { ok: true });
+    const add = io(false);
+    expect(await main(['add', '--file', detailsFile(details({ url: ep.server.url(), hostName: 'notify.test' })), '--yes'], add.streams, h.env)).toBe(0);
+    expect(await main(['config', 'set', 'notification.maxQueued', '2'], io(false).streams, h.env)).toBe(0);
+    const audited = () =>
+      readFileSync(join(h.dir, 'audit.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { command: string; outcome: string; detail?: string; error?: { code: string } })
+        .filter((a) => a.command.startsWith('notify'));
+    const send = async (lines: string) => {
+      const run = io(false);
+      (run.streams.stdin as PassThrough).end(lines);
+      return main(['notify'], run.streams, h.env);
+    };
+    requests.length = 0;
+    const job = (id: number) => `${JSON.stringify(jobNotification(id))}\n`;
+    // Queued: the daemon hears what, for whom; no audit line (a notification is not a change of the configuration).
+    expect(await send(job(1) + job(2))).toBe(0);
+    expect(requests).toEqual(['{"cmd":"notify","count":2,"queued":["sg1"],"refused":[]}']);
+    expect(audited()).toEqual([]);
+    // Not valid: nothing queued, nothing told, no audit line.
+    expect(await send('{"object":"JOB"}\n')).toBe(3);
+    expect(requests).toHaveLength(1);
+    expect(audited()).toEqual([]);
+    // Refused (the group's outbox is full): the daemon hears of the refusal, and the audit log has the failed change.
+    expect(await send(job(3))).toBe(8);
+    expect(requests.at(-1)).toBe('{"cmd":"notify","count":1,"queued":[],"refused":[{"groupId":"sg1","pending":2}]}');
+    expect(audited()).toEqual([expect.objectContaining({ command: 'notify', outcome: 'error', error: expect.objectContaining({ code: 'STORE' }) })]);
+    expect(audited()[0]!.detail).toMatch(/refused for server group sg1 \(2 pending\)/);
   });
 
   it('at a terminal with nothing piped: a usage error that says how to give notifications, nothing queued', async () => {

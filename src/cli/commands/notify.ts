@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
+import { changesStore } from '../changes.js';
 import { safeJson } from '../../core/text.js';
 import { NbwssError } from '../../core/errors.js';
 
@@ -12,7 +13,7 @@ export interface NotifyOptions extends GlobalOptions {
 }
 
 export function notifyCommand(ctx: Context): Command {
-  return new Command('notify')
+  const command = new Command('notify')
     .description('Queue JOB and IMAGE notifications for every server group with an ACTIVATED endpoint; the daemon delivers them, in order, until acknowledged')
     .option('-f, --file <path>', 'read the notifications from a file (- for stdin, the default when stdin is not a terminal)')
     .option('--json', 'print what was queued as JSON')
@@ -57,6 +58,8 @@ Examples:
         });
       return runNotify(options, ctx);
     });
+  // The daemons are told what was queued and refused (ctx.changed's tell); the audit log has a line only for a refusal.
+  return changesStore(command, { name: (o) => (o.script ? `notify --script ${o.script}` : 'notify'), audit: 'when reported' });
 }
 
 /** The input, at most MAX_INPUT_BYTES whatever it is (a file, a FIFO, /dev/zero, stdin). */
@@ -105,12 +108,11 @@ async function readInput(options: NotifyOptions, ctx: Context): Promise<string> 
 }
 
 export async function runNotify(options: NotifyOptions, ctx: Context): Promise<void> {
-  const [{ parseNotifications }, { queueNotifications, refusedError }, { loadProperties }, { EndpointStore, storeUrl }, { askDaemon }] = await Promise.all([
+  const [{ parseNotifications }, { queueNotifications, refusedError }, { loadProperties }, { EndpointStore, storeUrl }] = await Promise.all([
     import('../../core/notify/notification.js'),
     import('../../core/services/notify.js'),
     import('../../core/config/properties.js'),
     import('../../core/store/db.js'),
-    import('../../core/daemon-client.js'),
   ]);
   const items = parseNotifications(await readInput(options, ctx));
   const home = ctx.home(options);
@@ -123,51 +125,46 @@ export async function runNotify(options: NotifyOptions, ctx: Context): Promise<v
   } finally {
     store.close();
   }
-  if (result.queued.length || result.refused.length)
-    await askDaemon(
-      home,
-      {
-        cmd: 'notify',
-        count: items.length,
-        queued: result.queued.slice(0, 100).map((g) => g.slice(0, 100)),
-        refused: result.refused.slice(0, 100).map((r) => ({ groupId: r.groupId.slice(0, 100), pending: r.pending })),
-      },
-      1000,
-    );
-  const shared = storeUrl(options.store, ctx.env);
-  if (shared && result.queued.length) {
-    const { announce } = await import('../../core/store/pg/announce.js');
-    await announce(shared, 'notify').catch(() => {}); // the daemons look every scheduledRate anyway
-  }
+  tellDaemons(ctx, items.length, result);
   if (options.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
   if (result.queued.length)
     ctx.info(
       `Queued ${items.length} notification${items.length === 1 ? '' : 's'} for ${result.queued.length} server group${result.queued.length === 1 ? '' : 's'} (${result.queued.join(', ')}).`,
     );
   const refused = refusedError(result, maxQueued);
-  if (refused) await refusedAudited(home, 'notify', refused, ctx);
+  if (refused) throw refusedReported(refused, ctx);
   if (result.queued.length === 0)
     ctx.warn(`no server group has an ACTIVATED endpoint: the ${items.length} notification${items.length === 1 ? ' was' : 's were'} not queued for anyone`);
 }
 
-/** A full outbox refused notifications: an audit line (as for any failed change), then the error. */
-async function refusedAudited(home: string, command: string, refused: NbwssError, ctx: Context): Promise<never> {
-  const { appendAudit } = await import('../../core/audit.js');
-  try {
-    appendAudit(home, { command, hosts: [], detail: refused.message, outcome: 'error', error: { code: refused.code, message: refused.message } });
-  } catch (e) {
-    ctx.warn(`could not append to the audit log: ${(e as Error).message}`);
-  }
-  throw refused;
+/** What the daemons hear once the run ends, whatever its outcome: what was queued, for whom, and which groups refused. */
+function tellDaemons(ctx: Context, count: number, result: { queued: string[]; refused: { groupId: string; pending: number }[] }): void {
+  if (!result.queued.length && !result.refused.length) return;
+  ctx.changed?.({
+    tell: {
+      request: {
+        cmd: 'notify',
+        count,
+        queued: result.queued.slice(0, 100).map((g) => g.slice(0, 100)),
+        refused: result.refused.slice(0, 100).map((r) => ({ groupId: r.groupId.slice(0, 100), pending: r.pending })),
+      },
+      announce: result.queued.length ? 'notify' : undefined,
+    },
+  });
+}
+
+/** A full outbox refused notifications: a change that failed, with an audit line saying so (main writes it). */
+function refusedReported(refused: NbwssError, ctx: Context): NbwssError {
+  ctx.changed?.({ detail: refused.message });
+  return refused;
 }
 
 export async function runNotifyScript(name: string, args: string[], options: NotifyOptions, ctx: Context): Promise<void> {
-  const [{ notifyFromScript }, { refusedError }, { loadProperties }, { EndpointStore, storeUrl }, { askDaemon }] = await Promise.all([
+  const [{ notifyFromScript }, { refusedError }, { loadProperties }, { EndpointStore, storeUrl }] = await Promise.all([
     import('../../core/services/notify-script.js'),
     import('../../core/services/notify.js'),
     import('../../core/config/properties.js'),
     import('../../core/store/db.js'),
-    import('../../core/daemon-client.js'),
   ]);
   const home = ctx.home(options);
   const store = EndpointStore.open(home, { durable: true, url: storeUrl(options.store, ctx.env) });
@@ -177,18 +174,12 @@ export async function runNotifyScript(name: string, args: string[], options: Not
   } finally {
     store.close();
   }
-  if (result.queued.length || result.refused.length)
-    await askDaemon(home, { cmd: 'notify', count: 1, queued: result.queued.slice(0, 100), refused: result.refused.slice(0, 100) }, 1000);
-  const shared = storeUrl(options.store, ctx.env);
-  if (shared && result.queued.length) {
-    const { announce } = await import('../../core/store/pg/announce.js');
-    await announce(shared, 'notify').catch(() => {});
-  }
+  tellDaemons(ctx, 1, result);
   if (options.json) ctx.io.stdout.write(`${safeJson(result)}\n`);
   if (result.outcome === 'retrying') return ctx.info(`${name}: the job will try again (done_trying 0): nothing to notify yet.`);
   if (result.outcome === 'already') return ctx.info(`${name}: job ${result.jobId} ${result.state} was notified already.`);
   if (result.queued.length) ctx.info(`${name}: queued job ${result.jobId} ${result.state} for ${result.queued.join(', ')}.`);
   const refused = refusedError({ ...result, notifications: 1 }, loadProperties(home)['notification.maxQueued']);
-  if (refused) await refusedAudited(home, `notify --script ${name}`, refused, ctx);
+  if (refused) throw refusedReported(refused, ctx);
   if (result.queued.length === 0) ctx.warn('no server group has an ACTIVATED endpoint: the notification was not queued for anyone');
 }
