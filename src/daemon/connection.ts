@@ -1,3 +1,4 @@
+import type { NbwssProperties } from '../core/config/properties.js';
 import { W } from '../core/hints.js';
 import { isUtf8 } from 'node:buffer';
 import { EventEmitter, setMaxListeners } from 'node:events';
@@ -40,6 +41,22 @@ export interface ConnectionSettings {
   maxQueuedBytes: number;
   /** Above this many bytes not yet written to the endpoint, no new REST call starts (api.maxSendBuffer). */
   maxSendBufferBytes: number;
+}
+
+/** A connection's settings from the properties in force (each named above); read again on SIGHUP. */
+export function connectionSettings(props: NbwssProperties): ConnectionSettings {
+  return {
+    sendTimeoutMs: props['notification.sendTimeout'],
+    keepAliveMs: props['keepAlive.scheduledRate'] * 1000,
+    maxPongMiss: props['keepAlive.maxPongMissAllowed'],
+    ignoreDecoder: props['exception.ignoreDecoder'],
+    connectTimeoutMs: props['connect.timeout'],
+    // api.maxInFlight 0 (the default): the guide's thread pool, eight calls per thread.
+    maxCommandsInFlight: props['api.maxInFlight'] || props['scheduledExecutor.threadPoolSize'] * 8,
+    maxCommandsQueued: props['api.maxQueued'],
+    maxQueuedBytes: props['api.maxQueuedBytes'],
+    maxSendBufferBytes: props['api.maxSendBuffer'],
+  };
 }
 
 /** Where COMMAND REQUESTs go: the daemon's REST client. */

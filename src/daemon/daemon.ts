@@ -2,7 +2,7 @@ import { safeText } from '../core/text.js';
 import { accountFor, type SecretStore } from '../core/secrets/index.js';
 import { type EndpointStore, StoreBusy } from '../core/store/db.js';
 import type { NbwssProperties } from '../core/config/properties.js';
-import { ConnectError, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
+import { ConnectError, connectionSettings, EndpointConnection, type ConnectionSettings, type ConnectTarget, type Logger } from './connection.js';
 import { API_PIN_META } from '../core/api/trust.js';
 import { RestLifecycle } from './rest-lifecycle.js';
 import { dropOrphanedOutboxes } from './orphaned-outboxes.js';
@@ -487,18 +487,7 @@ export class Daemon {
   }
 
   private settings(): ConnectionSettings {
-    const props = this.options.properties();
-    return {
-      sendTimeoutMs: props['notification.sendTimeout'],
-      keepAliveMs: props['keepAlive.scheduledRate'] * 1000,
-      maxPongMiss: props['keepAlive.maxPongMissAllowed'],
-      ignoreDecoder: props['exception.ignoreDecoder'],
-      connectTimeoutMs: props['connect.timeout'],
-      maxCommandsInFlight: props['api.maxInFlight'] || props['scheduledExecutor.threadPoolSize'] * 8,
-      maxCommandsQueued: props['api.maxQueued'],
-      maxQueuedBytes: props['api.maxQueuedBytes'],
-      maxSendBufferBytes: props['api.maxSendBuffer'],
-    };
+    return connectionSettings(this.options.properties());
   }
 
   status(): {

@@ -6,6 +6,7 @@ import { loadProperties, type NbwssProperties } from '../../src/core/config/prop
 import { EndpointStore } from '../../src/core/store/db.js';
 import { ConnectionStates } from '../../src/daemon/connection-states.js';
 import { dropOrphanedOutboxes } from '../../src/daemon/orphaned-outboxes.js';
+import { connectionSettings } from '../../src/daemon/connection.js';
 import { Metrics } from '../../src/daemon/metrics.js';
 import { RestLifecycle } from '../../src/daemon/rest-lifecycle.js';
 import { holdWriteLock } from '../helpers/store.js';
@@ -303,5 +304,23 @@ describe('RestLifecycle: the REST client made again only when its settings or th
     expect(text).toContain('nbwss_commands_total{method="POST",code="502",nbwss_error="NBWSS_API_TLS"} 1');
     expect(text).toContain('nbwss_command_duration_seconds_count{method="POST"} 1');
     await rest.close();
+  });
+});
+
+describe('connectionSettings: what each connection runs with, from the properties', () => {
+  const defaults = (): NbwssProperties => loadProperties(tempDir());
+
+  it('the guide’s properties in their units: seconds become ms, the rest as they are', () => {
+    const props = { ...defaults(), 'keepAlive.scheduledRate': 45, 'keepAlive.maxPongMissAllowed': 4, 'notification.sendTimeout': 7000 };
+    expect(connectionSettings(props)).toMatchObject({ keepAliveMs: 45_000, maxPongMiss: 4, sendTimeoutMs: 7000, connectTimeoutMs: props['connect.timeout'] });
+    expect(connectionSettings({ ...props, 'exception.ignoreDecoder': true }).ignoreDecoder).toBe(true);
+    const bounds = { ...props, 'api.maxQueued': 7, 'api.maxQueuedBytes': 1024, 'api.maxSendBuffer': 2048 };
+    expect(connectionSettings(bounds)).toMatchObject({ maxCommandsQueued: 7, maxQueuedBytes: 1024, maxSendBufferBytes: 2048 });
+  });
+
+  it('REST calls in flight: api.maxInFlight, or with 0 (the default) the guide’s thread pool times eight', () => {
+    expect(defaults()['api.maxInFlight']).toBe(0);
+    expect(connectionSettings({ ...defaults(), 'scheduledExecutor.threadPoolSize': 3 }).maxCommandsInFlight).toBe(24);
+    expect(connectionSettings({ ...defaults(), 'scheduledExecutor.threadPoolSize': 3, 'api.maxInFlight': 5 }).maxCommandsInFlight).toBe(5);
   });
 });
