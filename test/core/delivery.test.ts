@@ -129,6 +129,21 @@ describe('Deliveries', () => {
     d.stop();
   });
 
+  it('a group with nothing pending is sent nothing: not when its connection comes, not after its last acknowledgement', async () => {
+    const { d, sent, queue, ack, store } = setUp(['sg1', 'sg2']);
+    d.pump('sg1'); // connected, nothing queued yet
+    expect(sent.get('sg1')).toBeUndefined();
+    queue([1]);
+    d.pumpAll();
+    ack('sg1', sent.get('sg1')![0]!);
+    await tick();
+    d.pump('sg1'); // a reconnection with the queue empty again
+    d.pumpAll();
+    expect(sent.get('sg1')).toHaveLength(1);
+    expect(store.outbox.deliveries().map((x) => x.groupId)).toEqual(['sg2']);
+    d.stop();
+  });
+
   it('an acknowledgement racing a nudge: the acknowledged batch is never built again', async () => {
     const { d, sent, queue, ack, jobIds } = setUp();
     queue([1, 2, 3]);
@@ -423,6 +438,7 @@ describe('Outbox: bounds, drops and unknown acknowledgements', () => {
     const { store, queue } = setUp(['a']);
     queue([1]);
     expect(store.write(() => store.outbox.acknowledge('a', 'NO-SUCH-ID', now))).toEqual({ removed: 0, stillPending: 1 });
+    expect(store.write(() => store.outbox.acknowledge('no-such-group', 'NO-SUCH-ID', now))).toEqual({ removed: 0, stillPending: 0 });
     expect(store.outbox.groups()[0]).toMatchObject({ pending: 1, acknowledged: 0 });
   });
 });
