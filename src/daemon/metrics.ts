@@ -309,9 +309,9 @@ export class Metrics {
     const server = this.server;
     this.server = undefined;
     if (!server) return Promise.resolve();
-    return new Promise((row) => {
+    return new Promise((resolve) => {
       server.closeAllConnections();
-      server.close(() => row());
+      server.close(() => resolve());
     });
   }
 }

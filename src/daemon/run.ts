@@ -133,35 +133,15 @@ async function start(options: RunOptions, sig: Signals, offSignals: () => void):
   const { log, journal, stderrTTY, flushLog, flushLogNow, reopenLog } = openLog(options, props);
 
   const secrets = await options.openSecrets(store);
-  let metrics: Metrics | undefined;
-  let metricsAt = '';
-  const applyMetrics = async () => {
-    const want = props['metrics.listen'];
-    if (want === metricsAt) return;
-    await metrics?.close();
-    metricsAt = want;
-    const at = parseListen(want);
-    if (!at) return;
-    const { Metrics } = await import('./metrics.js');
-    metrics ??= new Metrics(store, () => new Date());
-    try {
-      const bound = await metrics.listen(at.host, at.port);
-      log.info({ address: bound.address, port: bound.port }, 'serving Prometheus metrics at /metrics');
-    } catch (e) {
-      log.error({ listen: want, err: (e as Error).message }, 'cannot serve metrics on metrics.listen');
-    }
-  };
-  if (parseListen(props['metrics.listen'])) {
-    const { Metrics } = await import('./metrics.js');
-    metrics = new Metrics(store, () => new Date());
-  }
+  const metrics = new MetricsEndpoint(store, log);
+  await metrics.prepare(props);
   const daemon = new Daemon({
     store,
     secrets,
     log,
     properties: () => props,
     get metrics() {
-      return metrics;
+      return metrics.current;
     },
     sharedUrl: options.storeUrl,
   });
@@ -210,7 +190,7 @@ async function start(options: RunOptions, sig: Signals, offSignals: () => void):
     (stopping ??= (async () => {
       log.info({}, 'stopping');
       await daemon.stop();
-      await metrics?.close();
+      await metrics.close();
       await control.close();
       rmSync(join(options.home, PID_FILE), { force: true });
       lock.release();
@@ -249,7 +229,7 @@ async function start(options: RunOptions, sig: Signals, offSignals: () => void):
     } catch (e) {
       log.error({ err: (e as Error).message }, 'nbwss.properties is not valid; keeping the properties in force');
     }
-    void applyMetrics();
+    void metrics.apply(props);
     void daemon.reload();
   }
   const onHup = () => {
@@ -283,7 +263,7 @@ async function start(options: RunOptions, sig: Signals, offSignals: () => void):
     onTerm(sig.early);
     return { daemon, stopped, stop };
   }
-  await applyMetrics();
+  await metrics.apply(props);
 
   log.info({ home: options.home, secretStore: secrets.name, properties: props }, 'NBWSS daemon started');
   await daemon.start();
@@ -368,4 +348,57 @@ function eventLoopLag() {
       loop.disable();
     },
   };
+}
+
+/**
+ * The Prometheus endpoint as metrics.listen says: served, moved or stopped when the property changes (SIGHUP). The
+ * counters are made once (at start when metrics.listen is set, else at the first SIGHUP that sets it) and kept across
+ * moves; prom-client is loaded only then.
+ */
+class MetricsEndpoint {
+  private metrics: Metrics | undefined;
+  /** The metrics.listen being served ('' none). */
+  private servedAt = '';
+
+  constructor(
+    private readonly store: EndpointStore,
+    private readonly log: pino.Logger,
+  ) {}
+
+  /** What the daemon counts into (undefined: no metrics). */
+  get current(): Metrics | undefined {
+    return this.metrics;
+  }
+
+  /** Make the counters before the daemon starts counting, when metrics.listen is set. */
+  async prepare(props: NbwssProperties): Promise<void> {
+    if (parseListen(props['metrics.listen'])) await this.made();
+  }
+
+  /** Serve at metrics.listen now (nothing to do when it did not change); a failure to listen is logged, not fatal. */
+  async apply(props: NbwssProperties): Promise<void> {
+    const want = props['metrics.listen'];
+    if (want === this.servedAt) return;
+    await this.metrics?.close();
+    this.servedAt = want;
+    const at = parseListen(want);
+    if (!at) return;
+    const metrics = await this.made();
+    try {
+      const bound = await metrics.listen(at.host, at.port);
+      this.log.info({ address: bound.address, port: bound.port }, 'serving Prometheus metrics at /metrics');
+    } catch (e) {
+      this.log.error({ listen: want, err: (e as Error).message }, 'cannot serve metrics on metrics.listen');
+    }
+  }
+
+  close(): Promise<void> {
+    return this.metrics?.close() ?? Promise.resolve();
+  }
+
+  private async made(): Promise<Metrics> {
+    const { Metrics } = await import('./metrics.js');
+    this.metrics ??= new Metrics(this.store, () => new Date());
+    return this.metrics;
+  }
 }
