@@ -34,6 +34,15 @@ interface InFlight extends Delivery {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** A delivery as recorded in the store, not yet sent by this daemon (after a restart, a take-over, or just made). */
+const notYetSent = (delivery: Delivery, oldestAcceptedAt?: string): InFlight => ({
+  ...delivery,
+  oldestAcceptedAt,
+  sentOn: undefined,
+  sentAtMono: 0,
+  timer: undefined,
+});
+
 export interface GroupDelivery {
   inFlight: { id: string; count: number; attempts: number; since: string } | null;
 }
@@ -69,8 +78,7 @@ export class Deliveries {
     this.recording = new StoreRetry('recording acknowledgements', options.log, () => this.recordAcks());
     // Stryker disable next-line StringLiteral: log wording
     this.adopting = new StoreRetry('taking over messages in flight', options.log, () => this.adoptNow());
-    for (const delivery of options.store.outbox.deliveries())
-      this.flights.set(delivery.groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
+    for (const delivery of options.store.outbox.deliveries()) this.flights.set(delivery.groupId, notYetSent(delivery));
   }
 
   /** Send what is due to every group with something pending or in flight. */
@@ -128,7 +136,7 @@ export class Deliveries {
       if (pending.length === 0) continue;
       const { delivery, oldestAcceptedAt } = newDelivery(groupId, pending, randomUUID().toUpperCase(), this.options.now());
       started.push(delivery);
-      sends.push([{ ...delivery, oldestAcceptedAt, sentOn: undefined, sentAtMono: 0, timer: undefined }, conn!]);
+      sends.push([notYetSent(delivery, oldestAcceptedAt), conn!]);
     }
     return { sends, started };
   }
@@ -263,7 +271,7 @@ export class Deliveries {
     const inStore = this.options.store.outbox.deliveries();
     for (const groupId of [...this.unadopted]) {
       const delivery = inStore.find((x) => x.groupId === groupId);
-      if (delivery) this.flights.set(groupId, { ...delivery, sentOn: undefined, sentAtMono: 0, timer: undefined });
+      if (delivery) this.flights.set(groupId, notYetSent(delivery));
       this.unadopted.delete(groupId);
       // If its connection is up already (the store answered late), it gets its message now, not at the next event.
       this.toPump.add(groupId);

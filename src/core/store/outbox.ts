@@ -231,7 +231,7 @@ export class Outbox {
          ON CONFLICT (group_id) DO UPDATE SET acknowledged = group_stats.acknowledged + excluded.acknowledged, last_acknowledged_at = excluded.last_acknowledged_at`,
       )
       .run(groupId, removed, now);
-    return { removed: removed, stillPending: pending };
+    return { removed, stillPending: pending };
   }
 
   /** A group that no longer collects: its pending notifications are dropped. Returns how many. */
@@ -259,8 +259,7 @@ export class Outbox {
     this.db
       .prepare(
         `DELETE FROM notifications WHERE seq > ? AND seq <= ? AND NOT EXISTS (
-           SELECT 1 FROM group_queues q WHERE q.acked_seq < notifications.seq
-             AND NOT EXISTS (SELECT 1 FROM group_gaps x WHERE x.group_id = q.group_id AND x.from_seq <= notifications.seq AND x.to_seq >= notifications.seq))`,
+           SELECT 1 FROM group_queues q WHERE q.acked_seq < notifications.seq AND ${NOT_IN_GAP('q.group_id', 'notifications.seq')})`,
       )
       .run(after, upTo);
   }
@@ -283,5 +282,6 @@ export class Outbox {
   }
 }
 
-/** SQL: notification `n` is not in a gap of the group named by `group` (a column or a parameter). */
-const NOT_IN_GAP = (group: string) => `NOT EXISTS (SELECT 1 FROM group_gaps x WHERE x.group_id = ${group} AND x.from_seq <= n.seq AND x.to_seq >= n.seq)`;
+/** SQL: the notification numbered `seq` (a column) is not in a gap of the group named by `group` (a column or a parameter). */
+const NOT_IN_GAP = (group: string, seq = 'n.seq') =>
+  `NOT EXISTS (SELECT 1 FROM group_gaps x WHERE x.group_id = ${group} AND x.from_seq <= ${seq} AND x.to_seq >= ${seq})`;
