@@ -214,12 +214,12 @@ export function fishCompletion(program: Command, keys: string[]): string {
     'complete -c nbwss -f',
     `complete -c nbwss -n __fish_use_subcommand -a '${top.map((c) => c.name).join(' ')}'`,
   ];
-  const flag = (cond: string, flag: Cmd['flags'][number]) => {
+  const flag = (cond: string, spec: Cmd['flags'][number]) => {
     const parts = [`complete -c nbwss -n '${cond}'`];
-    for (const n of flag.names) parts.push(n.startsWith('--') ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`);
-    if (flag.takesValue) parts.push(flag.files || DIR_FLAGS.has(flag.names[0]!) ? '-r -F' : '-r');
-    if (flag.choices) parts.push(`-a '${flag.choices.join(' ')}'`);
-    parts.push(`-d '${quote(flag.description)}'`);
+    for (const n of spec.names) parts.push(n.startsWith('--') ? `-l ${n.slice(2)}` : `-s ${n.slice(1)}`);
+    if (spec.takesValue) parts.push(spec.files || DIR_FLAGS.has(spec.names[0]!) ? '-r -F' : '-r');
+    if (spec.choices) parts.push(`-a '${spec.choices.join(' ')}'`);
+    parts.push(`-d '${quote(spec.description)}'`);
     return parts.join(' ');
   };
   for (const f of global) lines.push(flag('true', f));

@@ -258,14 +258,14 @@ export async function startReferenceEndpoint(options: ReferenceEndpointOptions):
     setAckNotifications: (v) => {
       ack = v;
     },
-    command: (payload, options = {}) => {
-      const client = options.via ?? [...wss.clients][0];
+    command: (payload, how = {}) => {
+      const client = how.via ?? [...wss.clients][0];
       if (!client) return Promise.reject(new Error('reference endpoint: no client connected'));
-      const id = options.id ?? randomUUID().toUpperCase();
+      const id = how.id ?? randomUUID().toUpperCase();
       client.send(JSON.stringify({ version: '1.0', id, type: 'COMMAND', subType: 'REQUEST', timeStamp: Math.floor(Date.now() / 1000), payload }));
       return waitUntil(
         () => received.find((m) => m.type === 'COMMAND' && m.subType === 'RESPONSE' && m.id === id),
-        options.timeoutMs ?? 10_000,
+        how.timeoutMs ?? 10_000,
         `the COMMAND RESPONSE ${id}`,
       );
     },

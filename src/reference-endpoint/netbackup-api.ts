@@ -296,11 +296,11 @@ export async function startNetBackupApi(options: NetBackupApiOptions = {}): Prom
   const apiKeys = new Set(options.auth?.apiKeys ?? []);
   const tokens = new Map<string, number>();
   let logins = 0;
-  const authorized = (host: string) => {
-    if (apiKeys.has(host)) return true;
-    const bearer = /^Bearer\s+(.+)$/i.exec(host);
+  const authorized = (authorization: string) => {
+    if (apiKeys.has(authorization)) return true;
+    const bearer = /^Bearer\s+(.+)$/i.exec(authorization);
     if (bearer && !release.bearer) return false;
-    const until = tokens.get(bearer ? bearer[1]! : host);
+    const until = tokens.get(bearer ? bearer[1]! : authorization);
     return until !== undefined && Date.now() < until;
   };
   /** Negotiate as the release does: false when a 406 (or 415) was sent. */
@@ -336,11 +336,11 @@ export async function startNetBackupApi(options: NetBackupApiOptions = {}): Prom
       return error(res, 400, 9000, 'The request body is not valid JSON');
     }
     const user = (options.auth?.users ?? []).find(
-      (user) =>
-        user.userName === credentials.userName &&
-        user.password === credentials.password &&
-        (user.domainName ?? '') === (credentials.domainName ?? '') &&
-        (user.domainType ?? '') === (credentials.domainType ?? ''),
+      (candidate) =>
+        candidate.userName === credentials.userName &&
+        candidate.password === credentials.password &&
+        (candidate.domainName ?? '') === (credentials.domainName ?? '') &&
+        (candidate.domainType ?? '') === (credentials.domainType ?? ''),
     );
     if (!user) return error(res, 401, 8000, 'Authentication failed: wrong user name or password');
     const validity = options.auth?.tokenValiditySeconds ?? 86_400;
@@ -362,7 +362,7 @@ export async function startNetBackupApi(options: NetBackupApiOptions = {}): Prom
       data: page.items.map((attributes) => ({
         type,
         id: String(attributes[idField]),
-        attributes: attributes,
+        attributes,
         links: { self: { href: `${url.pathname}/${encodeURIComponent(String(attributes[idField]))}` } },
       })),
       meta: page.meta,
@@ -483,9 +483,9 @@ export async function startNetBackupApi(options: NetBackupApiOptions = {}): Prom
     get logins() {
       return logins;
     },
-    setCertificate: (tls) => {
+    setCertificate: (certificate) => {
       // As a restarted web service would: the new certificate for every connection from now on.
-      server.setSecureContext({ key: tls.key, cert: tls.cert });
+      server.setSecureContext({ key: certificate.key, cert: certificate.cert });
       server.closeAllConnections();
     },
     close: () =>

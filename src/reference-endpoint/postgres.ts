@@ -52,11 +52,11 @@ function signalServer(data: string, signal: NodeJS.Signals): void {
   // Its children from /proc (field 4 of stat is the parent's pid; the name before it is in parentheses).
   const children = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
-    .filter((entry) => {
+    .filter((pid) => {
       try {
         return (
           Number(
-            readFileSync(`/proc/${entry}/stat`, 'utf8')
+            readFileSync(`/proc/${pid}/stat`, 'utf8')
               .replace(/^.*\) /s, '')
               .split(' ')[1],
           ) === master
@@ -106,12 +106,12 @@ export async function startPostgres(): Promise<Postgres> {
       'start',
     ]);
   start();
-  let tries = 0;
+  let databases = 0;
   const admin = `postgres://nbwss@127.0.0.1:${port}/postgres`;
   return {
     port,
     async database() {
-      const name = `t${process.pid}_${++tries}`;
+      const name = `t${process.pid}_${++databases}`;
       const client = new pg.Client({ connectionString: admin });
       await client.connect();
       try {

@@ -128,9 +128,9 @@ export function query<T extends Record<string, unknown>>(all: readonly T[], url:
   const pagination: Record<string, number> = { count, offset, limit, first: 0, last, page: Math.floor(offset / limit), pages: Math.ceil(count / limit) };
   if (offset + limit < count) pagination.next = offset + limit;
   if (offset > 0) pagination.prev = Math.max(0, offset - limit);
-  const at = (at: number) => {
+  const at = (position: number) => {
     const parsed = new URL(url);
-    parsed.searchParams.set('page[offset]', String(at));
+    parsed.searchParams.set('page[offset]', String(position));
     parsed.searchParams.set('page[limit]', String(limit));
     return { href: parsed.pathname + parsed.search };
   };

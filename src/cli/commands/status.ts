@@ -18,16 +18,16 @@ import type { DaemonStatus, PollingStatus } from '../../core/daemon-protocol.js'
 export function pollingLines(polling: readonly PollingStatus[]): string[] {
   return polling
     .filter((p) => p.enabled !== false || p.lastPollAt)
-    .map((polling) => {
-      const parts = [polling.enabled === false ? 'off' : polling.enabled ? 'on' : 'state in the store'];
-      if (polling.lastPollAt) parts.push(`last poll ${polling.lastPollAt}`);
-      if (polling.cursor) parts.push(`${polling.source === 'jobs' ? 'cursor' : 'window checked at'} ${polling.cursor}`);
-      parts.push(`${polling.events} notification${polling.events === 1 ? '' : 's'} found`);
-      if (polling.nextPollInSeconds !== null && polling.nextPollInSeconds !== undefined) parts.push(`next in ${polling.nextPollInSeconds}s`);
-      const line = `polling ${polling.source}: ${parts.join(', ')}`;
-      const warning = polling.warning ? `\n  warning: ${polling.warning}` : '';
-      if (polling.paused) return `${line}\n  PAUSED until the credentials change: ${polling.paused}${warning}`;
-      return `${polling.lastError ? `${line}\n  last error: ${polling.lastError}` : line}${warning}`;
+    .map((entry) => {
+      const parts = [entry.enabled === false ? 'off' : entry.enabled ? 'on' : 'state in the store'];
+      if (entry.lastPollAt) parts.push(`last poll ${entry.lastPollAt}`);
+      if (entry.cursor) parts.push(`${entry.source === 'jobs' ? 'cursor' : 'window checked at'} ${entry.cursor}`);
+      parts.push(`${entry.events} notification${entry.events === 1 ? '' : 's'} found`);
+      if (entry.nextPollInSeconds !== null && entry.nextPollInSeconds !== undefined) parts.push(`next in ${entry.nextPollInSeconds}s`);
+      const line = `polling ${entry.source}: ${parts.join(', ')}`;
+      const warning = entry.warning ? `\n  warning: ${entry.warning}` : '';
+      if (entry.paused) return `${line}\n  PAUSED until the credentials change: ${entry.paused}${warning}`;
+      return `${entry.lastError ? `${line}\n  last error: ${entry.lastError}` : line}${warning}`;
     });
 }
 

@@ -82,10 +82,10 @@ export function parseJson(text: string): Json {
     }
   };
 
-  const literal = <T extends Json>(word: string, value: T): T => {
+  const literal = <T extends Json>(word: string, literalValue: T): T => {
     if (text.startsWith(word, i)) {
       i += word.length;
-      return value;
+      return literalValue;
     }
     return fail(`unexpected ${describe(i)}, a value was expected`);
   };
