@@ -375,7 +375,7 @@ class MetricsEndpoint {
     if (parseListen(props['metrics.listen'])) await this.made();
   }
 
-  /** Serve at metrics.listen now (nothing to do when it did not change); a failure to listen is logged, not fatal. */
+  /** Serve at metrics.listen now (nothing to do when it did not change); a failure (to load the metrics, to listen) is logged, never thrown. */
   async apply(props: NbwssProperties): Promise<void> {
     const want = props['metrics.listen'];
     if (want === this.servedAt) return;
@@ -383,8 +383,8 @@ class MetricsEndpoint {
     this.servedAt = want;
     const at = parseListen(want);
     if (!at) return;
-    const metrics = await this.made();
     try {
+      const metrics = await this.made();
       const bound = await metrics.listen(at.host, at.port);
       this.log.info({ address: bound.address, port: bound.port }, 'serving Prometheus metrics at /metrics');
     } catch (e) {
