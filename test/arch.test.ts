@@ -41,6 +41,22 @@ describe('the daemon is a second front end on the core', () => {
   });
 });
 
+describe('heavy packages load when they are used, not at every start', () => {
+  // Measured on an idle daemon's start (~350 ms of CPU): undici ~120 ms, prom-client ~50 ms, for a daemon that may
+  // never call the REST service or serve /metrics.
+  const all = files(SRC);
+  /** The modules a file imports as values at load time (not `import type`, not `import()`). */
+  const loadsAtStart = (p: string) => [...readFileSync(p, 'utf8').matchAll(/^import (?!type )[^;]*?from '([^']+)'/gm)].map((m) => m[1]!);
+  const importersOf = (spec: RegExp) => all.filter((p) => loadsAtStart(p).some((s) => spec.test(s))).map((p) => p.slice(SRC.length + 1));
+  it('undici only in the details fetch (loaded by import() for --url); the REST client requires it on its first call', () => {
+    expect(importersOf(/^undici$/)).toEqual(['core/endpoint/remote.ts']);
+  });
+  it('prom-client only in daemon/metrics.ts, which the rest imports as a type or with import()', () => {
+    expect(importersOf(/^prom-client$/)).toEqual(['daemon/metrics.ts']);
+    expect(importersOf(/\/metrics\.js$/)).toEqual([]);
+  });
+});
+
 describe('names that explain themselves', () => {
   it('finds a one-letter name outside a tiny lambda, a loop, a catch or a comparator', () => {
     const text = [

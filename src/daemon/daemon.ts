@@ -9,7 +9,8 @@ import { dropOrphanedOutboxes } from './orphaned-outboxes.js';
 import { chooseTargets } from './targets.js';
 import { Deliveries } from './delivery.js';
 import { type GroupStatus, groupStatuses } from './status.js';
-import { failureKind, type Metrics } from './metrics.js';
+// Only the type: metrics.js loads prom-client, which a daemon without metrics.listen never needs.
+import type { Metrics } from './metrics.js';
 import { Poller, type SourceStatus } from './poller.js';
 import { ConnectionStates, type Entry } from './connection-states.js';
 import type { ClusterView, Coordinator } from './coordinator.js';
@@ -393,7 +394,7 @@ export class Daemon {
         if (this.conns.get(account) !== conn) continue; // closed by a reconcile (deactivated, deleted, changed)
         this.conns.delete(account);
         const reason = e instanceof ConnectError ? e.message : String(e);
-        this.options.metrics?.connectFailures.inc({ reason: failureKind(reason) });
+        this.options.metrics?.connectFailed(reason);
         this.fail(target, reason);
         continue;
       }

@@ -62,6 +62,10 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** A connection attempt failed: counted by its reason's kind (the label's small fixed set). */
+  connectFailed(reason: string): void {
+    this.connectFailures.inc({ reason: failureKind(reason) });
+  }
   readonly connectionsEnded = new Counter({
     name: 'nbwss_connections_ended_total',
     help: 'Established connections that ended, by who ended them',
@@ -317,7 +321,7 @@ export class Metrics {
 }
 
 /** A connection failure's reason, as a small fixed set for the reason label. */
-export function failureKind(reason: string): string {
+function failureKind(reason: string): string {
   if (reason === 'token rejected') return 'token_rejected';
   if (reason.startsWith('no CONNECT RESPONSE')) return 'no_connect_response';
   if (reason.startsWith('certificate does not match')) return 'pin_mismatch';

@@ -118,4 +118,18 @@ describe('RestClient against the REST stand-in', () => {
       await client.close();
     }
   });
+
+  it('a call after close() (the client was replaced meanwhile) is answered unreachable and opens no connection', async () => {
+    api = await startNetBackupApi();
+    const client = new RestClient({ baseUrl: new URL(api.baseUrl), trust: { kind: 'ca', caPem: api.certPem }, timeoutMs: 10_000, maxBodyBytes: 1 << 20 });
+    const path = '/netbackup/config/servers/vmservers';
+    expect((await client.call({ method: 'GET', path, headers: { authorization: 'any' }, body: undefined }, new AbortController().signal)).responseCode).toBe(
+      200,
+    );
+    await client.close();
+    const late = await client.call({ method: 'GET', path, headers: { authorization: 'any' }, body: undefined }, new AbortController().signal);
+    expect(late.headers['x-nbwss-error']).toBe('NBWSS_API_UNREACHABLE');
+    expect(late.body).toContain('the REST client is closed');
+    expect(api.requests).toHaveLength(1);
+  });
 });

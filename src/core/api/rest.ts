@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, request, errors as undiciErrors } from 'undici';
+import type * as Undici from 'undici';
 import { type CommandResponsePayload, flattenHeaders, type RestRequest, responseBody, syntheticResponse } from './command.js';
 import { describeSocketError } from '../net-errors.js';
 import { derMatchesPin } from '../tls/fingerprint.js';
@@ -13,6 +14,13 @@ export interface ApiSettings {
   maxBodyBytes: number;
 }
 
+/**
+ * undici, loaded by the first call: a daemon makes its REST client at start, and loading undici is about a third of
+ * that start's CPU (measured: ~120 of ~390 ms), for a daemon that may never call the REST service.
+ */
+let undici: typeof Undici | undefined;
+const loadUndici = (): typeof Undici => (undici ??= createRequire(import.meta.url)('undici') as typeof Undici);
+
 class PinMismatch extends Error {
   readonly code = 'NBWSS_PIN_MISMATCH';
 }
@@ -25,19 +33,28 @@ class BodyTooLarge extends Error {}
  * `call` always resolves: a REST answer, or nbwss's synthetic one.
  */
 export class RestClient {
-  private readonly agent: Agent | undefined;
+  /** Made by the first call (undefined: not yet, or never: no trust). */
+  private agent: Undici.Agent | undefined;
+  private closed = false;
 
-  constructor(readonly settings: ApiSettings) {
-    const trust = settings.trust;
+  constructor(readonly settings: ApiSettings) {}
+
+  /** The connection pool, made on first use; undefined while the REST service's certificate is not trusted. */
+  private dispatcher(): Undici.Agent | undefined {
+    const trust = this.settings.trust;
+    // A call that starts after close() (the client was replaced meanwhile) must not open a pool nobody closes.
+    if (this.closed) throw new Error('the REST client is closed');
+    if (this.agent || trust.kind === 'none') return this.agent;
+    const { Agent, buildConnector } = loadUndici();
+    const timeouts = { headersTimeout: this.settings.timeoutMs, bodyTimeout: this.settings.timeoutMs };
     if (trust.kind === 'ca') {
-      this.agent = new Agent({ connect: { ca: trust.caPem, rejectUnauthorized: true }, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
-    } else if (trust.kind === 'pin') {
+      this.agent = new Agent({ connect: { ca: trust.caPem, rejectUnauthorized: true }, ...timeouts });
+    } else {
       // The pin decides, not a CA: the connection is handed to undici only once the certificate matches.
       // No TLS session resumption: a resumed session may not carry the peer's certificate, and the pin needs it on every connection.
       const base = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
       this.agent = new Agent({
-        headersTimeout: settings.timeoutMs,
-        bodyTimeout: settings.timeoutMs,
+        ...timeouts,
         connect: (opts, cb) =>
           base(opts, (err, socket) => {
             if (err) return cb(err, null);
@@ -48,6 +65,7 @@ export class RestClient {
           }),
       });
     }
+    return this.agent;
   }
 
   get origin(): string {
@@ -59,14 +77,21 @@ export class RestClient {
    * back-pressure (a connection whose cloud does not read holds the REST answers back, not its memory).
    */
   async call(req: RestRequest, signal: AbortSignal, room?: (bytes: number) => Promise<void>): Promise<CommandResponsePayload> {
-    if (!this.agent) return syntheticResponse('NBWSS_API_TLS', this.settings.trust.kind === 'none' ? this.settings.trust.why : 'not trusted');
+    let dispatcher: Undici.Agent | undefined;
+    try {
+      dispatcher = this.dispatcher();
+    } catch (e) {
+      return failure(e, this.settings.baseUrl); // undici missing from a broken install, say: an answer, never a throw
+    }
+    if (!dispatcher) return syntheticResponse('NBWSS_API_TLS', this.settings.trust.kind === 'none' ? this.settings.trust.why : 'not trusted');
+    const { request, errors: undiciErrors } = loadUndici();
     const call = callSignal(signal, this.settings.timeoutMs);
     try {
       const res = await request(new URL(req.path, this.origin), {
         method: req.method,
         headers: req.headers,
         body: req.body,
-        dispatcher: this.agent,
+        dispatcher,
         signal: call.signal,
       });
       const chunks: Buffer[] = [];
@@ -96,6 +121,7 @@ export class RestClient {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.agent?.destroy();
   }
 }
