@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDetails } from '../../src/core/endpoint/details.js';
 import { NbwssError } from '../../src/core/errors.js';
-import { hasStackTrace, newHome, runCli } from '../helpers/cli.js';
+import { main } from '../../src/cli/main.js';
+import { baseEnv, hasStackTrace, newHome, runCli } from '../helpers/cli.js';
+import { injectedIO } from '../helpers/io.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
 // JSONTestSuite (test/fixtures/JSONTestSuite, MIT): y_ must parse, n_ must be rejected, i_ either.
@@ -38,20 +40,35 @@ describe('the details loader over JSONTestSuite', () => {
     if (f.startsWith('y_')) expect(e.message).not.toMatch(/not valid JSON|not valid UTF-8/);
   });
 
-  it('through the real CLI: every file exits 3 without a stack trace, and nothing is written', async () => {
+  it("through the CLI's main (in-process): every file exits 3 with the guide's words, no stack trace, and nothing is written", async () => {
     const home = newHome();
-    const queue = [...files];
     const bad: string[] = [];
-    const worker = async () => {
-      for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-        const r = await runCli(['add', '--file', join(DIR, f), '--yes'], home.env);
-        if (r.code !== 3 || !r.stderr.includes('Error: JSON contents not valid') || hasStackTrace(r.stderr) || r.stdout !== '')
-          bad.push(`${f}: exit ${r.code}: ${r.stderr}`);
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
+    for (const f of files) {
+      const io = injectedIO(false);
+      const code = await main(['add', '--file', join(DIR, f), '--yes'], io.streams, { ...baseEnv(), ...home.env });
+      if (code !== 3 || !io.err().includes('Error: JSON contents not valid') || hasStackTrace(io.err()) || io.out() !== '')
+        bad.push(`${f}: exit ${code}: ${io.err()}`);
+    }
     expect(bad).toEqual([]);
     // Validation happens before the store is opened: no store was created.
     expect(existsSync(home.dir)).toBe(false);
-  }, 240_000);
+  });
+
+  // What only a process shows (the exit code the shell sees, nothing thrown past main), for one file of each kind:
+  // not JSON, not UTF-8, JSON that is not an object, an object that is not a set of details, one either way (UTF-16).
+  it.each([
+    'n_structure_unclosed_array.json',
+    'n_structure_lone-invalid-utf-8.json',
+    'y_structure_lonely_int.json',
+    'y_object_basic.json',
+    'i_string_UTF-16LE_with_BOM.json',
+  ])('through the real CLI: %s exits 3 without a stack trace, and nothing is written', async (f) => {
+    const home = newHome();
+    const r = await runCli(['add', '--file', join(DIR, f), '--yes'], home.env);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('Error: JSON contents not valid');
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    expect(r.stdout).toBe('');
+    expect(existsSync(home.dir)).toBe(false);
+  });
 });
