@@ -1,12 +1,12 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { throwawayCertificate, type ReceivedMessage, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startReferenceEndpoint, throwawayCertificate, type ReceivedMessage, type ReferenceEndpoint } from '../../src/reference-endpoint/index.js';
 import { startNetBackupApi, type NetBackupApi } from '../../src/reference-endpoint/netbackup-api.js';
 import { runCli } from '../helpers/cli.js';
 import { addEndpoint, homeWith, useReferenceEndpoints } from '../helpers/setup.js';
-import { startDaemon, stopAllDaemons, type DaemonProcess } from '../helpers/daemon.js';
+import { startDaemon, startSharedDaemon, stopAllDaemons, type DaemonProcess } from '../helpers/daemon.js';
 import { closedPort } from '../helpers/servers.js';
 import { runInPty } from '../helpers/pty.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
@@ -45,9 +45,13 @@ async function api(handler?: Handler): Promise<NetBackupApi> {
 
 const home = homeWith;
 
-/** A store whose daemon is connected to a reference endpoint and sends REST calls to `a` (trusted by its CA file unless said otherwise). */
-async function connectedTo(a: NetBackupApi | undefined, props: Record<string, string | number | boolean> = {}, trust: 'ca' | 'none' = 'ca') {
-  const ep = await endpoint(props.silentToConnect ? { silentToConnect: true } : {});
+/**
+ * A store whose daemon is connected to a reference endpoint and sends REST calls to `a` (trusted by its CA file unless
+ * said otherwise). `shared`: the endpoint and the daemon outlive the test (the caller closes and stops them).
+ */
+async function connectedTo(a: NetBackupApi | undefined, props: Record<string, string | number | boolean> = {}, trust: 'ca' | 'none' = 'ca', shared = false) {
+  const endpointOptions = props.silentToConnect ? { silentToConnect: true } : {};
+  const ep = shared ? await startReferenceEndpoint({ token: 'good-token', ...endpointOptions }) : await endpoint(endpointOptions);
   const { silentToConnect, ...rest } = props;
   const h = home(rest);
   if (a) {
@@ -61,7 +65,7 @@ async function connectedTo(a: NetBackupApi | undefined, props: Record<string, st
     appendFileSync(join(h.dir, 'nbwss.properties'), props);
   }
   await addEndpoint(h, 'ep1.test', ep.url);
-  const d = startDaemon(h.env);
+  const d = shared ? startSharedDaemon(h.env) : startDaemon(h.env);
   if (!silentToConnect) await d.waitFor((l) => l.msg === 'connected');
   return { ep, h, d };
 }
@@ -159,66 +163,82 @@ describe('COMMAND: the cloud calls the NetBackup REST API through the daemon', (
     expect(h['x-kept']).toBe('yes');
   });
 
-  it.each([
-    'https://evil.example/netbackup/config',
-    '//evil.example/netbackup/config',
-    'netbackup/config',
-    '/netbackup/../admin',
-    '/netbackup/config/../../etc',
-    '/netbackup/%2e%2e/admin',
-    '/netbackup/%2E%2E/admin',
-    '/netbackup/%252e%252e/admin',
-    '/netbackup/..%2fadmin',
-    '/netbackup/%2fadmin',
-    '/netbackup\\..\\admin',
-    '/netbackup/a%5c..%5cb',
-    '/netbackup/a\u0000b',
-    '/netbackup/a\r\nHost: evil',
-    '/netbackup/a b',
-    '/netbackup/a%00b',
-    '/netbackup/config#frag',
-    '/netbackupx/config',
-    '/other/netbackup/config',
-    '/',
-    '/netbackup/%',
-  ])('%j is refused 403 and never reaches the REST service', async (uri) => {
-    const a = await api();
-    const { ep } = await connectedTo(a);
-    const r = payloadOf(await ep.command({ uri, method: 'GET', headers: { Authorization: JWT } }));
-    expect(r.responseCode).toBe(403);
-    expect(r.headers).toMatchObject({ 'content-type': 'application/json', 'x-nbwss-error': 'NBWSS_URI_REFUSED' });
-    expect(JSON.parse(r.body)).toMatchObject({ errorCode: 'NBWSS_URI_REFUSED', errorMessage: expect.any(String) });
-    expect(a.requests).toEqual([]);
-  });
+  // Refusals never reach the REST service and leave the connection as it was: every case on one connection, as a
+  // cloud sends them, one after another (a daemon and an endpoint for each case cost ~40 s of CPU over both stores).
+  describe('refused before the REST service, case after case on one connection', () => {
+    let refusing: { a: NetBackupApi; ep: ReferenceEndpoint; d: DaemonProcess };
+    beforeAll(async () => {
+      const a = await startNetBackupApi({ release: '8.3' });
+      const { ep, d } = await connectedTo(a, {}, 'ca', true);
+      refusing = { a, ep, d };
+    });
+    afterAll(async () => {
+      await refusing?.d.stop();
+      await Promise.all([refusing?.ep.close(), refusing?.a.close()]);
+    });
+    afterEach(() => {
+      // Still the one connection: a refusal closed nothing.
+      expect(refusing.d.lines.filter((l) => l.msg === 'connected')).toHaveLength(1);
+    });
 
-  it.each([
-    ['TRACE', 405, 'NBWSS_METHOD_NOT_ALLOWED'],
-    ['get', 405, 'NBWSS_METHOD_NOT_ALLOWED'],
-    ['CONNECT', 405, 'NBWSS_METHOD_NOT_ALLOWED'],
-  ])('method %s: %i %s', async (method, code, errorCode) => {
-    const a = await api();
-    const { ep } = await connectedTo(a);
-    const r = payloadOf(await ep.command({ uri: '/netbackup/config/servers/vmservers', method, headers: { Authorization: JWT } }));
-    expect(r.responseCode).toBe(code);
-    expect(JSON.parse(r.body).errorCode).toBe(errorCode);
-    expect(a.requests).toEqual([]);
-  });
+    it.each([
+      'https://evil.example/netbackup/config',
+      '//evil.example/netbackup/config',
+      'netbackup/config',
+      '/netbackup/../admin',
+      '/netbackup/config/../../etc',
+      '/netbackup/%2e%2e/admin',
+      '/netbackup/%2E%2E/admin',
+      '/netbackup/%252e%252e/admin',
+      '/netbackup/..%2fadmin',
+      '/netbackup/%2fadmin',
+      '/netbackup\\..\\admin',
+      '/netbackup/a%5c..%5cb',
+      '/netbackup/a\u0000b',
+      '/netbackup/a\r\nHost: evil',
+      '/netbackup/a b',
+      '/netbackup/a%00b',
+      '/netbackup/config#frag',
+      '/netbackupx/config',
+      '/other/netbackup/config',
+      '/',
+      '/netbackup/%',
+    ])('%j is refused 403 and never reaches the REST service', async (uri) => {
+      const { a, ep } = refusing;
+      const r = payloadOf(await ep.command({ uri, method: 'GET', headers: { Authorization: JWT } }));
+      expect(r.responseCode).toBe(403);
+      expect(r.headers).toMatchObject({ 'content-type': 'application/json', 'x-nbwss-error': 'NBWSS_URI_REFUSED' });
+      expect(JSON.parse(r.body)).toMatchObject({ errorCode: 'NBWSS_URI_REFUSED', errorMessage: expect.any(String) });
+      expect(a.requests).toEqual([]);
+    });
 
-  it.each([
-    ['no uri', { method: 'GET' }],
-    ['no method', { uri: '/netbackup/x' }],
-    ['headers that are not an object', { uri: '/netbackup/x', method: 'GET', headers: ['a'] }],
-    ['a header value that is not a string', { uri: '/netbackup/x', method: 'GET', headers: { 'X-N': 1 } }],
-    ['a header value with a line break', { uri: '/netbackup/x', method: 'GET', headers: { 'X-N': 'a\r\nHost: evil' } }],
-    ['a header name that is not a token', { uri: '/netbackup/x', method: 'GET', headers: { 'X N': 'a' } }],
-    ['parameters that are not a string', { uri: '/netbackup/x', method: 'POST', parameters: { a: 1 } }],
-  ])('a malformed payload (%s) is answered 400 NBWSS_BAD_REQUEST', async (_what, payload) => {
-    const a = await api();
-    const { ep } = await connectedTo(a);
-    const r = payloadOf(await ep.command(payload));
-    expect(r.responseCode).toBe(400);
-    expect(JSON.parse(r.body).errorCode).toBe('NBWSS_BAD_REQUEST');
-    expect(a.requests).toEqual([]);
+    it.each([
+      ['TRACE', 405, 'NBWSS_METHOD_NOT_ALLOWED'],
+      ['get', 405, 'NBWSS_METHOD_NOT_ALLOWED'],
+      ['CONNECT', 405, 'NBWSS_METHOD_NOT_ALLOWED'],
+    ])('method %s: %i %s', async (method, code, errorCode) => {
+      const { a, ep } = refusing;
+      const r = payloadOf(await ep.command({ uri: '/netbackup/config/servers/vmservers', method, headers: { Authorization: JWT } }));
+      expect(r.responseCode).toBe(code);
+      expect(JSON.parse(r.body).errorCode).toBe(errorCode);
+      expect(a.requests).toEqual([]);
+    });
+
+    it.each([
+      ['no uri', { method: 'GET' }],
+      ['no method', { uri: '/netbackup/x' }],
+      ['headers that are not an object', { uri: '/netbackup/x', method: 'GET', headers: ['a'] }],
+      ['a header value that is not a string', { uri: '/netbackup/x', method: 'GET', headers: { 'X-N': 1 } }],
+      ['a header value with a line break', { uri: '/netbackup/x', method: 'GET', headers: { 'X-N': 'a\r\nHost: evil' } }],
+      ['a header name that is not a token', { uri: '/netbackup/x', method: 'GET', headers: { 'X N': 'a' } }],
+      ['parameters that are not a string', { uri: '/netbackup/x', method: 'POST', parameters: { a: 1 } }],
+    ])('a malformed payload (%s) is answered 400 NBWSS_BAD_REQUEST', async (_what, payload) => {
+      const { a, ep } = refusing;
+      const r = payloadOf(await ep.command(payload));
+      expect(r.responseCode).toBe(400);
+      expect(JSON.parse(r.body).errorCode).toBe('NBWSS_BAD_REQUEST');
+      expect(a.requests).toEqual([]);
+    });
   });
 
   it('the REST service refuses the connection: 502 NBWSS_API_UNREACHABLE', async () => {

@@ -86,6 +86,16 @@ export function startDaemon(env: NodeJS.ProcessEnv): DaemonProcess {
   return d;
 }
 
+/**
+ * A daemon that outlives one test: a describe's beforeAll starts it for cases that only send it messages, its
+ * afterAll stops it; stopAllDaemons (each test's afterEach) leaves it alone.
+ */
+export function startSharedDaemon(env: NodeJS.ProcessEnv): DaemonProcess {
+  const d = startDaemon(env);
+  running.delete(d);
+  return d;
+}
+
 /** Stop every daemon a test file started (afterAll). */
 export async function stopAllDaemons(): Promise<void> {
   await Promise.all([...running].map((d) => d.stop('SIGKILL')));
