@@ -1,7 +1,7 @@
 import { afterEach, expect } from 'vitest';
 import { type NetBackupApi, startNetBackupApi } from '../../src/reference-endpoint/netbackup-api.js';
-import { type Home, runCli } from './cli.js';
-import { addEndpoint, homeWith } from './setup.js';
+import type { Home } from './cli.js';
+import { addEndpoint, homeWith, setupStep } from './setup.js';
 
 /** Stand-in primaries for the polling suites: each closed after its test. */
 export const API_KEY = 'test-api-key-0123456789';
@@ -21,8 +21,9 @@ export function usePrimaries(): (o?: Parameters<typeof startNetBackupApi>[0]) =>
 /** A store that polls `p` with an API key, an endpoint of group sg1 added. */
 export async function pollingHome(p: NetBackupApi, url: string, props: Record<string, string | number | boolean> = {}): Promise<Home> {
   const h = homeWith({ 'api.baseUrl': p.baseUrl, 'notification.scheduledRate': 1, 'api.poll.jobs': true, 'api.poll.images': true, ...props });
-  expect((await runCli(['api', 'pin', '--fingerprint', p.fingerprint], h.env)).code).toBe(0);
-  const k = await runCli(['api', 'key', 'set'], h.env, `${API_KEY}\n`);
+  const pin = await setupStep(h, ['api', 'pin', '--fingerprint', p.fingerprint]);
+  expect(pin.code, pin.stderr).toBe(0);
+  const k = await setupStep(h, ['api', 'key', 'set'], `${API_KEY}\n`);
   expect(k.code, k.stderr).toBe(0);
   await addEndpoint(h, 'ep1.test', url);
   return h;

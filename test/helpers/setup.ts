@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { startReferenceEndpoint, type ReferenceEndpoint, type ReferenceEndpointOptions } from '../../src/reference-endpoint/index.js';
@@ -39,15 +40,22 @@ export function homeWith(props: Record<string, string | number | boolean> = {}):
 }
 
 /**
- * `nbwss add --file … --yes` of an endpoint (token good-token); must succeed. A setup step, not what these tests show:
- * it goes through the CLI's main in-process (add's own tests run the real CLI: add.test.ts), which spares a Node
- * process (~0.13 s of CPU) for each of ~250 adds a run.
+ * A CLI run that is a setup step, not what the test shows, through the CLI's main in-process (piped, `input` on
+ * stdin): the commands' own tests run the real CLI (add.test.ts, poll.test.ts). A Node process for each cost ~0.13 s
+ * of CPU, about 300 a run.
  */
-export async function addEndpoint(h: Home, host: string, url: string, o: { priority?: number; groupId?: string; token?: string } = {}): Promise<void> {
+export async function setupStep(h: Home, args: string[], input?: string): Promise<{ code: number; stderr: string }> {
   const io = injectedIO(false);
+  (io.streams.stdin as PassThrough).end(input);
+  const code = await main(args, io.streams, { ...baseEnv(), ...h.env });
+  return { code, stderr: io.err() };
+}
+
+/** `nbwss add --file … --yes` of an endpoint (token good-token), as a setup step; must succeed. */
+export async function addEndpoint(h: Home, host: string, url: string, o: { priority?: number; groupId?: string; token?: string } = {}): Promise<void> {
   const file = detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: o.token ?? 'good-token' }));
-  const code = await main(['add', '--file', file, '--yes'], io.streams, { ...baseEnv(), ...h.env });
-  expect(code, io.err()).toBe(0);
+  const r = await setupStep(h, ['add', '--file', file, '--yes']);
+  expect(r.code, r.stderr).toBe(0);
 }
 
 export const connected = (host: string) => (l: LogLine) => l.msg === 'connected' && l.host === host;
