@@ -49,7 +49,7 @@ describe.skipIf(!db.available)('the shared store unhealthy: the daemon never fal
     expect(openOnce(ep, paths), said(db2)).toBe(true);
     rmSync(join(a.dir, 'test-fail-coordination'));
     await da.waitFor((l) => l.msg === 'coordination rounds work again', 20_000);
-    await deliveredEverywhere(ep, a, paths, 24);
+    await deliveredEverywhere(ep, a, paths, 24, [da, db2]);
     expect([da, db2].every(alive), [da, db2].map(said).join('\n')).toBe(true);
     expect(twice(ep, paths)).toEqual([]);
   }, 150_000);

@@ -28,7 +28,7 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
     db.server().startServer();
     await d.waitFor((l) => l.msg === 'the shared store answers again', 30_000);
     await until(() => openOnce(ep, paths), 30_000, 'every group connected again');
-    await deliveredEverywhere(ep, a, paths, 21);
+    await deliveredEverywhere(ep, a, paths, 21, [d]);
     expectSurvived([d], ep, paths);
   }, 150_000);
 
@@ -46,7 +46,7 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
       db.server().resumeServer();
     }
     await until(() => openOnce(ep, paths), 60_000, 'every group connected again');
-    await deliveredEverywhere(ep, a, paths, 22);
+    await deliveredEverywhere(ep, a, paths, 22, [d]);
     expectSurvived([d], ep, paths);
   }, 180_000);
 
@@ -95,7 +95,7 @@ describe.skipIf(!db.available)('the shared store away: the daemon never falls ov
           .map((n) => n.messageId),
       ).size,
     ).toBe(paths.length);
-    await deliveredEverywhere(ep, a, paths, 23);
+    await deliveredEverywhere(ep, a, paths, 23, daemons);
     expectSurvived(daemons, ep, paths);
   }, 420_000);
 });

@@ -70,11 +70,17 @@ export async function deliveredOncePerGroup(ep: ReferenceEndpoint, count: number
 }
 
 /** A JOB notification queued now reaches every group, once (one message per group). */
-export async function deliveredEverywhere(ep: ReferenceEndpoint, h: Home, paths: string[], jobId: number): Promise<void> {
+export async function deliveredEverywhere(ep: ReferenceEndpoint, h: Home, paths: string[], jobId: number, daemons: DaemonProcess[] = []): Promise<void> {
   const q = await runCli(['notify'], h.env, `${JSON.stringify(jobNotification(jobId))}\n`);
   expect(q.code, q.stderr).toBe(0);
   const mine = () => ep.notifications().filter((n) => n.data.jobId === jobId);
-  await until(() => mine().length >= paths.length, 30_000, `job ${jobId} delivered to every group`);
+  try {
+    await until(() => mine().length >= paths.length, 30_000, `job ${jobId} delivered to every group`);
+  } catch (e) {
+    // What a late delivery leaves to read: how far it got, which groups had a connection, what the daemons last said.
+    const open = paths.map((p) => `${p}: ${ep.byPath.get(p)?.open ?? 0} open`).join(', ');
+    throw new Error(`${(e as Error).message} (${mine().length} of ${paths.length}; ${open})\n${daemons.map(said).join('\n---\n')}`);
+  }
   expect(new Set(mine().map((n) => n.messageId)).size).toBe(paths.length);
 }
 
