@@ -4,9 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDetails } from '../../src/core/endpoint/details.js';
 import { NbwssError } from '../../src/core/errors.js';
-import { main } from '../../src/cli/main.js';
-import { baseEnv, hasStackTrace, newHome, runCli } from '../helpers/cli.js';
-import { injectedIO } from '../helpers/io.js';
+import { hasStackTrace, newHome, runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/io.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
 // JSONTestSuite (test/fixtures/JSONTestSuite, MIT): y_ must parse, n_ must be rejected, i_ either.
@@ -44,10 +43,9 @@ describe('the details loader over JSONTestSuite', () => {
     const home = newHome();
     const bad: string[] = [];
     for (const f of files) {
-      const io = injectedIO(false);
-      const code = await main(['add', '--file', join(DIR, f), '--yes'], io.streams, { ...baseEnv(), ...home.env });
-      if (code !== 3 || !io.err().includes('Error: JSON contents not valid') || hasStackTrace(io.err()) || io.out() !== '')
-        bad.push(`${f}: exit ${code}: ${io.err()}`);
+      const r = await runInProcess(['add', '--file', join(DIR, f), '--yes'], home.env);
+      if (r.code !== 3 || !r.stderr.includes('Error: JSON contents not valid') || hasStackTrace(r.stderr) || r.stdout !== '')
+        bad.push(`${f}: exit ${r.code}: ${r.stderr}`);
     }
     expect(bad).toEqual([]);
     // Validation happens before the store is opened: no store was created.

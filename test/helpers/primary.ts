@@ -1,7 +1,8 @@
 import { afterEach, expect } from 'vitest';
 import { type NetBackupApi, startNetBackupApi } from '../../src/reference-endpoint/netbackup-api.js';
 import type { Home } from './cli.js';
-import { addEndpoint, homeWith, setupStep } from './setup.js';
+import { runInProcess } from './io.js';
+import { addEndpoint, homeWith } from './setup.js';
 
 /** Stand-in primaries for the polling suites: each closed after its test. */
 export const API_KEY = 'test-api-key-0123456789';
@@ -18,12 +19,12 @@ export function usePrimaries(): (o?: Parameters<typeof startNetBackupApi>[0]) =>
   };
 }
 
-/** A store that polls `p` with an API key, an endpoint of group sg1 added. */
+/** A store that polls `p` with an API key, an endpoint of group sg1 added (set-up steps, in-process: poll.test.ts runs them as a user does). */
 export async function pollingHome(p: NetBackupApi, url: string, props: Record<string, string | number | boolean> = {}): Promise<Home> {
   const h = homeWith({ 'api.baseUrl': p.baseUrl, 'notification.scheduledRate': 1, 'api.poll.jobs': true, 'api.poll.images': true, ...props });
-  const pin = await setupStep(h, ['api', 'pin', '--fingerprint', p.fingerprint]);
+  const pin = await runInProcess(['api', 'pin', '--fingerprint', p.fingerprint], h.env);
   expect(pin.code, pin.stderr).toBe(0);
-  const k = await setupStep(h, ['api', 'key', 'set'], `${API_KEY}\n`);
+  const k = await runInProcess(['api', 'key', 'set'], h.env, `${API_KEY}\n`);
   expect(k.code, k.stderr).toBe(0);
   await addEndpoint(h, 'ep1.test', url);
   return h;

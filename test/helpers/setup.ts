@@ -1,11 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { startReferenceEndpoint, type ReferenceEndpoint, type ReferenceEndpointOptions } from '../../src/reference-endpoint/index.js';
-import { main } from '../../src/cli/main.js';
-import { baseEnv, details, detailsFile, newHome, type Home } from './cli.js';
-import { injectedIO } from './io.js';
+import { details, detailsFile, newHome, type Home } from './cli.js';
+import { runInProcess } from './io.js';
 import type { LogLine } from './daemon.js';
 
 /**
@@ -40,21 +38,12 @@ export function homeWith(props: Record<string, string | number | boolean> = {}):
 }
 
 /**
- * A CLI run that is a setup step, not what the test shows, through the CLI's main in-process (piped, `input` on
- * stdin): the commands' own tests run the real CLI (add.test.ts, poll.test.ts). A Node process for each cost ~0.13 s
- * of CPU, about 300 a run.
+ * `nbwss add --file … --yes` of an endpoint (token good-token); must succeed. A set-up step, not what these tests
+ * show: in-process (add's own tests run the real CLI), which spares a Node process for each of ~250 adds a run.
  */
-export async function setupStep(h: Home, args: string[], input?: string): Promise<{ code: number; stderr: string }> {
-  const io = injectedIO(false);
-  (io.streams.stdin as PassThrough).end(input);
-  const code = await main(args, io.streams, { ...baseEnv(), ...h.env });
-  return { code, stderr: io.err() };
-}
-
-/** `nbwss add --file … --yes` of an endpoint (token good-token), as a setup step; must succeed. */
 export async function addEndpoint(h: Home, host: string, url: string, o: { priority?: number; groupId?: string; token?: string } = {}): Promise<void> {
   const file = detailsFile(details({ hostName: host, url, priority: o.priority ?? 1, groupId: o.groupId ?? 'sg1', token: o.token ?? 'good-token' }));
-  const r = await setupStep(h, ['add', '--file', file, '--yes']);
+  const r = await runInProcess(['add', '--file', file, '--yes'], h.env);
   expect(r.code, r.stderr).toBe(0);
 }
 
